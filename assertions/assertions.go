@@ -1,0 +1,133 @@
+// Package assertions holds the scoring plugins behind one small registry.
+// A factory validates its spec when the suite loads, so a bad regex or
+// schema is an input error before any model is called.
+package assertions
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Spec is one `assert:` entry of a suite, already decoded.
+type Spec struct {
+	Type      string   // as written, may start with "not-"
+	Value     any      // decoded YAML value (string, number, list, map)
+	Threshold *float64 // nil when not set
+	Weight    float64  // default 1
+	Metric    string
+	Provider  string // grader model override (llm-rubric, similar)
+	Dir       string // suite directory, for file:// values
+	File      string // suite file, for messages
+	Line      int    // line of the entry in the suite
+}
+
+// Input is what an assertion scores.
+type Input struct {
+	Output    string
+	Prompt    string // the resolved prompt text sent to the model
+	Params    map[string]any
+	Test      string
+	Suite     string
+	LatencyMS float64
+	Tokens    Tokens
+	Cost      float64
+	HasCost   bool // false when the model's price is unknown
+	Grader    Grader
+	Embedder  Embedder
+}
+
+// Tokens as counted by the endpoint.
+type Tokens struct {
+	Prompt, Completion, Total int
+}
+
+// Result of one assertion. Score is in [0,1].
+type Result struct {
+	Pass   bool
+	Score  float64
+	Reason string
+	Diff   string // for text comparisons: expected vs actual
+}
+
+// Assertion scores one output. An error means it could not be evaluated
+// (grader down, command failed to start), which is not a failure.
+type Assertion interface {
+	Check(ctx context.Context, in *Input) (Result, error)
+}
+
+// Grader answers a model-graded prompt (llm-rubric).
+type Grader interface {
+	Grade(ctx context.Context, system, user string) (string, error)
+}
+
+// Embedder returns one vector per text (similar).
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float64, error)
+}
+
+// Factory builds an assertion from a spec, validating it.
+type Factory func(spec Spec) (Assertion, error)
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register adds a plugin. It panics on a duplicate name: that is a
+// programming error found at init.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("assertions: duplicate " + name)
+	}
+	registry[name] = f
+}
+
+// Names lists the registered types, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the assertion for spec, handling the not- prefix.
+func New(spec Spec) (Assertion, error) {
+	name, negate := strings.CutPrefix(spec.Type, "not-")
+	mu.RLock()
+	f, ok := registry[name]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown assertion type %q (known: %s)", spec.Type, strings.Join(Names(), ", "))
+	}
+	a, err := f(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.Type, err)
+	}
+	if negate {
+		return not{a}, nil
+	}
+	return a, nil
+}
+
+type not struct{ inner Assertion }
+
+func (n not) Check(ctx context.Context, in *Input) (Result, error) {
+	r, err := n.inner.Check(ctx, in)
+	if err != nil {
+		return r, err
+	}
+	r.Pass = !r.Pass
+	r.Score = 1 - r.Score
+	r.Reason = "negated: " + r.Reason
+	r.Diff = ""
+	return r, nil
+}

@@ -1,0 +1,47 @@
+package reporters
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Reporter renders a finished run to w.
+type Reporter interface {
+	Report(w io.Writer, r *Results) error
+}
+
+// Options shared by reporters.
+type Options struct {
+	Color   bool // ANSI colours (console); off under NO_COLOR or when not a TTY
+	Verbose bool // console: show passing tests too
+	// MaxOutput caps outputs written into reports (JUnit system-out); 0 = default.
+	MaxOutput int
+	// Baseline, when set, lets reporters show per-test changes.
+	Baseline *Results
+}
+
+var table = map[string]func(Options) Reporter{}
+
+// register is called by each reporter's file in init.
+func register(name string, f func(Options) Reporter) { table[name] = f }
+
+// Get returns the reporter called name.
+func Get(name string, opts Options) (Reporter, error) {
+	f, ok := table[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown reporter %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return f(opts), nil
+}
+
+// Names lists reporter names, sorted, for --help.
+func Names() []string {
+	names := make([]string, 0, len(table))
+	for n := range table {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,288 @@
+// Package reporters holds the results model of a run and renders it: console,
+// JUnit, JSON, GitHub annotations, Markdown and HTML. Reporters only render;
+// they decide nothing.
+package reporters
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Status of one test.
+type Status string
+
+const (
+	StatusPass  Status = "pass"
+	StatusFail  Status = "fail"
+	StatusError Status = "error"
+	StatusSkip  Status = "skip"
+)
+
+// AssertionResult is one assertion's verdict.
+type AssertionResult struct {
+	Type   string  `json:"type"`
+	Pass   bool    `json:"pass"`
+	Score  float64 `json:"score"`
+	Reason string  `json:"reason"`
+	Weight float64 `json:"weight,omitempty"`
+	Metric string  `json:"metric,omitempty"`
+	Diff   string  `json:"diff,omitempty"`
+	Error  bool    `json:"error,omitempty"` // could not evaluate
+	Line   int     `json:"line,omitempty"`  // line of the assertion in the suite
+}
+
+// Tokens used by a test's model call(s).
+type Tokens struct {
+	Prompt     int `json:"prompt"`
+	Completion int `json:"completion"`
+	Total      int `json:"total"`
+}
+
+// PassRate summarises a repeated test (repeat: N).
+type PassRate struct {
+	Runs     int     `json:"runs"`
+	Passed   int     `json:"passed"`
+	Errors   int     `json:"errors,omitempty"`
+	Rate     float64 `json:"rate"`
+	Low      float64 `json:"low"`  // 95% Wilson interval
+	High     float64 `json:"high"` // 95% Wilson interval
+	Required float64 `json:"required"`
+}
+
+// TestResult is one test of one suite.
+type TestResult struct {
+	Suite      string            `json:"suite"`            // suite file path, as given
+	Name       string            `json:"name"`             // unique within the suite
+	Line       int               `json:"line,omitempty"`   // line of the test in the suite
+	Config     string            `json:"config"`           // aiconfig path
+	ConfigName string            `json:"config_name"`      // aiconfig name
+	Prompt     string            `json:"prompt"`           // prompt name
+	Params     map[string]any    `json:"params,omitempty"` // resolved params
+	Input      string            `json:"input,omitempty"`  // resolved prompt text
+	Output     string            `json:"output"`
+	Model      string            `json:"model,omitempty"`
+	Provider   string            `json:"provider,omitempty"`
+	LatencyMS  float64           `json:"latency_ms"`
+	Tokens     Tokens            `json:"tokens"`
+	Cost       float64           `json:"cost"`
+	Cached     bool              `json:"cached"`
+	Status     Status            `json:"status"`
+	Score      float64           `json:"score"`
+	Threshold  *float64          `json:"threshold,omitempty"`
+	Reason     string            `json:"reason,omitempty"` // error, skip reason, or first failed assertion's reason
+	Assertions []AssertionResult `json:"assertions"`
+	PassRate   *PassRate         `json:"pass_rate,omitempty"`
+	Shard      string            `json:"shard,omitempty"`
+}
+
+// ID is the test's stable identity across runs.
+func (t *TestResult) ID() string { return t.Suite + "::" + t.Name }
+
+// SuiteInfo describes one suite file of the run.
+type SuiteInfo struct {
+	Path         string `json:"path"`
+	Description  string `json:"description,omitempty"`
+	Config       string `json:"config"`
+	ConfigName   string `json:"config_name"`
+	ConfigSHA256 string `json:"config_sha256"`
+}
+
+// Name is what JUnit and tables call the suite.
+func (s SuiteInfo) Name() string {
+	if s.Description != "" {
+		return s.Description
+	}
+	return s.Path
+}
+
+// MetricSummary aggregates scores of assertions sharing a `metric` name.
+type MetricSummary struct {
+	Count int     `json:"count"`
+	Mean  float64 `json:"mean"`
+	Pass  int     `json:"pass"`
+}
+
+// Summary totals a run.
+type Summary struct {
+	Total      int                      `json:"total"`
+	Passed     int                      `json:"passed"`
+	Failed     int                      `json:"failed"`
+	Errors     int                      `json:"errors"`
+	Skipped    int                      `json:"skipped"`
+	Regressed  int                      `json:"regressed,omitempty"`
+	DurationMS float64                  `json:"duration_ms"`
+	Cost       float64                  `json:"cost"`
+	Tokens     Tokens                   `json:"tokens"`
+	Cached     int                      `json:"cached"`
+	Metrics    map[string]MetricSummary `json:"metrics,omitempty"`
+}
+
+// Add counts one test into the summary.
+func (s *Summary) Add(t *TestResult) {
+	s.Total++
+	switch t.Status {
+	case StatusPass:
+		s.Passed++
+	case StatusFail:
+		s.Failed++
+	case StatusError:
+		s.Errors++
+	case StatusSkip:
+		s.Skipped++
+	}
+	s.Cost += t.Cost
+	s.Tokens.Prompt += t.Tokens.Prompt
+	s.Tokens.Completion += t.Tokens.Completion
+	s.Tokens.Total += t.Tokens.Total
+	if t.Cached {
+		s.Cached++
+	}
+	for _, a := range t.Assertions {
+		if a.Metric == "" {
+			continue
+		}
+		if s.Metrics == nil {
+			s.Metrics = map[string]MetricSummary{}
+		}
+		m := s.Metrics[a.Metric]
+		m.Mean = (m.Mean*float64(m.Count) + a.Score) / float64(m.Count+1)
+		m.Count++
+		if a.Pass {
+			m.Pass++
+		}
+		s.Metrics[a.Metric] = m
+	}
+}
+
+// ResultsVersion is the version of the JSON results format.
+const ResultsVersion = 1
+
+// Results is a whole run. Tests are either held in memory (Tests) or
+// streamed from a JSON Lines spool on disk, so a 100k-test run does not
+// keep every output in memory; reporters read them with Each.
+type Results struct {
+	Version   int         `json:"version"`
+	RunID     string      `json:"run_id,omitempty"`
+	StartedAt time.Time   `json:"started_at"`
+	GitSHA    string      `json:"git_sha,omitempty"`
+	GitRef    string      `json:"git_ref,omitempty"`
+	Suites    []SuiteInfo `json:"suites"`
+	Summary   Summary     `json:"summary"`
+	// Interrupted is set when the run was stopped before every test ran.
+	Interrupted bool `json:"interrupted,omitempty"`
+
+	Tests []TestResult `json:"tests"`
+
+	spool string // JSON Lines file holding the tests when Tests is nil
+}
+
+// UseSpool makes Each read tests from a JSON Lines file written by a Spool.
+func (r *Results) UseSpool(path string) { r.spool = path; r.Tests = nil }
+
+// Each calls fn for every test in run order. fn must not keep t.
+func (r *Results) Each(fn func(t *TestResult) error) error {
+	if r.spool == "" {
+		for i := range r.Tests {
+			if err := fn(&r.Tests[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	f, err := os.Open(r.spool)
+	if err != nil {
+		return fmt.Errorf("read results spool: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	for {
+		var t TestResult
+		if err := dec.Decode(&t); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read results spool: %w", err)
+		}
+		if err := fn(&t); err != nil {
+			return err
+		}
+	}
+}
+
+// Suite returns the info of the suite at path.
+func (r *Results) Suite(path string) (SuiteInfo, bool) {
+	for _, s := range r.Suites {
+		if s.Path == path {
+			return s, true
+		}
+	}
+	return SuiteInfo{}, false
+}
+
+// Spool appends finished tests to a JSON Lines file as they arrive.
+type Spool struct {
+	f   *os.File
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewSpool creates a spool file at path.
+func NewSpool(path string) (*Spool, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create results spool: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	return &Spool{f: f, w: w, enc: json.NewEncoder(w)}, nil
+}
+
+// Add writes one test. Not safe for concurrent use: one collector owns it.
+func (s *Spool) Add(t *TestResult) error { return s.enc.Encode(t) }
+
+// Close flushes and closes the file.
+func (s *Spool) Close() error {
+	if err := s.w.Flush(); err != nil {
+		s.f.Close()
+		return err
+	}
+	return s.f.Close()
+}
+
+// ReadFile loads a JSON results file (the --json artifact).
+func ReadFile(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read results %s: %w", path, err)
+	}
+	if r.Version != ResultsVersion {
+		return nil, fmt.Errorf("read results %s: version %d, this aieval reads version %d", path, r.Version, ResultsVersion)
+	}
+	return &r, nil
+}
+
+// Exit codes of the contract, decided here from the results only.
+const (
+	ExitOK      = 0 // every test passed, nothing regressed
+	ExitFailed  = 1 // a test failed or regressed
+	ExitInput   = 2 // invalid usage or input; nothing evaluated
+	ExitErrored = 3 // a test could not be evaluated; wins over 1
+)
+
+// ExitCode maps the run's results to the contract's exit code.
+func (r *Results) ExitCode() int {
+	s := r.Summary
+	switch {
+	case s.Errors > 0 || r.Interrupted:
+		return ExitErrored
+	case s.Failed > 0 || s.Regressed > 0:
+		return ExitFailed
+	}
+	return ExitOK
+}
