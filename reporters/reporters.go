@@ -20,6 +20,9 @@ type Options struct {
 	MaxOutput int
 	// Baseline, when set, lets reporters show per-test changes.
 	Baseline *Results
+	// Hostname for JUnit testsuites; "" leaves it out so files are
+	// reproducible. The caller injects os.Hostname() when wanted.
+	Hostname string
 }
 
 var table = map[string]func(Options) Reporter{}

@@ -1,0 +1,94 @@
+package reporters
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestSanitize(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "hello\tworld\r\n", "hello\tworld\r\n"},
+		{"unicode kept", "café → ok 𝄞", "café → ok 𝄞"},
+		{"sgr colour", "\x1b[1;31mred\x1b[0m", "red"},
+		{"cursor and erase", "a\x1b[2K\x1b[10;20Hb", "ab"},
+		{"osc title BEL", "\x1b]0;title\x07x", "x"},
+		{"osc hyperlink ST", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"},
+		{"two-byte escape", "a\x1b(Bb\x1bMc", "a(Bbc"},
+		{"lone esc at end", "a\x1b", "a"},
+		{"nul and c0", "a\x00b\x01c\x0bd\x7f", "a\uFFFDb\uFFFDc\uFFFDd\x7f"},
+		{"non-characters", "a\uFFFEb\uFFFF", "a\uFFFDb\uFFFD"},
+		{"invalid utf8 per byte", "a\xff\xfeb", "a\uFFFD\uFFFDb"},
+		{"truncated rune", "a\xc3", "a\uFFFD"},
+		{"encoded surrogate", "\xed\xa0\x80", "\uFFFD\uFFFD\uFFFD"},
+		{"control after non-ascii", "é\x00", "é\uFFFD"},
+		{"cdata end kept (the encoder splits it)", "a]]>b", "a]]>b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Sanitize(tt.in)
+			if got != tt.want {
+				t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("Sanitize(%q) is not valid UTF-8", tt.in)
+			}
+		})
+	}
+}
+
+func TestCapText(t *testing.T) {
+	long := strings.Repeat("a", 500) + strings.Repeat("é", 500) + strings.Repeat("z", 500)
+	tests := []struct {
+		name      string
+		in        string
+		max       int
+		wantSame  bool
+		head, end string
+	}{
+		{"short stays", "short", 100, true, "", ""},
+		{"exactly max stays", strings.Repeat("x", 100), 100, true, "", ""},
+		{"head and tail kept", long, 200, false, "aaaa", "zzzz"},
+		{"cuts inside multibyte runes", strings.Repeat("é", 1000), 101, false, "é", "é"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := capText(tt.in, tt.max)
+			if tt.wantSame {
+				if got != tt.in {
+					t.Fatalf("capText changed a text within the cap")
+				}
+				return
+			}
+			if len(got) > tt.max {
+				t.Errorf("len = %d, over the cap %d", len(got), tt.max)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("cut inside a rune: %q", got)
+			}
+			if !strings.HasPrefix(got, tt.head) || !strings.HasSuffix(got, tt.end) || !strings.Contains(got, "bytes omitted") {
+				t.Errorf("capText = %q", got)
+			}
+		})
+	}
+	if got := capText(strings.Repeat("x", DefaultMaxOutput+1), 0); len(got) > DefaultMaxOutput {
+		t.Errorf("default cap: len %d", len(got))
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := oneLine(" a\r\n\tb  \x1b[31mc\x1b[0m ", 0); got != "a b c" {
+		t.Errorf("oneLine = %q", got)
+	}
+	if got := oneLine("abcdef", 4); got != "abc…" {
+		t.Errorf("oneLine cut = %q", got)
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	for in, want := range map[float64]string{0: "0.000", 1234.5678: "1.235", -5: "0.000", 1e9: "1000000.000"} {
+		if got := seconds(in); got != want {
+			t.Errorf("seconds(%v) = %q, want %q", in, got, want)
+		}
+	}
+}

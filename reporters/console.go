@@ -1,0 +1,234 @@
+package reporters
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+func init() { register("console", func(o Options) Reporter { return &Console{opts: o} }) }
+
+// Console is the human report: a table per suite, then what went wrong.
+type Console struct{ opts Options }
+
+const (
+	consoleMaxName    = 48 // suite column width cap
+	consoleMaxDiff    = 60 // diff lines shown per assertion
+	consoleMaxSkipped = 20 // skipped tests listed by name
+)
+
+// ANSI SGR codes used when Options.Color is set.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiMag    = "\x1b[35m"
+)
+
+// Report writes the console report.
+func (c *Console) Report(w io.Writer, r *Results) error {
+	bw := bufio.NewWriter(w)
+	suites, total, err := collectSuites(r, nil)
+	if err != nil {
+		return fmt.Errorf("console report: %w", err)
+	}
+	c.table(bw, suites, total)
+
+	names := map[string]string{}
+	for _, s := range suites {
+		names[s.Info.Path] = s.Info.Name()
+	}
+	var skipped []string
+	nSkipped := 0
+	err = r.Each(func(t *TestResult) error {
+		switch t.Status {
+		case StatusFail, StatusError:
+			c.failure(bw, t, names[t.Suite])
+		case StatusSkip:
+			nSkipped++
+			if len(skipped) < consoleMaxSkipped {
+				skipped = append(skipped, fmt.Sprintf("%s %s › %s: %s", c.paint(ansiYellow, "SKIP"),
+					oneLine(names[t.Suite], 0), oneLine(t.Name, 0), oneLine(reasonOf(t), 200)))
+			}
+		case StatusPass:
+			if c.opts.Verbose {
+				fmt.Fprintf(bw, "%s %s › %s (%s)\n", c.paint(ansiGreen, "PASS"),
+					oneLine(names[t.Suite], 0), oneLine(t.Name, 0), duration(t.LatencyMS))
+				if l := passRateLine(t); l != "" {
+					fmt.Fprintf(bw, "  %s\n", l)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("console report: %w", err)
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintln(bw)
+		for _, s := range skipped {
+			fmt.Fprintln(bw, s)
+		}
+		if more := nSkipped - len(skipped); more > 0 {
+			fmt.Fprintf(bw, "... %d more skipped\n", more)
+		}
+	}
+	c.metrics(bw, r.Summary.Metrics)
+	c.totals(bw, r, total)
+	return bw.Flush()
+}
+
+func (c *Console) table(w io.Writer, suites []*suiteStats, total *suiteStats) {
+	width := len("SUITE")
+	for _, s := range suites {
+		width = max(width, utf8.RuneCountInString(oneLine(s.Info.Name(), consoleMaxName)))
+	}
+	row := func(name string, cells ...string) string {
+		pad := width - utf8.RuneCountInString(name)
+		return fmt.Sprintf("%s%s %6s %5s %5s %6s %5s %9s %9s", name, strings.Repeat(" ", pad),
+			cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6])
+	}
+	stat := func(s *suiteStats) []string {
+		return []string{itoa(s.Tests), itoa(s.Pass), itoa(s.Fail), itoa(s.Error), itoa(s.Skip),
+			duration(s.LatencyMS), fmt.Sprintf("$%.4f", s.Cost)}
+	}
+	fmt.Fprintln(w, c.paint(ansiBold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "TIME", "COST")))
+	for _, s := range suites {
+		fmt.Fprintln(w, row(oneLine(s.Info.Name(), consoleMaxName), stat(s)...))
+	}
+	fmt.Fprintln(w, c.paint(ansiBold, row("TOTAL", stat(total)...)))
+}
+
+// failure prints one failed or errored test with everything needed to act on it.
+func (c *Console) failure(w io.Writer, t *TestResult, suite string) {
+	word, colour := "FAIL", ansiRed
+	if t.Status == StatusError {
+		word, colour = "ERROR", ansiMag
+	}
+	fmt.Fprintf(w, "\n%s %s › %s (%s)\n", c.paint(ansiBold+colour, word),
+		oneLine(suite, 0), oneLine(t.Name, 0), oneLine(location(t), 0))
+	failed := failedAssertions(t)
+	reason := reasonOf(t)
+	if len(failed) == 0 || reason != failed[0].Reason {
+		fmt.Fprintf(w, "  %s\n", indent(reason, "  "))
+	}
+	if t.Threshold != nil {
+		fmt.Fprintf(w, "  score %.2f, threshold %.2f\n", finite(t.Score), finite(*t.Threshold))
+	}
+	if l := passRateLine(t); l != "" {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	for _, a := range failed {
+		what := fmt.Sprintf("%s (score %.2f)", oneLine(a.Type, 0), finite(a.Score))
+		if a.Error {
+			what = oneLine(a.Type, 0) + " (error)"
+		}
+		fmt.Fprintf(w, "  %s %s: %s\n", c.paint(colour, "✗"), what, indent(a.Reason, "    "))
+		if a.Diff != "" {
+			c.diff(w, a.Diff)
+		}
+	}
+}
+
+// diff prints a diff indented, coloured by line, and cut to consoleMaxDiff lines.
+func (c *Console) diff(w io.Writer, d string) {
+	lines := strings.Split(logText(d), "\n")
+	for i, l := range lines {
+		if i == consoleMaxDiff {
+			fmt.Fprintf(w, "      ... %d more diff lines\n", len(lines)-i)
+			break
+		}
+		switch {
+		case strings.HasPrefix(l, "+"):
+			l = c.paint(ansiGreen, l)
+		case strings.HasPrefix(l, "-"):
+			l = c.paint(ansiRed, l)
+		}
+		fmt.Fprintf(w, "      %s\n", l)
+	}
+}
+
+func (c *Console) metrics(w io.Writer, m map[string]MetricSummary) {
+	if len(m) == 0 {
+		return
+	}
+	names := make([]string, 0, len(m))
+	width := len("METRIC")
+	for n := range m {
+		names = append(names, n)
+		width = max(width, utf8.RuneCountInString(oneLine(n, consoleMaxName)))
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, c.paint(ansiBold, fmt.Sprintf("%-*s %6s %6s %6s", width, "METRIC", "COUNT", "MEAN", "PASS")))
+	for _, n := range names {
+		s := m[n]
+		name := oneLine(n, consoleMaxName)
+		pad := strings.Repeat(" ", width-utf8.RuneCountInString(name))
+		fmt.Fprintf(w, "%s%s %6d %6.2f %6d\n", name, pad, s.Count, finite(s.Mean), s.Pass)
+	}
+}
+
+// totals is the last line, the one a CI log reader looks at.
+func (c *Console) totals(w io.Writer, r *Results, t *suiteStats) {
+	status, colour := "PASSED", ansiGreen
+	switch {
+	case t.Error > 0 || r.Interrupted:
+		status, colour = "ERRORED", ansiMag
+	case t.Fail > 0 || r.Summary.Regressed > 0:
+		status, colour = "FAILED", ansiRed
+	}
+	line := fmt.Sprintf("%s: %s, %d passed, %d failed, %s, %d skipped", c.paint(ansiBold+colour, status),
+		plural(t.Tests, "test"), t.Pass, t.Fail, plural(t.Error, "error"), t.Skip)
+	if r.Summary.Regressed > 0 {
+		line += fmt.Sprintf(", %d regressed", r.Summary.Regressed)
+	}
+	line += fmt.Sprintf(" in %s, $%.4f, %d tokens", duration(r.Summary.DurationMS), t.Cost, t.Toks)
+	if r.Summary.Cached > 0 {
+		line += fmt.Sprintf(", %d cached", r.Summary.Cached)
+	}
+	fmt.Fprintln(w)
+	if r.Interrupted {
+		fmt.Fprintln(w, c.paint(colour, "run interrupted: not every test ran"))
+	}
+	fmt.Fprintln(w, line)
+}
+
+func (c *Console) paint(code, s string) string {
+	if !c.opts.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+// indent cleans s for a log and puts prefix before every line but the first.
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(logText(s), "\n", "\n"+prefix)
+}
+
+// logText sanitizes s and turns every CR into a line break: a bare CR
+// from a model would otherwise overwrite the log line it sits on.
+func logText(s string) string {
+	s = strings.ReplaceAll(Sanitize(s), "\r\n", "\n")
+	return strings.TrimRight(strings.ReplaceAll(s, "\r", "\n"), "\n")
+}
+
+// duration formats milliseconds for people: 850ms, 2.35s, 1m05s.
+func duration(ms float64) string {
+	ms = finite(ms)
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%.0fms", ms)
+	case ms < 60000:
+		return fmt.Sprintf("%.2fs", ms/1000)
+	}
+	s := int(ms / 1000)
+	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

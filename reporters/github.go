@@ -1,0 +1,127 @@
+package reporters
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+func init() { register("github", func(o Options) Reporter { return &GitHub{opts: o} }) }
+
+// GitHub writes workflow-command annotations for failed and errored tests.
+// GitHub shows at most 10 error annotations per step, so only the worst 10
+// are written (errors first, then failures by lowest score) and a notice
+// counts the rest.
+type GitHub struct{ opts Options }
+
+// GitHubMaxAnnotations is GitHub's per-step limit on error annotations.
+const GitHubMaxAnnotations = 10
+
+// githubMaxMessage keeps one annotation readable; the step summary and
+// the reports hold the rest.
+const githubMaxMessage = 4000
+
+// annotation holds what one ::error line needs, not the whole test, so
+// picking the worst 10 of a large run keeps little in memory.
+type annotation struct {
+	seq     int // run order, the last tie-breaker
+	errored bool
+	score   float64
+	file    string
+	line    int
+	title   string
+	message string
+}
+
+// worse orders annotations worst first.
+func (a *annotation) worse(b *annotation) bool {
+	if a.errored != b.errored {
+		return a.errored
+	}
+	if a.score != b.score {
+		return a.score < b.score
+	}
+	return a.seq < b.seq
+}
+
+// Report writes the annotations.
+func (g *GitHub) Report(w io.Writer, r *Results) error {
+	var worst []*annotation // sorted worst first, at most GitHubMaxAnnotations
+	bad, seq := 0, 0
+	err := r.Each(func(t *TestResult) error {
+		seq++
+		if t.Status != StatusFail && t.Status != StatusError {
+			return nil
+		}
+		bad++
+		a := &annotation{seq: seq, errored: t.Status == StatusError, score: finite(t.Score), file: t.Suite, line: t.Line}
+		if len(worst) == GitHubMaxAnnotations && !a.worse(worst[len(worst)-1]) {
+			return nil
+		}
+		a.title, a.message = annotationText(t)
+		i := sort.Search(len(worst), func(i int) bool { return a.worse(worst[i]) })
+		worst = append(worst, nil)
+		copy(worst[i+1:], worst[i:])
+		worst[i] = a
+		if len(worst) > GitHubMaxAnnotations {
+			worst = worst[:GitHubMaxAnnotations]
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("github report: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	for _, a := range worst {
+		props := "file=" + escapeProperty(Sanitize(a.file))
+		if a.line > 0 {
+			props += fmt.Sprintf(",line=%d", a.line)
+		}
+		props += ",title=" + escapeProperty(a.title)
+		fmt.Fprintf(bw, "::error %s::%s\n", props, escapeData(a.message))
+	}
+	if more := bad - len(worst); more > 0 {
+		fmt.Fprintf(bw, "::notice::%s",
+			escapeData(fmt.Sprintf("%d more failed or errored tests not annotated (GitHub shows at most %d per step); see the step summary or the JUnit/JSON reports", more, GitHubMaxAnnotations)))
+		fmt.Fprintln(bw)
+	}
+	return bw.Flush()
+}
+
+// annotationText is the title and message of one test's annotation.
+func annotationText(t *TestResult) (title, message string) {
+	word := "failed"
+	if t.Status == StatusError {
+		word = "could not be evaluated"
+	}
+	title = oneLine(fmt.Sprintf("%s %s", t.Name, word), 200)
+	var b strings.Builder
+	reason := reasonOf(t)
+	b.WriteString(reason)
+	if l := passRateLine(t); l != "" {
+		b.WriteString("\n" + l)
+	}
+	for _, a := range failedAssertions(t) {
+		if a.Reason != reason {
+			fmt.Fprintf(&b, "\n%s (score %.2f): %s", a.Type, finite(a.Score), a.Reason)
+		}
+	}
+	message = Sanitize(b.String())
+	if r := []rune(message); len(r) > githubMaxMessage {
+		message = string(r[:githubMaxMessage-1]) + "…"
+	}
+	return title, message
+}
+
+// escapeData escapes a workflow command's message: %, CR and LF.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty escapes a workflow command's property value: as data,
+// plus ':' and ','.
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}

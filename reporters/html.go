@@ -1,0 +1,268 @@
+package reporters
+
+import (
+	"bufio"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+)
+
+func init() { register("html", func(o Options) Reporter { return &HTML{opts: o} }) }
+
+// HTML writes one self-contained page (inline CSS and JS, no network): the
+// counts, a filterable table of tests, and per test its output, assertion
+// reasons and, with Options.Baseline, a side-by-side diff against the
+// baseline's output. Rows are plain HTML, so counts and names show without
+// JavaScript; the details live once, as JSON in a script element, and are
+// drawn when a row is opened.
+//
+// Stable hooks for browser tests: #count-pass, #count-fail, #count-error,
+// #count-skip, #count-total, #filter, button.status-filter[data-status],
+// tr.test-row[data-status], #shown.
+type HTML struct{ opts Options }
+
+//go:embed assets/report.css
+var reportCSS string
+
+//go:embed assets/report.js
+var reportJS string
+
+// htmlDetail is what the page's script needs to draw one test's details.
+type htmlDetail struct {
+	Output     string            `json:"output"`
+	Input      string            `json:"input,omitempty"`
+	Params     map[string]any    `json:"params,omitempty"`
+	Model      string            `json:"model,omitempty"`
+	Cached     bool              `json:"cached,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	PassRate   string            `json:"pass_rate,omitempty"`
+	Assertions []AssertionResult `json:"assertions"`
+	Base       *htmlBase         `json:"base,omitempty"`
+}
+
+// htmlBase is the baseline's side of a test, with the output diff as
+// go-diff operations: [op, text] with op -1 deleted, 0 equal, 1 inserted.
+type htmlBase struct {
+	Status Status   `json:"status"`
+	Score  float64  `json:"score"`
+	Output string   `json:"output"`
+	Diff   [][2]any `json:"diff,omitempty"`
+}
+
+// Report writes the HTML page.
+func (h *HTML) Report(w io.Writer, r *Results) error {
+	suites, total, err := collectSuites(r, nil)
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	base, err := h.baseline()
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	names := map[string]string{}
+	for _, s := range suites {
+		names[s.Info.Path] = s.Info.Name()
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	h.header(bw, r, total)
+
+	// Pass 1 over the tests: the rows.
+	idx := 0
+	seen := map[string]bool{} // baseline IDs still run, to list the removed ones
+	err = r.Each(func(t *TestResult) error {
+		h.row(bw, idx, t, names[t.Suite], base)
+		idx++
+		if base != nil {
+			seen[t.ID()] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	bw.WriteString("</tbody></table>\n")
+	h.removed(bw, base, seen)
+
+	// Pass 2: the details, as one JSON array. encoding/json escapes <, >
+	// and &, so no "</script" can end the element early.
+	bw.WriteString(`<script type="application/json" id="aieval-data">[`)
+	idx = 0
+	err = r.Each(func(t *TestResult) error {
+		if idx > 0 {
+			bw.WriteByte(',')
+		}
+		idx++
+		b, err := json.Marshal(h.detail(t, base))
+		if err != nil {
+			return fmt.Errorf("encode test %s: %w", t.ID(), err)
+		}
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	bw.WriteString("]</script>\n<script>\n" + reportJS + "</script>\n</body>\n</html>\n")
+	return bw.Flush()
+}
+
+// baseline indexes the baseline's tests by ID, outputs capped.
+func (h *HTML) baseline() (map[string]*htmlBase, error) {
+	if h.opts.Baseline == nil {
+		return nil, nil
+	}
+	m := map[string]*htmlBase{}
+	err := h.opts.Baseline.Each(func(t *TestResult) error {
+		m[t.ID()] = &htmlBase{Status: t.Status, Score: finite(t.Score), Output: capText(Sanitize(t.Output), h.opts.MaxOutput)}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read baseline: %w", err)
+	}
+	return m, nil
+}
+
+func (h *HTML) header(w *bufio.Writer, r *Results, total *suiteStats) {
+	title := "aieval report"
+	if r.RunID != "" {
+		title += " " + oneLine(r.RunID, 80)
+	}
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"+
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+		html.EscapeString(title), reportCSS)
+	fmt.Fprintf(w, "<header>\n<h1>%s</h1>\n<p class=\"meta\">", html.EscapeString(title))
+	var meta []string
+	if !r.StartedAt.IsZero() {
+		meta = append(meta, "started "+r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	if r.GitRef != "" || r.GitSHA != "" {
+		meta = append(meta, "git "+strings.TrimSpace(oneLine(r.GitRef, 100)+" "+oneLine(shortSHA(r.GitSHA), 12)))
+	}
+	meta = append(meta, "wall "+duration(r.Summary.DurationMS), fmt.Sprintf("cost $%.4f", total.Cost))
+	if h.opts.Baseline != nil {
+		meta = append(meta, "compared with baseline "+oneLine(h.opts.Baseline.RunID, 80))
+	}
+	w.WriteString(html.EscapeString(strings.Join(meta, " · ")))
+	w.WriteString("</p>\n<div class=\"counts\">\n")
+	for _, c := range []struct {
+		id, label string
+		n         int
+	}{{"total", "tests", total.Tests}, {"pass", "passed", total.Pass}, {"fail", "failed", total.Fail}, {"error", "errors", total.Error}, {"skip", "skipped", total.Skip}} {
+		fmt.Fprintf(w, "<span class=\"count %s\"><b id=\"count-%s\">%d</b> %s</span>\n", c.id, c.id, c.n, c.label)
+	}
+	if r.Interrupted {
+		w.WriteString("<span class=\"count error\">interrupted: not every test ran</span>\n")
+	}
+	w.WriteString("</div>\n</header>\n<nav class=\"filters\">\n" +
+		"<input id=\"filter\" type=\"search\" placeholder=\"Filter by suite, test, prompt or reason\" autocomplete=\"off\">\n")
+	for _, s := range []string{"all", "pass", "fail", "error", "skip"} {
+		pressed := strconv.FormatBool(s == "all")
+		fmt.Fprintf(w, "<button type=\"button\" class=\"status-filter\" data-status=\"%s\" aria-pressed=\"%s\">%s</button>\n", s, pressed, s)
+	}
+	fmt.Fprintf(w, "<span class=\"shown\"><b id=\"shown\">%d</b> shown</span>\n</nav>\n", total.Tests)
+	w.WriteString("<table id=\"tests\">\n<thead><tr><th>Status</th><th>Suite</th><th>Test</th><th>Prompt</th>" +
+		"<th>Score</th><th>Latency</th>")
+	if h.opts.Baseline != nil {
+		w.WriteString("<th>Change</th>")
+	}
+	w.WriteString("<th>Reason</th></tr></thead>\n<tbody>\n")
+}
+
+func (h *HTML) row(w *bufio.Writer, idx int, t *TestResult, suite string, base map[string]*htmlBase) {
+	esc := func(s string, n int) string { return html.EscapeString(oneLine(s, n)) }
+	status := string(t.Status)
+	if status == "" {
+		status = "unknown"
+	}
+	fmt.Fprintf(w, "<tr class=\"test-row\" data-status=\"%s\" data-idx=\"%d\" tabindex=\"0\">", esc(status, 20), idx)
+	fmt.Fprintf(w, "<td><span class=\"badge %s\">%s</span></td><td title=\"%s\">%s</td><td>%s</td><td>%s</td><td>%.2f</td><td>%s</td>",
+		esc(status, 20), esc(status, 20), esc(location(t), 0), esc(suite, 80), esc(t.Name, 200), esc(t.Prompt, 80),
+		finite(t.Score), duration(t.LatencyMS))
+	if base != nil {
+		ch := change(t, base[t.ID()], capText(Sanitize(t.Output), h.opts.MaxOutput))
+		fmt.Fprintf(w, "<td class=\"change %s\">%s</td>", ch, ch)
+	}
+	reason := ""
+	if t.Status != StatusPass {
+		reason = reasonOf(t)
+	}
+	fmt.Fprintf(w, "<td class=\"reason\">%s</td></tr>\n", esc(reason, 300))
+}
+
+// removed lists the baseline's tests this run no longer has, sorted.
+func (h *HTML) removed(w *bufio.Writer, base map[string]*htmlBase, seen map[string]bool) {
+	var gone []string
+	for id := range base {
+		if !seen[id] {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	sort.Strings(gone)
+	fmt.Fprintf(w, "<section id=\"removed\"><h2>%s in the baseline, not in this run</h2>\n<ul>\n", plural(len(gone), "test"))
+	for _, id := range gone {
+		fmt.Fprintf(w, "<li>%s</li>\n", html.EscapeString(oneLine(id, 300)))
+	}
+	w.WriteString("</ul></section>\n")
+}
+
+// change names how a test moved against the baseline; out is the test's
+// output as capped for the page, comparable with the baseline's.
+func change(t *TestResult, b *htmlBase, out string) string {
+	switch {
+	case b == nil:
+		return "new"
+	case b.Status == StatusPass && (t.Status == StatusFail || t.Status == StatusError):
+		return "regressed"
+	case b.Status != StatusPass && t.Status == StatusPass:
+		return "fixed"
+	case b.Output != out:
+		return "changed"
+	}
+	return "same"
+}
+
+func (h *HTML) detail(t *TestResult, base map[string]*htmlBase) htmlDetail {
+	d := htmlDetail{
+		Output:   capText(Sanitize(t.Output), h.opts.MaxOutput),
+		Input:    capText(Sanitize(t.Input), h.opts.MaxOutput),
+		Params:   t.Params,
+		Model:    Sanitize(t.Model),
+		Cached:   t.Cached,
+		Reason:   Sanitize(t.Reason),
+		PassRate: passRateLine(t),
+	}
+	d.Assertions = make([]AssertionResult, len(t.Assertions))
+	for i, a := range t.Assertions {
+		a.Type, a.Reason, a.Metric = Sanitize(a.Type), Sanitize(a.Reason), Sanitize(a.Metric)
+		a.Diff = capText(Sanitize(a.Diff), h.opts.MaxOutput)
+		a.Score, a.Weight = finite(a.Score), finite(a.Weight)
+		d.Assertions[i] = a
+	}
+	if b, ok := base[t.ID()]; ok {
+		c := *b
+		dmp := diffmatchpatch.New()
+		diffs := dmp.DiffCleanupSemantic(dmp.DiffMain(b.Output, d.Output, false))
+		for _, df := range diffs {
+			c.Diff = append(c.Diff, [2]any{int(df.Type), df.Text})
+		}
+		d.Base = &c
+	}
+	return d
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

@@ -1,0 +1,135 @@
+package reporters
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+func init() { register("json", func(o Options) Reporter { return &JSON{opts: o} }) }
+
+// JSON writes the regression artifact: the Results shape that ReadFile
+// reads back. It streams: header fields, then the tests one at a time from
+// Each, then the summary, so memory stays flat on a large run. Indented so
+// a committed baseline diffs readably.
+type JSON struct{ opts Options }
+
+// jsonHeader is Results without Summary and Tests; same tags, same order.
+type jsonHeader struct {
+	Version     int         `json:"version"`
+	RunID       string      `json:"run_id,omitempty"`
+	StartedAt   time.Time   `json:"started_at"`
+	GitSHA      string      `json:"git_sha,omitempty"`
+	GitRef      string      `json:"git_ref,omitempty"`
+	Suites      []SuiteInfo `json:"suites"`
+	Interrupted bool        `json:"interrupted,omitempty"`
+}
+
+// Report writes the JSON results.
+func (j *JSON) Report(w io.Writer, r *Results) error {
+	if err := writeJSON(w, r); err != nil {
+		return fmt.Errorf("json report: %w", err)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, r *Results) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // outputs full of <, > and & stay readable
+
+	version := r.Version
+	if version == 0 {
+		version = ResultsVersion
+	}
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted}); err != nil {
+		return err
+	}
+	// Reopen the header object: drop its closing "}\n".
+	head := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(buf.Bytes(), "\n"), []byte("}")), "\n")
+	bw.Write(head)
+	bw.WriteString(",\n  \"tests\": [")
+
+	enc.SetIndent("    ", "  ")
+	n := 0
+	err := r.Each(func(t *TestResult) error {
+		buf.Reset()
+		if err := enc.Encode(finiteTest(t)); err != nil {
+			return fmt.Errorf("encode test %s: %w", t.ID(), err)
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		n++
+		bw.WriteString("\n    ")
+		_, err := bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("],\n  \"summary\": ")
+
+	buf.Reset()
+	enc.SetIndent("  ", "  ")
+	if err := enc.Encode(finiteSummary(r.Summary)); err != nil {
+		return err
+	}
+	bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// finiteTest returns t with NaN and infinite numbers zeroed, since
+// encoding/json refuses them; t itself is left alone when already clean.
+func finiteTest(t *TestResult) *TestResult {
+	clean := func(f float64) bool { return f == finite(f) }
+	ok := clean(t.LatencyMS) && clean(t.Cost) && clean(t.Score) && (t.Threshold == nil || clean(*t.Threshold))
+	for _, a := range t.Assertions {
+		ok = ok && clean(a.Score) && clean(a.Weight)
+	}
+	if p := t.PassRate; p != nil {
+		ok = ok && clean(p.Rate) && clean(p.Low) && clean(p.High) && clean(p.Required)
+	}
+	if ok {
+		return t
+	}
+	c := *t
+	c.LatencyMS, c.Cost, c.Score = finite(c.LatencyMS), finite(c.Cost), finite(c.Score)
+	if c.Threshold != nil {
+		th := finite(*c.Threshold)
+		c.Threshold = &th
+	}
+	c.Assertions = append([]AssertionResult(nil), t.Assertions...)
+	for i := range c.Assertions {
+		c.Assertions[i].Score = finite(c.Assertions[i].Score)
+		c.Assertions[i].Weight = finite(c.Assertions[i].Weight)
+	}
+	if t.PassRate != nil {
+		p := *t.PassRate
+		p.Rate, p.Low, p.High, p.Required = finite(p.Rate), finite(p.Low), finite(p.High), finite(p.Required)
+		c.PassRate = &p
+	}
+	return &c
+}
+
+func finiteSummary(s Summary) Summary {
+	s.DurationMS, s.Cost = finite(s.DurationMS), finite(s.Cost)
+	if s.Metrics != nil {
+		m := make(map[string]MetricSummary, len(s.Metrics))
+		for k, v := range s.Metrics {
+			v.Mean = finite(v.Mean)
+			m[k] = v
+		}
+		s.Metrics = m
+	}
+	return s
+}

@@ -1,0 +1,231 @@
+package reporters
+
+import (
+	"bufio"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jstemmer/go-junit-report/v2/junit"
+)
+
+func init() { register("junit", func(o Options) Reporter { return &JUnit{opts: o} }) }
+
+// JUnit writes the strict Jenkins/Ant JUnit XML of the contract
+// (../shared/junit/junit.xsd). Elements are go-junit-report's junit types,
+// but the file is written element by element rather than with
+// Testsuites.WriteXML, for three reasons: WriteXML writes no XML header, it
+// writes the root `skipped` attribute the XSD refuses, and it needs every
+// test in memory, where a large run must stream from the spool.
+type JUnit struct{ opts Options }
+
+// junitMaxMessage caps the one-line message attribute of failure and error.
+const junitMaxMessage = 1000
+
+// Report writes the JUnit XML.
+func (j *JUnit) Report(w io.Writer, r *Results) error {
+	suites, total, err := collectSuites(r, nil)
+	if err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if _, err := io.WriteString(bw, xml.Header); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	enc := xml.NewEncoder(bw)
+	enc.Indent("", "\t")
+
+	// The root carries only what the XSD allows: name, time, tests,
+	// failures, errors (no skipped, no disabled).
+	root := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
+		attr("name", "aieval"),
+		attr("time", seconds(r.Summary.DurationMS)),
+		attr("tests", strconv.Itoa(total.Tests)),
+		attr("failures", strconv.Itoa(total.Fail)),
+		attr("errors", strconv.Itoa(total.Error)),
+	}}
+	if err := enc.EncodeToken(root); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	used := map[string]bool{} // testcase names already in the file
+	for i, st := range suites {
+		if err := j.suite(enc, r, i, st, used); err != nil {
+			return fmt.Errorf("junit report: %w", err)
+		}
+	}
+	if err := enc.EncodeToken(root.End()); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	if err := enc.Flush(); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	if _, err := io.WriteString(bw, "\n"); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	return bw.Flush()
+}
+
+// suite writes one testsuite, reading the tests again so that only one
+// test is in memory at a time.
+func (j *JUnit) suite(enc *xml.Encoder, r *Results, id int, st *suiteStats, used map[string]bool) error {
+	ts := junit.Testsuite{
+		Name:     oneLine(st.Info.Name(), 0),
+		Tests:    st.Tests,
+		Failures: st.Fail,
+		Errors:   st.Error,
+		ID:       id,
+		Skipped:  st.Skip,
+		Time:     seconds(st.LatencyMS),
+		File:     Sanitize(st.Info.Path),
+		Hostname: oneLine(j.opts.Hostname, 0),
+	}
+	if !r.StartedAt.IsZero() {
+		ts.SetTimestamp(r.StartedAt.UTC().Truncate(time.Second))
+	}
+	for _, p := range [][2]string{
+		{"aiconfig", st.Info.Config},
+		{"aiconfig.name", st.Info.ConfigName},
+		{"aiconfig.sha256", st.Info.ConfigSHA256},
+		{"run_id", r.RunID},
+		{"git_sha", r.GitSHA},
+		{"git_ref", r.GitRef},
+	} {
+		if p[1] != "" {
+			ts.AddProperty(p[0], oneLine(p[1], 0))
+		}
+	}
+
+	start := xml.StartElement{Name: xml.Name{Local: "testsuite"}, Attr: []xml.Attr{
+		attr("name", ts.Name),
+		attr("tests", strconv.Itoa(ts.Tests)),
+		attr("failures", strconv.Itoa(ts.Failures)),
+		attr("errors", strconv.Itoa(ts.Errors)),
+		attr("skipped", strconv.Itoa(ts.Skipped)),
+		attr("time", ts.Time),
+		attr("id", strconv.Itoa(ts.ID)),
+		attr("file", ts.File),
+	}}
+	if ts.Timestamp != "" {
+		start.Attr = append(start.Attr, attr("timestamp", ts.Timestamp))
+	}
+	if ts.Hostname != "" {
+		start.Attr = append(start.Attr, attr("hostname", ts.Hostname))
+	}
+	if err := enc.EncodeToken(start); err != nil {
+		return err
+	}
+	if ts.Properties != nil {
+		props := struct {
+			P []junit.Property `xml:"property"`
+		}{*ts.Properties}
+		if err := enc.EncodeElement(props, xml.StartElement{Name: xml.Name{Local: "properties"}}); err != nil {
+			return err
+		}
+	}
+	tcStart := xml.StartElement{Name: xml.Name{Local: "testcase"}}
+	err := r.Each(func(t *TestResult) error {
+		if t.Suite != st.Info.Path {
+			return nil
+		}
+		return enc.EncodeElement(j.testcase(t, st.Info, used), tcStart)
+	})
+	if err != nil {
+		return err
+	}
+	return enc.EncodeToken(start.End())
+}
+
+// testcase maps one test per the contract.
+func (j *JUnit) testcase(t *TestResult, info SuiteInfo, used map[string]bool) junit.Testcase {
+	tc := junit.Testcase{
+		Name:      uniqueName(oneLine(t.Name, 0), t.Suite, used),
+		Classname: classname(t, info),
+		Time:      seconds(t.LatencyMS),
+	}
+	switch t.Status {
+	case StatusFail:
+		typ := "threshold"
+		if t.PassRate != nil {
+			typ = "pass_rate"
+		}
+		msg := reasonOf(t)
+		if a, ok := firstFailure(t); ok {
+			typ, msg = a.Type, a.Reason
+		}
+		tc.Failure = &junit.Result{Message: oneLine(msg, junitMaxMessage), Type: oneLine(typ, 0), Data: j.body(t)}
+	case StatusError:
+		tc.Error = &junit.Result{Message: oneLine(reasonOf(t), junitMaxMessage), Type: "error", Data: j.body(t)}
+	case StatusSkip:
+		tc.Skipped = &junit.Result{Message: oneLine(reasonOf(t), junitMaxMessage)}
+	}
+	if t.Output != "" {
+		tc.SystemOut = &junit.Output{Data: capText(Sanitize(t.Output), j.opts.MaxOutput)}
+	}
+	return tc
+}
+
+// body lists every assertion's result, with diffs, for a failure or error.
+func (j *JUnit) body(t *TestResult) string {
+	var b strings.Builder
+	if t.Status == StatusError && t.Reason != "" {
+		b.WriteString(t.Reason + "\n")
+	}
+	if t.Threshold != nil {
+		fmt.Fprintf(&b, "score %.3f, threshold %.3f\n", finite(t.Score), finite(*t.Threshold))
+	}
+	if l := passRateLine(t); l != "" {
+		b.WriteString(l + "\n")
+	}
+	for _, a := range t.Assertions {
+		word := "PASS"
+		switch {
+		case a.Error:
+			word = "ERROR"
+		case !a.Pass:
+			word = "FAIL"
+		}
+		fmt.Fprintf(&b, "%s %s (score %.3f): %s\n", word, a.Type, finite(a.Score), a.Reason)
+		if a.Diff != "" {
+			b.WriteString("  " + strings.ReplaceAll(strings.TrimRight(a.Diff, "\n"), "\n", "\n  ") + "\n")
+		}
+	}
+	return capText(Sanitize(b.String()), j.opts.MaxOutput)
+}
+
+// classname is aiconfig name + "." + prompt name; dots inside either part
+// become "_" because Jenkins and others split classnames on dots.
+func classname(t *TestResult, info SuiteInfo) string {
+	cfg := t.ConfigName
+	if cfg == "" {
+		cfg = info.ConfigName
+	}
+	if cfg == "" && t.Config != "" {
+		cfg = strings.TrimSuffix(filepath.Base(t.Config), filepath.Ext(t.Config))
+	}
+	if cfg == "" {
+		cfg = "aiconfig"
+	}
+	dot := func(s string) string { return strings.ReplaceAll(oneLine(s, 0), ".", "_") }
+	return dot(cfg) + "." + dot(t.Prompt)
+}
+
+// uniqueName keeps testcase names unique in the file (GitLab keeps only
+// the first of several with one name): a repeat gets its suite path, then
+// a number.
+func uniqueName(name, suite string, used map[string]bool) string {
+	n := name
+	if used[n] {
+		n = fmt.Sprintf("%s (%s)", name, oneLine(suite, 0))
+		for i := 2; used[n]; i++ {
+			n = fmt.Sprintf("%s (%s) #%d", name, oneLine(suite, 0), i)
+		}
+	}
+	used[n] = true
+	return n
+}
+
+func attr(name, value string) xml.Attr { return xml.Attr{Name: xml.Name{Local: name}, Value: value} }

@@ -1,0 +1,200 @@
+package reporters
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"sort"
+	"strings"
+)
+
+func init() { register("markdown", func(o Options) Reporter { return &Markdown{opts: o} }) }
+
+// Markdown writes the GitHub step summary. GitHub drops a step summary
+// above 1 MiB, so the report stops adding failed tests before that and
+// says how many it left out.
+type Markdown struct {
+	opts Options
+	// MaxBytes caps the whole report; 0 = MarkdownMaxBytes.
+	MaxBytes int
+}
+
+// MarkdownMaxBytes keeps the summary safely under GitHub's 1 MiB limit.
+const MarkdownMaxBytes = 1<<20 - 32<<10
+
+const (
+	mdMaxCell    = 300      // runes per table cell
+	mdMaxDetails = 16 << 10 // bytes per test's <details> block
+)
+
+// Report writes the Markdown summary.
+func (m *Markdown) Report(w io.Writer, r *Results) error {
+	budget := m.MaxBytes
+	if budget <= 0 {
+		budget = MarkdownMaxBytes
+	}
+	suites, total, err := collectSuites(r, nil)
+	if err != nil {
+		return fmt.Errorf("markdown report: %w", err)
+	}
+	var head strings.Builder
+	status := "PASSED"
+	switch {
+	case total.Error > 0 || r.Interrupted:
+		status = "ERRORED"
+	case total.Fail > 0 || r.Summary.Regressed > 0:
+		status = "FAILED"
+	}
+	fmt.Fprintf(&head, "## aieval: %s\n\n", status)
+	fmt.Fprintf(&head, "**%s**: %d passed, %d failed, %s, %d skipped", plural(total.Tests, "test"),
+		total.Pass, total.Fail, plural(total.Error, "error"), total.Skip)
+	if r.Summary.Regressed > 0 {
+		fmt.Fprintf(&head, ", %d regressed", r.Summary.Regressed)
+	}
+	fmt.Fprintf(&head, " in %s, cost $%.4f, %d tokens", duration(r.Summary.DurationMS), total.Cost, total.Toks)
+	if r.Summary.Cached > 0 {
+		fmt.Fprintf(&head, ", %d cached", r.Summary.Cached)
+	}
+	head.WriteString("\n")
+	if r.Interrupted {
+		head.WriteString("\nThe run was interrupted: not every test ran.\n")
+	}
+	head.WriteString("\n| Suite | Tests | Pass | Fail | Error | Skip | Time | Cost |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, s := range append(suites, total) {
+		name := cell(s.Info.Name())
+		if s == total {
+			name = "**Total**"
+		}
+		fmt.Fprintf(&head, "| %s | %d | %d | %d | %d | %d | %s | $%.4f |\n",
+			name, s.Tests, s.Pass, s.Fail, s.Error, s.Skip, duration(s.LatencyMS), s.Cost)
+	}
+	head.WriteString(metricsTable(r.Summary.Metrics))
+
+	names := map[string]string{}
+	for _, s := range suites {
+		names[s.Info.Path] = s.Info.Name()
+	}
+	const reserve = 256 // for the "not shown" line and headings
+	var rows, details strings.Builder
+	shown, omitted := 0, 0
+	err = r.Each(func(t *TestResult) error {
+		if t.Status != StatusFail && t.Status != StatusError {
+			return nil
+		}
+		row, det := mdRow(t), mdDetails(t, names[t.Suite])
+		if omitted > 0 || head.Len()+rows.Len()+details.Len()+len(row)+len(det)+reserve > budget {
+			omitted++
+			return nil
+		}
+		shown++
+		rows.WriteString(row)
+		details.WriteString(det)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("markdown report: %w", err)
+	}
+	var b strings.Builder
+	b.WriteString(head.String())
+	if shown+omitted > 0 {
+		b.WriteString("\n### Failed and errored tests\n\n| Status | Test | Location | Reason |\n| --- | --- | --- | --- |\n")
+		b.WriteString(rows.String())
+		if omitted > 0 {
+			fmt.Fprintf(&b, "\n%d more not shown (the summary is capped under 1 MiB); see the JUnit or JSON report.\n", omitted)
+		}
+		b.WriteString("\n")
+		b.WriteString(details.String())
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("markdown report: %w", err)
+	}
+	return nil
+}
+
+func mdRow(t *TestResult) string {
+	word := "FAIL"
+	if t.Status == StatusError {
+		word = "ERROR"
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s |\n", word, cell(t.Name), cell(location(t)), cell(reasonOf(t)))
+}
+
+// mdDetails is the collapsible block of one test: assertion reasons and diffs.
+func mdDetails(t *TestResult, suite string) string {
+	word := "FAIL"
+	if t.Status == StatusError {
+		word = "ERROR"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<details><summary>%s %s › %s</summary>\n\n", word,
+		html.EscapeString(oneLine(suite, mdMaxCell)), html.EscapeString(oneLine(t.Name, mdMaxCell)))
+	if a, ok := firstFailure(t); t.Reason != "" && (!ok || a.Reason != t.Reason) {
+		fmt.Fprintf(&b, "%s\n\n", html.EscapeString(oneLine(t.Reason, 2000)))
+	}
+	if l := passRateLine(t); l != "" {
+		fmt.Fprintf(&b, "%s\n\n", l)
+	}
+	for _, a := range t.Assertions {
+		word := "pass"
+		switch {
+		case a.Error:
+			word = "error"
+		case !a.Pass:
+			word = "fail"
+		}
+		fmt.Fprintf(&b, "- %s **%s** (score %.2f): %s\n", word, html.EscapeString(oneLine(a.Type, 100)),
+			finite(a.Score), html.EscapeString(oneLine(a.Reason, 2000)))
+	}
+	for _, a := range t.Assertions {
+		if a.Diff == "" || a.Pass {
+			continue
+		}
+		d := capText(Sanitize(strings.TrimRight(a.Diff, "\n")), mdMaxDetails/2)
+		fence := codeFence(d)
+		fmt.Fprintf(&b, "\n%sdiff\n%s\n%s\n", fence, d, fence)
+	}
+	b.WriteString("\n</details>\n\n")
+	return b.String()
+}
+
+// metricsTable renders Summary.Metrics, sorted by name; "" when none.
+func metricsTable(m map[string]MetricSummary) string {
+	if len(m) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("\n| Metric | Count | Mean | Pass |\n| --- | ---: | ---: | ---: |\n")
+	for _, n := range names {
+		s := m[n]
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %d |\n", cell(n), s.Count, finite(s.Mean), s.Pass)
+	}
+	return b.String()
+}
+
+// cell makes text safe in a Markdown table cell: one line, pipes escaped,
+// no raw HTML, bounded length.
+func cell(s string) string {
+	s = oneLine(s, mdMaxCell)
+	s = strings.NewReplacer("\\", "\\\\", "|", "\\|", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return s
+}
+
+// codeFence returns a backtick fence longer than any backtick run in s, so
+// a diff of Markdown cannot close its own block.
+func codeFence(s string) string {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
