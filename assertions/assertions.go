@@ -6,9 +6,11 @@ package assertions
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Spec is one `assert:` entry of a suite, already decoded.
@@ -22,6 +24,9 @@ type Spec struct {
 	Dir       string // suite directory, for file:// values
 	File      string // suite file, for messages
 	Line      int    // line of the entry in the suite
+	// Timeout bounds one check of an external command (exec); 0 means the
+	// default. A `value: {command, timeout}` map overrides it.
+	Timeout time.Duration
 }
 
 // Input is what an assertion scores.
@@ -72,8 +77,9 @@ type Embedder interface {
 type Factory func(spec Spec) (Assertion, error)
 
 var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
+	mu           sync.RWMutex
+	registry     = map[string]Factory{}
+	descriptions = map[string]string{}
 )
 
 // Register adds a plugin. It panics on a duplicate name: that is a
@@ -99,6 +105,29 @@ func Names() []string {
 	return names
 }
 
+// describe records the one-line help of a registered type.
+func describe(name, text string) {
+	mu.Lock()
+	defer mu.Unlock()
+	descriptions[name] = text
+}
+
+// Describe returns the one-line help of a type (for `validate
+// --list-assertions` and docs), or "" when the type is unknown.
+func Describe(name string) string {
+	base, negate := strings.CutPrefix(name, "not-")
+	mu.RLock()
+	d, ok := descriptions[base]
+	mu.RUnlock()
+	if !ok {
+		return ""
+	}
+	if negate {
+		return "passes when " + base + " fails: " + d
+	}
+	return d
+}
+
 // New builds the assertion for spec, handling the not- prefix.
 func New(spec Spec) (Assertion, error) {
 	name, negate := strings.CutPrefix(spec.Type, "not-")
@@ -106,7 +135,13 @@ func New(spec Spec) (Assertion, error) {
 	f, ok := registry[name]
 	mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown assertion type %q (known: %s)", spec.Type, strings.Join(Names(), ", "))
+		return nil, fmt.Errorf("unknown assertion type %q%s (known: %s)", spec.Type, suggest(name, Names()), strings.Join(Names(), ", "))
+	}
+	if spec.Weight < 0 || math.IsNaN(spec.Weight) || math.IsInf(spec.Weight, 0) {
+		return nil, fmt.Errorf("%s: weight %v must be a number >= 0", spec.Type, spec.Weight)
+	}
+	if t := spec.Threshold; t != nil && (math.IsNaN(*t) || math.IsInf(*t, 0)) {
+		return nil, fmt.Errorf("%s: threshold must be a finite number", spec.Type)
 	}
 	a, err := f(spec)
 	if err != nil {
@@ -120,14 +155,19 @@ func New(spec Spec) (Assertion, error) {
 
 type not struct{ inner Assertion }
 
+// Check inverts the inner verdict. Inner reasons state a fact ("output
+// contains \"As an AI\""), so a negated failure reads as that fact plus
+// "but must not"; a negated pass keeps the inner fact as is.
 func (n not) Check(ctx context.Context, in *Input) (Result, error) {
 	r, err := n.inner.Check(ctx, in)
 	if err != nil {
 		return r, err
 	}
+	if r.Pass {
+		r.Reason += " but must not"
+	}
 	r.Pass = !r.Pass
 	r.Score = 1 - r.Score
-	r.Reason = "negated: " + r.Reason
 	r.Diff = ""
 	return r, nil
 }

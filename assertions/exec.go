@@ -1,0 +1,334 @@
+package assertions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// exec runs an external command as a judge (protocol in the contract):
+// JSON {"output","prompt","params","test","suite"} on stdin; exit 0 passes,
+// non-zero fails, unless stdout is a JSON object {"pass","score","reason"},
+// which rules. Failing to start or running past the timeout is an error.
+
+const (
+	defaultExecTimeout = 30 * time.Second
+	maxCapture         = 1 << 20 // bytes kept of stdout and of stderr
+)
+
+func init() {
+	Register("exec", newExec)
+	describe("exec", "runs value (a command line, or {command, timeout}) with the output as JSON on stdin; exit 0 or a JSON {pass, score, reason} decides")
+}
+
+type execCheck struct {
+	argv      []string
+	name      string // the command as written, for messages
+	dir       string
+	timeout   time.Duration
+	threshold *float64
+}
+
+func newExec(spec Spec) (Assertion, error) {
+	line, timeout, err := execValue(spec)
+	if err != nil {
+		return nil, err
+	}
+	if t := spec.Threshold; t != nil && (*t < 0 || *t > 1) {
+		return nil, fmt.Errorf("threshold %g must be between 0 and 1 (it applies to the command's score)", *t)
+	}
+	argv, err := commandArgs(line)
+	if err != nil {
+		return nil, err
+	}
+	name := excerpt(strings.Join(argv, " "), 80)
+	// A relative program path is relative to the suite, like file:// values.
+	// Made absolute because exec resolves a relative Path against Dir,
+	// which would apply a relative suite directory twice.
+	if strings.ContainsRune(argv[0], '/') && !filepath.IsAbs(argv[0]) {
+		abs, err := filepath.Abs(filepath.Join(spec.Dir, argv[0]))
+		if err != nil {
+			return nil, fmt.Errorf("resolve command %s: %w", argv[0], err)
+		}
+		argv[0] = abs
+	}
+	return &execCheck{argv: argv, name: name, dir: spec.Dir, timeout: timeout, threshold: spec.Threshold}, nil
+}
+
+// execValue reads value: "cmd args" or {command: "...", timeout: 10s|10}.
+func execValue(spec Spec) (string, time.Duration, error) {
+	timeout := spec.Timeout
+	if timeout <= 0 {
+		timeout = defaultExecTimeout
+	}
+	switch v := spec.Value.(type) {
+	case nil:
+		return "", 0, errors.New("missing value: give the command line to run, e.g. value: python3 check.py")
+	case string:
+		if strings.TrimSpace(v) == "" {
+			return "", 0, errors.New("value is empty; give the command line to run")
+		}
+		return v, timeout, nil
+	case map[string]any, map[any]any:
+		m, err := mapValue(v, "command", "timeout")
+		if err != nil {
+			return "", 0, err
+		}
+		line, ok := m["command"].(string)
+		if !ok || strings.TrimSpace(line) == "" {
+			return "", 0, errors.New("value needs command: as text")
+		}
+		if raw, has := m["timeout"]; has {
+			if timeout, err = parseTimeout(raw); err != nil {
+				return "", 0, err
+			}
+		}
+		return line, timeout, nil
+	}
+	return "", 0, fmt.Errorf("value must be a command line or {command, timeout}, got %s", kindOf(spec.Value))
+}
+
+// parseTimeout accepts a Go duration ("10s", "500ms") or a number of seconds.
+func parseTimeout(v any) (time.Duration, error) {
+	if s, ok := v.(string); ok {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("timeout %q must be a positive duration like 10s", s)
+		}
+		return d, nil
+	}
+	if f, ok := toFloat(v); ok && f > 0 {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	return 0, fmt.Errorf("timeout must be a positive duration like 10s, got %s", short(v))
+}
+
+// commandArgs splits a command line into argv without a shell, unless the
+// user wrote "sh -c ..." explicitly.
+func commandArgs(line string) ([]string, error) {
+	line = strings.TrimSpace(line)
+	if script, ok := strings.CutPrefix(line, "sh -c "); ok {
+		script = strings.TrimSpace(script)
+		// sh -c 'a | b' is usually quoted: unquote one whole-script word.
+		if words, err := splitArgs(script); err == nil && len(words) == 1 && strings.ContainsAny(script[:1], `'"`) {
+			script = words[0]
+		}
+		return []string{"sh", "-c", script}, nil
+	}
+	argv, err := splitArgs(line)
+	if err != nil {
+		return nil, err
+	}
+	return argv, nil
+}
+
+// splitArgs splits like a POSIX shell does words: whitespace separates,
+// 'single' quotes are literal, "double" quotes and backslash escape. Shell
+// operators left unquoted are refused, since no shell will run them.
+func splitArgs(s string) ([]string, error) {
+	var (
+		args   []string
+		cur    strings.Builder
+		inWord bool
+		quoted bool
+	)
+	flush := func() error {
+		if !inWord {
+			return nil
+		}
+		w := cur.String()
+		if !quoted && isShellOperator(w) {
+			return fmt.Errorf("command uses the shell operator %q but runs without a shell; write sh -c '...' to use one", w)
+		}
+		args = append(args, w)
+		cur.Reset()
+		inWord, quoted = false, false
+		return nil
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		case c == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, errors.New("command has an unterminated ' quote")
+			}
+			cur.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+			inWord, quoted = true, true
+		case c == '"':
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
+					i++
+				}
+				cur.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, errors.New("command has an unterminated \" quote")
+			}
+			inWord, quoted = true, true
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+			inWord, quoted = true, true
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if len(args) == 0 {
+		return nil, errors.New("command is empty")
+	}
+	return args, nil
+}
+
+func isShellOperator(w string) bool {
+	switch w {
+	case "|", "||", "&&", ";", "&", "2>&1":
+		return true
+	}
+	return strings.HasPrefix(w, ">") || strings.HasPrefix(w, "<") || strings.HasPrefix(w, "2>")
+}
+
+// execReply is the optional JSON verdict on stdout.
+type execReply struct {
+	Pass   *bool    `json:"pass"`
+	Score  *float64 `json:"score"`
+	Reason string   `json:"reason"`
+}
+
+func (e *execCheck) Check(ctx context.Context, in *Input) (Result, error) {
+	params := in.Params
+	if params == nil {
+		params = map[string]any{}
+	}
+	payload, err := json.Marshal(map[string]any{
+		"output": in.Output, "prompt": in.Prompt, "params": stringKeys(params),
+		"test": in.Test, "suite": in.Suite,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("encode exec input: %w", err)
+	}
+	runCtx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, e.argv[0], e.argv[1:]...)
+	cmd.Dir = e.dir
+	cmd.Stdin = bytes.NewReader(payload)
+	stdout, stderr := &capBuffer{max: maxCapture}, &capBuffer{max: maxCapture}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.WaitDelay = time.Second // do not hang on pipes a stray child keeps open
+	setProcessGroup(cmd)
+	err = cmd.Run()
+	name := e.name
+	switch {
+	case ctx.Err() != nil:
+		return Result{}, fmt.Errorf("run %s: %w", name, ctx.Err())
+	case runCtx.Err() != nil:
+		return Result{}, fmt.Errorf("command %s timed out after %s; make it faster or raise value.timeout", name, e.timeout)
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) && !errors.Is(err, exec.ErrWaitDelay) {
+		return Result{}, fmt.Errorf("start command %s: %w", name, err)
+	}
+	code := 0
+	if cmd.ProcessState != nil {
+		code = cmd.ProcessState.ExitCode()
+	}
+	return e.judge(code, stdout.String(), stderr.String())
+}
+
+// judge applies the protocol: a JSON verdict on stdout rules, else the
+// exit code decides.
+func (e *execCheck) judge(code int, stdout, stderr string) (Result, error) {
+	out := strings.TrimSpace(stdout)
+	if strings.HasPrefix(out, "{") {
+		var rep execReply
+		if json.Unmarshal([]byte(out), &rep) == nil && (rep.Pass != nil || rep.Score != nil) {
+			return e.fromReply(rep, code)
+		}
+	}
+	if code == 0 {
+		msg := "command passed"
+		if line := firstLine(out); line != "" {
+			msg += ": " + line
+		}
+		return outcome(true, msg), nil
+	}
+	line := firstLine(strings.TrimSpace(stderr))
+	if line == "" {
+		line = firstLine(out)
+	}
+	if line == "" {
+		line = "no output"
+	}
+	return outcome(false, fmt.Sprintf("command exited %d: %s", code, line)), nil
+}
+
+func (e *execCheck) fromReply(rep execReply, code int) (Result, error) {
+	if rep.Score != nil && (*rep.Score < 0 || *rep.Score > 1) {
+		return Result{}, fmt.Errorf("command replied score %g, outside 0..1", *rep.Score)
+	}
+	pass := code == 0
+	if rep.Pass != nil {
+		pass = *rep.Pass
+	}
+	score := 0.0
+	if pass {
+		score = 1
+	}
+	if rep.Score != nil {
+		score = *rep.Score
+	}
+	if e.threshold != nil {
+		pass = score >= *e.threshold
+	}
+	reason := excerpt(strings.TrimSpace(rep.Reason), 2*excerptRunes)
+	verdict := "command failed"
+	if pass {
+		verdict = "command passed"
+	}
+	if reason != "" {
+		verdict += ": " + reason
+	}
+	if e.threshold != nil {
+		verdict += fmt.Sprintf(" (score %.2f, threshold %g)", score, *e.threshold)
+	}
+	return Result{Pass: pass, Score: score, Reason: verdict}, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return excerpt(strings.TrimSpace(s), excerptRunes)
+}
+
+// capBuffer keeps the first max bytes written and drops the rest, so a
+// chatty command cannot use unbounded memory.
+type capBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (c *capBuffer) Write(p []byte) (int, error) {
+	if room := c.max - c.buf.Len(); room > 0 {
+		c.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (c *capBuffer) String() string { return c.buf.String() }
