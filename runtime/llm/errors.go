@@ -1,6 +1,10 @@
 package llm
 
-import "fmt"
+import (
+	"context"
+	"errors"
+	"fmt"
+)
 
 // ErrorKind classifies why a model call failed.
 type ErrorKind string
@@ -15,6 +19,7 @@ const (
 	KindAuth        ErrorKind = "auth"         // 401/403
 	KindClient      ErrorKind = "client"       // other 4xx
 	KindUnsupported ErrorKind = "unsupported"  // a parser aieval cannot run
+	KindCanceled    ErrorKind = "canceled"     // the caller's context ended the call
 )
 
 // Error is a failed model call. Its text never holds a credential.
@@ -25,6 +30,31 @@ type Error struct {
 	Status   int // HTTP status, 0 if none
 	Attempts int
 	Msg      string
+
+	err error // cause for errors.Is (context errors); never shown
+}
+
+// Unwrap exposes the cause, so errors.Is(err, context.Canceled) works.
+func (e *Error) Unwrap() error { return e.err }
+
+// Retryable reports whether a later call might succeed (rate limits,
+// server and network faults), as opposed to a request that is wrong.
+func (e *Error) Retryable() bool {
+	switch e.Kind {
+	case KindRateLimited, KindServer, KindTimeout, KindNetwork, KindCircuitOpen, KindBadResponse:
+		return true
+	}
+	return false
+}
+
+// canceled is the error for a call whose context ended: timeout when a
+// deadline passed, canceled otherwise.
+func canceled(endpoint, model string, attempts int, cause error) *Error {
+	kind, msg := KindCanceled, "call canceled"
+	if errors.Is(cause, context.DeadlineExceeded) {
+		kind, msg = KindTimeout, "deadline exceeded"
+	}
+	return &Error{Kind: kind, Endpoint: endpoint, Model: model, Attempts: attempts, Msg: msg, err: cause}
 }
 
 func (e *Error) Error() string {

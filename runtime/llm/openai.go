@@ -2,12 +2,19 @@ package llm
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
 	"time"
-)
 
-// SKELETON: filled in by the llm work. Signatures are the contract.
+	openai "github.com/sashabaranov/go-openai"
+)
 
 // RetryPolicy bounds retries of one model call.
 type RetryPolicy struct {
@@ -20,6 +27,9 @@ type RetryPolicy struct {
 // DefaultRetry is used when no policy is given.
 var DefaultRetry = RetryPolicy{MaxRetries: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 20 * time.Second, MaxRetryAfter: 60 * time.Second}
 
+// DefaultBaseURL is used when neither the request nor OPENAI_BASE_URL names one.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
 // OpenAIOptions configure the OpenAI-compatible client.
 type OpenAIOptions struct {
 	HTTPClient *http.Client                               // nil: a default client
@@ -27,20 +37,312 @@ type OpenAIOptions struct {
 	Timeout    time.Duration                              // per attempt; 0 = none
 	Getenv     func(string) string                        // nil: os.Getenv (OPENAI_API_KEY, OPENAI_BASE_URL, APIKeyEnv)
 	Sleep      func(context.Context, time.Duration) error // nil: real sleep; tests inject
+	Breaker    BreakerPolicy                              // zero: DefaultBreaker
+	Now        func() time.Time                           // nil: time.Now; drives the breaker's cooldown
 }
 
 // OpenAI talks to any OpenAI-compatible endpoint through go-openai.
-type OpenAI struct{ opts OpenAIOptions }
+type OpenAI struct {
+	opts   OpenAIOptions
+	retry  RetryPolicy
+	getenv func(string) string
+	now    func() time.Time
+	http   *http.Client
+	tr     *transport
+
+	mu      sync.Mutex
+	clients map[clientKey]*cachedClient
+}
+
+type clientKey struct{ endpoint, keyEnv string }
+
+type cachedClient struct {
+	keySum [32]byte // the key is read per call; rebuild when it changed
+	c      *openai.Client
+}
 
 // NewOpenAI builds a client; it is safe for concurrent use.
-func NewOpenAI(opts OpenAIOptions) *OpenAI { return &OpenAI{opts: opts} }
+func NewOpenAI(opts OpenAIOptions) *OpenAI {
+	o := &OpenAI{opts: opts, retry: DefaultRetry, getenv: os.Getenv, now: time.Now, clients: map[clientKey]*cachedClient{}}
+	if opts.Retry != nil {
+		o.retry = *opts.Retry
+		o.retry.MaxRetries = max(o.retry.MaxRetries, 0)
+	}
+	if opts.Getenv != nil {
+		o.getenv = opts.Getenv
+	}
+	if opts.Now != nil {
+		o.now = opts.Now
+	}
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	hc := &http.Client{}
+	var base http.RoundTripper
+	if opts.HTTPClient != nil {
+		*hc = *opts.HTTPClient
+		base = opts.HTTPClient.Transport
+	}
+	if base == nil {
+		// Many parallel calls go to one host: keep their connections.
+		dt := http.DefaultTransport.(*http.Transport).Clone()
+		dt.MaxIdleConnsPerHost = 256
+		dt.MaxIdleConns = 1024
+		base = dt
+	}
+	o.tr = &transport{base: base, policy: o.retry, timeout: opts.Timeout, sleep: sleep, now: o.now, breakers: newBreakers(opts.Breaker)}
+	hc.Transport = o.tr
+	o.http = hc
+	return o
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Endpoint is the base URL a request goes to: req.BaseURL, else
+// $OPENAI_BASE_URL, else DefaultBaseURL; without a trailing slash.
+func (o *OpenAI) Endpoint(baseURL string) string {
+	if baseURL == "" {
+		baseURL = o.getenv("OPENAI_BASE_URL")
+	}
+	if baseURL == "" {
+		baseURL = DefaultBaseURL
+	}
+	return strings.TrimRight(baseURL, "/")
+}
+
+// CircuitOpen reports whether calls to the endpoint currently fail fast.
+func (o *OpenAI) CircuitOpen(baseURL string) bool {
+	return o.tr.breakers.get(o.Endpoint(baseURL)).isOpen()
+}
+
+// client returns the cached go-openai client for (endpoint, key env), and
+// the key, read now so a changed environment is honoured.
+func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
+	name := keyEnv
+	if name == "" {
+		name = "OPENAI_API_KEY"
+	}
+	key := o.getenv(name)
+	sum := sha256.Sum256([]byte(key))
+	k := clientKey{endpoint, keyEnv}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if c := o.clients[k]; c != nil && c.keySum == sum {
+		return c.c, key
+	}
+	cfg := openai.DefaultConfig(key)
+	cfg.BaseURL = endpoint
+	cfg.HTTPClient = o.http
+	c := openai.NewClientWithConfig(cfg)
+	o.clients[k] = &cachedClient{keySum: sum, c: c}
+	return c, key
+}
 
 // Complete sends a chat completion, streamed when req.Stream.
 func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) (*Response, error) {
-	return nil, errors.New("not implemented")
+	endpoint := o.Endpoint(req.BaseURL)
+	cc, key := o.client(endpoint, req.APIKeyEnv)
+	creq, extra, err := buildChat(req)
+	if err != nil {
+		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
+	}
+	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key, extra: extra}
+	ctx = withState(ctx, st)
+	// A broken answer (cut stream, bad JSON, no choices) is retried once as
+	// a whole call, unless text already reached the caller.
+	tries := 1
+	if o.retry.MaxRetries > 0 {
+		tries = 2
+	}
+	for i := 0; ; i++ {
+		delivered := false
+		chunk := onChunk
+		if onChunk != nil {
+			chunk = func(d string) { delivered = true; onChunk(d) }
+		}
+		var resp *Response
+		if req.Stream {
+			resp, err = o.stream(ctx, cc, creq, chunk)
+		} else {
+			resp, err = o.complete(ctx, cc, creq)
+		}
+		if err == nil {
+			resp.Latency = time.Since(st.lastTry)
+			return resp, nil
+		}
+		e := toError(ctx, err, st, req.Model)
+		if e.Kind == KindBadResponse && !delivered && i+1 < tries {
+			continue
+		}
+		return nil, e
+	}
+}
+
+func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest) (*Response, error) {
+	r, err := cc.CreateChatCompletion(ctx, creq)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Choices) == 0 {
+		return nil, errEmptyChoices
+	}
+	ch := r.Choices[0]
+	resp := &Response{
+		Text:         ch.Message.Content,
+		Role:         ch.Message.Role,
+		FinishReason: string(ch.FinishReason),
+		Model:        r.Model,
+		Usage:        Usage{r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens},
+	}
+	resp.ToolCalls = toolCallsJSON(ch.Message.ToolCalls, ch.Message.FunctionCall)
+	return resp, nil
+}
+
+func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest, onChunk ChunkFunc) (*Response, error) {
+	creq.Stream = true
+	creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	s, err := cc.CreateChatCompletionStream(ctx, creq)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var (
+		text    strings.Builder
+		resp    = &Response{}
+		choices bool
+		calls   []openai.ToolCall
+		fn      *openai.FunctionCall
+	)
+	for {
+		c, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &streamErr{err}
+		}
+		if c.Model != "" {
+			resp.Model = c.Model
+		}
+		if c.Usage != nil {
+			resp.Usage = Usage{c.Usage.PromptTokens, c.Usage.CompletionTokens, c.Usage.TotalTokens}
+		}
+		for _, ch := range c.Choices {
+			if ch.Index != 0 {
+				continue // n > 1: the first choice is the answer, as non-streamed
+			}
+			choices = true
+			d := ch.Delta
+			if d.Role != "" {
+				resp.Role = d.Role
+			}
+			if d.Content != "" {
+				text.WriteString(d.Content)
+				if onChunk != nil {
+					onChunk(d.Content)
+				}
+			}
+			if ch.FinishReason != "" {
+				resp.FinishReason = string(ch.FinishReason)
+			}
+			calls = mergeToolCalls(calls, d.ToolCalls)
+			if d.FunctionCall != nil {
+				if fn == nil {
+					fn = &openai.FunctionCall{}
+				}
+				fn.Name += d.FunctionCall.Name
+				fn.Arguments += d.FunctionCall.Arguments
+			}
+		}
+	}
+	if !choices {
+		return nil, errEmptyChoices
+	}
+	resp.Text = text.String()
+	if resp.Role == "" {
+		resp.Role = "assistant"
+	}
+	resp.ToolCalls = toolCallsJSON(calls, fn)
+	return resp, nil
+}
+
+// mergeToolCalls folds streamed tool call deltas, keyed by their index.
+func mergeToolCalls(calls []openai.ToolCall, deltas []openai.ToolCall) []openai.ToolCall {
+	for _, d := range deltas {
+		i := len(calls)
+		if d.Index != nil {
+			i = *d.Index
+		}
+		for len(calls) <= i {
+			calls = append(calls, openai.ToolCall{})
+		}
+		c := &calls[i]
+		if d.ID != "" {
+			c.ID = d.ID
+		}
+		if d.Type != "" {
+			c.Type = d.Type
+		}
+		c.Function.Name += d.Function.Name
+		c.Function.Arguments += d.Function.Arguments
+	}
+	return calls
+}
+
+// toolCallsJSON is the OpenAI tool_calls list; a legacy function_call is
+// given in the same shape.
+func toolCallsJSON(calls []openai.ToolCall, fn *openai.FunctionCall) json.RawMessage {
+	if len(calls) == 0 && fn != nil {
+		calls = []openai.ToolCall{{Type: openai.ToolTypeFunction, Function: *fn}}
+	}
+	if len(calls) == 0 {
+		return nil
+	}
+	for i := range calls {
+		calls[i].Index = nil
+		if calls[i].Type == "" {
+			calls[i].Type = openai.ToolTypeFunction
+		}
+	}
+	b, _ := json.Marshal(calls)
+	return b
 }
 
 // Embed calls /embeddings.
 func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, error) {
-	return nil, errors.New("not implemented")
+	endpoint := o.Endpoint(req.BaseURL)
+	cc, key := o.client(endpoint, req.APIKeyEnv)
+	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key}
+	ctx = withState(ctx, st)
+	r, err := cc.CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{Input: req.Input, Model: openai.EmbeddingModel(req.Model)})
+	if err != nil {
+		return nil, toError(ctx, err, st, req.Model)
+	}
+	if len(r.Data) != len(req.Input) {
+		return nil, &Error{Kind: KindBadResponse, Endpoint: endpoint, Model: req.Model, Attempts: st.attempts,
+			Msg: "embeddings: got " + itoa(len(r.Data)) + " vectors for " + itoa(len(req.Input)) + " inputs"}
+	}
+	sort.SliceStable(r.Data, func(i, j int) bool { return r.Data[i].Index < r.Data[j].Index })
+	out := make([][]float64, len(r.Data))
+	for i, d := range r.Data {
+		v := make([]float64, len(d.Embedding))
+		for j, f := range d.Embedding {
+			v[j] = float64(f)
+		}
+		out[i] = v
+	}
+	return out, nil
 }

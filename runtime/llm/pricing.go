@@ -1,0 +1,71 @@
+package llm
+
+import "strings"
+
+// Price is USD per 1M tokens.
+type Price struct {
+	Input  float64 `json:"input" yaml:"input"`
+	Output float64 `json:"output" yaml:"output"`
+}
+
+// Prices maps a model name (or a name prefix) to its price.
+type Prices map[string]Price
+
+// DefaultPrices are OpenAI's published list prices for standard (not batch,
+// not cached-input) usage, as of 2025. Users extend or override them with
+// Merge. Local models are free by the caller's decision, not listed here.
+func DefaultPrices() Prices {
+	return Prices{
+		"gpt-4o":                 {Input: 2.50, Output: 10.00},
+		"gpt-4o-mini":            {Input: 0.15, Output: 0.60},
+		"gpt-4.1":                {Input: 2.00, Output: 8.00},
+		"gpt-4.1-mini":           {Input: 0.40, Output: 1.60},
+		"gpt-4.1-nano":           {Input: 0.10, Output: 0.40},
+		"gpt-4-turbo":            {Input: 10.00, Output: 30.00},
+		"gpt-4":                  {Input: 30.00, Output: 60.00},
+		"gpt-3.5-turbo":          {Input: 0.50, Output: 1.50},
+		"o1":                     {Input: 15.00, Output: 60.00},
+		"o1-mini":                {Input: 1.10, Output: 4.40},
+		"o3":                     {Input: 2.00, Output: 8.00},
+		"o3-mini":                {Input: 1.10, Output: 4.40},
+		"o4-mini":                {Input: 1.10, Output: 4.40},
+		"text-embedding-3-small": {Input: 0.02},
+		"text-embedding-3-large": {Input: 0.13},
+		"text-embedding-ada-002": {Input: 0.10},
+	}
+}
+
+// Lookup finds a model's price: the exact name, else the longest listed
+// prefix followed by "-" (so gpt-4o-2024-08-06 is priced as gpt-4o, and
+// gpt-4o-mini-2024-07-18 as gpt-4o-mini, never as gpt-4o).
+func (p Prices) Lookup(model string) (Price, bool) {
+	if pr, ok := p[model]; ok {
+		return pr, true
+	}
+	best, found := "", false
+	for name := range p {
+		if len(name) > len(best) && strings.HasPrefix(model, name+"-") {
+			best, found = name, true
+		}
+	}
+	if !found {
+		return Price{}, false
+	}
+	return p[best], true
+}
+
+// Cost is the USD cost of usage on model; false when the model is unknown.
+func (p Prices) Cost(model string, u Usage) (float64, bool) {
+	pr, ok := p.Lookup(model)
+	if !ok {
+		return 0, false
+	}
+	return (float64(u.PromptTokens)*pr.Input + float64(u.CompletionTokens)*pr.Output) / 1e6, true
+}
+
+// Merge adds other's entries to p, replacing those with the same name.
+func (p Prices) Merge(other Prices) {
+	for k, v := range other {
+		p[k] = v
+	}
+}

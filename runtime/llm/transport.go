@@ -1,0 +1,329 @@
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// callState travels in the request context from Complete/Embed to the
+// transport, which records what the caller cannot see through go-openai.
+type callState struct {
+	endpoint string
+	keyEnv   string
+	key      string // only to scrub it from error text
+	extra    []byte // JSON members go-openai would drop (zero values), spliced into the body
+	attempts int    // HTTP attempts over the whole call
+	lastTry  time.Time
+}
+
+type stateKey struct{}
+
+func withState(ctx context.Context, st *callState) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(stateKey{}).(*callState)
+	return st
+}
+
+// transport is the one place where retries, per-attempt timeouts and the
+// circuit breaker live. It sits under go-openai, which hides response
+// headers (Retry-After) and status codes of streams from its callers.
+type transport struct {
+	base     http.RoundTripper
+	policy   RetryPolicy
+	timeout  time.Duration
+	sleep    func(context.Context, time.Duration) error
+	now      func() time.Time
+	breakers *breakers
+}
+
+const maxBody = 64 << 20 // a non-streamed answer larger than this is not a chat answer
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	st := stateFrom(req.Context())
+	if st == nil {
+		st = &callState{endpoint: req.URL.Scheme + "://" + req.URL.Host}
+	}
+	body, err := replayable(req, st.extra)
+	if err != nil {
+		return nil, &Error{Kind: KindClient, Endpoint: st.endpoint, Msg: "read request body: " + err.Error()}
+	}
+	br := t.breakers.get(st.endpoint)
+	parent := req.Context()
+	for try := 0; ; try++ {
+		if ok, why := br.allow(t.now()); !ok {
+			return nil, &Error{Kind: KindCircuitOpen, Endpoint: st.endpoint, Attempts: st.attempts, Msg: why}
+		}
+		st.attempts++
+		st.lastTry = time.Now()
+		resp, cancel, err := t.attempt(req, body)
+		last := try >= t.policy.MaxRetries
+		if parent.Err() != nil {
+			cancel()
+			br.abort()
+			return nil, canceled(st.endpoint, "", st.attempts, parent.Err())
+		}
+		if err != nil {
+			cancel()
+			kind, msg, down := classifyNetErr(err)
+			if down {
+				br.failure(t.now(), msg)
+			} else {
+				br.success()
+			}
+			if last {
+				return nil, &Error{Kind: kind, Endpoint: st.endpoint, Attempts: st.attempts, Msg: scrub(msg, st.key), err: err}
+			}
+			if err := t.sleep(parent, t.backoff(try)); err != nil {
+				return nil, canceled(st.endpoint, "", st.attempts, err)
+			}
+			continue
+		}
+		br.success()
+		code := resp.StatusCode
+		if code < 400 {
+			cancel() // a stream keeps its own timer, released on Close
+			return resp, nil
+		}
+		retryable := code == 429 || code == 500 || code == 502 || code == 503 || code == 504
+		if !retryable || last {
+			e := statusError(resp, st)
+			cancel()
+			return nil, e
+		}
+		wait := t.backoff(try)
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
+			wait = min(ra, t.policy.MaxRetryAfter)
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		cancel()
+		if err := t.sleep(parent, wait); err != nil {
+			return nil, canceled(st.endpoint, "", st.attempts, err)
+		}
+	}
+}
+
+// attempt sends one try under the per-attempt timeout. A non-streamed body
+// is read here, so a timeout or cut while reading it is retried like any
+// transport error; a stream is handed on with its timer still running.
+func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, context.CancelFunc, error) {
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if t.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.timeout)
+	}
+	r := req.Clone(ctx)
+	if body != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, cancel, err
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.StatusCode < 400 {
+		tail := make([]byte, 1, 2*len(doneMarker)+1)
+		tail[0] = '\n'
+		resp.Body = &streamBody{rc: resp.Body, cancel: cancel, tail: tail}
+		return resp, func() {}, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	if err != nil {
+		return nil, cancel, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	return resp, cancel, nil
+}
+
+// replayable returns the request body as bytes, with extra members spliced
+// in after the opening brace, so every attempt can resend it.
+func replayable(req *http.Request, extra []byte) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(extra) > 0 {
+		if i := bytes.IndexByte(b, '{'); i >= 0 {
+			sep := []byte(",")
+			if rest := bytes.TrimSpace(b[i+1:]); len(rest) > 0 && rest[0] == '}' {
+				sep = nil
+			}
+			nb := make([]byte, 0, len(b)+len(extra)+1)
+			nb = append(append(append(append(nb, b[:i+1]...), extra...), sep...), b[i+1:]...)
+			b = nb
+		}
+	}
+	return b, nil
+}
+
+// backoff is exponential with full jitter: uniform in [0, min(max, base*2^try)].
+func (t *transport) backoff(try int) time.Duration {
+	ceil := t.policy.BaseDelay << min(try, 30)
+	if ceil <= 0 || ceil > t.policy.MaxDelay {
+		ceil = t.policy.MaxDelay
+	}
+	if ceil <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(ceil) + 1))
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s < 0 {
+			return 0, true
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(at.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// classifyNetErr names a transport failure; down reports whether it says
+// the endpoint is unreachable (counts toward opening the circuit).
+func classifyNetErr(err error) (kind ErrorKind, msg string, down bool) {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return KindTimeout, "no answer within the per-attempt timeout", true
+	case errors.As(err, &dns):
+		return KindNetwork, "DNS lookup failed for " + dns.Name, true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return KindNetwork, "connection refused", true
+	case errors.As(err, &op) && op.Op == "dial":
+		return KindNetwork, "cannot connect: " + op.Err.Error(), true
+	case errors.Is(err, syscall.ECONNRESET):
+		return KindNetwork, "connection reset", false
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return KindNetwork, "connection closed before the response was complete", false
+	}
+	return KindNetwork, "transport error: " + err.Error(), false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// statusError turns a final HTTP error answer into an *Error, keeping the
+// server's message (scrubbed) since it usually says what to fix.
+func statusError(resp *http.Response, st *callState) *Error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	var body struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	detail := ""
+	if json.Unmarshal(b, &body) == nil {
+		detail = body.Error.Message
+	}
+	code := resp.StatusCode
+	e := &Error{Endpoint: st.endpoint, Status: code, Attempts: st.attempts}
+	keyEnv := st.keyEnv
+	if keyEnv == "" {
+		keyEnv = "OPENAI_API_KEY"
+	}
+	switch {
+	case code == 429:
+		e.Kind, e.Msg = KindRateLimited, "rate limited"
+	case code >= 500:
+		e.Kind, e.Msg = KindServer, "server error"
+	case code == 401 || code == 403:
+		e.Kind, e.Msg = KindAuth, "rejected the API key (check $"+keyEnv+")"
+	case code == 404:
+		e.Kind, e.Msg = KindClient, "not found (check the model name and base_url)"
+	default:
+		e.Kind, e.Msg = KindClient, "request rejected"
+	}
+	if detail != "" {
+		e.Msg += ": " + shorten(detail, 200)
+	}
+	e.Msg = scrub(e.Msg, st.key)
+	return e
+}
+
+// streamBody ends the attempt's timer when the stream is closed and turns a
+// clean end of body without "data: [DONE]" into io.ErrUnexpectedEOF, since
+// go-openai cannot tell a cut stream from a finished one.
+type streamBody struct {
+	rc     io.ReadCloser
+	cancel context.CancelFunc
+	tail   []byte // last bytes seen, to find a marker split across reads
+	done   bool
+}
+
+var doneMarker = []byte("\ndata: [DONE]")
+
+func (s *streamBody) Read(p []byte) (int, error) {
+	n, err := s.rc.Read(p)
+	if n > 0 && !s.done {
+		chunk := p[:n]
+		edge := append(s.tail, chunk[:min(n, len(doneMarker))]...)
+		if bytes.Contains(chunk, doneMarker) || bytes.Contains(edge, doneMarker) {
+			s.done = true
+		}
+		if n >= len(doneMarker) {
+			edge = append(edge[:0], chunk[n-len(doneMarker):]...)
+		} else if len(edge) > len(doneMarker) {
+			edge = append(edge[:0], edge[len(edge)-len(doneMarker):]...)
+		}
+		s.tail = edge
+	}
+	if err == io.EOF && !s.done {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (s *streamBody) Close() error {
+	s.cancel()
+	return s.rc.Close()
+}
+
+var keyLike = regexp.MustCompile(`\b(sk|rk|pk)-[A-Za-z0-9_\-*]{6,}`)
+
+// scrub removes the call's key, and anything shaped like an OpenAI key
+// (servers echo masked keys in 401 messages), from text.
+func scrub(s, key string) string {
+	if len(key) >= 4 {
+		s = strings.ReplaceAll(s, key, "[redacted]")
+	}
+	return keyLike.ReplaceAllString(s, "[redacted]")
+}
+
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
