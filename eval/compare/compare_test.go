@@ -1,0 +1,335 @@
+package compare
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aieval/aieval/reporters"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const (
+	pass  = reporters.StatusPass
+	fail  = reporters.StatusFail
+	errst = reporters.StatusError
+	skip  = reporters.StatusSkip
+)
+
+func tr(name string, st reporters.Status, score float64, out string) reporters.TestResult {
+	return reporters.TestResult{Suite: "trip.eval.yaml", Name: name, Status: st, Score: score, Output: out}
+}
+
+func results(sha string, tests ...reporters.TestResult) *reporters.Results {
+	r := &reporters.Results{Version: reporters.ResultsVersion, RunID: "run-" + sha, GitSHA: sha,
+		StartedAt: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC), Tests: tests}
+	for i := range tests {
+		r.Summary.Add(&tests[i])
+	}
+	return r
+}
+
+func fixtures() (base, head *reporters.Results) {
+	regressed := tr("lists attractions", fail, 0.5, "Visit the Statue of Liberty and the Met.")
+	regressed.Reason = "expected output to contain one of [central park]"
+	broken := tr("itinerary by price", fail, 0.2, "Day 1: Met, Day 2: MoMA")
+	broken.Reason = "llm-rubric: activities are not ordered by price"
+	base = results("aaaaaaa",
+		tr("lists attractions", pass, 1, "Visit Central Park and the Met."),
+		broken,
+		tr("tone | polite", pass, 0.95, "Sure! Here is your plan."),
+		tr("unchanged", pass, 1, "same"),
+		tr("tiny move", pass, 0.9, "x"),
+		tr("old prompt", pass, 1, "bye"),
+	)
+	head = results("bbbbbbb",
+		regressed,
+		tr("itinerary by price", pass, 1, "Day 1: Central Park (free), Day 2: Met"),
+		tr("tone | polite", pass, 0.7, "Here is your plan."),
+		tr("unchanged", pass, 1, "same"),
+		tr("tiny move", pass, 0.86, "y"),
+		tr("new <b>prompt</b>", pass, 1, "hello"),
+	)
+	return base, head
+}
+
+func TestCompareNamesEachChange(t *testing.T) {
+	base, head := fixtures()
+	r := Compare(base, head, Options{})
+	want := []struct {
+		name string
+		kind Kind
+	}{
+		{"lists attractions", KindRegression},
+		{"tone | polite", KindScoreDrop},
+		{"itinerary by price", KindFixed},
+		{"new <b>prompt</b>", KindNew},
+		{"old prompt", KindRemoved},
+	}
+	if len(r.Entries) != len(want) {
+		t.Fatalf("entries %+v", r.Entries)
+	}
+	for i, w := range want {
+		e := r.Entries[i]
+		if e.Name != w.name || e.Kind != w.kind || e.ID != "trip.eval.yaml::"+w.name {
+			t.Errorf("entry %d = %s %s, want %s %s", i, e.Name, e.Kind, w.name, w.kind)
+		}
+	}
+	if r.Regressions() != 1 || r.ExitCode() != reporters.ExitFailed || r.Unchanged != 2 {
+		t.Errorf("regressions %d exit %d unchanged %d", r.Regressions(), r.ExitCode(), r.Unchanged)
+	}
+	reg := r.Entries[0]
+	if reg.Base.Status != pass || reg.Head.Status != fail || reg.ScoreDelta != -0.5 ||
+		reg.Head.Reason != "expected output to contain one of [central park]" {
+		t.Errorf("regression entry %+v base %+v head %+v", reg, reg.Base, reg.Head)
+	}
+	if want := "Visit [-Central Park-]{+the Statue of Liberty+} and the Met."; reg.Diff != want {
+		t.Errorf("diff %q, want %q", reg.Diff, want)
+	}
+	if r.Entries[3].Base != nil || r.Entries[4].Head != nil || r.Entries[3].Diff != "" {
+		t.Error("new/removed entries carry the wrong side or a diff")
+	}
+	if r.Headline() != "1 regression, 1 score drop, 1 fixed, 1 new, 1 removed; 2 unchanged" {
+		t.Errorf("headline %q", r.Headline())
+	}
+	if none := Compare(base, base, Options{}); none.Regressions() != 0 || len(none.Entries) != 0 || none.ExitCode() != 0 {
+		t.Errorf("self compare: %+v", none.Entries)
+	}
+}
+
+func TestStatusAndScoreRules(t *testing.T) {
+	tests := []struct {
+		name        string
+		b, h        reporters.TestResult
+		tol         float64
+		want        Kind
+		wantRegress bool
+	}{
+		{"pass to error", tr("t", pass, 1, ""), tr("t", errst, 0, ""), 0, KindRegression, true},
+		{"error to pass", tr("t", errst, 0, ""), tr("t", pass, 1, ""), 0, KindFixed, false},
+		{"fail to error", tr("t", fail, 0, ""), tr("t", errst, 0, ""), 0, KindChanged, false},
+		{"skip to fail", tr("t", skip, 0, ""), tr("t", fail, 0, ""), 0, KindChanged, false},
+		{"fail score drop", tr("t", fail, 0.6, ""), tr("t", fail, 0.3, ""), 0, KindScoreDrop, false},
+		{"score rise", tr("t", pass, 0.7, ""), tr("t", pass, 0.9, ""), 0, KindScoreRise, false},
+		{"exactly the tolerance", tr("t", pass, 1, ""), tr("t", pass, 0.95, ""), 0, "", false},
+		{"custom tolerance", tr("t", pass, 1, ""), tr("t", pass, 0.8, ""), 0.25, "", false},
+		{"no tolerance", tr("t", pass, 1, ""), tr("t", pass, 0.99, ""), -1, KindScoreDrop, false},
+		{"output changed only", tr("t", pass, 1, "a"), tr("t", pass, 1, "b"), 0, "", false},
+		{"skip both", tr("t", skip, 0, ""), tr("t", skip, 0.5, ""), 0, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Compare(results("a", tt.b), results("b", tt.h), Options{ScoreTolerance: tt.tol})
+			got := Kind("")
+			if len(r.Entries) == 1 {
+				got = r.Entries[0].Kind
+			} else if len(r.Entries) > 1 {
+				t.Fatalf("entries %+v", r.Entries)
+			}
+			if got != tt.want || (r.Regressions() > 0) != tt.wantRegress {
+				t.Errorf("kind %q regressions %d, want %q", got, r.Regressions(), tt.want)
+			}
+		})
+	}
+}
+
+func repeated(st reporters.Status, passed, runs int) reporters.TestResult {
+	t := tr("flaky", st, float64(passed)/float64(runs), "")
+	t.PassRate = &reporters.PassRate{Runs: runs, Passed: passed, Required: 0.8}
+	return t
+}
+
+func TestPassRateUsesWilsonIntervals(t *testing.T) {
+	tests := []struct {
+		name    string
+		b, h    reporters.TestResult
+		want    Kind
+		noteHas string
+	}{
+		{"8/10 vs 7/10 is noise", repeated(pass, 8, 10), repeated(fail, 7, 10), KindNoise, "within noise"},
+		{"10/10 vs 2/10 regresses", repeated(pass, 10, 10), repeated(fail, 2, 10), KindRegression, "do not overlap"},
+		{"both pass, 100/100 vs 60/100 regresses", repeated(pass, 100, 100), repeated(pass, 60, 100), KindRegression, "100/100"},
+		{"2/10 vs 10/10 is fixed", repeated(fail, 2, 10), repeated(pass, 10, 10), KindFixed, "do not overlap"},
+		{"same rate, same status", repeated(pass, 9, 10), repeated(pass, 9, 10), "", ""},
+		{"repeated but head errored", repeated(pass, 10, 10), func() reporters.TestResult {
+			x := repeated(errst, 0, 10)
+			return x
+		}(), KindRegression, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Compare(results("a", tt.b), results("b", tt.h), Options{})
+			if tt.want == "" {
+				if len(r.Entries) != 0 {
+					t.Fatalf("entries %+v", r.Entries)
+				}
+				return
+			}
+			if len(r.Entries) != 1 {
+				t.Fatalf("entries %+v", r.Entries)
+			}
+			e := r.Entries[0]
+			if e.Kind != tt.want || !strings.Contains(e.Note, tt.noteHas) {
+				t.Errorf("kind %q note %q, want %q with %q", e.Kind, e.Note, tt.want, tt.noteHas)
+			}
+		})
+	}
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	base, head := fixtures()
+	base.Tests = append(base.Tests, repeated(pass, 8, 10))
+	head.Tests = append(head.Tests, repeated(fail, 7, 10))
+	code := tr("code", pass, 1, "use ```go fences``` here")
+	code2 := tr("code", fail, 0, "use ````sh fences```` there")
+	base.Tests = append(base.Tests, code)
+	head.Tests = append(head.Tests, code2)
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, Compare(base, head, Options{})); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "compare.md")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if buf.String() != string(want) {
+		t.Errorf("markdown differs from %s (go test -update to accept):\n%s", golden, buf.String())
+	}
+	md := buf.String()
+	for _, s := range []string{`tone \| polite`, "new &lt;b&gt;prompt&lt;/b&gt;", "````diff\n", "**regression**"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("markdown lacks %q", s)
+		}
+	}
+}
+
+func TestMarkdownCap(t *testing.T) {
+	var bt, ht []reporters.TestResult
+	// Long names overflow the table's half; 3 KB outputs give capped diffs.
+	for i := 0; i < 700; i++ {
+		name := fmt.Sprintf("test %04d %s", i, strings.Repeat("n", 1000))
+		bt = append(bt, tr(name, pass, 1, strings.Repeat("x", 3000)))
+		ht = append(ht, tr(name, fail, 0, strings.Repeat("y", 3000)))
+	}
+	var buf bytes.Buffer
+	r := Compare(results("a", bt...), results("b", ht...), Options{})
+	if err := WriteMarkdown(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > MarkdownLimit {
+		t.Errorf("markdown is %d bytes, over the %d cap", buf.Len(), MarkdownLimit)
+	}
+	if !strings.Contains(buf.String(), "more changes not shown") || !strings.Contains(buf.String(), "Details of") {
+		t.Error("no note about what was cut")
+	}
+	if strings.Count(buf.String(), "<details>") != strings.Count(buf.String(), "</details>") {
+		t.Error("a details block was cut in half")
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	base, head := fixtures()
+	r := Compare(base, head, Options{})
+	var plain, colored bytes.Buffer
+	WriteText(&plain, r, false)
+	WriteText(&colored, r, true)
+	p := plain.String()
+	for _, s := range []string{
+		"aieval compare: 1 regression, 1 score drop, 1 fixed, 1 new, 1 removed; 2 unchanged",
+		"REGRESSION  trip.eval.yaml::lists attractions  pass 1.00 → fail 0.50 (-0.50)",
+		"head: expected output to contain one of [central park]",
+		"    Visit [-Central Park-]{+the Statue of Liberty+} and the Met.",
+		"SCORE DROP  trip.eval.yaml::tone | polite  pass 0.95 → pass 0.70 (-0.25)",
+		"NEW  trip.eval.yaml::new <b>prompt</b>  — → pass 1.00",
+		"REMOVED  trip.eval.yaml::old prompt  pass 1.00 → —",
+	} {
+		if !strings.Contains(p, s) {
+			t.Errorf("text lacks %q:\n%s", s, p)
+		}
+	}
+	if strings.Contains(p, "\x1b") {
+		t.Error("escape codes without color")
+	}
+	if !strings.Contains(colored.String(), ansiRed+"[-Central Park-]"+ansiReset) {
+		t.Errorf("colored diff missing:\n%s", colored.String())
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	base, head := fixtures()
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, Compare(base, head, Options{})); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Counts  map[string]int `json:"counts"`
+		Entries []struct {
+			Kind string `json:"kind"`
+			Diff string `json:"diff"`
+			Base *Side  `json:"base"`
+		} `json:"entries"`
+		Base RunInfo `json:"base"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Counts["regression"] != 1 || got.Entries[0].Kind != "regression" || got.Entries[0].Base.Status != pass ||
+		!strings.Contains(got.Entries[0].Diff, "{+the Statue") || got.Base.GitSHA != "aaaaaaa" {
+		t.Errorf("json %s", buf.String())
+	}
+}
+
+func TestCompareSpooledResults(t *testing.T) {
+	base, head := fixtures()
+	spool := func(r *reporters.Results, name string) *reporters.Results {
+		p := filepath.Join(t.TempDir(), name)
+		sp, err := reporters.NewSpool(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range r.Tests {
+			sp.Add(&r.Tests[i])
+		}
+		sp.Add(&r.Tests[0]) // a duplicate id is warned about, not double counted
+		sp.Close()
+		r.UseSpool(p)
+		return r
+	}
+	r := Compare(spool(base, "b.jsonl"), spool(head, "h.jsonl"), Options{})
+	if r.Regressions() != 1 || len(r.Entries) != 5 || !strings.Contains(r.Entries[0].Diff, "Statue") {
+		t.Errorf("spooled compare: %+v", r.Entries)
+	}
+	if len(r.Warnings) != 2 || !strings.Contains(r.Warnings[0], "twice") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+	missing := &reporters.Results{}
+	missing.UseSpool(filepath.Join(t.TempDir(), "gone.jsonl"))
+	if r := Compare(missing, head, Options{}); len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "base:") {
+		t.Errorf("unreadable base: %q", r.Warnings)
+	}
+}
+
+func TestEscapesInOutputAreNeutralised(t *testing.T) {
+	r := Compare(results("a", tr("t", pass, 1, "ok\x1b[2J")), results("b", tr("t", fail, 0, "bad\x1b]0;pwned\x07")), Options{})
+	var txt, md bytes.Buffer
+	WriteText(&txt, r, true)
+	WriteMarkdown(&md, r)
+	for _, out := range []string{txt.String(), md.String(), r.Entries[0].Diff} {
+		if strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x1b]0") || strings.Contains(out, "\x07") {
+			t.Errorf("raw escape reached output: %q", out)
+		}
+	}
+}

@@ -1,0 +1,256 @@
+package compare
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MarkdownLimit caps WriteMarkdown: GitHub drops a step summary above 1 MiB.
+const MarkdownLimit = 1 << 20
+
+var labels = map[Kind][2]string{ // singular, plural
+	KindRegression: {"regression", "regressions"},
+	KindScoreDrop:  {"score drop", "score drops"},
+	KindChanged:    {"status change", "status changes"},
+	KindNoise:      {"within noise", "within noise"},
+	KindFixed:      {"fixed", "fixed"},
+	KindScoreRise:  {"score rise", "score rises"},
+	KindNew:        {"new", "new"},
+	KindRemoved:    {"removed", "removed"},
+}
+
+// Headline is the one-line summary: "1 regression, 1 fixed; 3 unchanged".
+func (r *Report) Headline() string {
+	var parts []string
+	for _, k := range Kinds {
+		if n := r.Counts[k]; n > 0 {
+			l := labels[k][0]
+			if n > 1 {
+				l = labels[k][1]
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, l))
+		}
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("no changes; %d unchanged", r.Unchanged)
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf("; %d unchanged", r.Unchanged)
+}
+
+func sideText(s *Side) string {
+	if s == nil {
+		return "—"
+	}
+	if s.PassRate != nil && s.PassRate.Runs > 0 {
+		return fmt.Sprintf("%s %d/%d", s.Status, s.PassRate.Passed, s.PassRate.Runs)
+	}
+	return fmt.Sprintf("%s %.2f", s.Status, s.Score)
+}
+
+func deltaText(e *Entry) string {
+	if e.Base == nil || e.Head == nil || e.ScoreDelta == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%+.2f", e.ScoreDelta)
+}
+
+// reasons lists the explanations worth showing for e, one line each.
+func reasons(e *Entry) []string {
+	var out []string
+	if e.Note != "" {
+		out = append(out, e.Note)
+	}
+	if e.Base != nil && e.Base.Reason != "" && e.Kind != KindNew {
+		out = append(out, "base: "+oneLine(e.Base.Reason, 300))
+	}
+	if e.Head != nil && e.Head.Reason != "" {
+		out = append(out, "head: "+oneLine(e.Head.Reason, 300))
+	}
+	return out
+}
+
+// clean removes control characters (ANSI escapes above all) from model
+// text before it reaches a terminal or a page; newlines and tabs stay.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '�'
+		}
+		return r
+	}, s)
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(clean(s)), " ")
+	if len(s) > max {
+		s = head(s, max) + "…"
+	}
+	return s
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiDim    = "\x1b[2m"
+	ansiBold   = "\x1b[1m"
+)
+
+var kindColor = map[Kind]string{
+	KindRegression: ansiBold + ansiRed, KindScoreDrop: ansiYellow, KindChanged: ansiYellow,
+	KindNoise: ansiDim, KindFixed: ansiGreen, KindScoreRise: ansiGreen, KindNew: ansiCyan, KindRemoved: ansiDim,
+}
+
+// WriteText renders the report for a terminal.
+func WriteText(w io.Writer, r *Report, color bool) error {
+	bw := bufio.NewWriter(w)
+	paint := func(c, s string) string {
+		if !color {
+			return s
+		}
+		return c + s + ansiReset
+	}
+	fmt.Fprintf(bw, "aieval compare: %s\n", r.Headline())
+	for _, msg := range r.Warnings {
+		fmt.Fprintf(bw, "%s %s\n", paint(ansiYellow, "warning:"), oneLine(msg, 500))
+	}
+	for i := range r.Entries {
+		e := &r.Entries[i]
+		label := strings.ToUpper(labels[e.Kind][0])
+		fmt.Fprintf(bw, "\n%s  %s  %s → %s", paint(kindColor[e.Kind], label), clean(e.ID), sideText(e.Base), sideText(e.Head))
+		if d := deltaText(e); d != "" {
+			fmt.Fprintf(bw, " (%s)", d)
+		}
+		fmt.Fprintln(bw)
+		for _, line := range reasons(e) {
+			fmt.Fprintf(bw, "    %s\n", line)
+		}
+		if e.Diff == "" {
+			continue
+		}
+		d := e.Diff
+		if color && e.ops != nil {
+			// The same cut as the plain diff: allow for the escape codes.
+			extra := len(e.ops) * (len(ansiRed) + len(ansiReset))
+			d = renderWith(e.ops, r.diffLimit+extra, ansiRed+"[-", "-]"+ansiReset, ansiGreen+"{+", "+}"+ansiReset)
+		}
+		for _, line := range strings.Split(d, "\n") {
+			fmt.Fprintf(bw, "    %s\n", line)
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteJSON renders the report as indented JSON.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write compare json: %w", err)
+	}
+	return nil
+}
+
+var mdCell = strings.NewReplacer(
+	"\\", "\\\\", "|", "\\|", "*", "\\*", "_", "\\_", "`", "\\`", "[", "\\[", "]", "\\]",
+	"<", "&lt;", ">", "&gt;", "&", "&amp;", "\n", " ", "\r", " ",
+)
+
+var htmlText = strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;", "\n", " ", "\r", " ")
+
+// WriteMarkdown renders the report for a pull request comment or the
+// GitHub step summary: a table of changes, then one collapsed section per
+// change with its reasons and output diff. The whole stays under
+// MarkdownLimit; what does not fit is counted, not cut mid-line.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	var sb strings.Builder
+	sb.WriteString("## aieval compare\n\n")
+	headline := mdCell.Replace(r.Headline())
+	if r.Regressions() > 0 {
+		headline = "**" + headline + "**"
+	}
+	sb.WriteString(headline + "\n\n")
+	for _, msg := range r.Warnings {
+		sb.WriteString("> warning: " + mdCell.Replace(oneLine(msg, 500)) + "\n\n")
+	}
+	if len(r.Entries) == 0 {
+		_, err := io.WriteString(w, sb.String())
+		return err
+	}
+	const reserve = 512 // room for the "not shown" notes
+	sb.WriteString("| test | change | base | head | score Δ |\n| --- | --- | --- | --- | ---: |\n")
+	shown := 0
+	for i := range r.Entries {
+		e := &r.Entries[i]
+		change := labels[e.Kind][0]
+		if e.Kind == KindRegression {
+			change = "**" + change + "**"
+		}
+		row := fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCell.Replace(clean(e.ID)), change,
+			sideText(e.Base), sideText(e.Head), deltaText(e))
+		if sb.Len()+len(row) > MarkdownLimit/2 {
+			break
+		}
+		sb.WriteString(row)
+		shown++
+	}
+	if shown < len(r.Entries) {
+		fmt.Fprintf(&sb, "\n_%d more changes not shown; the JSON report has them all._\n", len(r.Entries)-shown)
+	}
+	sb.WriteString("\n")
+	detailed := 0
+	want := 0
+	for i := range r.Entries {
+		e := &r.Entries[i]
+		rs := reasons(e)
+		if e.Diff == "" && len(rs) == 0 {
+			continue
+		}
+		want++
+		block := detailsBlock(e, rs)
+		if sb.Len()+len(block) > MarkdownLimit-reserve {
+			continue
+		}
+		sb.WriteString(block)
+		detailed++
+	}
+	if detailed < want {
+		fmt.Fprintf(&sb, "_Details of %d more changes not shown (size limit); the JSON report has them all._\n", want-detailed)
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+func detailsBlock(e *Entry, rs []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<details><summary>%s: %s</summary>\n\n", htmlText.Replace(clean(e.ID)), labels[e.Kind][0])
+	for _, line := range rs {
+		b.WriteString(mdCell.Replace(line) + "\n\n")
+	}
+	if e.Diff != "" {
+		d := clean(e.Diff)
+		fence := strings.Repeat("`", max(3, longestRun(d, '`')+1))
+		b.WriteString(fence + "diff\n" + d + "\n" + fence + "\n\n")
+	}
+	b.WriteString("</details>\n\n")
+	return b.String()
+}
+
+func longestRun(s string, c byte) int {
+	best, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
+}

@@ -1,0 +1,429 @@
+// Package cache records and replays model calls. A cache directory holds one
+// small, stably formatted JSON file per request, so it can be committed and
+// its git diffs read: CI then replays every unchanged prompt and calls a
+// model only for requests that changed.
+//
+// The package wraps an llm.Client and knows nothing of aiconfig files; the
+// runtime package does not import it either (the caller wires them).
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aieval/aieval/runtime/llm"
+)
+
+// Mode says whether the cache is read, written, both or neither.
+type Mode string
+
+const (
+	ReadWrite Mode = "read-write" // read hits, record misses (default)
+	ReadOnly  Mode = "read-only"  // read hits, never write
+	Refresh   Mode = "refresh"    // never read, call and overwrite
+	Off       Mode = "off"        // no cache at all
+)
+
+// Modes lists the modes, for --help.
+func Modes() []string {
+	return []string{string(ReadWrite), string(ReadOnly), string(Refresh), string(Off)}
+}
+
+// ParseMode reads a --cache-mode value; "" is ReadWrite.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case "":
+		return ReadWrite, nil
+	case ReadWrite, ReadOnly, Refresh, Off:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown cache mode %q (use one of %s)", s, strings.Join(Modes(), ", "))
+}
+
+// DefaultDir is the per-user cache directory used when --cache is not given.
+func DefaultDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("find user cache dir: %w", err)
+	}
+	return filepath.Join(d, "aieval"), nil
+}
+
+// Options tune a Cache.
+type Options struct {
+	// Offline never calls the wrapped client: a miss is a *MissError.
+	Offline bool
+	// Warn receives one-line warnings (corrupt entries). nil drops them.
+	Warn func(string)
+	// Passthrough picks requests that bypass the cache entirely (never
+	// read, written, nor refused offline) because they cost nothing to
+	// compute. nil means DefaultPassthrough.
+	Passthrough func(*llm.Request) bool
+	// Now stamps recorded_at; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultPassthrough lets the local "echo" parser through: it calls no
+// model, so caching it only adds files, and offline runs may use it.
+func DefaultPassthrough(req *llm.Request) bool { return req.Provider == "echo" }
+
+// MissError is an offline cache miss.
+type MissError struct {
+	Model string
+	Key   string
+}
+
+func (e *MissError) Error() string {
+	return fmt.Sprintf("no cached output for model %s (offline); record it with --cache-mode read-write", e.Model)
+}
+
+// Stats counts what the cache did during a run.
+type Stats struct {
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
+	Writes int64 `json:"writes"`
+}
+
+// Cache is a record/replay store rooted at one directory. It is safe for
+// concurrent use.
+type Cache struct {
+	dir  string
+	mode Mode
+	opts Options
+
+	hits, misses, writes atomic.Int64
+
+	mu     sync.Mutex
+	used   map[string]bool
+	warned map[string]bool
+}
+
+// Open prepares the cache at dir. Writable modes create dir now so a
+// permission problem shows before any model call.
+func Open(dir string, mode Mode, opts Options) (*Cache, error) {
+	if _, err := ParseMode(string(mode)); err != nil {
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	if mode == "" {
+		mode = ReadWrite
+	}
+	if mode == Refresh && opts.Offline {
+		return nil, errors.New("open cache: --offline cannot be combined with --cache-mode refresh (refresh always calls the model)")
+	}
+	if mode != Off {
+		if dir == "" {
+			return nil, errors.New("open cache: no directory given (pass --cache DIR or --cache-mode off)")
+		}
+		if mode == ReadWrite || mode == Refresh {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("open cache %s: %w", dir, err)
+			}
+		}
+	}
+	if opts.Passthrough == nil {
+		opts.Passthrough = DefaultPassthrough
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Cache{dir: dir, mode: mode, opts: opts, used: map[string]bool{}, warned: map[string]bool{}}, nil
+}
+
+// Dir is the cache's root directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// Mode is the cache's mode.
+func (c *Cache) Mode() Mode { return c.mode }
+
+// Stats returns the counters so far.
+func (c *Cache) Stats() Stats {
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Writes: c.writes.Load()}
+}
+
+// Used returns a copy of the keys hit or written during this run, the
+// input of Prune.
+func (c *Cache) Used() map[string]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]bool, len(c.used))
+	for k := range c.used {
+		out[k] = true
+	}
+	return out
+}
+
+func (c *Cache) markUsed(key string) {
+	c.mu.Lock()
+	c.used[key] = true
+	c.mu.Unlock()
+}
+
+func (c *Cache) warn(path string, err error) {
+	c.mu.Lock()
+	seen := c.warned[path]
+	c.warned[path] = true
+	c.mu.Unlock()
+	if !seen && c.opts.Warn != nil {
+		c.opts.Warn(fmt.Sprintf("ignore corrupt cache entry %s: %v (it is treated as a miss and re-recorded)", path, err))
+	}
+}
+
+// Key is the request's content address: sha256 hex of its canonical JSON.
+// json.Marshal sorts map keys, compacts raw JSON and leaves out the
+// fields tagged "-" (the key's variable name, streaming), so only what
+// reaches the model counts. It returns "" for a request that cannot be
+// encoded (a NaN setting, say); such requests are never cached.
+func Key(req *llm.Request) string {
+	k, _ := key(req)
+	return k
+}
+
+func key(req *llm.Request) (string, error) {
+	r := *req
+	if r.Messages == nil {
+		r.Messages = []llm.Message{} // nil and empty ask the same thing
+	}
+	data, err := json.Marshal(&r)
+	if err != nil {
+		return "", fmt.Errorf("encode request: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// path is DIR/<key[:2]>/<key>.json: sharding keeps directories small.
+func entryPath(dir, key string) string {
+	return filepath.Join(dir, key[:2], key+".json")
+}
+
+// Wrap returns a client that answers from the cache and records misses
+// made through next.
+func (c *Cache) Wrap(next llm.Client) llm.Client { return &client{c: c, next: next} }
+
+type client struct {
+	c    *Cache
+	next llm.Client
+}
+
+func (cl *client) Complete(ctx context.Context, req *llm.Request, onChunk llm.ChunkFunc) (*llm.Response, error) {
+	c := cl.c
+	if req == nil {
+		return nil, errors.New("cache: nil request")
+	}
+	if c.opts.Passthrough(req) {
+		return cl.next.Complete(ctx, req, onChunk)
+	}
+	k, kerr := key(req)
+	if kerr == nil && (c.mode == ReadWrite || c.mode == ReadOnly) {
+		if resp := c.lookup(k); resp != nil {
+			c.hits.Add(1)
+			c.markUsed(k)
+			if onChunk != nil && resp.Text != "" {
+				onChunk(resp.Text) // a streaming caller still sees the text
+			}
+			return resp, nil
+		}
+	}
+	if c.mode != Off {
+		c.misses.Add(1)
+	}
+	if c.opts.Offline {
+		return nil, &MissError{Model: req.Model, Key: k}
+	}
+	resp, err := cl.next.Complete(ctx, req, onChunk)
+	if err != nil || resp == nil {
+		return resp, err // errors are never cached
+	}
+	if kerr == nil && (c.mode == ReadWrite || c.mode == Refresh) {
+		if err := c.store(k, req, resp); err != nil {
+			// The answer is good; a failed write only costs a future call.
+			if c.opts.Warn != nil {
+				c.opts.Warn(err.Error())
+			}
+		}
+	}
+	return resp, nil
+}
+
+// lookup reads the entry for key; a missing or unreadable entry is nil.
+func (c *Cache) lookup(key string) *llm.Response {
+	p := entryPath(c.dir, key)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.warn(p, err)
+		}
+		return nil
+	}
+	e, err := decodeEntry(data, key)
+	if err != nil {
+		c.warn(p, err)
+		return nil
+	}
+	return e.response()
+}
+
+func (c *Cache) store(key string, req *llm.Request, resp *llm.Response) error {
+	p := entryPath(c.dir, key)
+	if c.mode == Refresh {
+		// Re-recording an identical answer would only churn recorded_at
+		// and latency in git diffs: keep the file.
+		if data, err := os.ReadFile(p); err == nil {
+			if old, err := decodeEntry(data, key); err == nil && old.sameAnswer(resp) {
+				c.markUsed(key)
+				return nil
+			}
+		}
+	}
+	if err := writeEntry(c.dir, key, req, resp, "", c.opts.Now()); err != nil {
+		return err
+	}
+	c.writes.Add(1)
+	c.markUsed(key)
+	return nil
+}
+
+// WriteEntry records resp as the answer to req under dir, as a run in
+// read-write mode would. note (e.g. "hand-written fixture") is kept in the
+// file; it is how example caches are produced.
+func WriteEntry(dir string, req *llm.Request, resp *llm.Response, note string) error {
+	k, err := key(req)
+	if err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	return writeEntry(dir, k, req, resp, note, time.Now())
+}
+
+func writeEntry(dir, key string, req *llm.Request, resp *llm.Response, note string, now time.Time) error {
+	data, err := encodeEntry(key, req, resp, note, now)
+	if err != nil {
+		return fmt.Errorf("write cache entry %s: %w", key, err)
+	}
+	if err := atomicWrite(entryPath(dir, key), data); err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	return nil
+}
+
+// atomicWrite never leaves a torn file at path, even after kill -9: the
+// bytes go to a temp file in the same directory, are synced, then renamed
+// over path.
+func atomicWrite(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600; entries are meant to be shared
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// Persist the rename itself; not every platform can sync a directory.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+const tmpPrefix = ".tmp-"
+
+// Prune deletes entry files whose key is not in used (and stray temp files
+// left by a killed run), then empty shard directories. Other files in the
+// directory are left alone.
+func (c *Cache) Prune(used map[string]bool) (removed int, err error) {
+	if c.dir == "" {
+		return 0, nil
+	}
+	shards, err := os.ReadDir(c.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("prune cache %s: %w", c.dir, err)
+	}
+	for _, sh := range shards {
+		if !sh.IsDir() || !isShard(sh.Name()) {
+			continue
+		}
+		sdir := filepath.Join(c.dir, sh.Name())
+		files, err := os.ReadDir(sdir)
+		if err != nil {
+			return removed, fmt.Errorf("prune cache %s: %w", sdir, err)
+		}
+		left := len(files)
+		for _, f := range files {
+			name := f.Name()
+			k, isEntry := strings.CutSuffix(name, ".json")
+			stale := (strings.HasPrefix(name, tmpPrefix) && oldTemp(f)) ||
+				(isEntry && isKey(k) && strings.HasPrefix(k, sh.Name()) && !used[k])
+			if f.IsDir() || !stale {
+				continue
+			}
+			if err := os.Remove(filepath.Join(sdir, name)); err != nil {
+				return removed, fmt.Errorf("prune cache entry: %w", err)
+			}
+			left--
+			if !strings.HasPrefix(name, tmpPrefix) {
+				removed++
+			}
+		}
+		if left == 0 {
+			if err := os.Remove(sdir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, fmt.Errorf("prune cache shard: %w", err)
+			}
+		}
+	}
+	return removed, nil
+}
+
+// oldTemp spares temp files young enough to belong to a run still writing.
+func oldTemp(f fs.DirEntry) bool {
+	info, err := f.Info()
+	return err == nil && time.Since(info.ModTime()) > 10*time.Minute
+}
+
+func isShard(s string) bool { return len(s) == 2 && isHex(s) }
+func isKey(s string) bool   { return len(s) == 64 && isHex(s) }
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if (b < '0' || b > '9') && (b < 'a' || b > 'f') {
+			return false
+		}
+	}
+	return true
+}
