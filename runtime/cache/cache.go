@@ -72,6 +72,9 @@ type Options struct {
 	Passthrough func(*llm.Request) bool
 	// Now stamps recorded_at; nil means time.Now.
 	Now func() time.Time
+	// Note is written into every entry this cache records, e.g.
+	// "hand-written fixture" for example caches that are not real outputs.
+	Note string
 }
 
 // DefaultPassthrough lets the local "echo" parser through: it calls no
@@ -286,7 +289,7 @@ func (c *Cache) store(key string, req *llm.Request, resp *llm.Response) error {
 			}
 		}
 	}
-	if err := writeEntry(c.dir, key, req, resp, "", c.opts.Now()); err != nil {
+	if err := writeEntry(c.dir, key, req, resp, c.opts.Note, c.opts.Now()); err != nil {
 		return err
 	}
 	c.writes.Add(1)

@@ -1,0 +1,481 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The document is kept as a yaml.Node tree for both formats: it keeps key
+// order, unknown fields and line numbers, so saving rewrites only outputs and
+// every error can point at a line.
+
+// lineIndex maps byte offsets to 1-based line numbers.
+type lineIndex []int
+
+func newLineIndex(data []byte) lineIndex {
+	idx := lineIndex{0}
+	for i, b := range data {
+		if b == '\n' {
+			idx = append(idx, i+1)
+		}
+	}
+	return idx
+}
+
+func (li lineIndex) line(off int64) int {
+	return sort.Search(len(li), func(i int) bool { return int64(li[i]) > off })
+}
+
+// jsonTree parses JSON into a yaml.Node tree with line numbers. Syntax errors
+// come back as Diagnostics naming the line.
+func jsonTree(data []byte, file string) (*yaml.Node, error) {
+	li := newLineIndex(data)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var build func(depth int) (*yaml.Node, error)
+	build = func(depth int) (*yaml.Node, error) {
+		if depth > maxDepth {
+			return nil, Diagnostic{File: file, Line: li.line(dec.InputOffset()), Message: "document nested too deeply", Fix: "flatten the structure"}
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		line := li.line(dec.InputOffset() - 1)
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
+				for dec.More() {
+					ktok, err := dec.Token()
+					if err != nil {
+						return nil, err
+					}
+					key, _ := ktok.(string)
+					k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: li.line(dec.InputOffset() - 1)}
+					v, err := build(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					n.Content = append(n.Content, k, v)
+				}
+				if _, err := dec.Token(); err != nil { // '}'
+					return nil, err
+				}
+				return n, nil
+			case '[':
+				n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: line}
+				for dec.More() {
+					v, err := build(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					n.Content = append(n.Content, v)
+				}
+				if _, err := dec.Token(); err != nil { // ']'
+					return nil, err
+				}
+				return n, nil
+			}
+			return nil, fmt.Errorf("unexpected %q", t)
+		case string:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t, Line: line}, nil
+		case json.Number:
+			tag := "!!int"
+			if strings.ContainsAny(string(t), ".eE") {
+				tag = "!!float"
+			}
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(t), Line: line}, nil
+		case bool:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t), Line: line}, nil
+		case nil:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: line}, nil
+		}
+		return nil, fmt.Errorf("unexpected token %v", tok)
+	}
+	root, err := build(0)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			off := dec.InputOffset()
+			return nil, Diagnostic{File: file, Line: li.line(off), Message: "unexpected data after the top-level object", Fix: "remove everything after the closing }"}
+		}
+		return root, nil
+	}
+	return nil, jsonSyntaxDiagnostic(data, li, file, err)
+}
+
+// jsonSyntaxDiagnostic turns a decoder error into a one-line Diagnostic. A
+// trailing comma (accepted by many editors, refused by JSON) gets its own
+// message pointing at the comma rather than at the closing bracket.
+func jsonSyntaxDiagnostic(data []byte, li lineIndex, file string, err error) error {
+	var d Diagnostic
+	if errors.As(err, &d) {
+		return d
+	}
+	var se *json.SyntaxError
+	off := int64(len(data))
+	msg := err.Error()
+	if errors.As(err, &se) {
+		off = se.Offset
+		msg = se.Error()
+	} else if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return Diagnostic{File: file, Line: li.line(off - 1), Message: "invalid JSON: unexpected end of file", Fix: "close every { and ["}
+	}
+	// Token errors point at the offending byte; Decode errors just past it.
+	bad := off
+	if bad >= int64(len(data)) || (bad > 0 && strings.IndexByte(" \t\r\n", data[bad]) >= 0) {
+		bad = off - 1
+	}
+	if bad < 0 {
+		bad = 0
+	}
+	if bad < int64(len(data)) && (data[bad] == '}' || data[bad] == ']') {
+		i := bad - 1
+		for i >= 0 && strings.IndexByte(" \t\r\n", data[i]) >= 0 {
+			i--
+		}
+		if i >= 0 && data[i] == ',' {
+			return Diagnostic{File: file, Line: li.line(i), Message: "invalid JSON: trailing comma before " + string(data[bad]), Fix: "remove the comma"}
+		}
+	}
+	return Diagnostic{File: file, Line: li.line(bad), Message: "invalid JSON: " + msg, Fix: "fix the JSON syntax"}
+}
+
+// yamlTree parses YAML into its content node.
+func yamlTree(data []byte, file string) (doc *yaml.Node, err error) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; never let it escape.
+		if r := recover(); r != nil {
+			doc, err = nil, Diagnostic{File: file, Line: 1, Message: fmt.Sprintf("invalid YAML: %v", r), Fix: "fix the YAML syntax"}
+		}
+	}()
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 1
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = strings.TrimPrefix(msg, m[0])
+		}
+		return nil, Diagnostic{File: file, Line: line, Message: "invalid YAML: " + strings.TrimSpace(msg), Fix: "fix the YAML syntax"}
+	}
+	if n.Kind == 0 {
+		return nil, Diagnostic{File: file, Line: 1, Message: "empty document", Fix: "an aiconfig needs name, schema_version, metadata and prompts"}
+	}
+	return &n, nil
+}
+
+const (
+	maxDepth  = 200
+	maxValues = 1_000_000 // bounds alias expansion ("billion laughs")
+)
+
+// decodeBudget limits how many values nodeValue may produce.
+type decodeBudget struct{ left int }
+
+var errTooLarge = errors.New("document expands to too many values (aliases?)")
+
+// nodeValue converts a node to plain Go values (map[string]any, []any,
+// string, float64, bool, nil), resolving YAML aliases and merge keys.
+func nodeValue(n *yaml.Node, b *decodeBudget, depth int) (any, error) {
+	if n == nil {
+		return nil, nil
+	}
+	b.left--
+	if b.left < 0 || depth > maxDepth {
+		return nil, errTooLarge
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return nodeValue(n.Content[0], b, depth+1)
+	case yaml.AliasNode:
+		return nodeValue(n.Alias, b, depth+1)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+				mv, err := nodeValue(v, b, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				mergeInto(m, mv)
+				continue
+			}
+			val, err := nodeValue(v, b, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = val
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := nodeValue(c, b, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		return scalarValue(n), nil
+	}
+	return nil, nil
+}
+
+func mergeInto(m map[string]any, v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if _, ok := m[k]; !ok {
+				m[k] = x
+			}
+		}
+	case []any:
+		for _, x := range t {
+			mergeInto(m, x)
+		}
+	}
+}
+
+func scalarValue(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		var b bool
+		if n.Decode(&b) == nil {
+			return b
+		}
+	case "!!int", "!!float":
+		var f float64
+		if n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return f
+		}
+	}
+	return n.Value
+}
+
+// resolveAlias follows alias nodes.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxDepth; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// mapGet returns the value node of key in a mapping node.
+func mapGet(n *yaml.Node, key string) *yaml.Node {
+	n = resolveAlias(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// nodeAt walks path (mapping keys and sequence indexes) and returns the
+// deepest node reached, for error lines.
+func nodeAt(n *yaml.Node, path []string) *yaml.Node {
+	cur := n
+	for _, p := range path {
+		c := resolveAlias(cur)
+		if c == nil {
+			break
+		}
+		var next *yaml.Node
+		switch c.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(c.Content); i += 2 {
+				if c.Content[i].Value == p {
+					next = c.Content[i+1]
+					// A key's own line is the better pointer for scalars.
+					if next.Kind == yaml.ScalarNode {
+						next = &yaml.Node{Kind: yaml.ScalarNode, Line: c.Content[i].Line}
+					}
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(p); err == nil && i >= 0 && i < len(c.Content) {
+				next = c.Content[i]
+			}
+		}
+		if next == nil {
+			break
+		}
+		cur = next
+	}
+	return cur
+}
+
+// encodeJSON writes a node tree as indented JSON, keeping key order.
+func encodeJSON(w *bytes.Buffer, n *yaml.Node, indent int) error {
+	n = resolveAlias(n)
+	if n == nil {
+		w.WriteString("null")
+		return nil
+	}
+	pad := func(k int) {
+		w.WriteByte('\n')
+		w.WriteString(strings.Repeat("  ", k))
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			w.WriteString("null")
+			return nil
+		}
+		return encodeJSON(w, n.Content[0], indent)
+	case yaml.MappingNode:
+		if len(n.Content) == 0 {
+			w.WriteString("{}")
+			return nil
+		}
+		w.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			pad(indent + 1)
+			writeJSONString(w, n.Content[i].Value)
+			w.WriteString(": ")
+			if err := encodeJSON(w, n.Content[i+1], indent+1); err != nil {
+				return err
+			}
+		}
+		pad(indent)
+		w.WriteByte('}')
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			w.WriteString("[]")
+			return nil
+		}
+		w.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			pad(indent + 1)
+			if err := encodeJSON(w, c, indent+1); err != nil {
+				return err
+			}
+		}
+		pad(indent)
+		w.WriteByte(']')
+	case yaml.ScalarNode:
+		switch v := scalarValue(n).(type) {
+		case nil:
+			w.WriteString("null")
+		case bool:
+			w.WriteString(strconv.FormatBool(v))
+		case float64:
+			// Keep the literal when it already is valid JSON (1e5, 3000).
+			if json.Valid([]byte(n.Value)) {
+				w.WriteString(n.Value)
+			} else {
+				w.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+			}
+		default:
+			writeJSONString(w, n.Value)
+		}
+	default:
+		return fmt.Errorf("unsupported node kind %d", n.Kind)
+	}
+	return nil
+}
+
+func writeJSONString(w *bytes.Buffer, s string) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)       // cannot fail for a string
+	w.Truncate(w.Len() - 1) // Encode adds a newline
+}
+
+// valueNode builds a node tree from a plain Go value (for outputs we write).
+// Map keys are sorted unless the caller passes an ordered slice of pairs.
+func valueNode(v any) *yaml.Node {
+	switch t := v.(type) {
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	case string:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}
+	case int:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(t)}
+	case float64:
+		if t == math.Trunc(t) && math.Abs(t) < 1e15 {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(int64(t), 10)}
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(t, 'g', -1, 64)}
+	case json.Number:
+		tag := "!!int"
+		if strings.ContainsAny(string(t), ".eE") {
+			tag = "!!float"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(t)}
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, x := range t {
+			n.Content = append(n.Content, valueNode(x))
+		}
+		return n
+	case orderedMap:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, kv := range t {
+			n.Content = append(n.Content, valueNode(kv.k), valueNode(kv.v))
+		}
+		return n
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, k := range keys {
+			n.Content = append(n.Content, valueNode(k), valueNode(t[k]))
+		}
+		return n
+	}
+	// Anything else goes through JSON to plain values.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return valueNode(fmt.Sprint(v))
+	}
+	var x any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if d.Decode(&x) != nil {
+		return valueNode(string(b))
+	}
+	return valueNode(x)
+}
+
+// orderedMap is a mapping whose key order is kept when written.
+type orderedMap []kv
+
+type kv struct {
+	k string
+	v any
+}
