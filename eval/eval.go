@@ -4,16 +4,17 @@ package eval
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/reporters"
 	"github.com/aieval/aieval/runtime"
+	"github.com/aieval/aieval/runtime/cache"
+	"github.com/aieval/aieval/runtime/llm"
 )
-
-// SKELETON: signatures are the contract with cmd/aieval.
 
 // Suite is one loaded, validated *.eval.yaml file.
 type Suite struct {
@@ -26,7 +27,14 @@ type Suite struct {
 	Models      map[string]runtime.Endpoint
 	Grader      string
 	Tests       []*Test
+
+	ConfigLine int              // line of `config:` in the suite
+	Prices     map[string]Price // `prices:`, over llm's defaults
+	Warnings   []string         // non-fatal findings of the aiconfig checks, one line each
 }
+
+// Price of a model in USD per 1M tokens.
+type Price = llm.Price
 
 // Test is one entry of tests[], with defaults merged in.
 type Test struct {
@@ -38,22 +46,22 @@ type Test struct {
 	Threshold *float64
 	Repeat    int
 	PassRate  float64
-	Skip      string
+	Skip      string // reason; "" = run it
+
+	// File and FileLine are where the test is written: the suite, or a
+	// file:// cases file (then Line is the reference's line in the suite).
+	File     string
+	FileLine int
 }
+
+// Source is "FILE:LINE" where the test is written.
+func (t *Test) Source() string { return fmt.Sprintf("%s:%d", t.File, t.FileLine) }
 
 // Assert is a validated assertion ready to check.
 type Assert struct {
 	Spec assertions.Spec
 	Impl assertions.Assertion
 }
-
-// LoadSuite reads and validates a suite and its aiconfig. Every error is one
-// line naming the file and line.
-func LoadSuite(path string) (*Suite, error) { return nil, errors.New("not implemented") }
-
-// Discover finds *.eval.yaml / *.eval.yml under root, skipping .git,
-// vendor and node_modules.
-func Discover(root string) ([]string, error) { return nil, errors.New("not implemented") }
 
 // Observer sees progress; it is called from one goroutine at a time.
 type Observer interface {
@@ -65,7 +73,7 @@ type Observer interface {
 type Options struct {
 	Concurrency int
 	Timeout     time.Duration // per model call attempt
-	Retries     int           // -1: default
+	Retries     int           // retries after the first try; 0 = never; -1 = the client's default
 	Filter      *regexp.Regexp
 	Repeat      int // overrides tests' repeat when > 0
 	ModelMap    map[string]string
@@ -79,11 +87,37 @@ type Options struct {
 	Observer    Observer
 	Getenv      func(string) string
 	Callbacks   *runtime.CallbackManager
+
+	// Stop, when closed, stops starting new tests but lets the ones in
+	// flight finish (the first SIGINT); cancelling ctx also cancels them
+	// (the end of the grace period, or a second signal).
+	Stop <-chan struct{}
+	// Retry, when set, replaces the policy built from Retries (tests use
+	// it to shorten backoffs).
+	Retry *llm.RetryPolicy
+	// HTTPClient is used for every model call; nil builds one with enough
+	// idle connections for Concurrency.
+	HTTPClient *http.Client
+	// Parsers replaces the built-in model parsers by id ("openai", "echo").
+	Parsers map[string]runtime.ModelParser
+	// Warn receives one-line warnings (corrupt cache entries, failed cache
+	// writes); nil drops them.
+	Warn func(string)
+	// OnCacheDone, when set, gets the run's cache after the last test
+	// (nil when no cache was used): `cache prune` reads what was used.
+	OnCacheDone func(*cache.Cache)
+	// CacheNote is written into every cache entry recorded by this run
+	// (e.g. "hand-written fixture" for example caches).
+	CacheNote string
 }
 
 // Run evaluates the suites and returns the results (tests spooled on disk).
 // A provider failure makes that test an error, never the whole run; ctx
 // cancellation stops starting new calls and marks the rest unfinished.
 func Run(ctx context.Context, suites []*Suite, opts Options) (*reporters.Results, error) {
-	return nil, errors.New("not implemented")
+	r, err := newRunner(suites, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx)
 }

@@ -1,0 +1,305 @@
+//go:build linux || darwin
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary act as the launcher, as the bench binary
+// does, so the measuring path is the real one.
+func TestMain(m *testing.M) {
+	if path := os.Getenv(launchEnv); path != "" {
+		os.Exit(launch(path, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBenchEndToEnd runs the whole harness on a small N: build, fake
+// server, child runs, report checks, version, record and offline replay.
+func TestBenchEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the aieval binary")
+	}
+	cfg := config{Ns: []int{200}, Conc: 20, Latency: 5 * time.Millisecond, Asserts: 3,
+		VersionRuns: 3, ReplayN: 200, Log: io.Discard}
+	rep, err := runBench(context.Background(), cfg)
+	var out bytes.Buffer
+	printReport(&out, rep)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Scale) != 1 || rep.Scale[0].Requests != 200 {
+		t.Fatalf("scale results %+v, want one run with 200 requests", rep.Scale)
+	}
+	if rep.Scale[0].Use.MaxRSSKB <= 0 || rep.Scale[0].Use.cpu() <= 0 {
+		t.Errorf("usage %+v: want RSS and CPU measured", rep.Scale[0].Use)
+	}
+	if rep.Replay == nil || rep.Replay.NewRequests != 0 {
+		t.Errorf("replay %+v: want 0 new requests", rep.Replay)
+	}
+	for _, want := range []string{"| 200 | 20 |", "`aieval version`", "offline replay of 200"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestLauncherMeasuresChildOnly guards the reason the launcher exists: the
+// bench's own peak RSS must not show up as the child's.
+func TestLauncherMeasuresChildOnly(t *testing.T) {
+	ballast := make([]byte, 150<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	h := testHarness(t, "")
+	for _, tc := range []struct {
+		script string
+		exit   int
+	}{{"exit 0", 0}, {"exit 3", 3}} {
+		h.bin = writeScript(t, tc.script)
+		u, err := h.measure(context.Background(), t.TempDir(), time.Minute, "run")
+		if tc.exit == 0 && err != nil {
+			t.Fatal(err)
+		}
+		if tc.exit != 0 && (err == nil || !strings.Contains(err.Error(), fmt.Sprintf("exited %d", tc.exit))) {
+			t.Errorf("%s: error %v, want one naming exit %d", tc.script, err, tc.exit)
+		}
+		if u.Exit != tc.exit {
+			t.Errorf("%s: exit %d, want %d", tc.script, u.Exit, tc.exit)
+		}
+		if mb := u.MaxRSSKB / 1024; mb <= 0 || mb > 50 {
+			t.Errorf("%s: child peak RSS %d MB, want (0, 50]: the bench's 150 MB leaked in", tc.script, mb)
+		}
+	}
+	_ = ballast[len(ballast)-1]
+}
+
+// TestHarnessFailsOnWrongRun checks that a binary that exits 0 without doing
+// the work is a harness failure, not a fast result.
+func TestHarnessFailsOnWrongRun(t *testing.T) {
+	bin := writeScript(t, "exit 0")
+	cfg := config{Ns: []int{5}, Conc: 2, Latency: time.Millisecond, Asserts: 3, Bin: bin, Log: io.Discard}
+	_, err := runBench(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "server got 0 requests, want 5") {
+		t.Fatalf("error %v, want the missing requests named", err)
+	}
+}
+
+func testHarness(t *testing.T, bin string) *harness {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	return &harness{cfg: config{Log: io.Discard}, tmp: tmp, self: self, bin: bin,
+		env: childEnv(os.Environ(), "http://127.0.0.1:1/v1", tmp)}
+}
+
+func writeScript(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fake-aieval")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestWriteSuite(t *testing.T) {
+	for _, asserts := range []int{1, 3, 8} {
+		dir := t.TempDir()
+		if _, err := writeSuite(dir, 7, asserts); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(filepath.Join(dir, casesFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var c benchCase
+			if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+				t.Fatalf("line %q: %v", sc.Text(), err)
+			}
+			if len(c.Assert) != asserts || c.Params["q"] != c.Name {
+				t.Errorf("case %+v: want %d assertions and q = name", c, asserts)
+			}
+			names[c.Name] = true
+		}
+		f.Close()
+		if len(names) != 7 {
+			t.Errorf("asserts=%d: %d distinct cases, want 7", asserts, len(names))
+		}
+		suite, _ := os.ReadFile(filepath.Join(dir, suiteFile))
+		if !strings.Contains(string(suite), "tests: file://"+casesFile) {
+			t.Errorf("suite %q does not reference the cases file", suite)
+		}
+	}
+}
+
+func TestCheckJSON(t *testing.T) {
+	pass := func(name string, cached bool) string {
+		return fmt.Sprintf(`{"name":%q,"status":"pass","cached":%v}`, name, cached)
+	}
+	tests := []struct {
+		name, body string
+		n          int
+		cached     bool
+		wantErr    string
+	}{
+		{"ok", `{"summary":{"total":2,"passed":2},"tests":[` + pass("a", false) + "," + pass("b", false) + `]}`, 2, false, ""},
+		{"missing test", `{"summary":{"total":1,"passed":1},"tests":[` + pass("a", false) + `]}`, 2, false, "1 tests, want 2"},
+		{"duplicate name", `{"summary":{"total":2,"passed":2},"tests":[` + pass("a", false) + "," + pass("a", false) + `]}`, 2, false, "distinct"},
+		{"failing test", `{"summary":{"total":2,"passed":1},"tests":[` + pass("a", false) + `,{"name":"b","status":"fail","reason":"nope"}]}`, 2, false, "b is fail: nope"},
+		{"summary disagrees", `{"summary":{"total":2,"passed":0},"tests":[` + pass("a", false) + "," + pass("b", false) + `]}`, 2, false, "summary"},
+		{"not cached", `{"summary":{"total":2,"passed":2},"tests":[` + pass("a", true) + "," + pass("b", false) + `]}`, 2, true, "1 tests from the cache"},
+		{"truncated", `{"summary":`, 2, false, "decode"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.json")
+			os.WriteFile(path, []byte(tc.body), 0o644)
+			err := checkJSON(path, tc.n, tc.cached)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestCheckJUnit(t *testing.T) {
+	tests := []struct{ name, body, wantErr string }{
+		{"ok", `<testsuites><testsuite><testcase name="a"/><testcase name="b"></testcase></testsuite></testsuites>`, ""},
+		{"failure", `<testsuites><testsuite><testcase name="a"/><testcase name="b"><failure/></testcase></testsuite></testsuites>`, "1 failures"},
+		{"short", `<testsuites><testsuite><testcase name="a"/></testsuite></testsuites>`, "1 testcases"},
+		{"broken xml", `<testsuites><testsuite><testcase name="a"/>`, "parse junit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.xml")
+			os.WriteFile(path, []byte(tc.body), 0o644)
+			err := checkJUnit(path, 2)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantNs  []int
+		wantErr string
+	}{
+		{nil, []int{1000, 10000}, ""},
+		{[]string{"-n", "100k,1_000", "-c", "100", "-latency", "20ms"}, []int{100000, 1000}, ""},
+		{[]string{"-n", "0"}, nil, "-n"},
+		{[]string{"-n", "ten"}, nil, "not a positive count"},
+		{[]string{"-c", "0"}, nil, "-c 0"},
+		{[]string{"-asserts", "0"}, nil, "-asserts"},
+		{[]string{"extra"}, nil, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		cfg, err := parseConfig(tc.args, io.Discard)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: error %v, want %q", tc.args, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(cfg.Ns) != fmt.Sprint(tc.wantNs) {
+			t.Errorf("%v: Ns %v, err %v; want %v", tc.args, cfg.Ns, err, tc.wantNs)
+		}
+	}
+}
+
+func TestIdealWall(t *testing.T) {
+	tests := []struct {
+		n, c int
+		lat  time.Duration
+		want time.Duration
+	}{
+		{1000, 10, 50 * time.Millisecond, 5 * time.Second},
+		{1001, 10, 50 * time.Millisecond, 5050 * time.Millisecond},
+		{100000, 100, 20 * time.Millisecond, 20 * time.Second},
+		{5, 0, time.Second, 5 * time.Second},
+	}
+	for _, tc := range tests {
+		if got := idealWall(tc.n, tc.c, tc.lat); got != tc.want {
+			t.Errorf("idealWall(%d, %d, %s) = %s, want %s", tc.n, tc.c, tc.lat, got, tc.want)
+		}
+	}
+}
+
+func TestPrintReportVerdicts(t *testing.T) {
+	row := func(n int, wall time.Duration, rssMB int64, cpu time.Duration) scaleResult {
+		return scaleResult{N: n, Conc: 10, Latency: 50 * time.Millisecond, Ideal: idealWall(n, 10, 50*time.Millisecond),
+			Use: usage{WallNS: int64(wall), MaxRSSKB: rssMB * 1024, UserNS: int64(cpu)}}
+	}
+	tests := []struct {
+		name   string
+		rep    report
+		missed int
+	}{
+		{"all met", report{Scale: []scaleResult{row(1000, 5100*time.Millisecond, 20, 50*time.Millisecond)},
+			Version: 5 * time.Millisecond, VersionRuns: 20,
+			Replay: &replayResult{N: 10000, Replay: usage{WallNS: int64(time.Second)}}}, 0},
+		{"slow, fat, hungry", report{Scale: []scaleResult{row(1000, 6*time.Second, 31, 300*time.Millisecond)}}, 3},
+		{"60 MB allowed at 100k", report{Scale: []scaleResult{row(100000, 505*time.Second, 59, 10*time.Second)}}, 0},
+		{"slow version, replay hit the server", report{Version: 25 * time.Millisecond, VersionRuns: 20,
+			Replay: &replayResult{N: 10000, NewRequests: 3, Replay: usage{WallNS: int64(3 * time.Second)}}}, 3},
+	}
+	for _, tc := range tests {
+		var b bytes.Buffer
+		tc.rep.Cfg = config{Ns: []int{1000}, Conc: 10, Latency: 50 * time.Millisecond, Asserts: 3}
+		got := printReport(&b, &tc.rep)
+		if got != tc.missed || strings.Count(b.String(), "**MISSED**") != tc.missed {
+			t.Errorf("%s: %d missed, want %d:\n%s", tc.name, got, tc.missed, b.String())
+		}
+		if (tc.missed == 0) != strings.Contains(b.String(), "All targets met") {
+			t.Errorf("%s: closing line wrong:\n%s", tc.name, b.String())
+		}
+	}
+}
+
+func TestSmallHelpers(t *testing.T) {
+	if got := thousands(100000); got != "100,000" {
+		t.Errorf("thousands = %q", got)
+	}
+	if got := thousands(999); got != "999" {
+		t.Errorf("thousands = %q", got)
+	}
+	if got := median([]time.Duration{5, 1, 3, 100}); got != 4 {
+		t.Errorf("median = %d, want 4", got)
+	}
+	if got := maxRSSKB(2048, "darwin"); got != 2 {
+		t.Errorf("maxRSSKB darwin = %d, want 2", got)
+	}
+	if got := maxRSSKB(2048, "linux"); got != 2048 {
+		t.Errorf("maxRSSKB linux = %d, want 2048", got)
+	}
+	env := childEnv([]string{"PATH=/bin", "OPENAI_API_KEY=real", "GITHUB_ACTIONS=true", "AIEVAL_JSON=x", "CI=1"}, "http://x/v1", t.TempDir())
+	joined := strings.Join(env, "\n")
+	for _, bad := range []string{"OPENAI_API_KEY=real", "GITHUB_ACTIONS", "AIEVAL_JSON", "CI=1"} {
+		if strings.Contains(joined, bad) {
+			t.Errorf("child env keeps %s", bad)
+		}
+	}
+	if !strings.Contains(joined, "OPENAI_BASE_URL=http://x/v1") || !strings.Contains(joined, "PATH=/bin") {
+		t.Errorf("child env %v lacks the endpoint or PATH", env)
+	}
+}

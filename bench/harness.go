@@ -1,0 +1,394 @@
+//go:build linux || darwin
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aieval/aieval/internal/fakeopenai"
+)
+
+// config is one bench invocation.
+type config struct {
+	Ns          []int
+	Conc        int
+	Latency     time.Duration
+	Asserts     int
+	VersionRuns int
+	ReplayN     int    // tests in the replay measure; 0 skips it
+	Bin         string // prebuilt aieval; "" builds ./cmd/aieval
+	Keep        bool   // keep the temp dir
+	Log         io.Writer
+}
+
+// scaleResult is one N of the scale table.
+type scaleResult struct {
+	N, Conc  int
+	Latency  time.Duration
+	Ideal    time.Duration
+	Use      usage
+	Startup  time.Duration // launch until the first request reached the server
+	Tail     time.Duration // last answer sent until the child exited
+	Requests int64
+}
+
+// replayResult is the record-then-replay measure.
+type replayResult struct {
+	N           int
+	Record      usage
+	Replay      usage
+	NewRequests int64
+}
+
+// report is everything the bench measured.
+type report struct {
+	Cfg         config
+	Scale       []scaleResult
+	Version     time.Duration // median
+	VersionRuns int
+	Replay      *replayResult
+}
+
+// harness holds what the runs share.
+type harness struct {
+	cfg  config
+	tmp  string
+	bin  string
+	self string // launcher executable (this program)
+	env  []string
+}
+
+// runBench measures everything cfg asks for. It returns what it measured so
+// far along with the first harness failure.
+func runBench(ctx context.Context, cfg config) (*report, error) {
+	rep := &report{Cfg: cfg}
+	tmp, err := os.MkdirTemp("", "aieval-bench-")
+	if err != nil {
+		return rep, fmt.Errorf("create temp dir: %w", err)
+	}
+	if cfg.Keep {
+		fmt.Fprintf(cfg.Log, "bench: keeping %s\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return rep, fmt.Errorf("find own executable: %w", err)
+	}
+	h := &harness{cfg: cfg, tmp: tmp, self: self, bin: cfg.Bin}
+	if h.bin == "" {
+		if h.bin, err = buildAieval(ctx, tmp, cfg.Log); err != nil {
+			return rep, err
+		}
+	}
+
+	srv := fakeopenai.New(fakeopenai.WithLatency(cfg.Latency), fakeopenai.WithKeep(0))
+	defer srv.Close()
+	h.env = childEnv(os.Environ(), srv.URL(), tmp)
+	for _, n := range cfg.Ns {
+		r, err := h.scale(ctx, srv, n)
+		if err != nil {
+			return rep, fmt.Errorf("N=%d: %w", n, err)
+		}
+		rep.Scale = append(rep.Scale, r)
+	}
+	if cfg.VersionRuns > 0 {
+		if rep.Version, err = h.version(ctx, cfg.VersionRuns); err != nil {
+			return rep, err
+		}
+		rep.VersionRuns = cfg.VersionRuns
+	}
+	if cfg.ReplayN > 0 {
+		if rep.Replay, err = h.replay(ctx, cfg.ReplayN); err != nil {
+			return rep, fmt.Errorf("replay: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+// buildAieval builds ./cmd/aieval of the enclosing module into dir.
+func buildAieval(ctx context.Context, dir string, log io.Writer) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("find module root: run the bench inside the aieval module (go env GOMOD: %q, %v)", gomod, err)
+	}
+	bin := filepath.Join(dir, "aieval")
+	fmt.Fprintln(log, "bench: building ./cmd/aieval")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/aieval")
+	cmd.Dir = filepath.Dir(gomod)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build aieval: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return bin, nil
+}
+
+// childEnv is the parent's environment minus whatever could change what
+// aieval does (CI annotations, its own defaults, a real endpoint), plus the
+// fake endpoint and a HOME inside the temp dir so no user cache is touched.
+func childEnv(parent []string, baseURL, tmp string) []string {
+	var env []string
+	for _, kv := range parent {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "AIEVAL_"), strings.HasPrefix(k, "OPENAI_"), strings.HasPrefix(k, "GITHUB_"),
+			k == "CI", k == "HOME", k == "XDG_CACHE_HOME", k == launchEnv:
+			continue
+		}
+		env = append(env, kv)
+	}
+	home := filepath.Join(tmp, "home")
+	os.MkdirAll(home, 0o755) // best effort: only a fallback cache would land there
+	return append(env,
+		"OPENAI_BASE_URL="+baseURL,
+		"OPENAI_API_KEY=sk-bench-not-a-real-key",
+		"HOME="+home,
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
+		"NO_COLOR=1",
+	)
+}
+
+// idealWall is ceil(n/c) rounds of one latency each.
+func idealWall(n, c int, latency time.Duration) time.Duration {
+	if c < 1 {
+		c = 1
+	}
+	return time.Duration((n+c-1)/c) * latency
+}
+
+// runArgs are the flags of a measured `aieval run`.
+func runArgs(dir string, extra ...string) []string {
+	args := []string{"run", "--no-progress", "--quiet",
+		"--json", filepath.Join(dir, "out.json"), "--junit", filepath.Join(dir, "out.xml")}
+	args = append(args, extra...)
+	return append(args, filepath.Join(dir, suiteFile))
+}
+
+// scale runs one N against srv and checks the outcome.
+func (h *harness) scale(ctx context.Context, srv *fakeopenai.Server, n int) (scaleResult, error) {
+	dir := filepath.Join(h.tmp, fmt.Sprintf("n%d", n))
+	if _, err := writeSuite(dir, n, h.cfg.Asserts); err != nil {
+		return scaleResult{}, err
+	}
+	ideal := idealWall(n, h.cfg.Conc, h.cfg.Latency)
+	fmt.Fprintf(h.cfg.Log, "bench: N=%d C=%d latency=%s (ideal %s)\n", n, h.cfg.Conc, h.cfg.Latency, ideal)
+	before := srv.Requests()
+	w := watchRequests(srv, before, int64(n))
+	start := time.Now()
+	u, err := h.measure(ctx, dir, 2*ideal+2*time.Minute,
+		runArgs(dir, "--cache-mode", "off", "--concurrency", fmt.Sprint(h.cfg.Conc))...)
+	end := time.Now()
+	first, last := w.stop()
+	if err != nil {
+		return scaleResult{}, err
+	}
+	r := scaleResult{N: n, Conc: h.cfg.Conc, Latency: h.cfg.Latency, Ideal: ideal, Use: u,
+		Requests: srv.Requests() - before}
+	if !first.IsZero() {
+		r.Startup = first.Sub(start)
+	}
+	if !last.IsZero() {
+		r.Tail = max(0, end.Sub(last.Add(h.cfg.Latency)))
+	}
+	if r.Requests != int64(n) {
+		return r, fmt.Errorf("server got %d requests, want %d", r.Requests, n)
+	}
+	if err := checkJSON(filepath.Join(dir, "out.json"), n, false); err != nil {
+		return r, err
+	}
+	if err := checkJUnit(filepath.Join(dir, "out.xml"), n); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// measure runs aieval with args in dir through the launcher and returns
+// its usage; a non-zero exit is a harness failure.
+func (h *harness) measure(ctx context.Context, dir string, timeout time.Duration, args ...string) (usage, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	usagePath := filepath.Join(dir, "usage.json")
+	os.Remove(usagePath)
+	cmd := exec.CommandContext(ctx, h.self, append([]string{h.bin}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(slices.Clip(h.env), launchEnv+"="+usagePath)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	var stdout, stderr tailBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return usage{}, fmt.Errorf("aieval %s: no exit after %s: %s", args[0], timeout, stderr.String())
+	}
+	if err != nil {
+		return usage{}, fmt.Errorf("launch aieval: %v: %s", err, stderr.String())
+	}
+	u, err := readUsage(usagePath)
+	if err != nil {
+		return u, err
+	}
+	if u.Exit != 0 {
+		return u, fmt.Errorf("aieval %s exited %d: %s", args[0], u.Exit,
+			strings.TrimSpace(stderr.String()+" "+stdout.String()))
+	}
+	return u, nil
+}
+
+// version times `aieval version` runs and returns the median wall time.
+func (h *harness) version(ctx context.Context, runs int) (time.Duration, error) {
+	walls := make([]time.Duration, 0, runs)
+	for range runs {
+		cmd := exec.CommandContext(ctx, h.bin, "version")
+		cmd.Env, cmd.Dir = h.env, h.tmp
+		start := time.Now()
+		out, err := cmd.Output()
+		walls = append(walls, time.Since(start))
+		if err != nil {
+			return 0, fmt.Errorf("aieval version: %w", err)
+		}
+		if !strings.HasPrefix(string(out), "aieval ") {
+			return 0, fmt.Errorf("aieval version printed %q, want \"aieval ...\"", out)
+		}
+	}
+	return median(walls), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// replay records n tests into a cache, then replays them with --offline.
+// It has its own server without latency: recording is not what is measured,
+// and the cache key must see the same endpoint in both runs.
+func (h *harness) replay(ctx context.Context, n int) (*replayResult, error) {
+	srv := fakeopenai.New(fakeopenai.WithKeep(0))
+	defer srv.Close()
+	saved := h.env
+	h.env = childEnv(os.Environ(), srv.URL(), h.tmp)
+	defer func() { h.env = saved }()
+
+	dir := filepath.Join(h.tmp, fmt.Sprintf("replay%d", n))
+	if _, err := writeSuite(dir, n, h.cfg.Asserts); err != nil {
+		return nil, err
+	}
+	cache := filepath.Join(dir, "cache")
+	r := &replayResult{N: n}
+	fmt.Fprintf(h.cfg.Log, "bench: replay N=%d: recording\n", n)
+	var err error
+	r.Record, err = h.measure(ctx, dir, 10*time.Minute,
+		runArgs(dir, "--cache", cache, "--cache-mode", "read-write", "--concurrency", "64")...)
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	if got := srv.Requests(); got != int64(n) {
+		return nil, fmt.Errorf("record: server got %d requests, want %d", got, n)
+	}
+	if err := checkJSON(filepath.Join(dir, "out.json"), n, false); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	fmt.Fprintf(h.cfg.Log, "bench: replay N=%d: replaying offline\n", n)
+	before := srv.Requests()
+	r.Replay, err = h.measure(ctx, dir, 10*time.Minute,
+		runArgs(dir, "--offline", "--cache", cache, "--concurrency", fmt.Sprint(h.cfg.Conc))...)
+	r.NewRequests = srv.Requests() - before
+	if err != nil {
+		return r, err
+	}
+	if r.NewRequests != 0 {
+		return r, fmt.Errorf("server got %d requests during an offline replay, want 0", r.NewRequests)
+	}
+	if err := checkJSON(filepath.Join(dir, "out.json"), n, true); err != nil {
+		return r, err
+	}
+	return r, checkJUnit(filepath.Join(dir, "out.xml"), n)
+}
+
+// requestWatch notes when the first request and the n-th request reached
+// the server, by polling its counter (the server has no hook, and a 1 ms
+// poll is finer than anything measured here).
+type requestWatch struct {
+	done        chan struct{}
+	wg          sync.WaitGroup
+	first, last time.Time
+}
+
+func watchRequests(srv *fakeopenai.Server, base, n int64) *requestWatch {
+	w := &requestWatch{done: make(chan struct{})}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			got := srv.Requests() - base
+			now := time.Now()
+			if got > 0 && w.first.IsZero() {
+				w.first = now
+			}
+			if got >= n {
+				w.last = now
+				return
+			}
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the watch and returns the first and last arrival times (zero
+// when not seen).
+func (w *requestWatch) stop() (first, last time.Time) {
+	close(w.done)
+	w.wg.Wait()
+	return w.first, w.last
+}
+
+// tailBuffer keeps the last 4 KiB written, enough for an error message
+// without holding a 100k-test console dump.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailMax = 4 << 10
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > tailMax {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailMax:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.buf))
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/reporters"
+)
+
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		msg := err.Error()
+		if ee, ok := err.(*exec.ExitError); ok && len(ee.Stderr) > 0 {
+			msg = strings.TrimSpace(string(ee.Stderr))
+		}
+		return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), oneLine(msg))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// gitInfo names the commit a run evaluated, for results and history.
+// GitHub's variables win: in a pull request the checkout is a merge commit.
+func gitInfo(ctx context.Context, st *state) (sha, ref string) {
+	sha, ref = st.getenv("GITHUB_SHA"), st.getenv("GITHUB_HEAD_REF")
+	if ref == "" {
+		ref = st.getenv("GITHUB_REF_NAME")
+	}
+	if sha == "" {
+		sha, _ = git(ctx, ".", "rev-parse", "HEAD")
+	}
+	if ref == "" {
+		ref, _ = git(ctx, ".", "rev-parse", "--abbrev-ref", "HEAD")
+	}
+	return sha, ref
+}
+
+// baselineFromRef runs the suites as they are at ref (a temporary git
+// worktree) with the same cache, so unchanged prompts replay and only
+// changed ones would call a model. Suites missing at ref are skipped: their
+// tests show as new.
+func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts eval.Options) (*reporters.Results, error) {
+	root, err := git(ctx, ".", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+	}
+	tmp, err := os.MkdirTemp("", "aieval-base-*")
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+	}
+	defer os.RemoveAll(tmp)
+	wt := filepath.Join(tmp, "wt")
+	if _, err := git(ctx, root, "worktree", "add", "--detach", wt, ref); err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+	}
+	defer git(context.Background(), root, "worktree", "remove", "--force", wt) //nolint:errcheck // best effort cleanup
+
+	var base []*eval.Suite
+	for _, s := range suites {
+		abs, err := filepath.Abs(s.Path)
+		if err != nil {
+			return nil, fmt.Errorf("baseline %s: %w", ref, err)
+		}
+		rel, err := filepath.Rel(root, abs)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		p := filepath.Join(wt, rel)
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		bs, err := eval.LoadSuite(p)
+		if err != nil {
+			// A base that no longer loads has nothing to compare against.
+			continue
+		}
+		bs.Path = s.Path // same test identity as the head run
+		base = append(base, bs)
+	}
+	if opts.CacheMode == "refresh" {
+		opts.CacheMode = "read-write"
+	}
+	opts.Observer = nil
+	res, err := eval.Run(ctx, base, opts)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+	}
+	return res, nil
+}

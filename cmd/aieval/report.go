@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/aieval/aieval/reporters"
+)
+
+type writer = io.Writer
+
+// writeWith writes a file atomically through fn.
+func writeWith(path string, fn func(w writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".aieval-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := fn(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func cmdReport(ctx context.Context, args []string, st *state) error {
+	fl := newFlags("report", st)
+	html := fl.String("html", "", "write a self-contained HTML report to `FILE`")
+	junit := fl.String("junit", "", "write JUnit XML to `FILE`")
+	md := fl.String("markdown", "", "write a Markdown summary to `FILE`")
+	baseline := fl.String("baseline", "", "show diffs against this results `FILE`")
+	pos, err := parseFlags(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return inputErr(errors.New("usage: aieval report RESULTS.json [--html OUT.html] [--junit OUT.xml] [--markdown OUT.md] [--baseline BASE.json]"))
+	}
+	res, err := reporters.ReadFile(pos[0])
+	if err != nil {
+		return inputErr(err)
+	}
+	opts := reporters.Options{}
+	if *baseline != "" {
+		if opts.Baseline, err = reporters.ReadFile(*baseline); err != nil {
+			return inputErr(err)
+		}
+	}
+	wrote := false
+	for _, out := range []struct{ name, path string }{{"html", *html}, {"junit", *junit}, {"markdown", *md}} {
+		if out.path == "" {
+			continue
+		}
+		wrote = true
+		if err := writeFile(out.path, out.name, res, opts); err != nil {
+			return err
+		}
+	}
+	if !wrote {
+		return render(st.stdout, "console", res, opts)
+	}
+	return nil
+}
+
+func cmdMerge(ctx context.Context, args []string, st *state) error {
+	fl := newFlags("merge", st)
+	js := fl.String("json", "", "write the merged JSON results to `FILE`")
+	junit := fl.String("junit", "", "write the merged JUnit XML to `FILE`")
+	md := fl.String("markdown", "", "write the merged Markdown summary to `FILE`")
+	pos, err := parseFlags(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return inputErr(errors.New("usage: aieval merge SHARD.json... [--json OUT] [--junit OUT] [--markdown OUT]"))
+	}
+	parts := make([]*reporters.Results, 0, len(pos))
+	for _, p := range pos {
+		r, err := reporters.ReadFile(p)
+		if err != nil {
+			return inputErr(err)
+		}
+		parts = append(parts, r)
+	}
+	res, err := mergeResults(parts)
+	if err != nil {
+		return inputErr(err)
+	}
+	for _, out := range []struct{ name, path string }{{"json", *js}, {"junit", *junit}, {"markdown", *md}} {
+		if out.path != "" {
+			if err := writeFile(out.path, out.name, res, reporters.Options{}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := render(st.stdout, "console", res, reporters.Options{Color: color(st)}); err != nil {
+		return err
+	}
+	if code := res.ExitCode(); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// mergeResults joins shard results into one run, in the order a single run
+// reports: suites in first-seen order, tests by suite then line.
+func mergeResults(parts []*reporters.Results) (*reporters.Results, error) {
+	out := &reporters.Results{Version: reporters.ResultsVersion}
+	suiteIdx := map[string]int{}
+	seen := map[string]string{}
+	for i, p := range parts {
+		if i == 0 || p.StartedAt.Before(out.StartedAt) {
+			out.StartedAt = p.StartedAt
+		}
+		if out.GitSHA == "" {
+			out.GitSHA, out.GitRef = p.GitSHA, p.GitRef
+		}
+		out.Interrupted = out.Interrupted || p.Interrupted
+		if p.Summary.DurationMS > out.Summary.DurationMS {
+			out.Summary.DurationMS = p.Summary.DurationMS
+		}
+		for _, s := range p.Suites {
+			if _, ok := suiteIdx[s.Path]; !ok {
+				suiteIdx[s.Path] = len(out.Suites)
+				out.Suites = append(out.Suites, s)
+			}
+		}
+		for _, t := range p.Tests {
+			if prev, dup := seen[t.ID()]; dup {
+				return nil, fmt.Errorf("merge: test %q is in both %s and shard %d (shards must not overlap)", t.ID(), prev, i+1)
+			}
+			seen[t.ID()] = fmt.Sprintf("shard %d", i+1)
+			out.Tests = append(out.Tests, t)
+		}
+	}
+	sort.SliceStable(out.Tests, func(a, b int) bool {
+		ta, tb := &out.Tests[a], &out.Tests[b]
+		if sa, sb := suiteIdx[ta.Suite], suiteIdx[tb.Suite]; sa != sb {
+			return sa < sb
+		}
+		return ta.Line < tb.Line
+	})
+	dur := out.Summary.DurationMS
+	out.Summary = reporters.Summary{DurationMS: dur}
+	for i := range out.Tests {
+		out.Tests[i].Shard = ""
+		out.Summary.Add(&out.Tests[i])
+	}
+	return out, nil
+}

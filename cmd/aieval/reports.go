@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/aieval/aieval/eval/compare"
+	"github.com/aieval/aieval/reporters"
+)
+
+// writeReports renders every requested report. Each file is written even if
+// another one fails, so one bad path does not lose the rest.
+func writeReports(st *state, res *reporters.Results, base *reporters.Results, cmp *compare.Report, f runFlags) error {
+	opts := reporters.Options{Color: color(st), Verbose: f.verbose, Baseline: base}
+	var errs []error
+	keep := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	files := []struct{ name, path string }{
+		{"junit", f.junit}, {"json", f.jsonOut}, {"html", f.html}, {"markdown", f.markdown},
+	}
+	for _, fl := range files {
+		if fl.path != "" {
+			keep(writeFile(fl.path, fl.name, res, opts))
+		}
+	}
+
+	gha := st.getenv("GITHUB_ACTIONS") == "true"
+	if gha {
+		keep(render(st.stdout, "github", res, opts))
+		if p := st.getenv("GITHUB_STEP_SUMMARY"); p != "" {
+			keep(appendSummary(p, res, cmp, opts))
+		}
+		if p := st.getenv("GITHUB_OUTPUT"); p != "" {
+			keep(writeGitHubOutput(p, res, f))
+		}
+	}
+	if !f.quiet || res.ExitCode() != 0 {
+		keep(render(st.stdout, "console", res, opts))
+	} else {
+		s := res.Summary
+		fmt.Fprintf(st.stdout, "%d passed, %d failed, %d errors, %d skipped\n", s.Passed, s.Failed, s.Errors, s.Skipped)
+	}
+	if cmp != nil {
+		keep(compare.WriteText(st.stdout, cmp, opts.Color))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("write reports: %w", errs[0])
+	}
+	return nil
+}
+
+func render(w io.Writer, name string, res *reporters.Results, opts reporters.Options) error {
+	r, err := reporters.Get(name, opts)
+	if err != nil {
+		return err
+	}
+	if err := r.Report(w, res); err != nil {
+		return fmt.Errorf("format %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeFile renders to a temp file and renames it, so a reader never sees
+// a half-written report.
+func writeFile(path, name string, res *reporters.Results, opts reporters.Options) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".aieval-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := render(tmp, name, res, opts); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// maxStepSummary stays under GitHub's 1 MiB limit per step summary.
+const maxStepSummary = 1<<20 - 4096
+
+func appendSummary(path string, res *reporters.Results, cmp *compare.Report, opts reporters.Options) error {
+	var buf bytes.Buffer
+	if err := render(&buf, "markdown", res, opts); err != nil {
+		return err
+	}
+	if cmp != nil {
+		if err := compare.WriteMarkdown(&buf, cmp); err != nil {
+			return err
+		}
+	}
+	b := buf.Bytes()
+	if len(b) > maxStepSummary {
+		b = append(b[:maxStepSummary:maxStepSummary], "\n\n_Summary truncated to stay under GitHub's 1 MiB limit._\n"...)
+	}
+	fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("step summary: %w", err)
+	}
+	if _, err := fh.Write(b); err != nil {
+		fh.Close()
+		return fmt.Errorf("step summary: %w", err)
+	}
+	return fh.Close()
+}
+
+// writeGitHubOutput sets step outputs for the composite action.
+func writeGitHubOutput(path string, res *reporters.Results, f runFlags) error {
+	fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("github output: %w", err)
+	}
+	s := res.Summary
+	fmt.Fprintf(fh, "total=%d\npassed=%d\nfailed=%d\nerrors=%d\nskipped=%d\nregressed=%d\nexit-code=%d\n",
+		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, s.Regressed, res.ExitCode())
+	if f.junit != "" {
+		fmt.Fprintf(fh, "junit=%s\n", f.junit)
+	}
+	if f.jsonOut != "" {
+		fmt.Fprintf(fh, "json=%s\n", f.jsonOut)
+	}
+	return fh.Close()
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/eval/compare"
+	"github.com/aieval/aieval/eval/history"
+	"github.com/aieval/aieval/reporters"
+)
+
+type runFlags struct {
+	junit, jsonOut, html, markdown string
+	concurrency                    int
+	filter                         string
+	repeat                         int
+	timeout                        time.Duration
+	retries                        int
+	cacheDir, cacheMode            string
+	offline                        bool
+	baseline, baselineRef          string
+	quiet, noProgress, verbose     bool
+	models                         kvFlag
+	maxCost                        float64
+	shard                          string
+	history                        string
+	noHistory                      bool
+	scoreTolerance                 float64
+}
+
+func cmdRun(ctx context.Context, args []string, st *state) error {
+	f := runFlags{models: kvFlag{}}
+	fs := newFlags("run", st)
+	fs.StringVar(&f.junit, "junit", st.getenv("AIEVAL_JUNIT"), "write JUnit XML to `FILE`")
+	fs.StringVar(&f.jsonOut, "json", st.getenv("AIEVAL_JSON"), "write JSON results to `FILE` (input of compare and --baseline)")
+	fs.StringVar(&f.html, "html", "", "write a self-contained HTML report to `FILE`")
+	fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary to `FILE`")
+	fs.IntVar(&f.concurrency, "concurrency", envInt(st, "AIEVAL_CONCURRENCY", 8), "model calls in flight at once")
+	fs.StringVar(&f.filter, "filter", "", "run only tests whose name matches `REGEX`")
+	fs.IntVar(&f.repeat, "repeat", 0, "run every test `N` times (overrides repeat:)")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one model call attempt")
+	fs.IntVar(&f.retries, "retries", envInt(st, "AIEVAL_RETRIES", 4), "retries of a failed model call (429, 5xx, timeouts, resets); 0 disables")
+	fs.StringVar(&f.cacheDir, "cache", st.getenv("AIEVAL_CACHE_DIR"), "cache `DIR` (default: the nearest .aieval/cache above the suite, else the user cache dir)")
+	fs.StringVar(&f.cacheMode, "cache-mode", envStr(st, "AIEVAL_CACHE_MODE", "read-write"), "read-write | read-only | refresh | off")
+	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
+	fs.StringVar(&f.baseline, "baseline", "", "compare with a previous --json `FILE`; a pass-to-fail is a regression")
+	fs.StringVar(&f.baselineRef, "baseline-ref", "", "build the baseline by running the suites as they are at git `REF` (from the cache)")
+	fs.Float64Var(&f.scoreTolerance, "score-tolerance", 0.05, "score drop against the baseline that is reported")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals line and failures")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress line")
+	fs.BoolVar(&f.verbose, "verbose", false, "list passing tests too")
+	fs.Var(f.models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
+	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls past this budget in `USD`")
+	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of the tests (stable split)")
+	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` (default .aieval/history.db when it exists)")
+	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	opts, err := f.options(st)
+	if err != nil {
+		return inputErr(err)
+	}
+	if len(paths) == 0 {
+		if paths, err = eval.Discover("."); err != nil {
+			return inputErr(err)
+		}
+		if len(paths) == 0 {
+			return inputErr(errors.New("no *.eval.yaml found below the current directory (pass a suite path, or run 'aieval init')"))
+		}
+	}
+	suites, err := loadSuites(paths)
+	if err != nil {
+		return err
+	}
+	if opts.CacheDir == "" && opts.CacheMode != "off" {
+		opts.CacheDir = findProjectDir(filepath.Dir(suites[0].Path), "cache")
+	}
+	if opts.CacheDir != "" {
+		if opts.CacheDir, err = filepath.Abs(opts.CacheDir); err != nil {
+			return inputErr(err)
+		}
+	}
+	var base *reporters.Results
+	switch {
+	case f.baseline != "" && f.baselineRef != "":
+		return inputErr(errors.New("--baseline and --baseline-ref exclude each other"))
+	case f.baseline != "":
+		if base, err = reporters.ReadFile(f.baseline); err != nil {
+			return inputErr(err)
+		}
+	case f.baselineRef != "":
+		if base, err = baselineFromRef(ctx, f.baselineRef, suites, opts); err != nil {
+			return inputErr(err)
+		}
+	}
+
+	var progress *reporters.Progress
+	if !f.quiet && !f.noProgress && st.isTTY && st.getenv("CI") == "" {
+		progress = reporters.NewProgress(st.stderr, reporters.ProgressOptions{})
+		opts.Observer = progress
+	}
+	res, err := eval.Run(ctx, suites, opts)
+	if progress != nil {
+		progress.Finish()
+	}
+	if err != nil {
+		return &exitError{code: reporters.ExitErrored, err: fmt.Errorf("run: %w", err)}
+	}
+	res.GitSHA, res.GitRef = gitInfo(ctx, st)
+	var cmp *compare.Report
+	if base != nil {
+		cmp = compare.Compare(base, res, compare.Options{ScoreTolerance: f.scoreTolerance})
+		res.Summary.Regressed = cmp.Regressions()
+	}
+	if err := writeReports(st, res, base, cmp, f); err != nil {
+		return &exitError{code: reporters.ExitErrored, err: err}
+	}
+	if err := recordHistory(st, res, f); err != nil {
+		fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(err.Error()))
+	}
+	if code := res.ExitCode(); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func (f *runFlags) options(st *state) (eval.Options, error) {
+	o := eval.Options{
+		Concurrency: f.concurrency,
+		Timeout:     f.timeout,
+		Retries:     f.retries,
+		Repeat:      f.repeat,
+		ModelMap:    map[string]string(f.models),
+		MaxCost:     f.maxCost,
+		CacheDir:    f.cacheDir,
+		CacheMode:   f.cacheMode,
+		Offline:     f.offline,
+		Getenv:      st.getenv,
+		Stop:        st.stop,
+		Warn:        func(msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) },
+	}
+	if o.Concurrency < 1 {
+		return o, fmt.Errorf("--concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	if o.Retries < 0 {
+		return o, fmt.Errorf("--retries must be 0 or more, got %d", o.Retries)
+	}
+	if o.Repeat < 0 {
+		return o, fmt.Errorf("--repeat must be 1 or more, got %d", o.Repeat)
+	}
+	switch o.CacheMode {
+	case "read-write", "read-only", "refresh", "off":
+	default:
+		return o, fmt.Errorf("--cache-mode %q: want read-write, read-only, refresh or off", o.CacheMode)
+	}
+	if o.Offline && (o.CacheMode == "off" || o.CacheMode == "refresh") {
+		return o, fmt.Errorf("--offline needs the cache to read: not with --cache-mode %s", o.CacheMode)
+	}
+	if f.filter != "" {
+		re, err := regexp.Compile(f.filter)
+		if err != nil {
+			return o, fmt.Errorf("--filter %q: %v", f.filter, err)
+		}
+		o.Filter = re
+	}
+	if f.shard != "" {
+		i, n, err := parseShard(f.shard)
+		if err != nil {
+			return o, err
+		}
+		o.ShardIndex, o.ShardCount = i, n
+	}
+	return o, nil
+}
+
+func parseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n, e.g. 2/3", s)
+	}
+	return i, n, nil
+}
+
+// loadSuites loads every suite before anything runs, so a bad file stops
+// the run with exit 2 and no model call.
+func loadSuites(paths []string) ([]*eval.Suite, error) {
+	suites := make([]*eval.Suite, 0, len(paths))
+	for _, p := range paths {
+		s, err := eval.LoadSuite(p)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		suites = append(suites, s)
+	}
+	return suites, nil
+}
+
+// findProjectDir returns the nearest existing .aieval/NAME at or above dir,
+// else "" (callers then use their own default).
+func findProjectDir(dir, name string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(abs, ".aieval", name)
+		if fi, err := os.Stat(p); err == nil && (fi.IsDir() || name != "cache") {
+			return p
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return ""
+		}
+		abs = parent
+	}
+}
+
+func recordHistory(st *state, res *reporters.Results, f runFlags) error {
+	if f.noHistory {
+		return nil
+	}
+	path := f.history
+	if path == "" {
+		// Recording is opt-in: on when the project has a .aieval/history.db.
+		if path = findProjectDir(".", "history.db"); path == "" {
+			return nil
+		}
+	}
+	db, err := history.Open(path)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.Record(res); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+func color(st *state) bool {
+	return st.isTTY && st.getenv("NO_COLOR") == "" && st.getenv("TERM") != "dumb"
+}
+
+func envStr(st *state, name, def string) string {
+	if v := st.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(st *state, name string, def int) int {
+	if v, err := strconv.Atoi(st.getenv(name)); err == nil {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/runtime"
+)
+
+func cmdValidate(ctx context.Context, args []string, st *state) error {
+	fl := newFlags("validate", st)
+	quiet := fl.Bool("quiet", false, "print only problems")
+	strict := fl.Bool("strict", false, "treat warnings (undefined parameters, duplicate names, unknown models) as errors")
+	paths, err := parseFlags(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		if paths, err = findConfigFiles("."); err != nil {
+			return inputErr(err)
+		}
+		if len(paths) == 0 {
+			return inputErr(errors.New("no *.aiconfig.json, *.aiconfig.yaml or *.eval.yaml found below the current directory"))
+		}
+	}
+	bad := 0
+	for _, p := range paths {
+		problems, warnings := validateFile(p, *strict)
+		for _, msg := range warnings {
+			fmt.Fprintln(st.stderr, "warning: "+oneLine(msg))
+		}
+		for _, msg := range problems {
+			fmt.Fprintln(st.stderr, oneLine(msg))
+		}
+		if len(problems) > 0 {
+			bad++
+		} else if !*quiet {
+			fmt.Fprintf(st.stdout, "ok  %s\n", p)
+		}
+	}
+	if bad > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("%d of %d files invalid", bad, len(paths))}
+	}
+	return nil
+}
+
+// validateFile returns the errors and warnings of one file, one line each.
+// A suite is checked with everything it supplies, so a parameter its tests
+// never define is an error. An aiconfig alone cannot know the parameters it
+// will be run with, so there that is a warning (an error with --strict), as
+// are duplicate prompt names the SDK tolerates: every real aiconfig the SDK
+// runs passes.
+func validateFile(path string, strict bool) (errs, warns []string) {
+	if isSuite(path) {
+		if _, err := eval.LoadSuite(path); err != nil {
+			return []string{err.Error()}, nil
+		}
+		return nil, nil
+	}
+	cfg, err := runtime.Load(path)
+	if err != nil {
+		return []string{err.Error()}, nil
+	}
+	for _, d := range runtime.Validate(cfg, nil) {
+		if d.Severity == runtime.SeverityError && (strict || !lenient[d.Code]) {
+			errs = append(errs, d.Error())
+		} else {
+			warns = append(warns, d.Error())
+		}
+	}
+	return errs, warns
+}
+
+// lenient are the findings that stop a suite but only warn on a bare
+// aiconfig (see validateFile).
+var lenient = map[string]bool{
+	runtime.CodeUndefinedParam:  true,
+	runtime.CodeDuplicatePrompt: true,
+	runtime.CodeUnknownModel:    true,
+	runtime.CodeDottedPrompt:    true,
+}
+
+func isSuite(path string) bool {
+	return strings.HasSuffix(path, ".eval.yaml") || strings.HasSuffix(path, ".eval.yml")
+}
+
+func isAIConfig(path string) bool {
+	for _, ext := range []string{".aiconfig.json", ".aiconfig.yaml", ".aiconfig.yml"} {
+		if strings.HasSuffix(path, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func findConfigFiles(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "vendor", "node_modules", ".aieval":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if isSuite(p) || isAIConfig(p) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find files: %w", err)
+	}
+	return out, nil
+}

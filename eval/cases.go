@@ -1,0 +1,265 @@
+package eval
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/assertions"
+)
+
+// casesRef loads the tests of a `file://cases.(yaml|yml|json|jsonl|csv)`
+// reference. Errors point into the cases file; the tests' Line is the
+// reference's line in the suite.
+func (l *loader) casesRef(n *yaml.Node, s *Suite) []*rawTest {
+	rel, ok := strings.CutPrefix(n.Value, "file://")
+	if !ok {
+		l.errf(n.Line, "tests entry %q is neither a test nor a file:// reference (write file://cases.yaml)", truncate(n.Value, 40))
+		return nil
+	}
+	path, err := insideDir(s.Dir, rel)
+	if err != nil {
+		l.errf(n.Line, "tests: file://%s: %v", rel, err)
+		return nil
+	}
+	suiteFile, suiteVisits := l.file, l.visits
+	l.file = path
+	defer func() { l.file, l.visits = suiteFile, suiteVisits }()
+	var raws []*rawTest
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".yaml", ".yml", ".json":
+		raws = l.casesYAML(path, s)
+	case ".jsonl":
+		raws = l.casesJSONL(path, s)
+	case ".csv":
+		raws = l.casesCSV(path, s)
+	default:
+		l.errAt(suiteFile, n.Line, "tests: file://%s: unsupported extension %q (use .yaml, .yml, .json, .jsonl or .csv)", rel, ext)
+	}
+	for _, r := range raws {
+		r.suiteLine = n.Line
+	}
+	return raws
+}
+
+// insideDir resolves rel against dir and refuses anything that leaves dir,
+// including through a symbolic link: a suite must not read arbitrary files.
+func insideDir(dir, rel string) (string, error) {
+	if rel == "" {
+		return "", errors.New("empty path")
+	}
+	if filepath.IsAbs(rel) || strings.HasPrefix(rel, "/") || filepath.VolumeName(rel) != "" {
+		return "", errors.New("absolute paths are not allowed; give a path relative to the suite's directory")
+	}
+	path := filepath.Join(dir, rel)
+	if r, err := filepath.Rel(dir, path); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", errors.New("path leaves the suite's directory; keep cases files next to the suite")
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("resolve suite directory: %s", describeFSError(err))
+	}
+	realPath, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", errors.New(describeFSError(err))
+	}
+	if r, err := filepath.Rel(realDir, realPath); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", errors.New("path leaves the suite's directory through a symbolic link")
+	}
+	return path, nil
+}
+
+func (l *loader) casesYAML(path string, s *Suite) []*rawTest {
+	data, err := readLimited(path, maxYAMLBytes)
+	if err != nil {
+		l.errf(0, "read cases: %s", describeFSError(err))
+		return nil
+	}
+	root := l.parse(data)
+	if root == nil {
+		return nil
+	}
+	if root.Kind != yaml.SequenceNode {
+		l.errf(root.Line, "a cases file must be a list of tests, got %s", kindName(root))
+		return nil
+	}
+	out := make([]*rawTest, 0, len(root.Content))
+	for _, c := range root.Content {
+		if l.full() {
+			break
+		}
+		if t := l.test(c, "test", testKeys, s); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// openCases opens a row-oriented cases file, refusing binary or huge ones.
+func (l *loader) openCases(path string) (*os.File, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		l.errf(0, "read cases: %s", describeFSError(err))
+		return nil, false
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > maxLinesBytes {
+		f.Close()
+		l.errf(0, "cases file is larger than %d MB; split it", maxLinesBytes>>20)
+		return nil, false
+	}
+	return f, true
+}
+
+// casesJSONL reads one JSON object per line; each is a test.
+func (l *loader) casesJSONL(path string, s *Suite) []*rawTest {
+	f, ok := l.openCases(path)
+	if !ok {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), maxYAMLBytes)
+	var out []*rawTest
+	for line := 1; sc.Scan() && !l.full(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		if b[0] != '{' || bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+			l.errf(line, "each line must be a JSON object describing one test")
+			continue
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(b, &doc); err != nil || len(doc.Content) == 0 {
+			l.errf(line, "invalid JSON: %s", strings.TrimPrefix(fmt.Sprint(err), "yaml: line 1: "))
+			continue
+		}
+		setLine(doc.Content[0], line, 0)
+		l.visits = aliasFactor*countNodes(&doc) + aliasSlack
+		if t := l.test(doc.Content[0], "test", testKeys, s); t != nil {
+			out = append(out, t)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		l.errf(0, "read cases: %v", err)
+	}
+	return out
+}
+
+// setLine gives every node of a one-line document that line.
+func setLine(n *yaml.Node, line, depth int) {
+	if n == nil || depth > maxDepth {
+		return
+	}
+	n.Line = line
+	for _, c := range n.Content {
+		setLine(c, line, depth+1)
+	}
+}
+
+// casesCSV reads a header row then one test per row. Columns: name, prompt,
+// skip, assert_<type> (an assertion of that type whose value is the cell;
+// empty cells add none); every other column is a parameter.
+func (l *loader) casesCSV(path string, s *Suite) []*rawTest {
+	f, ok := l.openCases(path)
+	if !ok {
+		return nil
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		l.errf(1, "read the CSV header: %v (the first row names the columns: name, prompt, assert_contains, ...)", csvErr(err))
+		return nil
+	}
+	header = append([]string(nil), header...)
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], "\ufeff") // Excel's byte order mark
+	}
+	hasName := false
+	for i, h := range header {
+		header[i] = strings.TrimSpace(h)
+		hasName = hasName || header[i] == "name"
+		if typ, isAssert := strings.CutPrefix(header[i], "assert_"); isAssert && typ == "" {
+			l.errf(1, "column %d: assert_ needs an assertion type, like assert_contains", i+1)
+		}
+	}
+	if !hasName {
+		l.errf(1, "missing column \"name\": every test needs a unique name")
+		return nil
+	}
+	var out []*rawTest
+	for !l.full() {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			l.errf(0, "%v", csvErr(err))
+			return out
+		}
+		line, _ := r.FieldPos(0)
+		if !utf8.Valid([]byte(strings.Join(rec, ""))) {
+			l.errf(line, "not UTF-8 text")
+			continue
+		}
+		out = append(out, l.csvRow(header, rec, line, s))
+	}
+	return out
+}
+
+func (l *loader) csvRow(header, rec []string, line int, s *Suite) *rawTest {
+	t := &rawTest{file: l.file, line: line}
+	for i, h := range header {
+		v := rec[i]
+		switch typ, isAssert := strings.CutPrefix(h, "assert_"); {
+		case h == "name":
+			t.name, t.hasName, t.nameLine = v, true, line
+			if strings.TrimSpace(v) == "" {
+				l.errf(line, "test name is empty; give every test a unique name")
+			}
+		case h == "prompt":
+			t.prompt, t.promptLine = v, line
+		case h == "skip":
+			if r := strings.TrimSpace(v); r != "" && r != "false" {
+				if r == "true" {
+					r = "skipped"
+				}
+				t.skip = &r
+			}
+		case isAssert:
+			if v == "" || typ == "" {
+				continue
+			}
+			spec := assertions.Spec{Type: typ, Value: v, Weight: 1, Dir: s.Dir, File: l.file, Line: line}
+			if a := l.build(spec, fmt.Sprintf("test %q", t.name)); a != nil {
+				t.asserts = append(t.asserts, a)
+			}
+		case h != "":
+			if t.params == nil {
+				t.params = map[string]any{}
+			}
+			t.params[h] = v
+		}
+	}
+	return t
+}
+
+// csvErr drops encoding/csv's "record on line N:" prefix: we add the line.
+func csvErr(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("line %d: %v", pe.Line, pe.Err)
+	}
+	return err.Error()
+}

@@ -1,0 +1,141 @@
+package eval
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/aieval/aieval/runtime"
+)
+
+// finish merges the defaults into every test and checks what needs the
+// whole suite: unique names, prompts that exist.
+func (l *loader) finish(s *Suite, defs *rawTest, raws []*rawTest) []*Test {
+	if defs == nil {
+		defs = &rawTest{}
+	}
+	var prompts []string
+	if s.Config != nil {
+		prompts = s.Config.PromptNames()
+	}
+	seen := make(map[string]string, len(raws))
+	tests := make([]*Test, 0, len(raws))
+	for _, r := range raws {
+		if l.full() {
+			break
+		}
+		at := func(line int) int {
+			if line == 0 {
+				return r.line
+			}
+			return line
+		}
+		t := &Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}
+		switch {
+		case !r.hasName:
+			l.errAt(r.file, r.line, "test without a name: add name: (unique within the suite)")
+		case seen[r.name] != "":
+			l.errAt(r.file, at(r.nameLine), "duplicate test name %q (first at %s); test names must be unique within a suite", r.name, seen[r.name])
+		default:
+			seen[r.name] = t.Source()
+		}
+		t.Prompt = r.prompt
+		promptLine := at(r.promptLine)
+		if t.Prompt == "" {
+			t.Prompt = defs.prompt
+			promptLine = r.line
+		}
+		label := fmt.Sprintf("test %q", r.name)
+		switch {
+		case t.Prompt == "":
+			l.errAt(r.file, r.line, "%s: missing prompt: name a prompt of the aiconfig (%s)", label, listNames(prompts))
+		case s.Config != nil:
+			if _, ok := s.Config.Prompt(t.Prompt); !ok {
+				l.errAt(r.file, promptLine, "%s: unknown prompt %q%s (prompts in %s: %s)", label, t.Prompt,
+					didYouMean(t.Prompt, prompts), s.ConfigPath, listNames(prompts))
+			}
+		}
+		t.Params = mergeParams(defs.params, r.params)
+		t.Asserts = make([]*Assert, 0, len(defs.asserts)+len(r.asserts))
+		t.Asserts = append(append(t.Asserts, defs.asserts...), r.asserts...)
+		t.Threshold = r.threshold
+		if t.Threshold == nil {
+			t.Threshold = defs.threshold
+		}
+		t.Repeat = max(r.repeat, 0)
+		if t.Repeat == 0 {
+			t.Repeat = max(defs.repeat, 1)
+		}
+		t.PassRate = r.passRate
+		if t.PassRate == 0 {
+			t.PassRate = defs.passRate
+		}
+		switch {
+		case r.skip != nil:
+			t.Skip = *r.skip
+		case defs.skip != nil:
+			t.Skip = *defs.skip
+		}
+		tests = append(tests, t)
+	}
+	return tests
+}
+
+// mergeParams returns over laid on base; nil when both are empty.
+func mergeParams(base, over map[string]any) map[string]any {
+	if len(base) == 0 {
+		return over
+	}
+	if len(over) == 0 {
+		return base
+	}
+	out := make(map[string]any, len(base)+len(over))
+	maps.Copy(out, base)
+	maps.Copy(out, over)
+	return out
+}
+
+func listNames(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	if len(names) > 12 {
+		return strings.Join(names[:12], ", ") + ", ..."
+	}
+	return strings.Join(names, ", ")
+}
+
+// validateConfig runs the runtime's semantic checks with the parameters the
+// suite supplies, so a parameter given by every test is not "undefined".
+func (l *loader) validateConfig(s *Suite) {
+	if s.Config == nil || l.full() {
+		return
+	}
+	known := map[string]bool{}
+	for k := range s.Params {
+		known[k] = true
+	}
+	for _, t := range s.Tests {
+		for k := range t.Params {
+			known[k] = true
+		}
+	}
+	for _, d := range runtime.ValidateWith(s.Config, runtime.ValidateOptions{Known: sortedKeys(known), Models: sortedKeys(s.Models)}) {
+		msg := d.Message
+		if d.Prompt != "" && !strings.Contains(msg, d.Prompt) {
+			msg = fmt.Sprintf("prompt %q: %s", d.Prompt, msg)
+		}
+		if d.Fix != "" {
+			msg += " (" + d.Fix + ")"
+		}
+		file := d.File
+		if file == "" {
+			file = s.ConfigPath
+		}
+		if d.Severity == runtime.SeverityError {
+			l.errAt(file, d.Line, "%s", msg)
+		} else {
+			s.Warnings = append(s.Warnings, Problem{File: file, Line: d.Line, Msg: msg}.String())
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package eval
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aieval/aieval/reporters"
+)
+
+// collect is the one goroutine that sees finished jobs: it folds repeats
+// into one result, tells the observer, counts the summary and streams the
+// result to disk, keeping no output in memory afterwards. It always drains
+// outs so no worker is left blocked, even after a write error.
+func (r *runner) collect(outs <-chan outcome, sp *spool, res *reporters.Results) error {
+	pending := map[int]*repeatAgg{}
+	var werr error
+	for o := range outs {
+		t := o.res
+		if runs := r.sel[o.ord].runs; runs > 1 {
+			a := pending[o.ord]
+			if a == nil {
+				a = &repeatAgg{runs: runs}
+				pending[o.ord] = a
+			}
+			if !a.add(o) {
+				continue
+			}
+			delete(pending, o.ord)
+			t = a.result(r.sel[o.ord].t)
+		}
+		if r.opts.Observer != nil {
+			r.opts.Observer.Done(t)
+		}
+		res.Summary.Add(t)
+		if werr == nil {
+			werr = sp.add(o.ord, t)
+		}
+	}
+	return werr
+}
+
+// repeatAgg folds the runs of a repeated test as they arrive, in any
+// order, keeping only the run to show (first failing, else last).
+type repeatAgg struct {
+	runs, done, passed, errors int
+	firstErr                   *reporters.TestResult
+	shown                      *reporters.TestResult
+	shownSample                int
+	shownFails                 bool
+	scoreSum, latencySum       float64
+	cost                       float64
+	tokens                     reporters.Tokens
+	allCached                  bool
+}
+
+// add counts one run; true when every run is in.
+func (a *repeatAgg) add(o outcome) bool {
+	t := o.res
+	if a.done == 0 {
+		a.allCached = true
+	}
+	a.done++
+	a.scoreSum += t.Score
+	a.latencySum += t.LatencyMS
+	a.cost += t.Cost
+	a.tokens.Prompt += t.Tokens.Prompt
+	a.tokens.Completion += t.Tokens.Completion
+	a.tokens.Total += t.Tokens.Total
+	a.allCached = a.allCached && t.Cached
+	switch t.Status {
+	case reporters.StatusPass:
+		a.passed++
+	case reporters.StatusError:
+		a.errors++
+		if a.firstErr == nil {
+			a.firstErr = t
+		}
+	}
+	fails := t.Status != reporters.StatusPass
+	switch {
+	case a.shown == nil,
+		fails && (!a.shownFails || o.sample < a.shownSample),
+		!fails && !a.shownFails && o.sample > a.shownSample:
+		a.shown, a.shownSample, a.shownFails = t, o.sample, fails
+	}
+	return a.done == a.runs
+}
+
+func (a *repeatAgg) result(test *Test) *reporters.TestResult {
+	t := *a.shown
+	required := test.PassRate
+	if required <= 0 {
+		required = 1
+	}
+	lo, hi := reporters.Wilson(a.passed, a.runs)
+	pr := &reporters.PassRate{Runs: a.runs, Passed: a.passed, Errors: a.errors,
+		Rate: float64(a.passed) / float64(a.runs), Low: lo, High: hi, Required: required}
+	t.PassRate = pr
+	t.Score = a.scoreSum / float64(a.runs)
+	t.LatencyMS = a.latencySum / float64(a.runs)
+	t.Cost, t.Tokens, t.Cached = a.cost, a.tokens, a.allCached
+	switch {
+	case a.errors > 0:
+		t.Status = reporters.StatusError
+		t.Reason = fmt.Sprintf("%d of %d runs could not be evaluated: %s", a.errors, a.runs, a.firstErr.Reason)
+	case float64(a.passed) >= required*float64(a.runs)-1e-9:
+		t.Status, t.Reason = reporters.StatusPass, ""
+	default:
+		t.Status = reporters.StatusFail
+		t.Reason = fmt.Sprintf("passed %d of %d runs (%.0f%%, 95%% interval %.0f%%-%.0f%%), needs %.0f%%",
+			a.passed, a.runs, 100*pr.Rate, 100*lo, 100*hi, 100*required)
+		if a.shownFails && a.shown.Reason != "" {
+			t.Reason += "; first failure: " + a.shown.Reason
+		}
+	}
+	return &t
+}
+
+// spool streams results to a JSON Lines file in completion order and
+// remembers where each one starts, so finish can rewrite the file in
+// report order with one offset per test in memory.
+type spool struct {
+	path   string
+	f      *os.File
+	w      *bufio.Writer
+	off    int64
+	at     []spoolRef // by test ordinal
+	last   int        // ordinal of the last write, to spot an already sorted file
+	sorted bool
+}
+
+type spoolRef struct {
+	off int64
+	n   int
+}
+
+func newSpool(path string, tests int) (*spool, error) {
+	f, err := os.Create(path + ".part")
+	if err != nil {
+		return nil, fmt.Errorf("create results spool: %w", err)
+	}
+	return &spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true}, nil
+}
+
+func (s *spool) add(ord int, t *reporters.TestResult) error {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode result %q: %w", t.Name, err)
+	}
+	data = append(data, '\n')
+	if _, err := s.w.Write(data); err != nil {
+		return fmt.Errorf("write results spool: %w", err)
+	}
+	s.at[ord] = spoolRef{off: s.off, n: len(data)}
+	s.off += int64(len(data))
+	s.sorted = s.sorted && ord > s.last
+	s.last = ord
+	return nil
+}
+
+// finish writes the spool in report order and returns its path.
+func (s *spool) finish() (string, error) {
+	part := s.f.Name()
+	if err := s.w.Flush(); err != nil {
+		s.f.Close()
+		return "", fmt.Errorf("write results spool: %w", err)
+	}
+	if s.sorted {
+		if err := s.f.Close(); err != nil {
+			return "", fmt.Errorf("write results spool: %w", err)
+		}
+		return s.path, os.Rename(part, s.path)
+	}
+	defer s.f.Close()
+	out, err := os.Create(s.path)
+	if err != nil {
+		return "", fmt.Errorf("create results file: %w", err)
+	}
+	w := bufio.NewWriterSize(out, 256<<10)
+	var buf []byte
+	for _, ref := range s.at {
+		if ref.n == 0 {
+			continue
+		}
+		if cap(buf) < ref.n {
+			buf = make([]byte, ref.n)
+		}
+		if _, err := s.f.ReadAt(buf[:ref.n], ref.off); err != nil {
+			out.Close()
+			return "", fmt.Errorf("reorder results spool: %w", err)
+		}
+		w.Write(buf[:ref.n])
+	}
+	err = errors.Join(w.Flush(), out.Close())
+	if err != nil {
+		return "", fmt.Errorf("write results file: %w", err)
+	}
+	s.f.Close()
+	return s.path, os.Remove(part)
+}

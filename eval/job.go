@@ -1,0 +1,216 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aieval/aieval/assertions"
+	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/runtime"
+	"github.com/aieval/aieval/runtime/llm"
+)
+
+// Reasons of tests that never ran.
+const (
+	reasonInterrupted = "interrupted: not run"
+	reasonBudget      = "budget of $%.4g reached: not run (raise --max-cost)"
+)
+
+// defaultEmbedModel embeds for `similar` when the assertion names no
+// provider and the prompt ran on a real model.
+const defaultEmbedModel = "text-embedding-3-small"
+
+// runJob runs one repeat of one test: the prompt, then its assertions.
+func (r *runner) runJob(ctx context.Context, j job) outcome {
+	sel := &r.sel[j.ord]
+	s, t := sel.sr.s, sel.t
+	// Merged per run, not kept: 100k tests would hold 100k more maps.
+	params := mergeParams(s.Params, t.Params)
+	res := &reporters.TestResult{
+		Suite: s.Path, Name: t.Name, Line: t.Line, Config: s.ConfigPath,
+		ConfigName: sel.sr.info.ConfigName, Prompt: t.Prompt, Params: params,
+		Threshold: t.Threshold, Shard: r.shard, Assertions: []reporters.AssertionResult{},
+	}
+	out := outcome{ord: j.ord, sample: j.sample, res: res}
+	switch {
+	case t.Skip != "":
+		res.Status, res.Reason = reporters.StatusSkip, t.Skip
+		return out
+	case r.stopped(ctx):
+		res.Status, res.Reason = reporters.StatusError, reasonInterrupted
+		out.interrupted = true
+		r.interrupted.Store(true)
+		return out
+	case r.overBudget():
+		res.Status, res.Reason = reporters.StatusError, fmt.Sprintf(reasonBudget, r.opts.MaxCost)
+		return out
+	}
+
+	start := time.Now()
+	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample})
+	wall := time.Since(start)
+	if run != nil && run.Request != nil {
+		res.Model, res.Provider = run.Request.Model, run.Request.Provider
+		res.Input = llm.LastUserText(run.Request.Messages)
+	}
+	if err == nil && (run == nil || run.Response == nil) {
+		err = errors.New("the runtime returned no response")
+	}
+	if err != nil {
+		res.Status = reporters.StatusError
+		res.Reason = oneLine(err.Error())
+		if q := fmt.Sprintf("%q", t.Prompt); !strings.Contains(res.Reason, q) {
+			res.Reason = "prompt " + q + ": " + res.Reason
+		}
+		if ctx.Err() != nil {
+			res.Reason = "interrupted: " + res.Reason
+			out.interrupted = true
+			r.interrupted.Store(true)
+		}
+		res.LatencyMS = ms(wall)
+		return out
+	}
+	resp := run.Response
+	res.Output = resp.Text
+	res.Cached = resp.Cached
+	res.LatencyMS = ms(resp.Latency)
+	if resp.Latency <= 0 {
+		res.LatencyMS = ms(wall)
+	}
+	res.Tokens = reporters.Tokens{Prompt: resp.Usage.PromptTokens, Completion: resp.Usage.CompletionTokens, Total: resp.Usage.TotalTokens}
+	cost, hasCost := r.prices.cost(run.Request, resp)
+	res.Cost = cost
+
+	in := &assertions.Input{
+		Output: resp.Text, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
+		LatencyMS: res.LatencyMS, Cost: cost, HasCost: hasCost,
+		Tokens: assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
+	}
+	r.check(ctx, sel.sr, t, run.Request, in, res)
+	if res.Status == reporters.StatusError && ctx.Err() != nil {
+		out.interrupted = true
+		r.interrupted.Store(true)
+	}
+	return out
+}
+
+// check runs the assertions and decides the verdict of one run.
+func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Request, in *assertions.Input, res *reporters.TestResult) {
+	graderModel := sr.s.Grader
+	if graderModel == "" {
+		graderModel = sr.s.Config.Metadata().DefaultModel
+	}
+	if graderModel == "" {
+		graderModel = req.Model
+	}
+	embedModel := defaultEmbedModel
+	if req.Provider == runtime.ParserEcho {
+		embedModel = req.Model // echo embeds offline too
+	}
+	var sumW, sumWS, sumS float64
+	allPass := true
+	var firstFail *reporters.AssertionResult
+	for _, a := range t.Asserts {
+		// A per-assertion provider picks the grader or embedding model.
+		gm, em := graderModel, embedModel
+		if a.Spec.Provider != "" {
+			gm, em = a.Spec.Provider, a.Spec.Provider
+		}
+		in.Grader = grader{rt: sr.rt, model: gm}
+		in.Embedder = embedder{rt: sr.rt, model: em}
+		ar := reporters.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
+		v, err := a.Impl.Check(ctx, in)
+		if err != nil {
+			ar.Error, ar.Reason = true, oneLine(err.Error())
+			res.Assertions = append(res.Assertions, ar)
+			res.Status = reporters.StatusError
+			res.Reason = fmt.Sprintf("assertion %s (line %d) could not be evaluated: %s", a.Spec.Type, a.Spec.Line, ar.Reason)
+			return
+		}
+		ar.Pass, ar.Score, ar.Reason, ar.Diff = v.Pass, clamp01(v.Score), v.Reason, v.Diff
+		res.Assertions = append(res.Assertions, ar)
+		sumW += ar.Weight
+		sumWS += ar.Weight * ar.Score
+		sumS += ar.Score
+		if !ar.Pass {
+			allPass = false
+			if firstFail == nil {
+				firstFail = &res.Assertions[len(res.Assertions)-1]
+			}
+		}
+	}
+	switch n := len(res.Assertions); {
+	case n == 0:
+		res.Score = 1
+	case sumW > 0:
+		res.Score = sumWS / sumW
+	default: // every weight 0: nothing to weigh by
+		res.Score = sumS / float64(n)
+	}
+	pass := allPass
+	if t.Threshold != nil {
+		pass = res.Score >= *t.Threshold-1e-9
+	}
+	if pass {
+		res.Status = reporters.StatusPass
+		return
+	}
+	res.Status = reporters.StatusFail
+	first := ""
+	if firstFail != nil {
+		first = firstFail.Type + ": " + oneLine(firstFail.Reason)
+	}
+	if t.Threshold != nil {
+		res.Reason = fmt.Sprintf("score %.2f is below the test threshold %.2f", res.Score, *t.Threshold)
+		if first != "" {
+			res.Reason += " (first failed: " + first + ")"
+		}
+		return
+	}
+	res.Reason = first
+}
+
+func clamp01(f float64) float64 {
+	if f != f || f < 0 {
+		return 0
+	}
+	return min(f, 1)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// grader answers llm-rubric through the runtime, so endpoint mapping,
+// caching and retries apply to graders too.
+type grader struct {
+	rt    *runtime.Runtime
+	model string
+}
+
+func (g grader) Grade(ctx context.Context, system, user string) (string, error) {
+	msgs := make([]llm.Message, 0, 2)
+	if strings.TrimSpace(system) != "" {
+		msgs = append(msgs, llm.Message{Role: "system", Content: system})
+	}
+	msgs = append(msgs, llm.Message{Role: "user", Content: user})
+	resp, err := g.rt.Complete(ctx, g.model, msgs, map[string]any{"temperature": 0})
+	if err != nil {
+		return "", fmt.Errorf("grader %s: %w", g.model, err)
+	}
+	return resp.Text, nil
+}
+
+type embedder struct {
+	rt    *runtime.Runtime
+	model string
+}
+
+func (e embedder) Embed(ctx context.Context, texts []string) ([][]float64, error) {
+	v, err := e.rt.Embed(ctx, e.model, texts)
+	if err != nil {
+		return nil, fmt.Errorf("embeddings %s: %w", e.model, err)
+	}
+	return v, nil
+}

@@ -1,0 +1,325 @@
+package eval
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/runtime"
+	"github.com/aieval/aieval/runtime/cache"
+	"github.com/aieval/aieval/runtime/llm"
+)
+
+// DefaultConcurrency is the number of tests run at once when not set.
+const DefaultConcurrency = 8
+
+// runner holds one run's shared state.
+type runner struct {
+	opts   Options
+	suites []*suiteRun
+	sel    []selected // tests to run, in report order
+	shard  string
+	prices *priceTable
+	cache  *cache.Cache
+
+	spentMu sync.Mutex
+	spent   float64 // USD of real (not cached) model calls, for --max-cost
+
+	interrupted atomic.Bool
+}
+
+// suiteRun is a suite with its runtime.
+type suiteRun struct {
+	s    *Suite
+	rt   *runtime.Runtime
+	info reporters.SuiteInfo
+}
+
+type selected struct {
+	sr   *suiteRun
+	t    *Test
+	runs int
+}
+
+// job is one run of one test (a test with repeat: N gives N jobs).
+type job struct {
+	ord    int
+	sample int
+}
+
+// outcome is one finished job.
+type outcome struct {
+	ord         int
+	sample      int
+	res         *reporters.TestResult
+	interrupted bool
+}
+
+func newRunner(suites []*Suite, opts Options) (*runner, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.ShardCount < 0 || (opts.ShardCount > 0 && (opts.ShardIndex < 1 || opts.ShardIndex > opts.ShardCount)) {
+		return nil, fmt.Errorf("shard %d/%d: the index must be from 1 to the count", opts.ShardIndex, opts.ShardCount)
+	}
+	r := &runner{opts: opts, prices: newPriceTable(suites)}
+	if opts.ShardCount > 0 {
+		r.shard = fmt.Sprintf("%d/%d", opts.ShardIndex, opts.ShardCount)
+	}
+	wrap, err := r.wrapper()
+	if err != nil {
+		return nil, err
+	}
+	parsers := opts.Parsers
+	if parsers == nil {
+		parsers = map[string]runtime.ModelParser{
+			runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{
+				HTTPClient: r.httpClient(),
+				Retry:      r.retryPolicy(),
+				Timeout:    opts.Timeout,
+				Getenv:     opts.Getenv,
+			}),
+			runtime.ParserEcho: llm.Echo{},
+		}
+	}
+	for _, s := range suites {
+		if s == nil || s.Config == nil {
+			return nil, errors.New("run suites: a suite was not loaded (use LoadSuite)")
+		}
+		sr := &suiteRun{s: s, info: reporters.SuiteInfo{
+			Path: s.Path, Description: s.Description, Config: s.ConfigPath,
+			ConfigName: s.Config.Name(), ConfigSHA256: s.Config.SHA256(),
+		}}
+		sr.rt = runtime.New(runtime.Options{
+			Parsers: parsers, Endpoints: s.Models, ModelMap: opts.ModelMap,
+			Wrap: wrap, Callbacks: opts.Callbacks,
+		})
+		r.suites = append(r.suites, sr)
+		for _, t := range s.Tests {
+			if !r.wanted(s, t) {
+				continue
+			}
+			runs := max(t.Repeat, 1)
+			if opts.Repeat > 0 {
+				runs = opts.Repeat
+			}
+			if t.Skip != "" {
+				runs = 1
+			}
+			r.sel = append(r.sel, selected{sr: sr, t: t, runs: runs})
+		}
+	}
+	return r, nil
+}
+
+// wanted applies --filter and --shard.
+func (r *runner) wanted(s *Suite, t *Test) bool {
+	if r.opts.Filter != nil && !r.opts.Filter.MatchString(t.Name) {
+		return false
+	}
+	return r.opts.ShardCount <= 1 || ShardOf(s.Path, t.Name, r.opts.ShardCount) == r.opts.ShardIndex
+}
+
+// ShardOf is the 1-based shard of a test among n: a stable hash of its
+// identity, so shards 1..n of the same suites cover every test once.
+func ShardOf(suitePath, testName string, n int) int {
+	if n <= 1 {
+		return 1
+	}
+	h := fnv.New64a()
+	h.Write([]byte(suitePath + "::" + testName))
+	return int(h.Sum64()%uint64(n)) + 1
+}
+
+func (r *runner) retryPolicy() *llm.RetryPolicy {
+	if r.opts.Retry != nil {
+		return r.opts.Retry
+	}
+	if r.opts.Retries < 0 {
+		return nil // the client's default
+	}
+	p := llm.DefaultRetry
+	p.MaxRetries = r.opts.Retries
+	return &p
+}
+
+// httpClient shares connections between all calls: enough idle ones per
+// host that a full pool of workers never redials.
+func (r *runner) httpClient() *http.Client {
+	if r.opts.HTTPClient != nil {
+		return r.opts.HTTPClient
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = max(100, 4*r.opts.Concurrency)
+	tr.MaxIdleConnsPerHost = max(16, 2*r.opts.Concurrency)
+	return &http.Client{Transport: tr}
+}
+
+// wrapper builds memo(cache(meter(parser))): identical requests of one run
+// are made once (shared chained dependencies), the cache replays and
+// records, and the meter counts what was really spent.
+func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error) {
+	mode, err := cache.ParseMode(r.opts.CacheMode)
+	if err != nil {
+		return nil, err
+	}
+	if mode != cache.Off || r.opts.Offline {
+		dir := r.opts.CacheDir
+		if dir == "" && mode != cache.Off {
+			if dir, err = cache.DefaultDir(); err != nil {
+				return nil, err
+			}
+		}
+		if r.cache, err = cache.Open(dir, mode, cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote}); err != nil {
+			return nil, err
+		}
+	}
+	var mu sync.Mutex
+	done := map[runtime.ModelParser]runtime.ModelParser{}
+	return func(p runtime.ModelParser) runtime.ModelParser {
+		comparable := p != nil && reflect.TypeOf(p).Comparable()
+		if comparable {
+			mu.Lock()
+			defer mu.Unlock()
+			if w, ok := done[p]; ok {
+				return w // one memo per parser for the whole run
+			}
+		}
+		var c llm.Client = &meter{next: p, r: r}
+		if r.cache != nil {
+			c = r.cache.Wrap(c)
+		}
+		w := cache.NewMemo(c, 0)
+		if comparable {
+			done[p] = w
+		}
+		return w
+	}, nil
+}
+
+// meter adds the cost of every call that reached a model to the budget.
+type meter struct {
+	next runtime.ModelParser
+	r    *runner
+}
+
+func (m *meter) Complete(ctx context.Context, req *llm.Request, onChunk llm.ChunkFunc) (*llm.Response, error) {
+	resp, err := m.next.Complete(ctx, req, onChunk)
+	if err == nil && resp != nil && !resp.Cached {
+		if c, ok := m.r.prices.cost(req, resp); ok && c > 0 {
+			m.r.spentMu.Lock()
+			m.r.spent += c
+			m.r.spentMu.Unlock()
+		}
+	}
+	return resp, err
+}
+
+// overBudget reports whether --max-cost has been reached.
+func (r *runner) overBudget() bool {
+	if r.opts.MaxCost <= 0 {
+		return false
+	}
+	r.spentMu.Lock()
+	defer r.spentMu.Unlock()
+	return r.spent >= r.opts.MaxCost
+}
+
+func (r *runner) stopped(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	if r.opts.Stop == nil {
+		return false
+	}
+	select {
+	case <-r.opts.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// run feeds every job to a fixed pool of workers and collects results as
+// they finish.
+func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
+	start := time.Now()
+	res := &reporters.Results{Version: reporters.ResultsVersion, RunID: newRunID(), StartedAt: start}
+	for _, sr := range r.suites {
+		res.Suites = append(res.Suites, sr.info)
+	}
+	dir := r.opts.SpoolDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	sp, err := newSpool(SpoolPath(dir, res.RunID), len(r.sel))
+	if err != nil {
+		return nil, err
+	}
+	if r.opts.Observer != nil {
+		r.opts.Observer.Start(len(r.sel))
+	}
+
+	jobs := make(chan job, r.opts.Concurrency)
+	outs := make(chan outcome, 2*r.opts.Concurrency)
+	go func() {
+		defer close(jobs)
+		for ord, s := range r.sel {
+			for k := range s.runs {
+				jobs <- job{ord: ord, sample: k}
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	jobCount := 0
+	for _, s := range r.sel {
+		jobCount += s.runs
+	}
+	for range min(r.opts.Concurrency, max(jobCount, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				outs <- r.runJob(ctx, j)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(outs) }()
+
+	collectErr := r.collect(outs, sp, res)
+	if r.opts.OnCacheDone != nil {
+		r.opts.OnCacheDone(r.cache)
+	}
+	path, err := sp.finish()
+	if err := errors.Join(collectErr, err); err != nil {
+		os.Remove(sp.f.Name())
+		return nil, fmt.Errorf("write results: %w", err)
+	}
+	res.UseSpool(path)
+	res.Interrupted = r.interrupted.Load()
+	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
+
+// SpoolPath is where Run streams the tests of run id under dir (Options.
+// SpoolDir, or the temp dir); the caller removes it when done reporting.
+func SpoolPath(dir, runID string) string {
+	return filepath.Join(dir, "aieval-"+runID+".jsonl")
+}
+
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

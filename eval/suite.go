@@ -1,0 +1,472 @@
+package eval
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/assertions"
+	"github.com/aieval/aieval/runtime"
+)
+
+var (
+	suiteKeys   = []string{"description", "config", "params", "defaults", "models", "grader", "prices", "tests"}
+	testKeys    = []string{"name", "prompt", "params", "assert", "threshold", "repeat", "pass_rate", "skip"}
+	defaultKeys = testKeys[1:] // everything but name
+	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout"}
+	modelKeys   = []string{"provider", "base_url", "api_key_env", "model"}
+	priceKeys   = []string{"input", "output"}
+	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// LoadSuite reads and validates a suite and its aiconfig. Every error is one
+// line naming the file and line; all problems found are reported together
+// in an *InputError.
+func LoadSuite(path string) (*Suite, error) {
+	l := &loader{file: path, suitePath: path}
+	s := l.suite(path)
+	if len(l.problems) > 0 {
+		return nil, &InputError{Problems: l.problems}
+	}
+	return s, nil
+}
+
+func (l *loader) suite(path string) *Suite {
+	data, err := readLimited(path, maxYAMLBytes)
+	if err != nil {
+		l.errf(0, "read suite: %s", describeFSError(err))
+		return nil
+	}
+	root := l.parse(data)
+	if root == nil {
+		return nil
+	}
+	f, ok := l.fields(root, "the suite", suiteKeys)
+	if !ok {
+		return nil
+	}
+	s := &Suite{Path: path, Dir: filepath.Dir(path)}
+	if n := f["description"]; n != nil {
+		s.Description, _ = l.str(n, "description")
+	}
+	if n := f["grader"]; n != nil {
+		s.Grader, _ = l.str(n, "grader")
+	}
+	if n := f["params"]; n != nil {
+		s.Params, _ = l.params(n, "params")
+	}
+	if n := f["models"]; n != nil {
+		s.Models = l.models(n)
+	}
+	if n := f["prices"]; n != nil {
+		s.Prices = l.prices(n)
+	}
+	if n := f["config"]; n == nil {
+		l.errf(root.Line, "missing field \"config\": name the aiconfig file under test, relative to this suite")
+	} else if rel, ok := l.str(n, "config"); ok {
+		s.ConfigPath = filepath.Join(s.Dir, rel)
+		if filepath.IsAbs(rel) {
+			s.ConfigPath = rel
+		}
+		s.ConfigLine = l.deref(n).Line
+		s.Config = l.config(s.ConfigPath, s.ConfigLine)
+	}
+
+	var defs *rawTest
+	if n := f["defaults"]; n != nil {
+		defs = l.test(n, "defaults", defaultKeys, s)
+	}
+	var raws []*rawTest
+	if n := f["tests"]; n == nil {
+		l.errf(root.Line, "missing field \"tests\": add a list of tests, or tests: file://cases.yaml")
+	} else {
+		raws = l.testList(n, s)
+	}
+	if l.full() {
+		return nil
+	}
+	s.Tests = l.finish(s, defs, raws)
+	l.validateConfig(s)
+	return s
+}
+
+// config loads the aiconfig; its own errors already name its file and line.
+func (l *loader) config(path string, line int) *runtime.Config {
+	if _, err := os.Stat(path); err != nil {
+		l.errf(line, "config %s: %s (the path is relative to the suite file)", path, describeFSError(err))
+		return nil
+	}
+	c, err := runtime.Load(path)
+	if err != nil {
+		l.raw(err.Error())
+		return nil
+	}
+	return c
+}
+
+func describeFSError(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "file not found"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// models reads `models: {name: {base_url, api_key_env, provider, model}}`.
+func (l *loader) models(n *yaml.Node) map[string]runtime.Endpoint {
+	d := l.deref(n)
+	if d == nil {
+		return nil
+	}
+	if d.Kind != yaml.MappingNode {
+		l.errf(d.Line, "models must be a mapping of model name to {base_url, api_key_env}, got %s", kindName(d))
+		return nil
+	}
+	out := map[string]runtime.Endpoint{}
+	for i := 0; i+1 < len(d.Content); i += 2 {
+		k, v := l.deref(d.Content[i]), d.Content[i+1]
+		if k == nil {
+			return out
+		}
+		name := k.Value
+		if vv := l.deref(v); vv != nil && vv.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(vv.Content); j += 2 {
+				if kk := vv.Content[j]; kk.Value == "api_key" {
+					// Never echo the value: it is probably a real key.
+					l.errf(kk.Line, "models.%s: api_key is not allowed in a suite; put the key in an environment variable and name it with api_key_env", name)
+					vv = nil
+					break
+				}
+			}
+			if vv == nil {
+				continue
+			}
+		}
+		f, ok := l.fields(v, "models."+name, modelKeys)
+		if !ok {
+			continue
+		}
+		var ep runtime.Endpoint
+		if x := f["provider"]; x != nil {
+			ep.Provider, _ = l.str(x, "provider")
+		}
+		if x := f["model"]; x != nil {
+			ep.Model, _ = l.str(x, "model")
+		}
+		if x := f["base_url"]; x != nil {
+			if s, ok := l.str(x, "base_url"); ok {
+				if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					l.errf(x.Line, "models.%s.base_url must be an http(s) URL such as http://127.0.0.1:11434/v1", name)
+				} else if u.User != nil {
+					l.errf(x.Line, "models.%s.base_url must not hold credentials; use api_key_env", name)
+				}
+				ep.BaseURL = s
+			}
+		}
+		if x := f["api_key_env"]; x != nil {
+			if s, ok := l.str(x, "api_key_env"); ok {
+				if !envNameRe.MatchString(s) {
+					l.errf(x.Line, "models.%s.api_key_env must be the name of an environment variable (like OPENAI_API_KEY), not the key itself", name)
+				}
+				ep.APIKeyEnv = s
+			}
+		}
+		out[name] = ep
+	}
+	return out
+}
+
+// prices reads `prices: {model: {input: USD per 1M tokens, output: ...}}`.
+func (l *loader) prices(n *yaml.Node) map[string]Price {
+	d := l.deref(n)
+	if d == nil {
+		return nil
+	}
+	if d.Kind != yaml.MappingNode {
+		l.errf(d.Line, "prices must be a mapping of model name to {input, output} (USD per 1M tokens), got %s", kindName(d))
+		return nil
+	}
+	out := map[string]Price{}
+	for i := 0; i+1 < len(d.Content); i += 2 {
+		name := d.Content[i].Value
+		f, ok := l.fields(d.Content[i+1], "prices."+name, priceKeys)
+		if !ok {
+			continue
+		}
+		var p Price
+		for key, dst := range map[string]*float64{"input": &p.Input, "output": &p.Output} {
+			if x := f[key]; x != nil {
+				v, ok := l.number(x, "prices."+name+"."+key, "a number of USD per 1M tokens")
+				if ok && v < 0 {
+					l.errf(x.Line, "prices.%s.%s must not be negative", name, key)
+				}
+				*dst = v
+			}
+		}
+		out[name] = p
+	}
+	return out
+}
+
+// testList reads tests: a list of tests and file:// references, or one
+// file:// reference.
+func (l *loader) testList(n *yaml.Node, s *Suite) []*rawTest {
+	d := l.deref(n)
+	if d == nil {
+		return nil
+	}
+	if d.Kind == yaml.ScalarNode && d.Tag == "!!str" {
+		return l.casesRef(d, s)
+	}
+	if d.Kind != yaml.SequenceNode {
+		l.errf(d.Line, "tests must be a list of tests or file://cases.yaml, got %s", kindName(d))
+		return nil
+	}
+	var out []*rawTest
+	for _, c := range d.Content {
+		if l.full() {
+			break
+		}
+		if cd := l.deref(c); cd != nil && cd.Kind == yaml.ScalarNode && cd.Tag == "!!str" {
+			out = append(out, l.casesRef(cd, s)...)
+			continue
+		}
+		if t := l.test(c, "test", testKeys, s); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// rawTest is a test as written, before defaults are merged.
+type rawTest struct {
+	file       string
+	line       int // line in file
+	suiteLine  int // line in the suite (of the file:// reference for cases files)
+	name       string
+	hasName    bool
+	nameLine   int
+	prompt     string
+	promptLine int
+	params     map[string]any
+	asserts    []*Assert
+	threshold  *float64
+	repeat     int
+	passRate   float64
+	skip       *string
+}
+
+// test reads one test mapping (or the defaults, with what == "defaults").
+func (l *loader) test(n *yaml.Node, what string, allowed []string, s *Suite) *rawTest {
+	d := l.deref(n)
+	if d == nil {
+		return nil
+	}
+	t := &rawTest{file: l.file, line: d.Line, suiteLine: d.Line}
+	if name := peekName(d); name != "" {
+		what = fmt.Sprintf("test %q", name) // so a typo elsewhere names its test
+	}
+	f, ok := l.fields(d, what, allowed)
+	if !ok {
+		return nil
+	}
+	if x := f["name"]; x != nil {
+		t.name, t.hasName = l.str(x, "name")
+		t.nameLine = l.deref(x).Line
+		if t.hasName && strings.TrimSpace(t.name) == "" {
+			l.errf(t.nameLine, "test name is empty; give every test a unique name")
+		}
+	}
+	if x := f["prompt"]; x != nil {
+		t.prompt, _ = l.str(x, what+": prompt")
+		t.promptLine = l.deref(x).Line
+	}
+	if x := f["params"]; x != nil {
+		t.params, _ = l.params(x, what+": params")
+	}
+	if x := f["threshold"]; x != nil {
+		if v, ok := l.fraction(x, what+": threshold", false); ok {
+			t.threshold = &v
+		}
+	}
+	if x := f["pass_rate"]; x != nil {
+		t.passRate, _ = l.fraction(x, what+": pass_rate", true)
+	}
+	if x := f["repeat"]; x != nil {
+		v, ok := l.number(x, what+": repeat", "a whole number of runs")
+		if ok && (v != float64(int(v)) || v < 1 || v > maxRepeat) {
+			l.errf(l.deref(x).Line, "%s: repeat must be a whole number from 1 to %d, got %v", what, maxRepeat, v)
+		} else if ok {
+			t.repeat = int(v)
+		}
+	}
+	if x := f["skip"]; x != nil {
+		t.skip = l.skip(x, what)
+	}
+	if x := f["assert"]; x != nil {
+		t.asserts = l.asserts(x, what, s)
+	}
+	return t
+}
+
+// skip reads `skip: true` or `skip: "reason"`; nil means not skipped.
+func (l *loader) skip(n *yaml.Node, what string) *string {
+	d := l.deref(n)
+	if d == nil {
+		return nil
+	}
+	if d.Kind == yaml.ScalarNode && d.Tag == "!!bool" {
+		var b bool
+		_ = d.Decode(&b)
+		if !b {
+			return nil
+		}
+		r := "skipped"
+		return &r
+	}
+	if d.Kind == yaml.ScalarNode && d.Tag != "!!null" {
+		r := strings.TrimSpace(d.Value)
+		if r == "" {
+			r = "skipped"
+		}
+		return &r
+	}
+	l.errf(d.Line, "%s: skip must be true or a reason, got %s", what, kindName(d))
+	return nil
+}
+
+// asserts reads an assert list, building (and so validating) each one.
+func (l *loader) asserts(n *yaml.Node, what string, s *Suite) []*Assert {
+	d := l.deref(n)
+	if d == nil {
+		return nil
+	}
+	if d.Kind != yaml.SequenceNode {
+		l.errf(d.Line, "%s: assert must be a list of {type, value}, got %s", what, kindName(d))
+		return nil
+	}
+	out := make([]*Assert, 0, len(d.Content))
+	for _, c := range d.Content {
+		f, ok := l.fields(c, what+": assert", assertKeys)
+		if !ok {
+			continue
+		}
+		line := l.deref(c).Line
+		spec := assertions.Spec{Weight: 1, Dir: s.Dir, File: l.file, Line: line}
+		if x := f["type"]; x == nil {
+			l.errf(line, "%s: assertion without type (known: %s)", what, strings.Join(assertions.Names(), ", "))
+			continue
+		} else if spec.Type, ok = l.str(x, "type"); !ok {
+			continue
+		}
+		if x := f["value"]; x != nil {
+			spec.Value, _ = l.value(x, 0)
+		}
+		if x := f["threshold"]; x != nil {
+			if v, ok := l.number(x, spec.Type+": threshold", "a number"); ok {
+				spec.Threshold = &v
+			}
+		}
+		if x := f["weight"]; x != nil {
+			if v, ok := l.number(x, spec.Type+": weight", "a number >= 0"); ok {
+				if v < 0 {
+					l.errf(x.Line, "%s: weight must be >= 0, got %v", spec.Type, v)
+				}
+				spec.Weight = v
+			}
+		}
+		if x := f["metric"]; x != nil {
+			spec.Metric, _ = l.str(x, "metric")
+		}
+		if x := f["provider"]; x != nil {
+			spec.Provider, _ = l.str(x, "provider")
+		}
+		if x := f["timeout"]; x != nil {
+			spec.Timeout, _ = l.duration(x, spec.Type+": timeout")
+		}
+		if a := l.build(spec, what); a != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// maxInterned bounds the table of shared assertion implementations.
+const maxInterned = 4096
+
+// build validates spec and makes its assertion. Specs that differ only in
+// where they are written share one implementation (a regex compiled once
+// for 100k rows), which assertions allow: they are safe for concurrent use.
+//
+// Rows of a cases file share the whole *Assert: their results carry no
+// line (it would point into another file than the suite's).
+func (l *loader) build(spec assertions.Spec, what string) *Assert {
+	key := internKey(spec)
+	row := spec.File != l.suitePath
+	if row && key != "" {
+		key = fmt.Sprintf("%s\x00%g\x00%s", key, spec.Weight, spec.Metric)
+	}
+	if a := l.interned[key]; a != nil && key != "" {
+		if row {
+			return a
+		}
+		return &Assert{Spec: spec, Impl: a.Impl}
+	}
+	impl, err := assertions.New(spec)
+	if err != nil {
+		l.errAt(spec.File, spec.Line, "%s: %v", what, err)
+		return nil
+	}
+	if row {
+		spec.Line = 0
+	}
+	a := &Assert{Spec: spec, Impl: impl}
+	if key != "" && len(l.interned) < maxInterned {
+		if l.interned == nil {
+			l.interned = map[string]*Assert{}
+		}
+		l.interned[key] = a
+	}
+	return a
+}
+
+// internKey identifies what an assertion does, leaving out where it is
+// written and how it is weighed; "" when the value cannot be encoded.
+func internKey(s assertions.Spec) string {
+	v, err := json.Marshal(s.Value)
+	if err != nil || len(v) > 4096 {
+		return ""
+	}
+	th := "-"
+	if s.Threshold != nil {
+		th = strconv.FormatFloat(*s.Threshold, 'g', -1, 64)
+	}
+	return strings.Join([]string{s.Type, string(v), th, s.Provider, s.Dir, s.Timeout.String()}, "\x00")
+}
+
+// peekName returns a mapping's plain `name:` value, "" if none.
+func peekName(n *yaml.Node) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k, v := n.Content[i], n.Content[i+1]; k.Value == "name" && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+	}
+	return ""
+}

@@ -1,0 +1,156 @@
+// Package examples checks that the example suites replay offline from the
+// committed cache with the verdicts the README promises, and re-records that
+// cache from the hand-written fixtures with -record.
+package examples
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/internal/fakeopenai"
+	"github.com/aieval/aieval/reporters"
+)
+
+var record = flag.Bool("record", false, "re-record examples/.aieval/cache from fixtures.yaml")
+
+const cacheDir = ".aieval/cache"
+
+// want is every example test's expected status: the support classifier's
+// recorded output is deliberately imperfect.
+var want = map[string]reporters.Status{
+	"travel/travel.eval.yaml::lists ten attractions":                      reporters.StatusPass,
+	"travel/travel.eval.yaml::itinerary ordered by price":                 reporters.StatusPass,
+	"travel/travel.eval.yaml::itinerary by location (prompt default)":     reporters.StatusPass,
+	"extraction/extraction.eval.yaml::simple invoice in euros":            reporters.StatusPass,
+	"extraction/extraction.eval.yaml::dollar invoice with three items":    reporters.StatusPass,
+	"support/support.eval.yaml::classifies a refund ticket":               reporters.StatusFail,
+	"support/support.eval.yaml::outage ticket is an outage":               reporters.StatusPass,
+	"support/support.eval.yaml::refund reply is polite and within policy": reporters.StatusPass,
+}
+
+func suitePaths(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("*/*.eval.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no example suites: %v", err)
+	}
+	return paths
+}
+
+func loadAll(t *testing.T) []*eval.Suite {
+	t.Helper()
+	var suites []*eval.Suite
+	for _, p := range suitePaths(t) {
+		s, err := eval.LoadSuite(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		suites = append(suites, s)
+	}
+	return suites
+}
+
+func TestExamplesReplayOffline(t *testing.T) {
+	if *record {
+		recordCache(t)
+	}
+	res, err := eval.Run(context.Background(), loadAll(t), eval.Options{
+		Concurrency: 4,
+		CacheDir:    cacheDir,
+		CacheMode:   "read-only",
+		Offline:     true,
+		Getenv:      func(string) string { return "" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]reporters.Status{}
+	err = res.Each(func(tr *reporters.TestResult) error {
+		got[tr.ID()] = tr.Status
+		if tr.Status == reporters.StatusError {
+			t.Errorf("%s: error: %s", tr.ID(), tr.Reason)
+		}
+		if !tr.Cached {
+			t.Errorf("%s: not replayed from the cache", tr.ID())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, st := range want {
+		if got[id] != st {
+			t.Errorf("%s: status %q, want %q", id, got[id], st)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("ran %d tests, want %d: %v", len(got), len(want), got)
+	}
+}
+
+type fixture struct {
+	Match  []string `yaml:"match"`
+	Grader bool     `yaml:"grader"`
+	Output string   `yaml:"output"`
+}
+
+// recordCache replaces the committed cache with one recorded from the
+// hand-written fixtures, served by a local OpenAI-compatible server.
+func recordCache(t *testing.T) {
+	data, err := os.ReadFile("fixtures.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixtures []fixture
+	if err := yaml.Unmarshal(data, &fixtures); err != nil {
+		t.Fatal(err)
+	}
+	srv := fakeopenai.New(fakeopenai.WithReply(func(req fakeopenai.ChatRequest) string {
+		var all strings.Builder
+		for _, m := range req.Messages {
+			all.WriteString(m.Content.String())
+			all.WriteString("\n")
+		}
+		text := all.String()
+		best, bestN := -1, 0
+		for i, f := range fixtures {
+			n := 0
+			for _, m := range f.Match {
+				if strings.Contains(text, m) {
+					n++
+				}
+			}
+			if n == len(f.Match) && n > bestN {
+				best, bestN = i, n
+			}
+		}
+		if best < 0 {
+			t.Errorf("no fixture matches request: %.200q", text)
+			return ""
+		}
+		return strings.TrimRight(fixtures[best].Output, "\n")
+	}))
+	defer srv.Close()
+	if err := os.RemoveAll(cacheDir); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL(), "OPENAI_API_KEY": "fixture"}
+	res, err := eval.Run(context.Background(), loadAll(t), eval.Options{
+		Concurrency: 4,
+		CacheDir:    cacheDir,
+		CacheMode:   "read-write",
+		CacheNote:   "hand-written fixture (examples/fixtures.yaml), not a real model output",
+		Getenv:      func(k string) string { return env[k] },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded %d requests for %d tests", srv.Requests(), res.Summary.Total)
+}
