@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -23,18 +24,43 @@ func (p Problem) String() string {
 }
 
 // InputError is a suite (or its aiconfig, or its cases file) that cannot be
-// run: the contract's exit code 2. Every problem found is listed, one line
-// each, so a user fixes them in one go.
+// run: the contract's exit code 2. Every problem found is kept so `aieval
+// validate` can list them all, one line each; Error is the first one found,
+// on one line, as a run reports it.
 type InputError struct {
 	Problems []Problem
 }
 
 func (e *InputError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
+	// Discovery order: a typo'd field is found before what it causes.
+	ps := e.Problems
+	if len(ps) == 0 {
+		return "invalid suite"
 	}
-	return strings.Join(lines, "\n")
+	msg := ps[0].String()
+	if n := len(ps) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more problem%s: 'aieval validate %s' lists them)", n, plural(n), ps[0].File)
+	}
+	return msg
+}
+
+// Sorted returns the problems by file and line.
+func (e *InputError) Sorted() []Problem {
+	ps := append([]Problem(nil), e.Problems...)
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].File != ps[j].File {
+			return ps[i].File < ps[j].File
+		}
+		return ps[i].Line < ps[j].Line
+	})
+	return ps
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // maxProblems stops a hopeless file from printing thousands of lines.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/aieval/aieval/eval"
@@ -41,8 +42,14 @@ func cmdCache(ctx context.Context, args []string, st *state) error {
 	}
 	// Replaying every suite offline touches exactly the entries they use:
 	// prompts, their chained dependencies, graders and every repeat.
+	spool, err := os.MkdirTemp("", "aieval-prune-*")
+	if err != nil {
+		return fmt.Errorf("cache prune: %w", err)
+	}
+	defer os.RemoveAll(spool)
 	var used *cache.Cache
 	_, err = eval.Run(ctx, suites, eval.Options{
+		SpoolDir:    spool,
 		Concurrency: 8,
 		CacheDir:    *dir,
 		CacheMode:   "read-only",

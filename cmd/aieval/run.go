@@ -82,6 +82,19 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if err != nil {
 		return err
 	}
+	if !f.quiet {
+		for _, s := range suites {
+			for _, w := range s.Warnings {
+				fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(w))
+			}
+		}
+	}
+	// Results stream to a spool file while the run goes; it is only needed
+	// until the reports are written.
+	if opts.SpoolDir, err = os.MkdirTemp("", "aieval-run-*"); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer os.RemoveAll(opts.SpoolDir)
 	if opts.CacheDir == "" && opts.CacheMode != "off" {
 		opts.CacheDir = findProjectDir(filepath.Dir(suites[0].Path), "cache")
 	}

@@ -44,7 +44,13 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 		}
 	}
 	if bad > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("%d of %d files invalid", bad, len(paths))}
+		// Each problem is already on its own line; a total only helps when
+		// several files were checked.
+		var err error
+		if len(paths) > 1 {
+			err = fmt.Errorf("%d of %d files invalid", bad, len(paths))
+		}
+		return &exitError{code: 2, err: err}
 	}
 	return nil
 }
@@ -57,7 +63,15 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 // runs passes.
 func validateFile(path string, strict bool) (errs, warns []string) {
 	if isSuite(path) {
-		if _, err := eval.LoadSuite(path); err != nil {
+		_, err := eval.LoadSuite(path)
+		var ie *eval.InputError
+		if errors.As(err, &ie) {
+			for _, p := range ie.Sorted() {
+				errs = append(errs, p.String())
+			}
+			return errs, nil
+		}
+		if err != nil {
 			return []string{err.Error()}, nil
 		}
 		return nil, nil
