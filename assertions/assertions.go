@@ -135,7 +135,7 @@ func New(spec Spec) (Assertion, error) {
 	f, ok := registry[name]
 	mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown assertion type %q%s (known: %s)", spec.Type, suggest(name, Names()), strings.Join(Names(), ", "))
+		return nil, fmt.Errorf("unknown assertion type %q%s (known: %s)", spec.Type, Suggest(name, Names()), strings.Join(Names(), ", "))
 	}
 	if spec.Weight < 0 || math.IsNaN(spec.Weight) || math.IsInf(spec.Weight, 0) {
 		return nil, fmt.Errorf("%s: weight %v must be a number >= 0", spec.Type, spec.Weight)

@@ -201,7 +201,7 @@ func mapValue(v any, allowed ...string) (map[string]any, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if !contains(allowed, k) {
-			return nil, fmt.Errorf("unknown key %q%s (allowed: %s)", k, suggest(k, allowed), strings.Join(allowed, ", "))
+			return nil, fmt.Errorf("unknown key %q%s (allowed: %s)", k, Suggest(k, allowed), strings.Join(allowed, ", "))
 		}
 	}
 	return m, nil
@@ -216,12 +216,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// suggest returns " (did you mean X?)" for the closest candidate within
-// two edits, else "".
-func suggest(s string, candidates []string) string {
+// Suggest returns " (did you mean X?)" for the closest candidate within
+// two edits (ignoring case), else "". The suite loader uses it too.
+func Suggest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD && d < len([]rune(c)) {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD && d < len([]rune(c)) {
 			best, bestD = c, d
 		}
 	}

@@ -59,8 +59,8 @@ func TestSuggest(t *testing.T) {
 		{"contians", " (did you mean contains?)"},
 		{"zzzzzz", ""},
 	} {
-		if got := suggest(tc.in, []string{"equals", "contains", "exists", "path"}); got != tc.want {
-			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := Suggest(tc.in, []string{"equals", "contains", "exists", "path"}); got != tc.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/runtime"
 )
 
@@ -52,7 +53,7 @@ func (l *loader) finish(s *Suite, defs *rawTest, raws []*rawTest) []*Test {
 		case s.Config != nil:
 			if _, ok := s.Config.Prompt(t.Prompt); !ok {
 				l.errAt(r.file, promptLine, "%s: unknown prompt %q%s (prompts in %s: %s)", label, t.Prompt,
-					didYouMean(t.Prompt, prompts), s.ConfigPath, listNames(prompts))
+					assertions.Suggest(t.Prompt, prompts), s.ConfigPath, listNames(prompts))
 			}
 		}
 		t.Params = mergeParams(defs.params, r.params)

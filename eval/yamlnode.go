@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aieval/aieval/assertions"
 	"gopkg.in/yaml.v3"
 )
 
@@ -202,7 +203,7 @@ func (l *loader) fields(n *yaml.Node, what string, allowed []string) (map[string
 			continue
 		}
 		if !contains(allowed, k.Value) {
-			l.errf(k.Line, "unknown field %q in %s%s (allowed: %s)", k.Value, what, didYouMean(k.Value, allowed), strings.Join(allowed, ", "))
+			l.errf(k.Line, "unknown field %q in %s%s (allowed: %s)", k.Value, what, assertions.Suggest(k.Value, allowed), strings.Join(allowed, ", "))
 			continue
 		}
 		keyLine[k.Value] = k.Line

@@ -14,7 +14,8 @@ import (
 
 type writer = io.Writer
 
-// writeWith writes a file atomically through fn.
+// writeWith writes a file through fn into a temp file renamed into place,
+// so a reader never sees a half-written report.
 func writeWith(path string, fn func(w writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".aieval-*")
 	if err != nil {

@@ -66,30 +66,14 @@ func render(w io.Writer, name string, res *reporters.Results, opts reporters.Opt
 	return nil
 }
 
-// writeFile renders to a temp file and renames it, so a reader never sees
-// a half-written report.
+// writeFile renders one report to path, atomically (see writeWith).
 func writeFile(path, name string, res *reporters.Results, opts reporters.Options) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".aieval-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := render(tmp, name, res, opts); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return writeWith(path, func(w writer) error { return render(w, name, res, opts) })
 }
 
 // maxStepSummary stays under GitHub's 1 MiB limit per step summary.
