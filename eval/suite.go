@@ -101,8 +101,11 @@ func (l *loader) suite(path string) *Suite {
 
 // config loads the aiconfig; its own errors already name its file and line.
 func (l *loader) config(path string, line int) *runtime.Config {
-	if _, err := os.Stat(path); err != nil {
+	if fi, err := os.Stat(path); err != nil {
 		l.errf(line, "config %s: %s (the path is relative to the suite file)", path, describeFSError(err))
+		return nil
+	} else if fi.IsDir() {
+		l.errf(line, "config %s is a directory; name the aiconfig file in it (e.g. %s)", path, filepath.Join(path, "prompts.aiconfig.json"))
 		return nil
 	}
 	c, err := runtime.Load(path)

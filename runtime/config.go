@@ -119,6 +119,9 @@ func Parse(data []byte, path string) (*Config, error) {
 		}
 		return nil, Diagnostic{File: path, Line: line, Message: "top level is not an object", Fix: "an aiconfig is an object with name, schema_version, metadata and prompts"}
 	}
+	if err := duplicateKey(root, path, 0); err != nil {
+		return nil, err
+	}
 	val, err := nodeValue(root, &decodeBudget{left: maxValues}, 0)
 	if err != nil {
 		return nil, Diagnostic{File: path, Line: 1, Message: err.Error(), Fix: "simplify the document"}

@@ -206,7 +206,7 @@ func TestBrokenInputs(t *testing.T) {
 		{"bad yaml", write("c.aiconfig.yaml", "name: x\nprompts:\n  - name: p\n   input: [\n"), `c.aiconfig.yaml:2: invalid YAML: did not find expected`},
 		{"not an object", write("d.aiconfig.json", "[1, 2]"), `d.aiconfig.json:1: top level is not an object`},
 		{"schema missing field", write("e.aiconfig.json", "{\n \"name\": \"x\",\n \"schema_version\": \"latest\",\n \"metadata\": {},\n \"prompts\": [\n  {\n   \"name\": \"p\"\n  }\n ]\n}"), `e.aiconfig.json:6: schema: prompts.0: input is required (add the required field input)`},
-		{"schema wrong type", write("f.aiconfig.yaml", "name: x\nschema_version: latest\nmetadata:\n  parameters: []\nprompts: []\n"), `f.aiconfig.yaml:4: schema: metadata.parameters: Invalid type. Expected: object, given: array (use a object here)`},
+		{"schema wrong type", write("f.aiconfig.yaml", "name: x\nschema_version: latest\nmetadata:\n  parameters: []\nprompts: []\n"), `f.aiconfig.yaml:4: schema: metadata.parameters: Invalid type. Expected: object, given: array (use an object here)`},
 		{"empty name", write("g.aiconfig.json", `{"name":"x","schema_version":"latest","metadata":{},"prompts":[{"name":"","input":"hi"}]}`), `g.aiconfig.json:1: prompt 1 has an empty name`},
 		{"empty yaml", write("h.aiconfig.yaml", ""), `h.aiconfig.yaml:1: empty document`},
 		{"unreadable", unreadable, `missing.aiconfig.json: read aiconfig: no such file or directory (check the path and its permissions)`},

@@ -132,16 +132,18 @@ func render(tmpl string, params map[string]any) (out string, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("render template: %v", r)
+			err = fmt.Errorf("render template: %s", oneLine(fmt.Sprint(r)))
 		}
 	}()
+	// raymond's messages span lines ("Parse error on line 1:\nExpecting
+	// ..."); errors here are one line, as every aieval error.
 	tpl, err := raymond.Parse(tmpl)
 	if err != nil {
-		return "", fmt.Errorf("parse template: %w", err)
+		return "", fmt.Errorf("parse template: %s", oneLine(err.Error()))
 	}
 	out, err = tpl.Exec(params)
 	if err != nil {
-		return "", fmt.Errorf("render template: %w", err)
+		return "", fmt.Errorf("render template: %s", oneLine(err.Error()))
 	}
 	return out, nil
 }

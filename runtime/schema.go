@@ -88,7 +88,11 @@ func schemaFix(e gojsonschema.ResultError) string {
 	case "required":
 		return fmt.Sprintf("add the required field %v", d["property"])
 	case "invalid_type":
-		return fmt.Sprintf("use a %v here", d["expected"])
+		exp := fmt.Sprint(d["expected"])
+		if strings.ContainsAny(exp[:min(1, len(exp))], "aeiou") {
+			return "use an " + exp + " here"
+		}
+		return "use a " + exp + " here"
 	case "enum", "const":
 		return "use one of the allowed values of the AIConfig schema"
 	case "number_any_of":

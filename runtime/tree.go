@@ -41,10 +41,14 @@ func jsonTree(data []byte, file string) (*yaml.Node, error) {
 	li := newLineIndex(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
+	nodes := 0 // bounds memory: each value becomes a node
 	var build func(depth int) (*yaml.Node, error)
 	build = func(depth int) (*yaml.Node, error) {
 		if depth > maxDepth {
 			return nil, Diagnostic{File: file, Line: li.line(dec.InputOffset()), Message: "document nested too deeply", Fix: "flatten the structure"}
+		}
+		if nodes++; nodes > maxValues {
+			return nil, Diagnostic{File: file, Line: li.line(dec.InputOffset()), Message: errTooLarge.Error(), Fix: "simplify the document"}
 		}
 		tok, err := dec.Token()
 		if err != nil {
@@ -183,7 +187,10 @@ const (
 // decodeBudget limits how many values nodeValue may produce.
 type decodeBudget struct{ left int }
 
-var errTooLarge = errors.New("document expands to too many values (aliases?)")
+var (
+	errTooLarge = errors.New("document has too many values (or aliases expanding to them)")
+	errTooDeep  = errors.New("document nested too deeply")
+)
 
 // nodeValue converts a node to plain Go values (map[string]any, []any,
 // string, float64, bool, nil), resolving YAML aliases and merge keys.
@@ -192,8 +199,11 @@ func nodeValue(n *yaml.Node, b *decodeBudget, depth int) (any, error) {
 		return nil, nil
 	}
 	b.left--
-	if b.left < 0 || depth > maxDepth {
+	if b.left < 0 {
 		return nil, errTooLarge
+	}
+	if depth > maxDepth {
+		return nil, errTooDeep
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -269,6 +279,38 @@ func scalarValue(n *yaml.Node) any {
 		}
 	}
 	return n.Value
+}
+
+// duplicateKey finds a key written twice in one mapping. JSON readers
+// disagree on which copy wins (Python's json keeps the last, others the
+// first) and YAML forbids duplicates, so aieval refuses to guess: running
+// and saving must act on the copy the user meant. Aliases are not
+// followed, so the walk is linear in the file's size.
+func duplicateKey(n *yaml.Node, file string, depth int) error {
+	if n == nil || depth > maxDepth {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				continue
+			}
+			if first, dup := seen[k.Value]; dup {
+				return Diagnostic{File: file, Line: k.Line, Code: CodeSyntax,
+					Message: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first),
+					Fix:     "keep one copy: readers disagree on which one wins"}
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if err := duplicateKey(c, file, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveAlias follows alias nodes.

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/aymerick/raymond"
+	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/runtime/llm"
 )
 
 // Severity of a Diagnostic.
@@ -38,6 +41,7 @@ const (
 	CodeDottedPrompt     = "dotted-prompt-ref"
 	CodeUndefinedParam   = "undefined-param"
 	CodeTemplate         = "template"
+	CodeSettings         = "settings" // a model setting the API cannot take
 )
 
 // Diagnostic is one finding of Validate. Load's errors are Diagnostics
@@ -114,6 +118,7 @@ func ValidateWith(c *Config, opts ValidateOptions) []Diagnostic {
 	}
 	known := set(opts.Known)
 	mapped := set(opts.Models)
+	badSetting := map[string]bool{} // settings already reported, for shared global settings
 	first := map[string]*Prompt{}
 	index := map[string]int{} // first index of each name
 	for _, p := range prompts {
@@ -142,15 +147,54 @@ func ValidateWith(c *Config, opts ValidateOptions) []Diagnostic {
 			for k, x := range p.Settings {
 				settings[k] = x
 			}
-			if rt := (&Runtime{}).route(&meta, model, settings); !rt.Supported && !mapped[model] {
+			rt := (&Runtime{}).route(&meta, model, settings)
+			if !rt.Supported && !mapped[model] {
 				add(p, lineOf(p, "metadata", "model"), SeverityWarning, CodeUnsupportedModel,
 					(&UnsupportedError{Model: model, Parser: rt.Parser}).Error(), "")
+			}
+			if rt.Parser == ParserOpenAI {
+				checkSettings(p, model, &meta, root, badSetting, lineOf, add)
 			}
 		}
 		validateTemplates(p, &meta, known, index, prompts, lineOf, add)
 	}
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Line < ds[j].Line })
 	return ds
+}
+
+// checkSettings reports settings the API cannot take (a wrong type, a
+// number out of range such as max_tokens: 1e30), each once at its line: a
+// prompt's own setting, else the model's global one.
+func checkSettings(p *Prompt, model string, meta *Metadata, root *yaml.Node, reported map[string]bool,
+	lineOf func(*Prompt, ...string) int, add func(*Prompt, int, Severity, string, string, string)) {
+	for _, k := range OpenAISettingKeys {
+		v, own := p.Settings[k]
+		where := "the prompt's model settings"
+		if !own {
+			var ok bool
+			if v, ok = meta.Models[model][k]; !ok {
+				continue
+			}
+			where = "metadata.models." + model
+		}
+		err := llm.CheckSetting(k, v)
+		if err == nil {
+			continue
+		}
+		line := lineOf(p, "metadata", "model", "settings", k)
+		if !own {
+			line = p.Line
+			if n := nodeAt(root, []string{"metadata", "models", model, k}); n != nil {
+				line = n.Line
+			}
+		}
+		if id := fmt.Sprintf("%d:%s", line, k); reported[id] {
+			continue
+		} else {
+			reported[id] = true
+		}
+		add(p, line, SeverityError, CodeSettings, fmt.Sprintf("model %q setting %s: %v", model, k, err), "fix it in "+where)
+	}
 }
 
 func declaredModel(meta *Metadata, model string) bool {
@@ -233,13 +277,12 @@ func validateRef(p *Prompt, ref Ref, line int, defined func(string) bool, index 
 		return
 	}
 	if i, ok := index[ref.Root]; ok {
-		where := "comes after it"
+		where, fix := "comes after it", "a prompt can only use earlier prompts: move "+strconv.Quote(ref.Root)+" before "+strconv.Quote(p.Name)
 		if i == p.Index {
-			where = "is the prompt itself"
+			where, fix = "is the prompt itself", "a prompt cannot read its own output or input: refer to an earlier prompt"
 		}
 		add(p, line, SeverityError, CodeChainOrder,
-			fmt.Sprintf("prompt %q: {{%s}} refers to prompt %q, which %s", p.Name, ref.Path, prompts[i].Name, where),
-			"a prompt can only use earlier prompts: move "+strconv.Quote(ref.Root)+" before "+strconv.Quote(p.Name))
+			fmt.Sprintf("prompt %q: {{%s}} refers to prompt %q, which %s", p.Name, ref.Path, prompts[i].Name, where), fix)
 		return
 	}
 	if sub != "" {

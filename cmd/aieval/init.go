@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/aieval/aieval/runtime"
@@ -64,7 +67,13 @@ func cmdInit(ctx context.Context, args []string, st *state) error {
 	suitePath := strings.TrimSuffix(strings.TrimSuffix(cfgPath, filepath.Ext(cfgPath)), ".aiconfig") + ".eval.yaml"
 	rel, _ := filepath.Rel(filepath.Dir(suitePath), cfgPath)
 	files[suitePath] = fmt.Sprintf(starterSuite, "Starter suite for "+filepath.Base(cfgPath), rel, prompt, prompt)
-	for path, content := range files {
+	paths := make([]string, 0, len(files))
+	for path := range files {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths) // the same report on every run
+	for _, path := range paths {
+		content := files[path]
 		if _, err := os.Stat(path); err == nil && !*force {
 			fmt.Fprintf(st.stdout, "kept     %s (exists; --force overwrites)\n", path)
 			continue
@@ -84,6 +93,9 @@ func cmdInit(ctx context.Context, args []string, st *state) error {
 // starterTarget picks the first aiconfig of the repository and its first
 // prompt, so the starter suite tests something real.
 func starterTarget(dir string) (string, string, error) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return "", "", nil // a new directory: init creates it
+	}
 	files, err := findConfigFiles(dir)
 	if err != nil {
 		return "", "", err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aieval/aieval/reporters"
 	"github.com/aieval/aieval/runtime"
+	"github.com/aieval/aieval/runtime/llm"
 )
 
 func cmdPrompt(ctx context.Context, args []string, st *state) error {
@@ -31,7 +32,11 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 	if _, ok := cfg.Prompt(pos[1]); !ok {
 		return inputErr(fmt.Errorf("%s: no prompt %q (prompts: %v)", pos[0], pos[1], cfg.PromptNames()))
 	}
-	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models)})
+	// The key and endpoint come from the state's environment, like run's.
+	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Parsers: map[string]runtime.ModelParser{
+		runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{Getenv: st.getenv}),
+		runtime.ParserEcho:   llm.Echo{},
+	}})
 	opts := runtime.RunOptions{Params: map[string]any{}, Stream: *stream}
 	for k, v := range params {
 		opts.Params[k] = v

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -45,6 +46,15 @@ func buildChat(req *Request) (openai.ChatCompletionRequest, []byte, error) {
 	return cr, extra, nil
 }
 
+// CheckSetting reports whether setting k can be sent to an
+// OpenAI-compatible API as v (type and range), so `aieval validate` catches
+// a wrong value before any model call rather than on every test.
+func CheckSetting(k string, v any) error {
+	var cr openai.ChatCompletionRequest
+	_, err := applySetting(&cr, k, v)
+	return err
+}
+
 func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero string, err error) {
 	v = normalize(v)
 	if v == nil {
@@ -54,6 +64,11 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 		f, err := toFloat(v)
 		if err != nil {
 			return "", err
+		}
+		// Past float32's range the value becomes an infinity, which JSON
+		// cannot encode: every call would fail.
+		if math.IsInf(float64(float32(f)), 0) || math.IsNaN(f) {
+			return "", fmt.Errorf("number %v is out of range", f)
 		}
 		*dst = float32(f)
 		if f == 0 {
@@ -224,6 +239,15 @@ func toFloat(v any) (float64, error) {
 		return float64(x), nil
 	case json.Number:
 		return x.Float64()
+	case string:
+		// Loaders keep numbers past float64's or int64's range (1e400,
+		// 2^70) as text.
+		_, ferr := strconv.ParseFloat(x, 64)
+		_, ierr := strconv.ParseInt(x, 10, 64)
+		if errors.Is(ferr, strconv.ErrRange) || errors.Is(ierr, strconv.ErrRange) {
+			return 0, fmt.Errorf("number %s is out of range", x)
+		}
+		return 0, fmt.Errorf("want a number, got %q", x)
 	}
 	return 0, fmt.Errorf("want a number, got %T", v)
 }
