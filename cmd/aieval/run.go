@@ -215,9 +215,29 @@ func loadSuites(paths []string) ([]*eval.Suite, error) {
 		if err != nil {
 			return nil, inputErr(err)
 		}
+		s.Path = suiteID(p)
 		suites = append(suites, s)
 	}
 	return suites, nil
+}
+
+// suiteID is the suite path that names its tests in results, baselines,
+// history and shards: cleaned and, below the current directory, relative
+// to it, so "./a.eval.yaml", "a.eval.yaml" and its absolute path are one
+// suite (and GitHub annotations get a workspace path).
+func suiteID(path string) string {
+	p := filepath.Clean(path)
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return rel
+	}
+	return p
 }
 
 // findProjectDir returns the nearest existing .aieval/NAME at or above dir,
