@@ -32,7 +32,7 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the aieval binary")
 	}
 	cfg := config{Ns: []int{200}, Conc: 20, Latency: 5 * time.Millisecond, Asserts: 3,
-		VersionRuns: 3, ReplayN: 200, Log: io.Discard}
+		VersionRuns: 3, ReplayN: 200, Floor: true, Log: io.Discard}
 	rep, err := runBench(context.Background(), cfg)
 	var out bytes.Buffer
 	printReport(&out, rep)
@@ -49,7 +49,10 @@ func TestBenchEndToEnd(t *testing.T) {
 	if rep.Replay == nil || rep.Replay.NewRequests != 0 {
 		t.Errorf("replay %+v: want 0 new requests", rep.Replay)
 	}
-	for _, want := range []string{"| 200 | 20 |", "`aieval version`", "offline replay of 200"} {
+	if rep.Floor == nil || rep.Floor.N != 200 {
+		t.Errorf("floor %+v, want 200 calls", rep.Floor)
+	}
+	for _, want := range []string{"| 200 | 20 |", "floor: bare HTTP client, 200 calls", "`aieval version`", "offline replay of 200"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -29,6 +29,7 @@ type config struct {
 	ReplayN     int    // tests in the replay measure; 0 skips it
 	Bin         string // prebuilt aieval; "" builds ./cmd/aieval
 	Keep        bool   // keep the temp dir
+	Floor       bool   // also time a bare HTTP client (the host's best case)
 	Log         io.Writer
 }
 
@@ -55,6 +56,7 @@ type replayResult struct {
 type report struct {
 	Cfg         config
 	Scale       []scaleResult
+	Floor       *floorResult
 	Version     time.Duration // median
 	VersionRuns int
 	Replay      *replayResult
@@ -96,6 +98,14 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 	srv := fakeopenai.New(fakeopenai.WithLatency(cfg.Latency), fakeopenai.WithKeep(0))
 	defer srv.Close()
 	h.env = childEnv(os.Environ(), srv.URL(), tmp)
+	if cfg.Floor && floorN(cfg.Ns) > 0 {
+		fmt.Fprintf(cfg.Log, "bench: floor: bare HTTP client, %d calls\n", floorN(cfg.Ns))
+		f, err := runFloor(ctx, srv, floorN(cfg.Ns), cfg.Conc, cfg.Latency)
+		if err != nil {
+			return rep, err
+		}
+		rep.Floor = &f
+	}
 	for _, n := range cfg.Ns {
 		r, err := h.scale(ctx, srv, n)
 		if err != nil {

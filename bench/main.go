@@ -81,6 +81,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.ReplayN, "replay", 10000, "tests recorded then replayed with --offline (0 skips)")
 	fs.StringVar(&cfg.Bin, "bin", "", "use this aieval binary instead of building ./cmd/aieval")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temp dir (suites, reports) for inspection")
+	fs.BoolVar(&cfg.Floor, "floor", true, "also time a bare HTTP client at the same settings (the host's best efficiency)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -173,9 +174,16 @@ func printReport(w io.Writer, rep *report) int {
 				ms(cpu), verdict(cpu <= targetCPUPerTest, &missed),
 				millis(r.Startup), millis(r.Tail))
 		}
+		if f := rep.Floor; f != nil {
+			fmt.Fprintf(w, "| floor: bare HTTP client, %s calls | %d | %s | %s | %.3f | | | |\n",
+				thousands(f.N), f.Conc, seconds(f.Ideal), seconds(f.Wall), efficiency(f.Ideal, f.Wall))
+		}
 		fmt.Fprintln(w, "\nCPU is user+system time of the aieval process (the server is not in it), divided by N;")
 		fmt.Fprintln(w, "it includes start-up, suite loading and report writing. Start-up: launch until the first")
 		fmt.Fprintln(w, "request reached the server; tail: last answer until exit (JSON and JUnit writing).")
+		if rep.Floor != nil {
+			fmt.Fprintln(w, "The floor row is net/http alone in the bench process, no aieval: the best this host allows.")
+		}
 	}
 	if rep.VersionRuns > 0 || rep.Replay != nil {
 		fmt.Fprintln(w, "\n| measure | value | target | |")
