@@ -55,6 +55,15 @@ type Result struct {
 	Score  float64
 	Reason string
 	Diff   string // for text comparisons: expected vs actual
+
+	// diff builds Diff only if the final verdict is a failure: a passing
+	// not- check must not pay for a diff it throws away.
+	diff func() string
+}
+
+// lazyDiff defers TextDiff(expected, actual) until a failure needs it.
+func lazyDiff(expected, actual string) func() string {
+	return func() string { return TextDiff(expected, actual) }
 }
 
 // Assertion scores one output. An error means it could not be evaluated
@@ -148,9 +157,22 @@ func New(spec Spec) (Assertion, error) {
 		return nil, fmt.Errorf("%s: %w", spec.Type, err)
 	}
 	if negate {
-		return not{a}, nil
+		a = not{a}
 	}
-	return a, nil
+	return final{a}, nil
+}
+
+// final renders the deferred diff of a failed verdict, once negation is
+// applied.
+type final struct{ inner Assertion }
+
+func (f final) Check(ctx context.Context, in *Input) (Result, error) {
+	r, err := f.inner.Check(ctx, in)
+	if err == nil && !r.Pass && r.Diff == "" && r.diff != nil {
+		r.Diff = r.diff()
+	}
+	r.diff = nil
+	return r, err
 }
 
 type not struct{ inner Assertion }
@@ -168,6 +190,6 @@ func (n not) Check(ctx context.Context, in *Input) (Result, error) {
 	}
 	r.Pass = !r.Pass
 	r.Score = 1 - r.Score
-	r.Diff = ""
+	r.Diff, r.diff = "", nil
 	return r, nil
 }

@@ -45,7 +45,7 @@ func newLevenshtein(spec Spec) (Assertion, error) {
 		return Result{
 			Score:  score,
 			Reason: fmt.Sprintf("output is %d edits from %s (max %g); %s", dist, q(want), limit, found(in.Output)),
-			Diff:   TextDiff(want, in.Output),
+			diff:   lazyDiff(want, in.Output),
 		}, nil
 	}), nil
 }

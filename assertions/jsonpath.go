@@ -243,9 +243,9 @@ func judgePath(path, op string, want, got any, ok bool, doc any) Result {
 		gs, gIsText := got.(string)
 		ws, wIsText := want.(string)
 		if gIsText && wIsText {
-			r.Diff = TextDiff(ws, gs)
+			r.diff = lazyDiff(ws, gs)
 		} else {
-			r.Diff = TextDiff(prettyJSON(want), prettyJSON(got))
+			r.diff = lazyDiff(prettyJSON(want), prettyJSON(got))
 		}
 		return r
 	}

@@ -82,7 +82,7 @@ func newEquals(spec Spec) (Assertion, error) {
 			reason += " (they differ only in leading/trailing whitespace)"
 		}
 		r := outcome(false, reason)
-		r.Diff = TextDiff(want, in.Output)
+		r.diff = lazyDiff(want, in.Output)
 		return r, nil
 	}), nil
 }
@@ -100,7 +100,7 @@ func jsonEquals(want any) Assertion {
 			return outcome(true, "output JSON equals "+short(want)), nil
 		}
 		r := outcome(false, fmt.Sprintf("output JSON differs: expected %s, found %s", short(want), short(got)))
-		r.Diff = TextDiff(wantText, prettyJSON(got))
+		r.diff = lazyDiff(wantText, prettyJSON(got))
 		return r, nil
 	})
 }
@@ -158,7 +158,7 @@ func newContains(fold bool) Factory {
 			}
 			r := outcome(false, fmt.Sprintf("output does not contain %s%s; %s", q(want), suffix, found(in.Output)))
 			if utf8.RuneCountInString(in.Output) <= shortDiffRunes && utf8.RuneCountInString(want) <= shortDiffRunes {
-				r.Diff = TextDiff(want, in.Output)
+				r.diff = lazyDiff(want, in.Output)
 			}
 			return r, nil
 		}), nil
@@ -278,7 +278,7 @@ func newAffix(prefix bool) Factory {
 			n := utf8.RuneCountInString(want) + 20
 			part := edge(in.Output, n, prefix)
 			r := outcome(false, fmt.Sprintf("output does not %s with %s; its %s is %s", verb, q(want), noun, q(part)))
-			r.Diff = TextDiff(want, part)
+			r.diff = lazyDiff(want, part)
 			return r, nil
 		}), nil
 	}

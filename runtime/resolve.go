@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aymerick/raymond"
 
@@ -137,7 +139,7 @@ func render(tmpl string, params map[string]any) (out string, err error) {
 	}()
 	// raymond's messages span lines ("Parse error on line 1:\nExpecting
 	// ..."); errors here are one line, as every aieval error.
-	tpl, err := raymond.Parse(tmpl)
+	tpl, err := parseTemplate(tmpl)
 	if err != nil {
 		return "", fmt.Errorf("parse template: %s", oneLine(err.Error()))
 	}
@@ -146,6 +148,34 @@ func render(tmpl string, params map[string]any) (out string, err error) {
 		return "", fmt.Errorf("render template: %s", oneLine(err.Error()))
 	}
 	return out, nil
+}
+
+// templates caches parsed templates: a suite renders the same few
+// templates for every test, and lexing them each time was a measurable share
+// of the harness's CPU. A parsed raymond template is read-only, so one may be
+// executed concurrently. The cache stops growing at maxTemplates entries
+// (templates come from config files, so real runs stay far below).
+var (
+	templates     sync.Map // string -> *raymond.Template
+	templateCount atomic.Int64
+)
+
+const maxTemplates = 4096
+
+func parseTemplate(src string) (*raymond.Template, error) {
+	if t, ok := templates.Load(src); ok {
+		return t.(*raymond.Template), nil
+	}
+	t, err := raymond.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	if templateCount.Load() < maxTemplates {
+		if _, loaded := templates.LoadOrStore(src, t); !loaded {
+			templateCount.Add(1)
+		}
+	}
+	return t, nil
 }
 
 // inputTemplate is the prompt's raw template: the input string, or the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -39,5 +40,27 @@ func main() {
 		getenv: os.Getenv,
 		isTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 	}
-	os.Exit(run(ctx, os.Args[1:], st))
+	stopProfile := startProfile(os.Getenv("AIEVAL_CPUPROFILE"))
+	code := run(ctx, os.Args[1:], st)
+	stopProfile()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile to path when set (AIEVAL_CPUPROFILE),
+// for measuring the harness's own cost on a real run.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "aieval: warning: cpu profile: "+err.Error())
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "aieval: warning: cpu profile: "+err.Error())
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
