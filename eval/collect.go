@@ -130,7 +130,16 @@ type spool struct {
 	at     []spoolRef // by test ordinal
 	last   int        // ordinal of the last write, to spot an already sorted file
 	sorted bool
+
+	// held keeps results in memory too while they are small, so the usual
+	// run's reporters read them without decoding the file again; past
+	// heldBudget bytes of JSON only the file is kept (memory stays flat).
+	held     []*reporters.TestResult
+	overflow bool
 }
+
+// heldBudget bounds the results kept in memory besides the spool file.
+const heldBudget = 8 << 20
 
 type spoolRef struct {
 	off int64
@@ -142,7 +151,8 @@ func newSpool(path string, tests int) (*spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
-	return &spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true}, nil
+	return &spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true,
+		held: make([]*reporters.TestResult, tests)}, nil
 }
 
 func (s *spool) add(ord int, t *reporters.TestResult) error {
@@ -158,7 +168,29 @@ func (s *spool) add(ord int, t *reporters.TestResult) error {
 	s.off += int64(len(data))
 	s.sorted = s.sorted && ord > s.last
 	s.last = ord
+	if !s.overflow {
+		if s.off > heldBudget {
+			s.overflow, s.held = true, nil
+		} else {
+			s.held[ord] = t
+		}
+	}
 	return nil
+}
+
+// inMemory returns the results in report order when they all fit the
+// budget; the spool file is then no longer needed.
+func (s *spool) inMemory() ([]reporters.TestResult, bool) {
+	if s.overflow {
+		return nil, false
+	}
+	out := make([]reporters.TestResult, 0, len(s.held))
+	for _, t := range s.held {
+		if t != nil {
+			out = append(out, *t)
+		}
+	}
+	return out, true
 }
 
 // finish writes the spool in report order and returns its path.

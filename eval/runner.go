@@ -301,12 +301,18 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 	if r.opts.OnCacheDone != nil {
 		r.opts.OnCacheDone(r.cache)
 	}
-	path, err := sp.finish()
-	if err := errors.Join(collectErr, err); err != nil {
+	if tests, ok := sp.inMemory(); ok && collectErr == nil {
+		sp.f.Close()
 		os.Remove(sp.f.Name())
-		return nil, fmt.Errorf("write results: %w", err)
+		res.Tests = tests
+	} else {
+		path, err := sp.finish()
+		if err := errors.Join(collectErr, err); err != nil {
+			os.Remove(sp.f.Name())
+			return nil, fmt.Errorf("write results: %w", err)
+		}
+		res.UseSpool(path)
 	}
-	res.UseSpool(path)
 	res.Interrupted = r.interrupted.Load()
 	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
