@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -112,7 +113,8 @@ func recordCache(t *testing.T) {
 	if err := yaml.Unmarshal(data, &fixtures); err != nil {
 		t.Fatal(err)
 	}
-	srv := fakeopenai.New(fakeopenai.WithReply(func(req fakeopenai.ChatRequest) string {
+	// A typical hosted-model latency, so recorded latencies look like real ones.
+	srv := fakeopenai.New(fakeopenai.WithLatency(900*time.Millisecond), fakeopenai.WithReply(func(req fakeopenai.ChatRequest) string {
 		var all strings.Builder
 		for _, m := range req.Messages {
 			all.WriteString(m.Content.String())
