@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,34 +24,43 @@ import (
 // reference. Errors point into the cases file; the tests' Line is the
 // reference's line in the suite.
 func (l *loader) casesRef(n *yaml.Node, s *Suite) []*rawTest {
+	var raws []*rawTest
+	l.casesEach(n, s, func(t *rawTest, _ uint64) { raws = append(raws, t) })
+	return raws
+}
+
+// casesEach gives every test of a cases file reference to emit, in file
+// order, with a hash of its row's text.
+func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) {
 	rel, ok := strings.CutPrefix(n.Value, "file://")
 	if !ok {
 		l.errf(n.Line, "tests entry %q is neither a test nor a file:// reference (write file://cases.yaml)", truncate(n.Value, 40))
-		return nil
+		return
 	}
 	path, err := insideDir(s.Dir, rel)
 	if err != nil {
 		l.errf(n.Line, "tests: file://%s: %v", rel, err)
-		return nil
+		return
 	}
 	suiteFile, suiteVisits := l.file, l.visits
 	l.file = path
 	defer func() { l.file, l.visits = suiteFile, suiteVisits }()
-	var raws []*rawTest
+	add := func(t *rawTest, sum uint64) {
+		t.suiteLine = n.Line
+		emit(t, sum)
+	}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".yaml", ".yml", ".json":
-		raws = l.casesYAML(path, s)
+		for _, t := range l.casesYAML(path, s) {
+			add(t, 0)
+		}
 	case ".jsonl":
-		raws = l.casesJSONL(path, s)
+		l.casesJSONL(path, s, add)
 	case ".csv":
-		raws = l.casesCSV(path, s)
+		l.casesCSV(path, s, add)
 	default:
 		l.errAt(suiteFile, n.Line, "tests: file://%s: unsupported extension %q (use .yaml, .yml, .json, .jsonl or .csv)", rel, ext)
 	}
-	for _, r := range raws {
-		r.suiteLine = n.Line
-	}
-	return raws
 }
 
 // insideDir resolves rel against dir and refuses anything that leaves dir,
@@ -121,62 +131,112 @@ func (l *loader) openCases(path string) (*os.File, bool) {
 	return f, true
 }
 
-// casesJSONL reads one JSON object per line; each is a test.
-func (l *loader) casesJSONL(path string, s *Suite) []*rawTest {
+// casesJSONL reads one JSON object per line; each is a test, given to emit
+// with a hash of its text (see lazyCases).
+func (l *loader) casesJSONL(path string, s *Suite, emit func(*rawTest, uint64)) {
 	f, ok := l.openCases(path)
 	if !ok {
-		return nil
+		return
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), maxYAMLBytes)
-	var out []*rawTest
+	sc := newJSONLScanner(f)
 	for line := 1; sc.Scan() && !l.full(); line++ {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
 		}
-		if b[0] != '{' || bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
-			l.errf(line, "each line must be a JSON object describing one test")
-			continue
-		}
-		// encoding/json, not the YAML parser: a row is plain JSON, and the
-		// YAML parser cost ~35 KB of garbage per row on 100k-row files.
-		node, err := jsonNode(b, line)
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			err = errors.New("the line ends inside the JSON object (one whole object per line)")
-		}
-		if err != nil {
-			l.errf(line, "invalid JSON: %v", err)
-			continue
-		}
-		l.visits = aliasFactor*countNodes(node) + aliasSlack
-		if t := l.test(node, "test", testKeys, s); t != nil {
-			out = append(out, t)
+		if t := l.jsonlRow(b, line, s); t != nil {
+			emit(t, rowSum(nil, b))
 		}
 	}
 	if err := sc.Err(); err != nil {
 		l.errf(0, "read cases: %v", err)
 	}
-	return out
 }
 
+func newJSONLScanner(f io.Reader) *bufio.Scanner {
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), maxYAMLBytes)
+	return sc
+}
+
+// jsonlRow reads one non-blank, trimmed JSONL line as a test.
+func (l *loader) jsonlRow(b []byte, line int, s *Suite) *rawTest {
+	if b[0] != '{' || bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+		l.errf(line, "each line must be a JSON object describing one test")
+		return nil
+	}
+	// encoding/json, not the YAML parser: a row is plain JSON, and the
+	// YAML parser cost ~35 KB of garbage per row on 100k-row files.
+	node, ok := l.json.parse(b, line)
+	var err error
+	if !ok { // the exact result or message
+		node, err = jsonNode(b, line)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errors.New("the line ends inside the JSON object (one whole object per line)")
+	}
+	if err != nil {
+		l.errf(line, "invalid JSON: %v", err)
+		return nil
+	}
+	l.visits = aliasFactor*countNodes(node) + aliasSlack
+	return l.test(node, "test", testKeys, s)
+}
+
+// rowSum hashes a row's text (after the CSV header's, if any).
+func rowSum(header []string, row []byte, fields ...string) uint64 {
+	h := fnv.New64a()
+	for _, x := range header {
+		h.Write([]byte(x))
+		h.Write([]byte{0})
+	}
+	h.Write([]byte{1})
+	h.Write(row)
+	for _, x := range fields {
+		h.Write([]byte(x))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
 
 // casesCSV reads a header row then one test per row. Columns: name, prompt,
 // skip, assert_<type> (an assertion of that type whose value is the cell;
 // empty cells add none); every other column is a parameter.
-func (l *loader) casesCSV(path string, s *Suite) []*rawTest {
+func (l *loader) casesCSV(path string, s *Suite, emit func(*rawTest, uint64)) {
 	f, ok := l.openCases(path)
 	if !ok {
-		return nil
+		return
 	}
 	defer f.Close()
+	r, header, ok := l.csvHeader(f)
+	if !ok {
+		return
+	}
+	for !l.full() {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			l.errf(0, "%v", csvErr(err))
+			return
+		}
+		line, _ := r.FieldPos(0)
+		if t := l.csvRecord(header, rec, line, s); t != nil {
+			emit(t, rowSum(header, nil, rec...))
+		}
+	}
+}
+
+// csvHeader reads and checks the header row.
+func (l *loader) csvHeader(f io.Reader) (*csv.Reader, []string, bool) {
 	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if err != nil {
 		l.errf(1, "read the CSV header: %v (the first row names the columns: name, prompt, assert_contains, ...)", csvErr(err))
-		return nil
+		return nil, nil, false
 	}
 	header = append([]string(nil), header...)
 	if len(header) > 0 {
@@ -192,26 +252,18 @@ func (l *loader) casesCSV(path string, s *Suite) []*rawTest {
 	}
 	if !hasName {
 		l.errf(1, "missing column \"name\": every test needs a unique name")
+		return nil, nil, false
+	}
+	return r, header, true
+}
+
+// csvRecord reads one CSV record as a test; nil when it is not UTF-8.
+func (l *loader) csvRecord(header, rec []string, line int, s *Suite) *rawTest {
+	if !utf8.Valid([]byte(strings.Join(rec, ""))) {
+		l.errf(line, "not UTF-8 text")
 		return nil
 	}
-	var out []*rawTest
-	for !l.full() {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			l.errf(0, "%v", csvErr(err))
-			return out
-		}
-		line, _ := r.FieldPos(0)
-		if !utf8.Valid([]byte(strings.Join(rec, ""))) {
-			l.errf(line, "not UTF-8 text")
-			continue
-		}
-		out = append(out, l.csvRow(header, rec, line, s))
-	}
-	return out
+	return l.csvRow(header, rec, line, s)
 }
 
 func (l *loader) csvRow(header, rec []string, line int, s *Suite) *rawTest {
@@ -269,7 +321,9 @@ func jsonNode(b []byte, line int) (*yaml.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	// b is trimmed: anything after the value is trailing data. (A second
+	// Token() would allocate a scanner error per row to say so.)
+	if dec.InputOffset() != int64(len(b)) {
 		return nil, errors.New("trailing data after the JSON object")
 	}
 	return n, nil

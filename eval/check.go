@@ -15,71 +15,83 @@ func (l *loader) finish(s *Suite, defs *rawTest, raws []*rawTest) []*Test {
 	if defs == nil {
 		defs = &rawTest{}
 	}
-	var prompts []string
-	if s.Config != nil {
-		prompts = s.Config.PromptNames()
-	}
+	prompts := promptNames(s)
 	seen := make(map[string]string, len(raws))
 	tests := make([]*Test, 0, len(raws))
 	for _, r := range raws {
 		if l.full() {
 			break
 		}
-		at := func(line int) int {
-			if line == 0 {
-				return r.line
-			}
-			return line
-		}
 		t := &Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}
 		switch {
 		case !r.hasName:
 			l.errAt(r.file, r.line, "test without a name: add name: (unique within the suite)")
 		case seen[r.name] != "":
-			l.errAt(r.file, at(r.nameLine), "duplicate test name %q (first at %s); test names must be unique within a suite", r.name, seen[r.name])
+			l.errAt(r.file, r.at(r.nameLine), "duplicate test name %q (first at %s); test names must be unique within a suite", r.name, seen[r.name])
 		default:
 			seen[r.name] = t.Source()
 		}
-		t.Prompt = r.prompt
-		promptLine := at(r.promptLine)
-		if t.Prompt == "" {
-			t.Prompt = defs.prompt
-			promptLine = r.line
-		}
-		label := fmt.Sprintf("test %q", r.name)
-		switch {
-		case t.Prompt == "":
-			l.errAt(r.file, r.line, "%s: missing prompt: name a prompt of the aiconfig (%s)", label, listNames(prompts))
-		case s.Config != nil:
-			if _, ok := s.Config.Prompt(t.Prompt); !ok {
-				l.errAt(r.file, promptLine, "%s: unknown prompt %q%s (prompts in %s: %s)", label, t.Prompt,
-					assertions.Suggest(t.Prompt, prompts), s.ConfigPath, listNames(prompts))
-			}
-		}
-		t.Params = mergeParams(defs.params, r.params)
-		t.Asserts = make([]*Assert, 0, len(defs.asserts)+len(r.asserts))
-		t.Asserts = append(append(t.Asserts, defs.asserts...), r.asserts...)
-		t.Threshold = r.threshold
-		if t.Threshold == nil {
-			t.Threshold = defs.threshold
-		}
-		t.Repeat = max(r.repeat, 0)
-		if t.Repeat == 0 {
-			t.Repeat = max(defs.repeat, 1)
-		}
-		t.PassRate = r.passRate
-		if t.PassRate == 0 {
-			t.PassRate = defs.passRate
-		}
-		switch {
-		case r.skip != nil:
-			t.Skip = *r.skip
-		case defs.skip != nil:
-			t.Skip = *defs.skip
-		}
-		tests = append(tests, t)
+		tests = append(tests, finishTest(t, s, defs, r, prompts, l.errAt))
 	}
 	return tests
+}
+
+func promptNames(s *Suite) []string {
+	if s.Config == nil {
+		return nil
+	}
+	return s.Config.PromptNames()
+}
+
+// at is line, or the test's own line when line is unknown (0).
+func (r *rawTest) at(line int) int {
+	if line == 0 {
+		return r.line
+	}
+	return line
+}
+
+// finishTest fills t (name and place already set) from r and the defaults,
+// reporting a missing or unknown prompt.
+func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt func(string, int, string, ...any)) *Test {
+	t.Prompt = r.prompt
+	promptLine := r.at(r.promptLine)
+	if t.Prompt == "" {
+		t.Prompt = defs.prompt
+		promptLine = r.line
+	}
+	label := fmt.Sprintf("test %q", r.name)
+	switch {
+	case t.Prompt == "":
+		errAt(r.file, r.line, "%s: missing prompt: name a prompt of the aiconfig (%s)", label, listNames(prompts))
+	case s.Config != nil:
+		if _, ok := s.Config.Prompt(t.Prompt); !ok {
+			errAt(r.file, promptLine, "%s: unknown prompt %q%s (prompts in %s: %s)", label, t.Prompt,
+				assertions.Suggest(t.Prompt, prompts), s.ConfigPath, listNames(prompts))
+		}
+	}
+	t.Params = mergeParams(defs.params, r.params)
+	t.Asserts = make([]*Assert, 0, len(defs.asserts)+len(r.asserts))
+	t.Asserts = append(append(t.Asserts, defs.asserts...), r.asserts...)
+	t.Threshold = r.threshold
+	if t.Threshold == nil {
+		t.Threshold = defs.threshold
+	}
+	t.Repeat = max(r.repeat, 0)
+	if t.Repeat == 0 {
+		t.Repeat = max(defs.repeat, 1)
+	}
+	t.PassRate = r.passRate
+	if t.PassRate == 0 {
+		t.PassRate = defs.passRate
+	}
+	switch {
+	case r.skip != nil:
+		t.Skip = *r.skip
+	case defs.skip != nil:
+		t.Skip = *defs.skip
+	}
+	return t
 }
 
 // mergeParams returns over laid on base; nil when both are empty.
@@ -120,6 +132,9 @@ func (l *loader) validateConfig(s *Suite) {
 		for k := range t.Params {
 			known[k] = true
 		}
+	}
+	for k := range l.rowParams {
+		known[k] = true
 	}
 	for _, d := range runtime.ValidateWith(s.Config, runtime.ValidateOptions{Known: sortedKeys(known), Models: sortedKeys(s.Models)}) {
 		msg := d.Message

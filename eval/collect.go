@@ -19,7 +19,7 @@ func (r *runner) collect(outs <-chan outcome, sp *spool, res *reporters.Results)
 	var werr error
 	for o := range outs {
 		t := o.res
-		if runs := r.sel[o.ord].runs; runs > 1 {
+		if runs := o.runs; runs > 1 {
 			a := pending[o.ord]
 			if a == nil {
 				a = &repeatAgg{runs: runs}
@@ -29,7 +29,7 @@ func (r *runner) collect(outs <-chan outcome, sp *spool, res *reporters.Results)
 				continue
 			}
 			delete(pending, o.ord)
-			t = a.result(r.sel[o.ord].t)
+			t = a.result(o.t)
 		}
 		if r.opts.Observer != nil {
 			r.opts.Observer.Done(t)
@@ -134,12 +134,19 @@ type spool struct {
 	// held keeps results in memory too while they are small, so the usual
 	// run's reporters read them without decoding the file again; past
 	// heldBudget bytes of JSON only the file is kept (memory stays flat).
+	// A run too large to ever fit holds none.
 	held     []*reporters.TestResult
 	overflow bool
 }
 
-// heldBudget bounds the results kept in memory besides the spool file.
-const heldBudget = 8 << 20
+// heldBudget bounds the results kept in memory besides the spool file. Held
+// results weigh ~1.5x their JSON and the GC doubles that, so 2 MiB (a
+// 1000-test run of usual outputs fits) costs ~6 MB of peak RSS; 8 MiB
+// cost ~25 MB on the way to spilling a 100k-test run.
+const heldBudget = 2 << 20
+
+// minResultJSON is less than any result's JSON (its field names alone).
+const minResultJSON = 128
 
 type spoolRef struct {
 	off int64
@@ -151,8 +158,13 @@ func newSpool(path string, tests int) (*spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
-	return &spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true,
-		held: make([]*reporters.TestResult, tests)}, nil
+	s := &spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true}
+	if tests > heldBudget/minResultJSON {
+		s.overflow = true
+	} else {
+		s.held = make([]*reporters.TestResult, tests)
+	}
+	return s, nil
 }
 
 func (s *spool) add(ord int, t *reporters.TestResult) error {

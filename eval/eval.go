@@ -26,11 +26,15 @@ type Suite struct {
 	Params      map[string]any
 	Models      map[string]runtime.Endpoint
 	Grader      string
-	Tests       []*Test
+	// Tests is nil when the tests come from a cases file of more than
+	// LazyThreshold rows: they are read when run. TestCount counts both.
+	Tests []*Test
 
 	ConfigLine int              // line of `config:` in the suite
 	Prices     map[string]Price // `prices:`, over llm's defaults
 	Warnings   []string         // non-fatal findings of the aiconfig checks, one line each
+
+	lazy *lazyCases // the tests, when Tests is nil
 }
 
 // Price of a model in USD per 1M tokens.

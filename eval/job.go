@@ -26,7 +26,7 @@ const defaultEmbedModel = "text-embedding-3-small"
 // runJob runs one repeat of one test: the prompt, then its assertions.
 func (r *runner) runJob(ctx context.Context, j job) outcome {
 	sel := &r.sel[j.ord]
-	s, t := sel.sr.s, sel.t
+	s, t := sel.sr.s, j.t
 	// Merged per run, not kept: 100k tests would hold 100k more maps.
 	params := mergeParams(s.Params, t.Params)
 	res := &reporters.TestResult{
@@ -34,8 +34,11 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		ConfigName: sel.sr.info.ConfigName, Prompt: t.Prompt, Params: params,
 		Threshold: t.Threshold, Shard: r.shard, Assertions: []reporters.AssertionResult{},
 	}
-	out := outcome{ord: j.ord, sample: j.sample, res: res}
+	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res}
 	switch {
+	case j.broken != "":
+		res.Status, res.Reason = reporters.StatusError, oneLine(j.broken)
+		return out
 	case t.Skip != "":
 		res.Status, res.Reason = reporters.StatusSkip, t.Skip
 		return out

@@ -46,22 +46,31 @@ type suiteRun struct {
 	info reporters.SuiteInfo
 }
 
+// selected is one test to run: held (t set) or row `row` of its suite's
+// lazy cases file, read when its turn comes.
 type selected struct {
 	sr   *suiteRun
 	t    *Test
-	runs int
+	row  int32
+	runs int32 // of a held test; a lazy one's are known once it is read
 }
 
-// job is one run of one test (a test with repeat: N gives N jobs).
+// job is one run of one test (a test with repeat: N gives N jobs). It
+// carries its test, so a lazy suite's test lives only while it runs.
 type job struct {
 	ord    int
 	sample int
+	runs   int
+	t      *Test
+	broken string // why the test could not be read: it ends as an error
 }
 
 // outcome is one finished job.
 type outcome struct {
 	ord         int
 	sample      int
+	runs        int
+	t           *Test
 	res         *reporters.TestResult
 	interrupted bool
 }
@@ -106,29 +115,40 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 			Wrap: wrap, Callbacks: opts.Callbacks,
 		})
 		r.suites = append(r.suites, sr)
+		if c := s.lazy; c != nil {
+			for i := range c.sums {
+				if r.wanted(s, c.name(i)) {
+					r.sel = append(r.sel, selected{sr: sr, row: int32(i)})
+				}
+			}
+			continue
+		}
 		for _, t := range s.Tests {
-			if !r.wanted(s, t) {
-				continue
+			if r.wanted(s, t.Name) {
+				r.sel = append(r.sel, selected{sr: sr, t: t, row: -1, runs: int32(r.runsOf(t))})
 			}
-			runs := max(t.Repeat, 1)
-			if opts.Repeat > 0 {
-				runs = opts.Repeat
-			}
-			if t.Skip != "" {
-				runs = 1
-			}
-			r.sel = append(r.sel, selected{sr: sr, t: t, runs: runs})
 		}
 	}
 	return r, nil
 }
 
+// runsOf is how many times t runs.
+func (r *runner) runsOf(t *Test) int {
+	switch {
+	case t.Skip != "":
+		return 1
+	case r.opts.Repeat > 0:
+		return r.opts.Repeat
+	}
+	return max(t.Repeat, 1)
+}
+
 // wanted applies --filter and --shard.
-func (r *runner) wanted(s *Suite, t *Test) bool {
-	if r.opts.Filter != nil && !r.opts.Filter.MatchString(t.Name) {
+func (r *runner) wanted(s *Suite, name string) bool {
+	if r.opts.Filter != nil && !r.opts.Filter.MatchString(name) {
 		return false
 	}
-	return r.opts.ShardCount <= 1 || ShardOf(s.Path, t.Name, r.opts.ShardCount) == r.opts.ShardIndex
+	return r.opts.ShardCount <= 1 || ShardOf(s.Path, name, r.opts.ShardCount) == r.opts.ShardIndex
 }
 
 // ShardOf is the 1-based shard of a test among n: a stable hash of its
@@ -273,18 +293,15 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 
 	jobs := make(chan job, r.opts.Concurrency)
 	outs := make(chan outcome, 2*r.opts.Concurrency)
-	go func() {
-		defer close(jobs)
-		for ord, s := range r.sel {
-			for k := range s.runs {
-				jobs <- job{ord: ord, sample: k}
-			}
-		}
-	}()
+	go r.produce(jobs)
 	var wg sync.WaitGroup
 	jobCount := 0
 	for _, s := range r.sel {
-		jobCount += s.runs
+		if s.t == nil {
+			jobCount = r.opts.Concurrency // runs unknown until read
+			break
+		}
+		jobCount += int(s.runs)
 	}
 	for range min(r.opts.Concurrency, max(jobCount, 1)) {
 		wg.Add(1)
@@ -316,6 +333,31 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 	res.Interrupted = r.interrupted.Load()
 	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
+}
+
+// produce sends every job in report order, reading lazy suites' rows as it
+// goes: one sequential pass over each cases file.
+func (r *runner) produce(jobs chan<- job) {
+	defer close(jobs)
+	var cur *lazyCursor
+	defer func() { cur.close() }()
+	for ord, s := range r.sel {
+		t, runs, broken := s.t, int(s.runs), ""
+		if t == nil {
+			if cur == nil || cur.s != s.sr.s {
+				cur.close()
+				cur = s.sr.s.lazy.open(s.sr.s)
+			}
+			t, broken = cur.test(int(s.row))
+			runs = r.runsOf(t)
+			if broken != "" {
+				runs = 1
+			}
+		}
+		for k := range runs {
+			jobs <- job{ord: ord, sample: k, runs: runs, t: t, broken: broken}
+		}
+	}
 }
 
 // SpoolPath is where Run streams the tests of run id under dir (Options.

@@ -86,15 +86,22 @@ func (l *loader) suite(path string) *Suite {
 		defs = l.test(n, "defaults", defaultKeys, s)
 	}
 	var raws []*rawTest
+	streamed := false
 	if n := f["tests"]; n == nil {
 		l.errf(root.Line, "missing field \"tests\": add a list of tests, or tests: file://cases.yaml")
+	} else if ref := rowCasesRef(l.deref(n)); ref != nil {
+		// One .jsonl/.csv file: validated row by row, kept only if small.
+		s.Tests, s.lazy = l.streamCases(ref, s, defs)
+		streamed = true
 	} else {
 		raws = l.testList(n, s)
 	}
 	if l.full() {
 		return nil
 	}
-	s.Tests = l.finish(s, defs, raws)
+	if !streamed {
+		s.Tests = l.finish(s, defs, raws)
+	}
 	l.validateConfig(s)
 	return s
 }

@@ -36,6 +36,8 @@ type loader struct {
 	bombed    bool               // alias expansion budget spent: reported once
 	interned  map[string]*Assert // see build
 	suitePath string
+	rowParams map[string]bool // parameter names of streamed rows, for validateConfig
+	json      jsonRow         // parses JSONL rows, reusing its memory
 }
 
 func (l *loader) errf(line int, format string, args ...any) {

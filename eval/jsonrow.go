@@ -1,0 +1,275 @@
+package eval
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// jsonRow parses one JSONL row into the same yaml.Node tree as jsonNode,
+// without encoding/json's per-token allocations (~8 KB of garbage per row,
+// most of the load time of a 100k-row file). Nodes come from slabs reused
+// row after row: the loader keeps no node once a row is read. It accepts a
+// strict subset of what jsonNode accepts; for anything else (errors,
+// surrogate escapes, deep nesting) ok is false and the caller asks jsonNode,
+// which gives the exact result or message.
+type jsonRow struct {
+	b     []byte
+	i     int
+	line  int
+	nodes []yaml.Node
+	kids  []*yaml.Node // backing for Content slices
+	stack []*yaml.Node // children of the open containers
+	buf   []byte       // unescaped string
+}
+
+func (p *jsonRow) parse(b []byte, line int) (*yaml.Node, bool) {
+	p.b, p.i, p.line = b, 0, line
+	p.nodes, p.kids, p.stack = p.nodes[:0], p.kids[:0], p.stack[:0]
+	n, ok := p.value(0)
+	if !ok {
+		return nil, false
+	}
+	p.ws()
+	return n, p.i == len(p.b)
+}
+
+// node allocates from the slab. A full slab is replaced, not grown, so the
+// pointers already handed out stay valid.
+func (p *jsonRow) node(kind yaml.Kind, tag, value string) *yaml.Node {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = make([]yaml.Node, 0, max(64, 2*cap(p.nodes)))
+	}
+	p.nodes = append(p.nodes, yaml.Node{Kind: kind, Tag: tag, Value: value, Line: p.line})
+	return &p.nodes[len(p.nodes)-1]
+}
+
+// content moves the children pushed since mark into a Content slice.
+func (p *jsonRow) content(mark int) []*yaml.Node {
+	k := len(p.stack) - mark
+	if k == 0 {
+		return nil
+	}
+	if cap(p.kids)-len(p.kids) < k {
+		p.kids = make([]*yaml.Node, 0, max(256, 2*cap(p.kids), k))
+	}
+	start := len(p.kids)
+	p.kids = append(p.kids, p.stack[mark:]...)
+	p.stack = p.stack[:mark]
+	return p.kids[start:len(p.kids):len(p.kids)]
+}
+
+func (p *jsonRow) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonRow) value(depth int) (*yaml.Node, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	p.ws()
+	if p.i >= len(p.b) {
+		return nil, false
+	}
+	switch c := p.b[p.i]; {
+	case c == '{' || c == '[':
+		return p.container(c, depth)
+	case c == '"':
+		s, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		return p.node(yaml.ScalarNode, "!!str", s), true
+	case c == 't':
+		return p.literal("true", "!!bool")
+	case c == 'f':
+		return p.literal("false", "!!bool")
+	case c == 'n':
+		return p.literal("null", "!!null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	}
+	return nil, false
+}
+
+func (p *jsonRow) container(open byte, depth int) (*yaml.Node, bool) {
+	kind, end := yaml.MappingNode, byte('}')
+	if open == '[' {
+		kind, end = yaml.SequenceNode, ']'
+	}
+	p.i++
+	n := p.node(kind, "", "")
+	n.Style = yaml.FlowStyle
+	mark := len(p.stack)
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == end {
+		p.i++
+		return n, true
+	}
+	for {
+		if kind == yaml.MappingNode {
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] != '"' {
+				return nil, false
+			}
+			k, ok := p.str()
+			if !ok {
+				return nil, false
+			}
+			p.stack = append(p.stack, p.node(yaml.ScalarNode, "!!str", k))
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] != ':' {
+				return nil, false
+			}
+			p.i++
+		}
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		p.stack = append(p.stack, v)
+		p.ws()
+		if p.i >= len(p.b) {
+			return nil, false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+			continue
+		case end:
+			p.i++
+			n.Content = p.content(mark)
+			return n, true
+		}
+		return nil, false
+	}
+}
+
+func (p *jsonRow) literal(word, tag string) (*yaml.Node, bool) {
+	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
+		return nil, false
+	}
+	p.i += len(word)
+	return p.node(yaml.ScalarNode, tag, word), true
+}
+
+// number checks JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *jsonRow) number() (*yaml.Node, bool) {
+	b, start := p.b, p.i
+	digits := func() int {
+		n := 0
+		for p.i < len(b) && b[p.i] >= '0' && b[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	if b[p.i] == '-' {
+		p.i++
+	}
+	if p.i < len(b) && b[p.i] == '0' {
+		p.i++
+	} else if digits() == 0 {
+		return nil, false
+	}
+	if p.i < len(b) && b[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	if p.i < len(b) && (b[p.i] == 'e' || b[p.i] == 'E') {
+		p.i++
+		if p.i < len(b) && (b[p.i] == '+' || b[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	text := string(b[start:p.i])
+	if _, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return p.node(yaml.ScalarNode, "!!int", text), true
+	}
+	return p.node(yaml.ScalarNode, "!!float", text), true
+}
+
+// str reads a string at p.i (a '"'); the row is valid UTF-8 already.
+func (p *jsonRow) str() (string, bool) {
+	b := p.b
+	p.i++
+	start := p.i
+	for p.i < len(b) {
+		switch c := b[p.i]; {
+		case c == '"':
+			s := string(b[start:p.i])
+			p.i++
+			return s, true
+		case c == '\\':
+			return p.escaped(start)
+		case c < 0x20:
+			return "", false
+		}
+		p.i++
+	}
+	return "", false
+}
+
+func (p *jsonRow) escaped(start int) (string, bool) {
+	b := p.b
+	p.buf = append(p.buf[:0], b[start:p.i]...)
+	for p.i < len(b) {
+		c := b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(p.buf), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			p.buf = append(p.buf, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(b) {
+			return "", false
+		}
+		e := b[p.i+1]
+		p.i += 2
+		switch e {
+		case '"', '\\', '/':
+			p.buf = append(p.buf, e)
+		case 'b':
+			p.buf = append(p.buf, '\b')
+		case 'f':
+			p.buf = append(p.buf, '\f')
+		case 'n':
+			p.buf = append(p.buf, '\n')
+		case 'r':
+			p.buf = append(p.buf, '\r')
+		case 't':
+			p.buf = append(p.buf, '\t')
+		case 'u':
+			if p.i+4 > len(b) {
+				return "", false
+			}
+			r, err := strconv.ParseUint(string(b[p.i:p.i+4]), 16, 32)
+			if err != nil || (r >= 0xD800 && r < 0xE000) {
+				return "", false // surrogates: jsonNode pairs them
+			}
+			p.buf = utf8.AppendRune(p.buf, rune(r))
+			p.i += 4
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,260 @@
+package eval
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// LazyThreshold is the number of rows above which the tests of a .jsonl or
+// .csv cases file are validated at load but not kept: Suite.Tests is nil
+// and each test is built again from its row when it runs, so 100k tests do
+// not hold 100k Test structs, parameter maps and assertion slices. Tests
+// may lower it.
+var LazyThreshold = 1000
+
+// TestCount is the number of tests of the suite, whether they are held in
+// Tests or, for a large cases file (see LazyThreshold), read when run.
+func (s *Suite) TestCount() int {
+	if s.lazy != nil {
+		return len(s.lazy.sums)
+	}
+	return len(s.Tests)
+}
+
+// lazyCases is what a suite keeps of a large cases file: per row its name,
+// line and a hash of its text, about 30 bytes instead of ~600.
+type lazyCases struct {
+	path      string
+	csv       bool
+	suiteLine int      // line of the file:// reference in the suite
+	defs      *rawTest // the suite's defaults
+	names     string   // every name, back to back
+	nameEnd   []uint32 // end of row i's name in names
+	lines     []int32
+	sums      []uint64 // rowSum at load: a row edited since reads as changed
+}
+
+func (c *lazyCases) name(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = c.nameEnd[i-1]
+	}
+	return c.names[start:c.nameEnd[i]]
+}
+
+// rowCasesRef returns the reference when tests: is one file:// reference to
+// a .jsonl or .csv file (alone or as the only list entry), the case that
+// can be streamed; nil otherwise.
+func rowCasesRef(n *yaml.Node) *yaml.Node {
+	d := n
+	if d != nil && d.Kind == yaml.SequenceNode && len(d.Content) == 1 {
+		d = d.Content[0]
+	}
+	if d == nil || d.Kind != yaml.ScalarNode || d.Tag != "!!str" {
+		return nil
+	}
+	rel, ok := strings.CutPrefix(d.Value, "file://")
+	if !ok {
+		return nil
+	}
+	switch strings.ToLower(filepath.Ext(rel)) {
+	case ".jsonl", ".csv":
+		return d
+	}
+	return nil
+}
+
+// streamCases validates a row-oriented cases file in one pass, with the
+// same checks and messages as finish, keeping the tests only when there are
+// at most LazyThreshold of them; otherwise it returns the lazy source.
+func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, *lazyCases) {
+	if defs == nil {
+		defs = &rawTest{}
+	}
+	prompts := promptNames(s)
+	// finish runs after every row is read, so its problems come after
+	// the rows' own: hold them back to keep that order.
+	var later []Problem
+	report := func(file string, line int, format string, args ...any) {
+		if len(later) < maxProblems {
+			later = append(later, Problem{File: file, Line: line, Msg: oneLine(fmt.Sprintf(format, args...))})
+		}
+	}
+	c := &lazyCases{suiteLine: ref.Line, defs: defs}
+	var names strings.Builder
+	// First line of each name by hash: a 64-bit collision between two
+	// distinct names of one file is ~1e-10 at 100k rows.
+	seen := map[uint64]int32{}
+	var tests []*Test
+	l.casesEach(ref, s, func(r *rawTest, sum uint64) {
+		c.path = r.file
+		h := nameHash(r.name)
+		switch first, dup := seen[h]; {
+		case !r.hasName:
+			report(r.file, r.line, "test without a name: add name: (unique within the suite)")
+		case dup:
+			report(r.file, r.at(r.nameLine), "duplicate test name %q (first at %s:%d); test names must be unique within a suite", r.name, r.file, first)
+		default:
+			seen[h] = int32(r.line)
+		}
+		t := finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, s, defs, r, prompts, report)
+		for k := range t.Params {
+			if l.rowParams == nil {
+				l.rowParams = map[string]bool{}
+			}
+			l.rowParams[k] = true
+		}
+		names.WriteString(r.name)
+		c.nameEnd = append(c.nameEnd, uint32(names.Len()))
+		c.lines = append(c.lines, int32(r.line))
+		c.sums = append(c.sums, sum)
+		if len(c.sums) <= LazyThreshold {
+			tests = append(tests, t)
+		} else {
+			tests = nil
+		}
+	})
+	for _, p := range later {
+		if l.full() {
+			break
+		}
+		l.problems = append(l.problems, p)
+	}
+	if len(c.sums) <= LazyThreshold {
+		if tests == nil {
+			tests = []*Test{}
+		}
+		return tests, nil
+	}
+	c.csv = strings.EqualFold(filepath.Ext(c.path), ".csv")
+	c.names = names.String()
+	return nil, c
+}
+
+func nameHash(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
+}
+
+// lazyCursor reads a lazy suite's rows in order while it runs.
+type lazyCursor struct {
+	c       *lazyCases
+	s       *Suite
+	l       *loader // one per cursor: rows share interned assertions
+	prompts []string
+	f       *os.File
+	next    func() (line int, b []byte, rec []string, ok bool)
+	header  []string
+	row     int    // index of the next row to read
+	broken  string // why no further row can be read
+}
+
+func (c *lazyCases) open(s *Suite) *lazyCursor {
+	cur := &lazyCursor{c: c, s: s, l: &loader{file: c.path, suitePath: s.Path}, prompts: promptNames(s)}
+	f, err := os.Open(c.path)
+	if err != nil {
+		cur.broken = fmt.Sprintf("%s: read cases: %s", c.path, describeFSError(err))
+		return cur
+	}
+	cur.f = f
+	if !c.csv {
+		sc := newJSONLScanner(f)
+		line := 0
+		cur.next = func() (int, []byte, []string, bool) {
+			for sc.Scan() {
+				line++
+				if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 {
+					return line, b, nil, true
+				}
+			}
+			if err := sc.Err(); err != nil {
+				cur.broken = fmt.Sprintf("%s: read cases: %v", c.path, err)
+			}
+			return 0, nil, nil, false
+		}
+		return cur
+	}
+	r, header, ok := cur.l.csvHeader(f)
+	if !ok {
+		cur.broken = cur.l.problems[0].String()
+		return cur
+	}
+	cur.header = header
+	cur.next = func() (int, []byte, []string, bool) {
+		rec, err := r.Read()
+		if err != nil {
+			if err != io.EOF {
+				cur.broken = fmt.Sprintf("%s: %s", c.path, csvErr(err))
+			}
+			return 0, nil, nil, false
+		}
+		line, _ := r.FieldPos(0)
+		return line, nil, rec, true
+	}
+	return cur
+}
+
+func (cur *lazyCursor) close() {
+	if cur != nil && cur.f != nil {
+		cur.f.Close()
+	}
+}
+
+// test builds row i's test (rows are asked for in increasing order). When
+// the row is gone, edited or no longer valid since the suite was loaded,
+// it returns a stand-in test and the reason, which the run reports as an
+// error of that test.
+func (cur *lazyCursor) test(i int) (*Test, string) {
+	c := cur.c
+	stub := &Test{Name: c.name(i), Line: c.suiteLine, File: c.path, FileLine: int(c.lines[i]), Repeat: 1}
+	changed := func(line int) string {
+		return fmt.Sprintf("%s:%d: the cases file changed after the suite was loaded (test %q); run again", c.path, line, stub.Name)
+	}
+	var line int
+	var b []byte
+	var rec []string
+	for cur.row <= i {
+		ok := false
+		if cur.broken == "" {
+			line, b, rec, ok = cur.next()
+		}
+		if !ok {
+			if cur.broken != "" {
+				return stub, cur.broken
+			}
+			return stub, changed(stub.FileLine)
+		}
+		cur.row++
+	}
+	if rowSum(cur.header, b, rec...) != c.sums[i] {
+		return stub, changed(line)
+	}
+	l := cur.l
+	l.problems = l.problems[:0]
+	var r *rawTest
+	if c.csv {
+		r = l.csvRecord(cur.header, rec, line, cur.s)
+	} else {
+		r = l.jsonlRow(b, line, cur.s)
+	}
+	var t *Test
+	if r != nil {
+		r.suiteLine = c.suiteLine
+		t = finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, cur.s, c.defs, r, cur.prompts, l.errAt)
+	}
+	if len(l.problems) > 0 {
+		return stub, l.problems[0].String()
+	}
+	if t == nil || t.Name != stub.Name {
+		return stub, changed(line)
+	}
+	return t, ""
+}
