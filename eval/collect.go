@@ -34,7 +34,7 @@ func (r *runner) collect(outs <-chan outcome, sp *spool, res *reporters.Results)
 		if r.opts.Observer != nil {
 			r.opts.Observer.Done(t)
 		}
-		res.Summary.Add(t)
+		res.Count(t)
 		if werr == nil {
 			werr = sp.add(o.ord, t)
 		}

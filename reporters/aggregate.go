@@ -34,6 +34,11 @@ func (s *suiteStats) add(t *TestResult) {
 // order of r.Suites, then any suite met only in tests (merged or partial
 // results), in first-seen order, so output never depends on map order.
 func collectSuites(r *Results, also func(t *TestResult) error) ([]*suiteStats, *suiteStats, error) {
+	if also == nil {
+		if order, total, ok := countedSuites(r); ok {
+			return order, total, nil
+		}
+	}
 	var order []*suiteStats
 	byPath := map[string]*suiteStats{}
 	for _, s := range r.Suites {
@@ -60,6 +65,39 @@ func collectSuites(r *Results, also func(t *TestResult) error) ([]*suiteStats, *
 		return nil
 	})
 	return order, total, err
+}
+
+// countedSuites builds the per-suite totals from what Count recorded, when
+// that covers every test and every test belongs to a known suite: a large
+// run's reports then skip one full pass over the spool.
+func countedSuites(r *Results) ([]*suiteStats, *suiteStats, bool) {
+	if r.bySuite == nil {
+		return nil, nil, false
+	}
+	from := func(info SuiteInfo, s *Summary) *suiteStats {
+		return &suiteStats{Info: info, Tests: s.Total, Pass: s.Passed, Fail: s.Failed, Error: s.Errors, Skip: s.Skipped,
+			LatencyMS: finite(s.LatencyMS), Cost: finite(s.Cost), Toks: s.Tokens.Total}
+	}
+	seen := map[string]bool{}
+	var order []*suiteStats
+	counted := 0
+	for _, info := range r.Suites {
+		if seen[info.Path] {
+			continue
+		}
+		seen[info.Path] = true
+		s := r.bySuite[info.Path]
+		if s == nil {
+			s = &Summary{}
+		}
+		counted += s.Total
+		order = append(order, from(info, s))
+	}
+	if counted != r.Summary.Total || len(seen) < len(r.bySuite) {
+		return nil, nil, false
+	}
+	total := from(SuiteInfo{Path: "TOTAL"}, &r.Summary)
+	return order, total, true
 }
 
 // failedAssertions returns the assertions that did not pass.

@@ -119,6 +119,9 @@ type Summary struct {
 	Tokens     Tokens                   `json:"tokens"`
 	Cached     int                      `json:"cached"`
 	Metrics    map[string]MetricSummary `json:"metrics,omitempty"`
+
+	// LatencyMS sums the tests' model latency (JUnit's per-suite time).
+	LatencyMS float64 `json:"-"`
 }
 
 // Add counts one test into the summary.
@@ -135,6 +138,7 @@ func (s *Summary) Add(t *TestResult) {
 		s.Skipped++
 	}
 	s.Cost += t.Cost
+	s.LatencyMS += t.LatencyMS
 	s.Tokens.Prompt += t.Tokens.Prompt
 	s.Tokens.Completion += t.Tokens.Completion
 	s.Tokens.Total += t.Tokens.Total
@@ -178,6 +182,38 @@ type Results struct {
 	Tests []TestResult `json:"tests"`
 
 	spool string // JSON Lines file holding the tests when Tests is nil
+
+	// bySuite totals the tests per suite path as Count sees them, so
+	// reporters need no extra pass over a large spool to get them.
+	bySuite map[string]*Summary
+}
+
+// Count adds a finished test to the summary and to its suite's totals. The
+// producer of the results (the runner) calls it once per test.
+func (r *Results) Count(t *TestResult) {
+	r.Summary.Add(t)
+	if r.bySuite == nil {
+		r.bySuite = map[string]*Summary{}
+	}
+	s := r.bySuite[t.Suite]
+	if s == nil {
+		s = &Summary{}
+		r.bySuite[t.Suite] = s
+	}
+	s.Total++
+	switch t.Status {
+	case StatusPass:
+		s.Passed++
+	case StatusFail:
+		s.Failed++
+	case StatusError:
+		s.Errors++
+	case StatusSkip:
+		s.Skipped++
+	}
+	s.Cost += t.Cost
+	s.LatencyMS += t.LatencyMS
+	s.Tokens.Total += t.Tokens.Total
 }
 
 // UseSpool makes Each read tests from a JSON Lines file written by a Spool.
