@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/aieval/aieval/eval/compare"
 	"github.com/aieval/aieval/reporters"
@@ -24,10 +25,23 @@ func writeReports(st *state, res *reporters.Results, base *reporters.Results, cm
 	files := []struct{ name, path string }{
 		{"junit", f.junit}, {"json", f.jsonOut}, {"html", f.html}, {"markdown", f.markdown},
 	}
-	for _, fl := range files {
-		if fl.path != "" {
-			keep(writeFile(fl.path, fl.name, res, opts))
+	// Report files are independent reads of the results: written side by
+	// side, a large run's reports take the time of the slowest, not the sum.
+	fileErrs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, fl := range files {
+		if fl.path == "" {
+			continue
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fileErrs[i] = writeFile(fl.path, fl.name, res, opts)
+		}()
+	}
+	wg.Wait()
+	for _, err := range fileErrs {
+		keep(err)
 	}
 
 	gha := st.getenv("GITHUB_ACTIONS") == "true"
