@@ -200,20 +200,7 @@ func (r *Results) Count(t *TestResult) {
 		s = &Summary{}
 		r.bySuite[t.Suite] = s
 	}
-	s.Total++
-	switch t.Status {
-	case StatusPass:
-		s.Passed++
-	case StatusFail:
-		s.Failed++
-	case StatusError:
-		s.Errors++
-	case StatusSkip:
-		s.Skipped++
-	}
-	s.Cost += t.Cost
-	s.LatencyMS += t.LatencyMS
-	s.Tokens.Total += t.Tokens.Total
+	s.Add(t)
 }
 
 // UseSpool makes Each read tests from a JSON Lines file written by a Spool.
