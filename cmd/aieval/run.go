@@ -133,6 +133,14 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		progress = reporters.NewProgress(st.stderr, reporters.ProgressOptions{})
 		opts.Observer = progress
 	}
+	// Asking git which commit this is spawns processes: do it while the
+	// models answer, not after.
+	type commit struct{ sha, ref string }
+	gitc := make(chan commit, 1)
+	go func() {
+		sha, ref := gitInfo(context.WithoutCancel(ctx), st)
+		gitc <- commit{sha, ref}
+	}()
 	res, err := eval.Run(ctx, suites, opts)
 	if progress != nil {
 		progress.Finish()
@@ -140,7 +148,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if err != nil {
 		return &exitError{code: reporters.ExitErrored, err: fmt.Errorf("run: %w", err)}
 	}
-	res.GitSHA, res.GitRef = gitInfo(ctx, st)
+	c := <-gitc
+	res.GitSHA, res.GitRef = c.sha, c.ref
 	var cmp *compare.Report
 	if base != nil {
 		cmp = compare.Compare(base, res, compare.Options{ScoreTolerance: f.scoreTolerance})
