@@ -138,15 +138,9 @@ func prettyJSON(v any) string {
 
 func newContains(fold bool) Factory {
 	return func(spec Spec) (Assertion, error) {
-		if err := noThreshold(spec); err != nil {
-			return nil, err
-		}
-		want, err := textValue(spec)
+		want, err := requiredText(spec, errors.New("value is empty, which every output contains; give the text to look for"))
 		if err != nil {
 			return nil, err
-		}
-		if want == "" {
-			return nil, errors.New("value is empty, which every output contains; give the text to look for")
 		}
 		suffix := ""
 		if fold {
@@ -256,15 +250,9 @@ func newAffix(prefix bool) Factory {
 		verb, noun = "start", "head"
 	}
 	return func(spec Spec) (Assertion, error) {
-		if err := noThreshold(spec); err != nil {
-			return nil, err
-		}
-		want, err := textValue(spec)
+		want, err := requiredText(spec, fmt.Errorf("value is empty, which every output %ss with; give the expected text", verb))
 		if err != nil {
 			return nil, err
-		}
-		if want == "" {
-			return nil, fmt.Errorf("value is empty, which every output %ss with; give the expected text", verb)
 		}
 		return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 			ok := strings.HasSuffix(in.Output, want)
@@ -297,15 +285,9 @@ func edge(s string, n int, head bool) string {
 }
 
 func newRegex(spec Spec) (Assertion, error) {
-	if err := noThreshold(spec); err != nil {
-		return nil, err
-	}
-	pat, err := textValue(spec)
+	pat, err := requiredText(spec, errors.New("value is empty; give a regular expression"))
 	if err != nil {
 		return nil, err
-	}
-	if pat == "" {
-		return nil, errors.New("value is empty; give a regular expression")
 	}
 	re, err := regexp.Compile(pat)
 	if err != nil {
@@ -318,4 +300,20 @@ func newRegex(spec Spec) (Assertion, error) {
 		}
 		return outcome(false, fmt.Sprintf("output does not match %s; %s", shown, found(in.Output))), nil
 	}), nil
+}
+
+// requiredText is the value of a text check that takes no threshold and
+// needs a non-empty value; ifEmpty says why an empty one is useless.
+func requiredText(spec Spec, ifEmpty error) (string, error) {
+	if err := noThreshold(spec); err != nil {
+		return "", err
+	}
+	text, err := textValue(spec)
+	if err != nil {
+		return "", err
+	}
+	if text == "" {
+		return "", ifEmpty
+	}
+	return text, nil
 }

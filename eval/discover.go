@@ -9,7 +9,7 @@ import (
 )
 
 // skipDirs are never searched for suites.
-var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true}
+var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true, ".aieval": true}
 
 // IsSuiteFile reports whether name is a suite file name.
 func IsSuiteFile(name string) bool {
@@ -17,8 +17,12 @@ func IsSuiteFile(name string) bool {
 }
 
 // Discover finds *.eval.yaml / *.eval.yml under root, skipping .git,
-// vendor and node_modules, sorted so runs are reproducible.
-func Discover(root string) ([]string, error) {
+// vendor, node_modules and .aieval, sorted so runs are reproducible.
+func Discover(root string) ([]string, error) { return Find(root, IsSuiteFile) }
+
+// Find walks root like Discover, returning the files whose base name match
+// accepts (validate also looks for aiconfig files).
+func Find(root string, match func(name string) bool) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -33,13 +37,13 @@ func Discover(root string) ([]string, error) {
 			}
 			return nil
 		}
-		if IsSuiteFile(d.Name()) && (d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0) {
+		if match(d.Name()) && (d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0) {
 			out = append(out, path)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("discover suites under %s: %w", root, err)
+		return nil, fmt.Errorf("search %s: %w", root, err)
 	}
 	sort.Strings(out)
 	return out, nil

@@ -35,7 +35,7 @@ func cmdCache(ctx context.Context, args []string, st *state) error {
 		return err
 	}
 	if *dir == "" {
-		*dir = findProjectDir(filepath.Dir(suites[0].Path), "cache")
+		*dir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
 	}
 	if *dir == "" {
 		return inputErr(errors.New("no cache directory: pass --cache DIR"))

@@ -18,7 +18,7 @@ func cmdHistory(ctx context.Context, args []string, st *state) error {
 	}
 	path := *dbPath
 	if path == "" {
-		if path = findProjectDir(".", "history.db"); path == "" {
+		if path = findProjectPath(".", "history.db"); path == "" {
 			return inputErr(fmt.Errorf("no .aieval/history.db found (record runs with 'aieval run --history .aieval/history.db')"))
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aieval/aieval/eval"
 	"github.com/aieval/aieval/internal/fakeopenai"
 )
 
@@ -103,7 +104,7 @@ func TestHostileCorpus(t *testing.T) {
 		t.Run(filepath.Base(hc.file), func(t *testing.T) {
 			o := runDeadline(t, c, "validate", hc.file)
 			checkHostile(t, o, hc, max(hc.problems, 1))
-			if isSuite(hc.file) {
+			if eval.IsSuiteFile(hc.file) {
 				o = runDeadline(t, c, "run", "--cache-mode", "off", "--no-history", "--no-progress", hc.file)
 				checkHostile(t, o, hc, 1)
 			}

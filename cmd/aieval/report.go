@@ -58,18 +58,11 @@ func cmdReport(ctx context.Context, args []string, st *state) error {
 			return inputErr(err)
 		}
 	}
-	wrote := false
-	for _, out := range []struct{ name, path string }{{"html", *html}, {"junit", *junit}, {"markdown", *md}} {
-		if out.path == "" {
-			continue
-		}
-		wrote = true
-		if err := writeFile(out.path, out.name, res, opts); err != nil {
-			return err
-		}
-	}
-	if !wrote {
+	if *html == "" && *junit == "" && *md == "" {
 		return render(st.stdout, "console", res, opts)
+	}
+	if err := writeFiles(res, opts, []output{{"html", *html}, {"junit", *junit}, {"markdown", *md}}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -98,12 +91,8 @@ func cmdMerge(ctx context.Context, args []string, st *state) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	for _, out := range []struct{ name, path string }{{"json", *js}, {"junit", *junit}, {"markdown", *md}} {
-		if out.path != "" {
-			if err := writeFile(out.path, out.name, res, reporters.Options{}); err != nil {
-				return err
-			}
-		}
+	if err := writeFiles(res, reporters.Options{}, []output{{"json", *js}, {"junit", *junit}, {"markdown", *md}}); err != nil {
+		return err
 	}
 	if err := render(st.stdout, "console", res, reporters.Options{Color: color(st)}); err != nil {
 		return err

@@ -22,27 +22,9 @@ func writeReports(st *state, res *reporters.Results, base *reporters.Results, cm
 			errs = append(errs, err)
 		}
 	}
-	files := []struct{ name, path string }{
+	keep(writeFiles(res, opts, []output{
 		{"junit", f.junit}, {"json", f.jsonOut}, {"html", f.html}, {"markdown", f.markdown},
-	}
-	// Report files are independent reads of the results: written side by
-	// side, a large run's reports take the time of the slowest, not the sum.
-	fileErrs := make([]error, len(files))
-	var wg sync.WaitGroup
-	for i, fl := range files {
-		if fl.path == "" {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fileErrs[i] = writeFile(fl.path, fl.name, res, opts)
-		}()
-	}
-	wg.Wait()
-	for _, err := range fileErrs {
-		keep(err)
-	}
+	}))
 
 	gha := st.getenv("GITHUB_ACTIONS") == "true"
 	if gha {
@@ -76,6 +58,35 @@ func render(w io.Writer, name string, res *reporters.Results, opts reporters.Opt
 	}
 	if err := r.Report(w, res); err != nil {
 		return fmt.Errorf("format %s: %w", name, err)
+	}
+	return nil
+}
+
+// output is one report format to write to a file ("" = not requested).
+type output struct{ name, path string }
+
+// writeFiles writes every requested report file, side by side: they are
+// independent reads of the results, so a large run's reports take the time
+// of the slowest, not the sum. Every file is attempted; the first error is
+// returned.
+func writeFiles(res *reporters.Results, opts reporters.Options, outs []output) error {
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for i, o := range outs {
+		if o.path == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = writeFile(o.path, o.name, res, opts)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	}
 	defer os.RemoveAll(opts.SpoolDir)
 	if opts.CacheDir == "" && opts.CacheMode != "off" {
-		opts.CacheDir = findProjectDir(filepath.Dir(suites[0].Path), "cache")
+		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
 	}
 	if opts.CacheDir != "" {
 		if opts.CacheDir, err = filepath.Abs(opts.CacheDir); err != nil {
@@ -260,16 +260,16 @@ func suiteID(path string) string {
 	return p
 }
 
-// findProjectDir returns the nearest existing .aieval/NAME at or above dir,
+// findProjectPath returns the nearest existing .aieval/NAME at or above dir,
 // else "" (callers then use their own default).
-func findProjectDir(dir, name string) string {
+func findProjectPath(dir, name string) string {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return ""
 	}
 	for {
 		p := filepath.Join(abs, ".aieval", name)
-		if fi, err := os.Stat(p); err == nil && (fi.IsDir() || name != "cache") {
+		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 		parent := filepath.Dir(abs)
@@ -287,7 +287,7 @@ func recordHistory(st *state, res *reporters.Results, f runFlags) error {
 	path := f.history
 	if path == "" {
 		// Recording is opt-in: on when the project has a .aieval/history.db.
-		if path = findProjectDir(".", "history.db"); path == "" {
+		if path = findProjectPath(".", "history.db"); path == "" {
 			return nil
 		}
 	}

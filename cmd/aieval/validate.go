@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"strings"
 
 	"github.com/aieval/aieval/eval"
@@ -62,7 +60,7 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 // are duplicate prompt names the SDK tolerates: every real aiconfig the SDK
 // runs passes.
 func validateFile(path string, strict bool) (errs, warns []string) {
-	if isSuite(path) {
+	if eval.IsSuiteFile(path) {
 		_, err := eval.LoadSuite(path)
 		var ie *eval.InputError
 		if errors.As(err, &ie) {
@@ -99,10 +97,7 @@ var lenient = map[string]bool{
 	runtime.CodeDottedPrompt:    true,
 }
 
-func isSuite(path string) bool {
-	return strings.HasSuffix(path, ".eval.yaml") || strings.HasSuffix(path, ".eval.yml")
-}
-
+// isAIConfig matches the aiconfig file names the contract names.
 func isAIConfig(path string) bool {
 	for _, ext := range []string{".aiconfig.json", ".aiconfig.yaml", ".aiconfig.yml"} {
 		if strings.HasSuffix(path, ext) {
@@ -112,26 +107,7 @@ func isAIConfig(path string) bool {
 	return false
 }
 
+// findConfigFiles lists the suites and aiconfigs below root.
 func findConfigFiles(root string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case ".git", "vendor", "node_modules", ".aieval":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if isSuite(p) || isAIConfig(p) {
-			out = append(out, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("find files: %w", err)
-	}
-	return out, nil
+	return eval.Find(root, func(name string) bool { return eval.IsSuiteFile(name) || isAIConfig(name) })
 }
