@@ -133,3 +133,34 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkLoadJSONL1000 measures loading a suite whose 1000 tests are rows
+// of a JSONL cases file with 3 assertions each: the work between start-up
+// and a run's first model call.
+//
+//	go test -run '^$' -bench LoadJSONL -benchmem ./eval
+func BenchmarkLoadJSONL1000(b *testing.B) {
+	var sb strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&sb, `{"name":"case-%06d","prompt":"ask","params":{"q":"case-%06d"},"assert":[{"type":"contains","value":"42"},{"type":"not-contains","value":"As an AI"},{"type":"length","value":{"min":10,"max":500}}]}`+"\n", i, i)
+	}
+	dir := writeFiles(b, map[string]string{
+		"cases.jsonl":     sb.String(),
+		"bench.eval.yaml": "config: bench.aiconfig.json\ntests: file://cases.jsonl\n",
+		"bench.aiconfig.json": `{"name":"bench","schema_version":"latest",
+  "metadata":{"models":{"gpt-4o-mini":{"model":"gpt-4o-mini"}},"default_model":"gpt-4o-mini"},
+  "prompts":[{"name":"ask","input":"Question {{q}}: reply with the answer 42."}]}`,
+	})
+	suite := filepath.Join(dir, "bench.eval.yaml")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s, err := LoadSuite(suite)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.Tests) != 1000 {
+			b.Fatalf("%d tests", len(s.Tests))
+		}
+	}
+}

@@ -6,40 +6,47 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/aieval/aieval/reporters"
 )
 
-// collect is the one goroutine that sees finished jobs: it folds repeats
-// into one result, tells the observer, counts the summary and streams the
-// result to disk, keeping no output in memory afterwards. It always drains
-// outs so no worker is left blocked, even after a write error.
-func (r *runner) collect(outs <-chan outcome, sp *spool, res *reporters.Results) error {
-	pending := map[int]*repeatAgg{}
-	var werr error
-	for o := range outs {
-		t := o.res
-		if runs := o.runs; runs > 1 {
-			a := pending[o.ord]
-			if a == nil {
-				a = &repeatAgg{runs: runs}
-				pending[o.ord] = a
-			}
-			if !a.add(o) {
-				continue
-			}
-			delete(pending, o.ord)
-			t = a.result(o.t)
+// collector sees finished jobs, one at a time: it folds repeats into one
+// result, tells the observer, counts the summary and streams the result to
+// disk, keeping no output in memory afterwards. After a write error it
+// still takes every result, so no worker is left blocked.
+type collector struct {
+	r       *runner
+	sp      *spool
+	res     *reporters.Results
+	mu      sync.Mutex
+	pending map[int]*repeatAgg
+	werr    error
+}
+
+func (c *collector) add(o outcome) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := o.res
+	if runs := o.runs; runs > 1 {
+		a := c.pending[o.ord]
+		if a == nil {
+			a = &repeatAgg{runs: runs}
+			c.pending[o.ord] = a
 		}
-		if r.opts.Observer != nil {
-			r.opts.Observer.Done(t)
+		if !a.add(o) {
+			return
 		}
-		res.Count(t)
-		if werr == nil {
-			werr = sp.add(o.ord, t)
-		}
+		delete(c.pending, o.ord)
+		t = a.result(o.t)
 	}
-	return werr
+	if c.r.opts.Observer != nil {
+		c.r.opts.Observer.Done(t)
+	}
+	c.res.Count(t)
+	if c.werr == nil {
+		c.werr = c.sp.add(o.ord, t)
+	}
 }
 
 // repeatAgg folds the runs of a repeated test as they arrive, in any

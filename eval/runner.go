@@ -291,9 +291,12 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 		r.opts.Observer.Start(len(r.sel))
 	}
 
-	jobs := make(chan job, r.opts.Concurrency)
-	outs := make(chan outcome, 2*r.opts.Concurrency)
-	go r.produce(jobs)
+	// Workers take their next job and hand in its result themselves, under
+	// two small locks: no producer or collector goroutine to wake up for
+	// every test.
+	f := &feed{r: r}
+	defer f.close()
+	col := &collector{r: r, sp: sp, res: res, pending: map[int]*repeatAgg{}}
 	var wg sync.WaitGroup
 	jobCount := 0
 	for _, s := range r.sel {
@@ -307,14 +310,17 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				outs <- r.runJob(ctx, j)
+			for {
+				j, ok := f.next()
+				if !ok {
+					return
+				}
+				col.add(r.runJob(ctx, j))
 			}
 		}()
 	}
-	go func() { wg.Wait(); close(outs) }()
-
-	collectErr := r.collect(outs, sp, res)
+	wg.Wait()
+	collectErr := col.werr
 	if r.opts.OnCacheDone != nil {
 		r.opts.OnCacheDone(r.cache)
 	}
@@ -335,29 +341,53 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 	return res, nil
 }
 
-// produce sends every job in report order, reading lazy suites' rows as it
-// goes: one sequential pass over each cases file.
-func (r *runner) produce(jobs chan<- job) {
-	defer close(jobs)
-	var cur *lazyCursor
-	defer func() { cur.close() }()
-	for ord, s := range r.sel {
-		t, runs, broken := s.t, int(s.runs), ""
-		if t == nil {
-			if cur == nil || cur.s != s.sr.s {
-				cur.close()
-				cur = s.sr.s.lazy.open(s.sr.s)
-			}
-			t, broken = cur.test(int(s.row))
-			runs = r.runsOf(t)
-			if broken != "" {
-				runs = 1
-			}
+// feed hands out every job in report order, reading lazy suites' rows as
+// it goes: one sequential pass over each cases file.
+type feed struct {
+	r      *runner
+	mu     sync.Mutex
+	ord    int // selection of the next job
+	k      int // run of that selection
+	t      *Test
+	runs   int
+	broken string
+	cur    *lazyCursor
+}
+
+func (f *feed) next() (job, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.t == nil || f.k >= f.runs {
+		if f.t != nil {
+			f.ord++
 		}
-		for k := range runs {
-			jobs <- job{ord: ord, sample: k, runs: runs, t: t, broken: broken}
+		if f.ord >= len(f.r.sel) {
+			return job{}, false
+		}
+		s := f.r.sel[f.ord]
+		f.t, f.runs, f.broken, f.k = s.t, int(s.runs), "", 0
+		if f.t == nil {
+			if f.cur == nil || f.cur.s != s.sr.s {
+				f.cur.close()
+				f.cur = s.sr.s.lazy.open(s.sr.s)
+			}
+			f.t, f.broken = f.cur.test(int(s.row))
+			f.runs = f.r.runsOf(f.t)
+			if f.broken != "" {
+				f.runs = 1
+			}
 		}
 	}
+	j := job{ord: f.ord, sample: f.k, runs: f.runs, t: f.t, broken: f.broken}
+	f.k++
+	return j, true
+}
+
+func (f *feed) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cur.close()
+	f.cur = nil
 }
 
 // SpoolPath is where Run streams the tests of run id under dir (Options.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -369,6 +370,52 @@ func (l *loader) asserts(n *yaml.Node, what string, s *Suite) []*Assert {
 		l.errf(d.Line, "%s: assert must be a list of {type, value}, got %s", what, kindName(d))
 		return nil
 	}
+	// Rows of a cases file mostly repeat one assertion list: build each
+	// distinct list once (rows share their *Assert anyway, see build).
+	if l.file != l.suitePath {
+		var ok bool
+		if l.keyBuf, ok = appendNodeKey(append(l.keyBuf[:0], l.file...), d); ok {
+			if out, ok := l.rowAsserts[string(l.keyBuf)]; ok {
+				return out
+			}
+			mark := len(l.problems)
+			out := l.assertList(d, what, s)
+			if len(l.problems) == mark && len(l.rowAsserts) < maxInterned {
+				if l.rowAsserts == nil {
+					l.rowAsserts = map[string][]*Assert{}
+				}
+				l.rowAsserts[string(l.keyBuf)] = slices.Clip(out)
+			}
+			return out
+		}
+	}
+	return l.assertList(d, what, s)
+}
+
+// appendNodeKey appends a serialisation of n that tells apart any two trees
+// the loader could read differently (kinds, tags, values, in order). It
+// gives up (false) on aliases: what they point to depends on the document.
+func appendNodeKey(b []byte, n *yaml.Node) ([]byte, bool) {
+	if n.Kind == yaml.AliasNode {
+		return b, false
+	}
+	b = append(b, 0, byte(n.Kind))
+	b = append(b, n.Tag...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(len(n.Value)), 10)
+	b = append(b, ':')
+	b = append(b, n.Value...)
+	b = strconv.AppendInt(b, int64(len(n.Content)), 10)
+	for _, c := range n.Content {
+		var ok bool
+		if b, ok = appendNodeKey(b, c); !ok {
+			return b, false
+		}
+	}
+	return b, true
+}
+
+func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 	out := make([]*Assert, 0, len(d.Content))
 	for _, c := range d.Content {
 		f, ok := l.fields(c, what+": assert", assertKeys)

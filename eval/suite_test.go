@@ -302,6 +302,37 @@ func TestLoadSuiteCasesFiles(t *testing.T) {
 	}
 }
 
+// Rows share the assertions built for an identical list, and only then:
+// a value that differs in text or type builds its own.
+func TestLoadSuiteRowAssertsShared(t *testing.T) {
+	rows := []string{
+		`{"name":"a","prompt":"get_activities","assert":[{"type":"contains","value":"42"}]}`,
+		`{"name":"b","prompt":"get_activities","assert":[{"type":"contains","value":"42"}]}`,
+		`{"name":"c","prompt":"get_activities","assert":[{"type":"contains","value":42}]}`,
+		`{"name":"d","prompt":"get_activities","assert":[{"type":"contains","value":"43"}]}`,
+		`{"name":"e","prompt":"get_activities","assert":[{"type":"contains","value":"42","weight":2}]}`,
+	}
+	s := loadOK(t, map[string]string{
+		"s.eval.yaml": "config: trip.aiconfig.json\nparams: {city: NYC}\ntests: file://cases.jsonl\n",
+		"cases.jsonl": strings.Join(rows, "\n") + "\n",
+	})
+	a := func(i int) *Assert { return s.Tests[i].Asserts[0] }
+	if a(0) != a(1) {
+		t.Error("identical lists built twice")
+	}
+	for i := 2; i < len(rows); i++ {
+		if a(i) == a(0) {
+			t.Errorf("row %d shares row 0's assertion: %+v", i, a(i).Spec)
+		}
+	}
+	if v, _ := a(2).Spec.Value.(int); v != 42 {
+		t.Errorf("row c value = %#v, want the number 42", a(2).Spec.Value)
+	}
+	if a(4).Spec.Weight != 2 {
+		t.Errorf("row e weight = %v", a(4).Spec.Weight)
+	}
+}
+
 func TestDiscover(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		"a.eval.yaml":                   "",

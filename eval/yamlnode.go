@@ -38,6 +38,10 @@ type loader struct {
 	suitePath string
 	rowParams map[string]bool // parameter names of streamed rows, for validateConfig
 	json      jsonRow         // parses JSONL rows, reusing its memory
+	// rowAsserts holds the assertion lists of cases-file rows by the
+	// appendNodeKey of their node; keyBuf is reused to build keys.
+	rowAsserts map[string][]*Assert
+	keyBuf     []byte
 }
 
 func (l *loader) errf(line int, format string, args ...any) {
