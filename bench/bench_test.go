@@ -14,13 +14,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aieval/aieval/internal/fakeopenai"
 )
 
-// TestMain lets the test binary act as the launcher, as the bench binary
-// does, so the measuring path is the real one.
+// TestMain lets the test binary act as the launcher and the floor client,
+// as the bench binary does, so the measuring path is the real one.
 func TestMain(m *testing.M) {
-	if path := os.Getenv(launchEnv); path != "" {
-		os.Exit(launch(path, os.Args[1:]))
+	if code, ok := childMode(os.Args[1:]); ok {
+		os.Exit(code)
+	}
+	// Under -race every child built from this binary (launcher, floor
+	// client) would sleep 1 s at exit; the tests check mechanics, not speed.
+	if _, ok := os.LookupEnv("GORACE"); !ok {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
 	os.Exit(m.Run())
 }
@@ -32,7 +39,7 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the aieval binary")
 	}
 	cfg := config{Ns: []int{200}, Conc: 20, Latency: 5 * time.Millisecond, Asserts: 3,
-		VersionRuns: 3, ReplayN: 200, Floor: true, Log: io.Discard}
+		VersionRuns: 3, Runs: 2, ReplayN: 200, Floor: true, Log: io.Discard}
 	rep, err := runBench(context.Background(), cfg)
 	var out bytes.Buffer
 	printReport(&out, rep)
@@ -40,19 +47,27 @@ func TestBenchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Scale) != 1 || rep.Scale[0].Requests != 200 {
-		t.Fatalf("scale results %+v, want one run with 200 requests", rep.Scale)
+	if len(rep.Scale) != 1 || len(rep.Scale[0].Runs) != 2 {
+		t.Fatalf("scale results %+v, want one N with 2 runs", rep.Scale)
 	}
-	if rep.Scale[0].Use.MaxRSSKB <= 0 || rep.Scale[0].Use.cpu() <= 0 {
-		t.Errorf("usage %+v: want RSS and CPU measured", rep.Scale[0].Use)
+	for i, r := range rep.Scale[0].Runs {
+		if r.Requests != 200 || r.Use.MaxRSSKB <= 0 || r.Use.cpu() <= 0 {
+			t.Errorf("run %d: %d requests, usage %+v: want 200 and RSS and CPU measured", i, r.Requests, r.Use)
+		}
 	}
 	if rep.Replay == nil || rep.Replay.NewRequests != 0 {
 		t.Errorf("replay %+v: want 0 new requests", rep.Replay)
 	}
-	if rep.Floor == nil || rep.Floor.N != 200 {
-		t.Errorf("floor %+v, want 200 calls", rep.Floor)
+	if rep.Floor == nil || rep.Floor.N != 200 || len(rep.Floor.Runs) != 2 {
+		t.Fatalf("floor %+v, want 2 runs of 200 calls", rep.Floor)
 	}
-	for _, want := range []string{"| 200 | 20 |", "floor: bare HTTP client, 200 calls", "`aieval version`", "offline replay of 200"} {
+	for i, u := range rep.Floor.Runs {
+		if u.wall() <= 0 || u.cpu() <= 0 || u.MaxRSSKB <= 0 {
+			t.Errorf("floor run %d usage %+v: want wall, CPU and RSS measured", i, u)
+		}
+	}
+	for _, want := range []string{"| 200 | 20 |", "floor: bare HTTP client, 200 calls", "ms per call",
+		"-runs 2", "median of 2", "`aieval version`", "offline replay of 200"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -214,6 +229,7 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-n", "ten"}, nil, "not a positive count"},
 		{[]string{"-c", "0"}, nil, "-c 0"},
 		{[]string{"-asserts", "0"}, nil, "-asserts"},
+		{[]string{"-runs", "0"}, nil, "-runs 0"},
 		{[]string{"extra"}, nil, "unexpected argument"},
 	}
 	for _, tc := range tests {
@@ -248,33 +264,190 @@ func TestIdealWall(t *testing.T) {
 	}
 }
 
+// scaleRuns builds a scaleSet of N at C=10, 50 ms from one (wall, RSS, CPU)
+// per run.
+func scaleRuns(n int, runs ...usage) scaleSet {
+	set := scaleSet{N: n, Conc: 10, Ideal: idealWall(n, 10, 50*time.Millisecond)}
+	for i, u := range runs {
+		set.Runs = append(set.Runs, scaleResult{N: n, Conc: 10, Latency: 50 * time.Millisecond, Ideal: set.Ideal,
+			Use: u, Startup: time.Duration(i+1) * time.Millisecond, Tail: time.Duration(i+10) * time.Millisecond})
+	}
+	return set
+}
+
+func use(wall time.Duration, rssMB int64, cpu time.Duration) usage {
+	return usage{WallNS: int64(wall), MaxRSSKB: rssMB * 1024, UserNS: int64(cpu)}
+}
+
 func TestPrintReportVerdicts(t *testing.T) {
-	row := func(n int, wall time.Duration, rssMB int64, cpu time.Duration) scaleResult {
-		return scaleResult{N: n, Conc: 10, Latency: 50 * time.Millisecond, Ideal: idealWall(n, 10, 50*time.Millisecond),
-			Use: usage{WallNS: int64(wall), MaxRSSKB: rssMB * 1024, UserNS: int64(cpu)}}
+	floor := func(cpuTotal time.Duration) *floorResult {
+		return &floorResult{N: 1000, Conc: 10, Ideal: 5 * time.Second,
+			Runs: []usage{use(5010*time.Millisecond, 9, cpuTotal)}}
 	}
 	tests := []struct {
 		name   string
 		rep    report
 		missed int
 	}{
-		{"all met", report{Scale: []scaleResult{row(1000, 5100*time.Millisecond, 20, 50*time.Millisecond)},
+		{"all met", report{Scale: []scaleSet{scaleRuns(1000, use(5100*time.Millisecond, 20, 50*time.Millisecond))},
 			Version: 5 * time.Millisecond, VersionRuns: 20,
 			Replay: &replayResult{N: 10000, Replay: usage{WallNS: int64(time.Second)}}}, 0},
-		{"slow, fat, hungry", report{Scale: []scaleResult{row(1000, 6*time.Second, 31, 300*time.Millisecond)}}, 3},
-		{"60 MB allowed at 100k", report{Scale: []scaleResult{row(100000, 505*time.Second, 59, 10*time.Second)}}, 0},
+		{"slow, fat, hungry", report{Scale: []scaleSet{scaleRuns(1000, use(6*time.Second, 31, 300*time.Millisecond))}}, 3},
+		{"60 MB allowed at 100k", report{Scale: []scaleSet{scaleRuns(100000, use(505*time.Second, 59, 10*time.Second))}}, 0},
 		{"slow version, replay hit the server", report{Version: 25 * time.Millisecond, VersionRuns: 20,
 			Replay: &replayResult{N: 10000, NewRequests: 3, Replay: usage{WallNS: int64(3 * time.Second)}}}, 3},
+		// 0.25 ms per test in total, of which 0.1 ms is the HTTP exchange.
+		{"CPU over total but harness CPU met", report{Floor: floor(100 * time.Millisecond),
+			Scale: []scaleSet{scaleRuns(1000, use(5100*time.Millisecond, 20, 250*time.Millisecond))}}, 0},
+		{"harness CPU missed", report{Floor: floor(20 * time.Millisecond),
+			Scale: []scaleSet{scaleRuns(1000, use(5100*time.Millisecond, 20, 250*time.Millisecond))}}, 1},
+		{"no floor: total checked", report{
+			Scale: []scaleSet{scaleRuns(1000, use(5100*time.Millisecond, 20, 250*time.Millisecond))}}, 1},
+		// The median run by wall is 5.1 s (efficiency 0.980), not the 6 s one.
+		{"median run, not the slowest", report{Scale: []scaleSet{scaleRuns(1000,
+			use(6*time.Second, 20, 50*time.Millisecond), use(5100*time.Millisecond, 20, 50*time.Millisecond),
+			use(5050*time.Millisecond, 20, 50*time.Millisecond))}}, 0},
 	}
 	for _, tc := range tests {
 		var b bytes.Buffer
-		tc.rep.Cfg = config{Ns: []int{1000}, Conc: 10, Latency: 50 * time.Millisecond, Asserts: 3}
+		tc.rep.Cfg = config{Ns: []int{1000}, Conc: 10, Latency: 50 * time.Millisecond, Asserts: 3, Runs: 3}
 		got := printReport(&b, &tc.rep)
 		if got != tc.missed || strings.Count(b.String(), "**MISSED**") != tc.missed {
 			t.Errorf("%s: %d missed, want %d:\n%s", tc.name, got, tc.missed, b.String())
 		}
 		if (tc.missed == 0) != strings.Contains(b.String(), "All targets met") {
 			t.Errorf("%s: closing line wrong:\n%s", tc.name, b.String())
+		}
+	}
+}
+
+// TestPrintReportColumns pins what each cell of a row shows.
+func TestPrintReportColumns(t *testing.T) {
+	rep := report{
+		Cfg: config{Ns: []int{1000}, Conc: 10, Latency: 50 * time.Millisecond, Asserts: 3, Runs: 3},
+		// Walls 5.2, 5.0, 5.1 s: median run is the third (start-up 3 ms, tail 12 ms).
+		// CPU 150, 120, 130 ms: median 130 ms, 0.130 ms per test. RSS max 25 MB.
+		Scale: []scaleSet{scaleRuns(1000,
+			use(5200*time.Millisecond, 22, 150*time.Millisecond),
+			use(5000*time.Millisecond, 25, 120*time.Millisecond),
+			use(5100*time.Millisecond, 21, 130*time.Millisecond))},
+		// Floor CPU 40, 50, 60 ms over 1000 calls: 0.050 ms per call.
+		Floor: &floorResult{N: 1000, Conc: 10, Ideal: 5 * time.Second, Runs: []usage{
+			use(5020*time.Millisecond, 8, 60*time.Millisecond),
+			use(5010*time.Millisecond, 9, 50*time.Millisecond),
+			use(5040*time.Millisecond, 7, 40*time.Millisecond)}},
+	}
+	var b bytes.Buffer
+	if missed := printReport(&b, &rep); missed != 0 {
+		t.Errorf("%d missed, want 0", missed)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"-runs 3`",
+		"| actual wall (median of 3) | efficiency (≥ 0.95) | efficiency min–max | peak RSS (max of 3) | CPU per test, total | harness CPU per test (≤ 0.2 ms) |",
+		"| 1,000 | 10 | 5.00 s | 5.10 s | 0.980 ok | 0.962–1.000 | 25.0 MB (≤ 30) ok | 0.130 ms | 0.080 ms ok | 3 ms / 12 ms |",
+		"| floor: bare HTTP client, 1,000 calls | 10 | 5.00 s | 5.02 s | 0.996 | 0.992–0.998 | 9.0 MB | 0.050 ms per call |",
+		"Each row is 3 runs",
+		"target is checked against it",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestMedianIndex(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name string
+		in   []time.Duration
+		want int
+	}{
+		{"none", nil, -1},
+		{"one", []time.Duration{5 * ms}, 0},
+		{"odd, sorted", []time.Duration{1 * ms, 2 * ms, 3 * ms}, 1},
+		{"odd, slowest first", []time.Duration{9 * ms, 2 * ms, 3 * ms}, 2},
+		{"odd, fastest last", []time.Duration{5 * ms, 7 * ms, 1 * ms, 6 * ms, 9 * ms}, 3},
+		{"even takes the lower middle", []time.Duration{4 * ms, 1 * ms, 3 * ms, 2 * ms}, 3},
+		{"ties keep input order", []time.Duration{2 * ms, 2 * ms, 2 * ms}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := medianIndex(tc.in); got != tc.want {
+				t.Errorf("medianIndex(%v) = %d, want %d", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []usage
+		want runSummary
+	}{
+		{"none", nil, runSummary{}},
+		{"one", []usage{use(5*time.Second, 20, 100*time.Millisecond)},
+			runSummary{Mid: 0, CPU: 100 * time.Millisecond, MaxRSSKB: 20 << 10, MinWall: 5 * time.Second, MaxWall: 5 * time.Second}},
+		// CPU median and RSS max are taken over all runs, not from the median-wall run.
+		{"three", []usage{
+			use(6*time.Second, 20, 300*time.Millisecond),
+			use(5*time.Second, 30, 100*time.Millisecond),
+			use(5500*time.Millisecond, 25, 400*time.Millisecond)},
+			runSummary{Mid: 2, CPU: 300 * time.Millisecond, MaxRSSKB: 30 << 10, MinWall: 5 * time.Second, MaxWall: 6 * time.Second}},
+		{"two: CPU is the mean of both", []usage{
+			use(5*time.Second, 20, 100*time.Millisecond),
+			use(6*time.Second, 10, 200*time.Millisecond)},
+			runSummary{Mid: 0, CPU: 150 * time.Millisecond, MaxRSSKB: 20 << 10, MinWall: 5 * time.Second, MaxWall: 6 * time.Second}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := summarize(tc.in); got != tc.want {
+				t.Errorf("summarize = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFloorChild runs the floor client as a launched child of the test
+// binary against a real fake server and reads its usage back.
+func TestFloorChild(t *testing.T) {
+	srv := fakeopenai.New()
+	defer srv.Close()
+	h := testHarness(t, "")
+	h.cfg.Conc = 4
+	f, err := h.floor(context.Background(), srv, 20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Requests(); got != 40 {
+		t.Errorf("server saw %d requests, want 2 runs of 20", got)
+	}
+	if f.N != 20 || f.Conc != 4 || len(f.Runs) != 2 {
+		t.Fatalf("floor %+v, want 2 runs of 20 calls at C=4", f)
+	}
+	for i, u := range f.Runs {
+		if u.wall() <= 0 || u.cpu() <= 0 || u.MaxRSSKB <= 0 || u.Exit != 0 {
+			t.Errorf("run %d usage %+v: want wall, CPU and RSS measured, exit 0", i, u)
+		}
+	}
+	if bodies := srv.Bodies(); len(bodies) != 40 || !strings.HasSuffix(bodies[0].LastUser(), "reply with the answer 42.") {
+		t.Errorf("server recorded %d bodies, first %+v: want 40 aieval-like prompts", len(bodies), bodies)
+	}
+
+	// A floor client that cannot reach the server is a harness failure.
+	dead := fakeopenai.New()
+	dead.Close()
+	if _, err := h.floor(context.Background(), dead, 5, 1); err == nil ||
+		!strings.Contains(err.Error(), "floor client exited 1") {
+		t.Errorf("error %v, want the failed floor client named", err)
+	}
+}
+
+func TestFloorClientArgs(t *testing.T) {
+	for _, args := range [][]string{nil, {"http://x", "0", "1"}, {"http://x", "5", "c"}} {
+		if code := floorClient(args); code != 2 {
+			t.Errorf("floorClient(%q) = %d, want 2", args, code)
 		}
 	}
 }

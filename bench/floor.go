@@ -8,19 +8,30 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/aieval/aieval/internal/fakeopenai"
 )
 
+// floorArg, as the first argument, turns this program into the floor
+// client: a bare net/http client making the calls aieval would make. It
+// runs as a child through the launcher, like aieval, so its wall time, CPU
+// and peak RSS are measured the same way and not mixed with the bench's
+// own (server, report parsing).
+const floorArg = "__bench-floor-client"
+
 // floorResult is what a bare HTTP client achieves against the same server
-// at the same concurrency: the best efficiency this machine allows, so a
-// missed target can be told apart from a slow host.
+// at the same concurrency: the best efficiency this host allows, and the
+// CPU an HTTP exchange costs here, so a missed target can be told apart
+// from a slow host.
 type floorResult struct {
 	N, Conc int
 	Ideal   time.Duration
-	Wall    time.Duration
+	Runs    []usage
 }
 
 // floorN is how many calls the floor makes: per-call overhead is what it
@@ -32,25 +43,67 @@ func floorN(ns []int) int {
 	return min(ns[0], 1000)
 }
 
-// runFloor makes n chat calls from c goroutines, each reading the whole
-// answer, with a body like aieval's.
-func runFloor(ctx context.Context, srv *fakeopenai.Server, n, c int, latency time.Duration) (floorResult, error) {
+// floor runs the floor client k times against srv through the launcher and
+// checks that each run made exactly n calls.
+func (h *harness) floor(ctx context.Context, srv *fakeopenai.Server, n, k int) (*floorResult, error) {
+	dir := filepath.Join(h.tmp, "floor")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create floor dir: %w", err)
+	}
+	f := &floorResult{N: n, Conc: h.cfg.Conc, Ideal: idealWall(n, h.cfg.Conc, h.cfg.Latency)}
+	for run := range k {
+		before := srv.Requests()
+		u, err := h.measureCmd(ctx, dir, 2*f.Ideal+2*time.Minute, "floor client", h.self,
+			floorArg, srv.URL(), strconv.Itoa(n), strconv.Itoa(h.cfg.Conc))
+		if err != nil {
+			return f, fmt.Errorf("floor: %w", err)
+		}
+		if got := srv.Requests() - before; got != int64(n) {
+			return f, fmt.Errorf("floor: server got %d requests, want %d", got, n)
+		}
+		f.Runs = append(f.Runs, u)
+		fmt.Fprintf(h.cfg.Log, "bench: floor run %d/%d: wall %s, CPU %s\n", run+1, k, seconds(u.wall()), u.cpu())
+	}
+	return f, nil
+}
+
+// floorClient is the child side: args are the base URL, the call count and
+// the concurrency. It returns the process exit code.
+func floorClient(args []string) int {
+	if len(args) != 3 {
+		fmt.Fprintf(os.Stderr, "bench floor client: got %d arguments, want URL N C\n", len(args))
+		return 2
+	}
+	n, errN := strconv.Atoi(args[1])
+	c, errC := strconv.Atoi(args[2])
+	if errN != nil || errC != nil || n < 1 || c < 1 {
+		fmt.Fprintf(os.Stderr, "bench floor client: N %q and C %q must be positive counts\n", args[1], args[2])
+		return 2
+	}
+	if err := runFloorCalls(context.Background(), args[0], n, c); err != nil {
+		fmt.Fprintf(os.Stderr, "bench floor client: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// runFloorCalls makes n chat calls to base from c goroutines, each reading
+// the whole answer, with a body like aieval's.
+func runFloorCalls(ctx context.Context, base string, n, c int) error {
 	tr := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
-	before := srv.Requests()
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	start := time.Now()
 	for w := range c {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += c {
-				if err := floorCall(ctx, client, srv.URL(), i); err != nil {
+				if err := floorCall(ctx, client, base, i); err != nil {
 					mu.Lock()
 					firstErr = cmpOr(firstErr, err)
 					mu.Unlock()
@@ -60,34 +113,27 @@ func runFloor(ctx context.Context, srv *fakeopenai.Server, n, c int, latency tim
 		}()
 	}
 	wg.Wait()
-	r := floorResult{N: n, Conc: c, Ideal: idealWall(n, c, latency), Wall: time.Since(start)}
-	if firstErr != nil {
-		return r, fmt.Errorf("floor: %w", firstErr)
-	}
-	if got := srv.Requests() - before; got != int64(n) {
-		return r, fmt.Errorf("floor: server got %d requests, want %d", got, n)
-	}
-	return r, nil
+	return firstErr
 }
 
 func floorCall(ctx context.Context, client *http.Client, base string, i int) error {
 	body := fmt.Sprintf(`{"model":"gpt-4o-mini","temperature":0,"messages":[{"role":"user","content":"Question %s: reply with the answer 42."}]}`, caseName(i))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/chat/completions", bytes.NewBufferString(body))
 	if err != nil {
-		return err
+		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sk-bench-not-a-real-key")
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("call %d: %w", i, err)
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return err
+		return fmt.Errorf("read answer %d: %w", i, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %s", resp.Status)
+		return fmt.Errorf("call %d: status %s", i, resp.Status)
 	}
 	return nil
 }
@@ -97,4 +143,18 @@ func cmpOr(a, b error) error {
 		return a
 	}
 	return b
+}
+
+// childMode runs this program as one of its children when its arguments or
+// environment say so: the launcher (env launchEnv) or the floor client
+// (first argument floorArg). It reports whether it did, with the exit code.
+// The launcher is checked first: it is what runs the floor client.
+func childMode(args []string) (code int, ok bool) {
+	if path := os.Getenv(launchEnv); path != "" {
+		return launch(path, args), true
+	}
+	if len(args) > 0 && args[0] == floorArg {
+		return floorClient(args[1:]), true
+	}
+	return 0, false
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -32,6 +33,10 @@ type usage struct {
 	UserNS   int64 `json:"user_ns"`
 	SysNS    int64 `json:"sys_ns"`
 	Exit     int   `json:"exit"` // -1 when killed by a signal
+	// When the child started and ended (Unix ns), so start-up and tail
+	// leave out the launcher's own start and exit.
+	StartNS int64 `json:"start_ns"`
+	EndNS   int64 `json:"end_ns"`
 }
 
 func (u usage) wall() time.Duration { return time.Duration(u.WallNS) }
@@ -47,6 +52,9 @@ func launch(reportPath string, args []string) int {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// The child may be this program again (the floor client): without the
+	// variable it does not become a launcher in turn.
+	cmd.Env = withoutEnv(os.Environ(), launchEnv)
 	// SIGTERM comes from the bench on a timeout: take the child down with us.
 	// SIGINT from a terminal reaches the child by itself (same process group);
 	// catching it (rather than ignoring it) keeps the child's default handler.
@@ -69,10 +77,12 @@ func launch(reportPath string, args []string) int {
 	wall := time.Since(start)
 	ps := cmd.ProcessState
 	u := usage{
-		WallNS: wall.Nanoseconds(),
-		UserNS: ps.UserTime().Nanoseconds(),
-		SysNS:  ps.SystemTime().Nanoseconds(),
-		Exit:   ps.ExitCode(),
+		StartNS: start.UnixNano(),
+		EndNS:   start.Add(wall).UnixNano(),
+		WallNS:  wall.Nanoseconds(),
+		UserNS:  ps.UserTime().Nanoseconds(),
+		SysNS:   ps.SystemTime().Nanoseconds(),
+		Exit:    ps.ExitCode(),
 	}
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 		u.MaxRSSKB = maxRSSKB(int64(ru.Maxrss), runtime.GOOS)
@@ -83,6 +93,17 @@ func launch(reportPath string, args []string) int {
 		return 2
 	}
 	return 0
+}
+
+// withoutEnv returns env minus the entries of key.
+func withoutEnv(env []string, key string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != key {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // maxRSSKB converts ru_maxrss to KB: Linux reports KB, macOS bytes.

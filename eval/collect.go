@@ -2,6 +2,7 @@ package eval
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,6 +145,11 @@ type spool struct {
 	// A run too large to ever fit holds none.
 	held     []*reporters.TestResult
 	overflow bool
+
+	// enc writes a result's JSON to buf without escaping HTML, as the JSON
+	// report does, so the report can copy spooled lines (see writeJSON).
+	enc *json.Encoder
+	buf bytes.Buffer
 }
 
 // heldBudget bounds the results kept in memory besides the spool file. Held
@@ -166,6 +172,8 @@ func newSpool(path string, tests int) (*spool, error) {
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
 	s := &spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
 	if tests > heldBudget/minResultJSON {
 		s.overflow = true
 	} else {
@@ -175,11 +183,11 @@ func newSpool(path string, tests int) (*spool, error) {
 }
 
 func (s *spool) add(ord int, t *reporters.TestResult) error {
-	data, err := json.Marshal(t)
-	if err != nil {
+	s.buf.Reset()
+	if err := s.enc.Encode(t); err != nil {
 		return fmt.Errorf("encode result %q: %w", t.Name, err)
 	}
-	data = append(data, '\n')
+	data := s.buf.Bytes()
 	if _, err := s.w.Write(data); err != nil {
 		return fmt.Errorf("write results spool: %w", err)
 	}

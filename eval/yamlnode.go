@@ -188,8 +188,7 @@ func (l *loader) fields(n *yaml.Node, what string, allowed []string) (map[string
 		l.errf(n.Line, "%s must be a mapping, got %s", what, kindName(n))
 		return nil, false
 	}
-	out := map[string]*yaml.Node{}
-	keyLine := map[string]int{}
+	out := make(map[string]*yaml.Node, len(n.Content)/2)
 	var merged []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -204,15 +203,14 @@ func (l *loader) fields(n *yaml.Node, what string, allowed []string) (map[string
 			l.errf(k.Line, "%s: keys must be plain names, got %s", what, kindName(k))
 			continue
 		}
-		if prev, dup := keyLine[k.Value]; dup {
-			l.errf(k.Line, "%s: duplicate key %q (first at line %d); keep one", what, k.Value, prev)
+		if _, dup := out[k.Value]; dup {
+			l.errf(k.Line, "%s: duplicate key %q (first at line %d); keep one", what, k.Value, firstKeyLine(n, k.Value))
 			continue
 		}
 		if !contains(allowed, k.Value) {
 			l.errf(k.Line, "unknown field %q in %s%s (allowed: %s)", k.Value, what, assertions.Suggest(k.Value, allowed), strings.Join(allowed, ", "))
 			continue
 		}
-		keyLine[k.Value] = k.Line
 		out[k.Value] = v
 	}
 	for _, m := range merged {
@@ -237,6 +235,16 @@ func (l *loader) fields(n *yaml.Node, what string, allowed []string) (map[string
 		}
 	}
 	return out, true
+}
+
+// firstKeyLine is the line of key's first plain occurrence in mapping n.
+func firstKeyLine(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key && k.Tag != "!!merge" {
+			return k.Line
+		}
+	}
+	return 0
 }
 
 func contains(list []string, s string) bool {

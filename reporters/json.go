@@ -57,11 +57,7 @@ func writeJSON(w io.Writer, r *Results) error {
 
 	enc.SetIndent("    ", "  ")
 	n := 0
-	err := r.Each(func(t *TestResult) error {
-		buf.Reset()
-		if err := enc.Encode(finiteTest(t)); err != nil {
-			return fmt.Errorf("encode test %s: %w", t.ID(), err)
-		}
+	emit := func() error {
 		if n > 0 {
 			bw.WriteByte(',')
 		}
@@ -69,7 +65,25 @@ func writeJSON(w io.Writer, r *Results) error {
 		bw.WriteString("\n    ")
 		_, err := bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
 		return err
+	}
+	// A spooled test is already its compact JSON: indenting it gives the
+	// bytes encoding it would, without decoding it first.
+	spooled, err := r.eachLine(func(line []byte) error {
+		buf.Reset()
+		if err := json.Indent(&buf, line, "    ", "  "); err != nil {
+			return fmt.Errorf("read results spool: %w", err)
+		}
+		return emit()
 	})
+	if !spooled {
+		err = r.Each(func(t *TestResult) error {
+			buf.Reset()
+			if err := enc.Encode(finiteTest(t)); err != nil {
+				return fmt.Errorf("encode test %s: %w", t.ID(), err)
+			}
+			return emit()
+		})
+	}
 	if err != nil {
 		return err
 	}

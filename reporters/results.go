@@ -5,6 +5,7 @@ package reporters
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -235,6 +236,44 @@ func (r *Results) Each(fn func(t *TestResult) error) error {
 	}
 }
 
+// eachLine calls fn with the JSON of every spooled test, in run order,
+// without decoding it: the JSON report re-indents the lines as they are
+// (spool writers escape no HTML, like the report). ok is false when the
+// tests are held in memory instead.
+func (r *Results) eachLine(fn func(line []byte) error) (ok bool, err error) {
+	if r.spool == "" {
+		return false, nil
+	}
+	f, err := os.Open(r.spool)
+	if err != nil {
+		return true, fmt.Errorf("read results spool: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	var long []byte // a line longer than the buffer, assembled
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long, line...)
+			continue
+		}
+		if long != nil {
+			line, long = append(long, line...), nil
+		}
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			if ferr := fn(line); ferr != nil {
+				return true, ferr
+			}
+		}
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return true, fmt.Errorf("read results spool: %w", err)
+		}
+	}
+}
+
 // Suite returns the info of the suite at path.
 func (r *Results) Suite(path string) (SuiteInfo, bool) {
 	for _, s := range r.Suites {
@@ -259,7 +298,9 @@ func NewSpool(path string) (*Spool, error) {
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
-	return &Spool{f: f, w: w, enc: json.NewEncoder(w)}, nil
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // as the JSON report writes it: see eachLine
+	return &Spool{f: f, w: w, enc: enc}, nil
 }
 
 // Add writes one test. Not safe for concurrent use: one collector owns it.

@@ -23,6 +23,10 @@ var (
 	schemaErr  error
 )
 
+// WarmSchema compiles the aiconfig schema now, so that a caller with a
+// spare core can take it off the first Load's path.
+func WarmSchema() { _, _ = compiledSchema() }
+
 func compiledSchema() (*gojsonschema.Schema, error) {
 	schemaOnce.Do(func() {
 		schema, schemaErr = gojsonschema.NewSchema(gojsonschema.NewBytesLoader(SchemaJSON))

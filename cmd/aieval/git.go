@@ -33,11 +33,28 @@ func gitInfo(ctx context.Context, st *state) (sha, ref string) {
 	if ref == "" {
 		ref = st.getenv("GITHUB_REF_NAME")
 	}
+	// One git process for what is missing: starting one costs more than
+	// the answer.
+	var args []string
 	if sha == "" {
-		sha, _ = git(ctx, ".", "rev-parse", "HEAD")
+		args = append(args, "HEAD")
 	}
 	if ref == "" {
-		ref, _ = git(ctx, ".", "rev-parse", "--abbrev-ref", "HEAD")
+		args = append(args, "--abbrev-ref", "HEAD")
+	}
+	if len(args) == 0 {
+		return sha, ref
+	}
+	out, err := git(ctx, ".", append([]string{"rev-parse"}, args...)...)
+	lines := strings.Split(out, "\n")
+	if err != nil || len(lines) != strings.Count(strings.Join(args, " "), "HEAD") {
+		return sha, ref
+	}
+	if sha == "" {
+		sha, lines = strings.TrimSpace(lines[0]), lines[1:]
+	}
+	if ref == "" {
+		ref = strings.TrimSpace(lines[0])
 	}
 	return sha, ref
 }

@@ -17,6 +17,12 @@ import (
 const gracePeriod = 10 * time.Second
 
 func main() {
+	// `aieval version` is what scripts call to check the install: answer
+	// before the set-up below, whose goroutines each cost a thread start.
+	if a := os.Args[1:]; len(a) == 1 && (a[0] == "version" || a[0] == "--version" || a[0] == "-v") {
+		fmt.Println("aieval " + versionString())
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stop := make(chan struct{})
 	// First signal: start no new test, give in-flight calls a grace period,

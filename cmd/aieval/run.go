@@ -16,6 +16,8 @@ import (
 	"github.com/aieval/aieval/eval/compare"
 	"github.com/aieval/aieval/eval/history"
 	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/runtime"
+	"github.com/aieval/aieval/runtime/llm"
 )
 
 // gcPercent is the GC target of a run (see cmdRun).
@@ -41,6 +43,12 @@ type runFlags struct {
 }
 
 func cmdRun(ctx context.Context, args []string, st *state) error {
+	// One-time set-up the suites' load and the first model call would
+	// otherwise do in turn, done meanwhile on another core.
+	go func() {
+		runtime.WarmSchema()
+		llm.WarmCodecs()
+	}()
 	f := runFlags{models: kvFlag{}}
 	fs := newFlags("run", st)
 	fs.StringVar(&f.junit, "junit", st.getenv("AIEVAL_JUNIT"), "write JUnit XML to `FILE`")

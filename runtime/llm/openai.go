@@ -346,3 +346,15 @@ func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, err
 	}
 	return out, nil
 }
+
+// WarmCodecs builds encoding/json's encoder and decoder for go-openai's
+// chat types now (reflection over a few dozen struct types, ~1 ms in a new
+// process), so that a caller with a spare core can take that off the
+// first model call's path.
+func WarmCodecs() {
+	_, _ = json.Marshal(openai.ChatCompletionRequest{Messages: []openai.ChatCompletionMessage{{}}})
+	var r openai.ChatCompletionResponse
+	_ = json.Unmarshal([]byte(`{"choices":[{"message":{}}],"usage":{}}`), &r)
+	var c openai.ChatCompletionStreamResponse
+	_ = json.Unmarshal([]byte(`{"choices":[{"delta":{}}]}`), &c)
+}
