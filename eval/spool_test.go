@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +57,56 @@ func TestSpoolHeldThenSpilled(t *testing.T) {
 				t.Errorf("report order %q", got)
 			}
 		})
+	}
+}
+
+// finish puts results back in report order from large reads of the spool,
+// whatever the completion order: neighbours swapped, a straggler finishing
+// last, results larger than one read.
+func TestSpoolFinishReorders(t *testing.T) {
+	const n = 3000
+	order := make([]int, 0, n) // completion order
+	for i := 0; i < n; i += 2 {
+		order = append(order, i+1)
+		if i != 4 { // the straggler, added last
+			order = append(order, i)
+		}
+	}
+	order = append(order, 4)
+	sp, err := newSpool(filepath.Join(t.TempDir(), "s.jsonl"), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range order {
+		out := strings.Repeat("y", 400+i%7)
+		if i%1000 == 999 {
+			out = strings.Repeat("z", reorderWindow+10) // larger than one read
+		}
+		tr := &reporters.TestResult{Name: fmt.Sprintf("t%05d", i), Output: out, Status: reporters.StatusPass}
+		if err := sp.add(i, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path, err := sp.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &reporters.Results{}
+	res.UseSpool(path)
+	next := 0
+	if err := res.Each(func(tr *reporters.TestResult) error {
+		if want := fmt.Sprintf("t%05d", next); tr.Name != want {
+			return fmt.Errorf("result %d is %s, want %s", next, tr.Name, want)
+		}
+		if len(tr.Output) < 400 {
+			return fmt.Errorf("%s: output of %d bytes", tr.Name, len(tr.Output))
+		}
+		next++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if next != n {
+		t.Fatalf("%d results read back, want %d", next, n)
 	}
 }

@@ -122,7 +122,7 @@ func Parse(data []byte, path string) (*Config, error) {
 	if err := duplicateKey(root, path, 0); err != nil {
 		return nil, err
 	}
-	val, err := nodeValue(root, &decodeBudget{left: maxValues}, 0)
+	val, err := nodeValue(root, budgetFor(root), 0)
 	if err != nil {
 		return nil, Diagnostic{File: path, Line: 1, Message: err.Error(), Fix: "simplify the document"}
 	}

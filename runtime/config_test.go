@@ -258,6 +258,39 @@ func TestYAMLAliasesAndLines(t *testing.T) {
 	}
 }
 
+// Aliases may reuse blocks, not multiply a small file into a huge one: a
+// six-line bomb of 9^6 values is refused at once (it used to load after
+// ~0.4 s, and its validation and saving took seconds more).
+func TestYAMLAliasExpansionIsBounded(t *testing.T) {
+	head := "name: x\nschema_version: latest\nmetadata: {}\nprompts: []\n"
+	level := func(name, ref string) string {
+		return name + ": &" + name + " [" + strings.TrimSuffix(strings.Repeat(ref+", ", 9), ", ") + "]\n"
+	}
+	bomb := head + level("a", "x")
+	for _, l := range []string{"b", "c", "d", "e", "f"} {
+		bomb += level(l, "*"+string(rune(l[0]-1)))
+	}
+	reuse := head + level("a", "x") + level("b", "*a") + level("c", "*b") // 729 values: fine
+	tests := []struct {
+		name, src string
+		wantErr   bool
+	}{
+		{"reuse", reuse, false},
+		{"bomb", bomb, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.src), "a.aiconfig.yaml")
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "too many values") {
+				t.Errorf("error %q does not say why", err)
+			}
+		})
+	}
+}
+
 func mustParse(t testing.TB, src string) *Config {
 	t.Helper()
 	path := "mem.aiconfig.json"

@@ -33,7 +33,7 @@ func (c *Config) SetOutput(prompt string, res *llm.Response) error {
 	}
 	outs := valueNode([]any{outputValue(res)})
 	setKey(pn.Content[idx], "outputs", outs)
-	val, err := nodeValue(outs, &decodeBudget{left: maxValues}, 0)
+	val, err := nodeValue(outs, budgetFor(outs), 0)
 	if err != nil {
 		return fmt.Errorf("set output of %q: %w", prompt, err)
 	}

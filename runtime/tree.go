@@ -182,10 +182,33 @@ func yamlTree(data []byte, file string) (doc *yaml.Node, err error) {
 const (
 	maxDepth  = 200
 	maxValues = 1_000_000 // bounds alias expansion ("billion laughs")
+	// A document may expand through aliases to aliasFactor values per node
+	// written plus aliasSlack: real files reuse a block a few times, a
+	// bomb of a few lines asks for millions (and took seconds to refuse).
+	aliasFactor = 16
+	aliasSlack  = 10_000
 )
 
 // decodeBudget limits how many values nodeValue may produce.
 type decodeBudget struct{ left int }
+
+// budgetFor is the decode budget of the document rooted at n.
+func budgetFor(n *yaml.Node) *decodeBudget {
+	return &decodeBudget{left: min(maxValues, aliasFactor*countNodes(n, maxValues)+aliasSlack)}
+}
+
+// countNodes counts the nodes written in n's tree (aliases count once, not
+// what they point to), stopping past limit.
+func countNodes(n *yaml.Node, limit int) int {
+	c := 1
+	for _, k := range n.Content {
+		if c > limit {
+			break
+		}
+		c += countNodes(k, limit-c)
+	}
+	return c
+}
 
 var (
 	errTooLarge = errors.New("document has too many values (or aliases expanding to them)")
