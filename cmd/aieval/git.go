@@ -33,21 +33,22 @@ func gitInfo(ctx context.Context, st *state) (sha, ref string) {
 	if ref == "" {
 		ref = st.getenv("GITHUB_REF_NAME")
 	}
-	// One git process for what is missing: starting one costs more than
-	// the answer.
-	var args []string
+	// One git process for what is missing (one answer line per HEAD):
+	// starting it costs more than the answer.
+	args := []string{"rev-parse"}
 	if sha == "" {
 		args = append(args, "HEAD")
 	}
 	if ref == "" {
 		args = append(args, "--abbrev-ref", "HEAD")
 	}
-	if len(args) == 0 {
+	want := strings.Count(strings.Join(args, " "), "HEAD")
+	if want == 0 {
 		return sha, ref
 	}
-	out, err := git(ctx, ".", append([]string{"rev-parse"}, args...)...)
+	out, err := git(ctx, ".", args...)
 	lines := strings.Split(out, "\n")
-	if err != nil || len(lines) != strings.Count(strings.Join(args, " "), "HEAD") {
+	if err != nil || len(lines) != want {
 		return sha, ref
 	}
 	if sha == "" {
