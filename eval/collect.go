@@ -147,8 +147,7 @@ type spool struct {
 	held     []*reporters.TestResult
 	overflow bool
 
-	// enc writes a result's JSON to buf without escaping HTML, as the JSON
-	// report does, so the report can copy spooled lines (see writeJSON).
+	// enc writes a result's spool line to buf.
 	enc *json.Encoder
 	buf bytes.Buffer
 }
@@ -173,8 +172,7 @@ func newSpool(path string, tests int) (*spool, error) {
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
 	s := &spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true}
-	s.enc = json.NewEncoder(&s.buf)
-	s.enc.SetEscapeHTML(false)
+	s.enc = reporters.NewSpoolEncoder(&s.buf)
 	if tests > heldBudget/minResultJSON {
 		s.overflow = true
 	} else {

@@ -284,35 +284,13 @@ func (r *Results) Suite(path string) (SuiteInfo, bool) {
 	return SuiteInfo{}, false
 }
 
-// Spool appends finished tests to a JSON Lines file as they arrive.
-type Spool struct {
-	f   *os.File
-	w   *bufio.Writer
-	enc *json.Encoder
-}
-
-// NewSpool creates a spool file at path.
-func NewSpool(path string) (*Spool, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create results spool: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 64<<10)
+// NewSpoolEncoder returns an encoder that writes tests the way UseSpool
+// reads them back: one compact JSON object per line, HTML not escaped (the
+// JSON report copies spooled lines as they are, see eachLine).
+func NewSpoolEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // as the JSON report writes it: see eachLine
-	return &Spool{f: f, w: w, enc: enc}, nil
-}
-
-// Add writes one test. Not safe for concurrent use: one collector owns it.
-func (s *Spool) Add(t *TestResult) error { return s.enc.Encode(t) }
-
-// Close flushes and closes the file.
-func (s *Spool) Close() error {
-	if err := s.w.Flush(); err != nil {
-		s.f.Close()
-		return err
-	}
-	return s.f.Close()
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // ReadFile loads a JSON results file (the --json artifact).
