@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/aieval/aieval/assertions"
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/cache"
 	"github.com/aieval/aieval/runtime/llm"
@@ -70,7 +70,7 @@ type Assert struct {
 // Observer sees progress; it is called from one goroutine at a time.
 type Observer interface {
 	Start(total int)
-	Done(t *reporters.TestResult)
+	Done(t *results.TestResult)
 }
 
 // Options of a run.
@@ -118,7 +118,7 @@ type Options struct {
 // Run evaluates the suites and returns the results (tests spooled on disk).
 // A provider failure makes that test an error, never the whole run; ctx
 // cancellation stops starting new calls and marks the rest unfinished.
-func Run(ctx context.Context, suites []*Suite, opts Options) (*reporters.Results, error) {
+func Run(ctx context.Context, suites []*Suite, opts Options) (*results.Results, error) {
 	r, err := newRunner(suites, opts)
 	if err != nil {
 		return nil, err

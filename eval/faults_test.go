@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 	"github.com/aieval/aieval/runtime/cache"
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -46,9 +46,9 @@ func TestRunSurvivesRateLimitsAndServerErrors(t *testing.T) {
 		t.Fatalf("got %d results, want %d: nothing may be lost", len(tests), n)
 	}
 	for i, tr := range tests {
-		want := reporters.StatusPass
+		want := results.StatusPass
 		if i%2 == 1 {
-			want = reporters.StatusFail
+			want = results.StatusFail
 		}
 		if tr.Status != want {
 			t.Errorf("%s: %s (%s), want %s", tr.Name, tr.Status, tr.Reason, want)
@@ -57,7 +57,7 @@ func TestRunSurvivesRateLimitsAndServerErrors(t *testing.T) {
 	if srv.Faults() < n/5 {
 		t.Errorf("only %d faults injected; the test proves nothing", srv.Faults())
 	}
-	if res.Summary.Passed != n/2 || res.Summary.Failed != n/2 || res.ExitCode() != reporters.ExitFailed {
+	if res.Summary.Passed != n/2 || res.Summary.Failed != n/2 || res.ExitCode() != results.ExitFailed {
 		t.Errorf("summary %+v exit %d", res.Summary, res.ExitCode())
 	}
 }
@@ -83,12 +83,12 @@ func TestRunServerDown(t *testing.T) {
 		t.Fatalf("got %d results, want %d", len(tests), n)
 	}
 	for _, tr := range tests {
-		if tr.Status != reporters.StatusError || !strings.Contains(tr.Reason, `prompt "ask"`) || !strings.Contains(tr.Reason, ln.Addr().String()) {
+		if tr.Status != results.StatusError || !strings.Contains(tr.Reason, `prompt "ask"`) || !strings.Contains(tr.Reason, ln.Addr().String()) {
 			t.Errorf("%s: %s %q; want an error naming the prompt and the endpoint", tr.Name, tr.Status, tr.Reason)
 			break
 		}
 	}
-	if res.ExitCode() != reporters.ExitErrored || res.Summary.Errors != n {
+	if res.ExitCode() != results.ExitErrored || res.Summary.Errors != n {
 		t.Errorf("exit %d summary %+v", res.ExitCode(), res.Summary)
 	}
 }
@@ -108,13 +108,13 @@ func TestRunModelAndAssertionErrors(t *testing.T) {
 `)
 	res, tests := runAll(t, context.Background(), testOpts(t), s)
 	m := byName(tests)
-	if tr := m["bad request"]; tr.Status != reporters.StatusError || !strings.Contains(tr.Reason, `prompt "ask"`) || !strings.Contains(tr.Reason, "400") {
+	if tr := m["bad request"]; tr.Status != results.StatusError || !strings.Contains(tr.Reason, `prompt "ask"`) || !strings.Contains(tr.Reason, "400") {
 		t.Errorf("bad request: %s %q", tr.Status, tr.Reason)
 	}
-	if tr := m["command missing"]; tr.Status != reporters.StatusError || !strings.Contains(tr.Reason, "assertion exec") || len(tr.Assertions) != 2 || !tr.Assertions[1].Error {
+	if tr := m["command missing"]; tr.Status != results.StatusError || !strings.Contains(tr.Reason, "assertion exec") || len(tr.Assertions) != 2 || !tr.Assertions[1].Error {
 		t.Errorf("command missing: %s %q %+v", tr.Status, tr.Reason, tr.Assertions)
 	}
-	if m["fine"].Status != reporters.StatusPass || res.ExitCode() != reporters.ExitErrored {
+	if m["fine"].Status != results.StatusPass || res.ExitCode() != results.ExitErrored {
 		t.Errorf("fine: %s; exit %d", m["fine"].Status, res.ExitCode())
 	}
 }
@@ -132,11 +132,11 @@ func TestRunMaxCost(t *testing.T) {
 	opts.Concurrency = 1
 	opts.MaxCost = 0.5
 	res, tests := runAll(t, context.Background(), opts, s)
-	if tests[0].Status != reporters.StatusPass || tests[0].Cost < 1 {
+	if tests[0].Status != results.StatusPass || tests[0].Cost < 1 {
 		t.Errorf("first test: %s cost %v", tests[0].Status, tests[0].Cost)
 	}
 	for _, tr := range tests[1:] {
-		if tr.Status != reporters.StatusError || !strings.Contains(tr.Reason, "budget of $0.5 reached") {
+		if tr.Status != results.StatusError || !strings.Contains(tr.Reason, "budget of $0.5 reached") {
 			t.Errorf("%s: %s %q", tr.Name, tr.Status, tr.Reason)
 		}
 	}
@@ -149,10 +149,10 @@ func TestRunStopAndCancel(t *testing.T) {
 	tests := []struct {
 		name   string
 		stop   bool // close Stop (drain) rather than cancel ctx
-		status reporters.Status
+		status results.Status
 	}{
-		{"stop lets in-flight finish", true, reporters.StatusPass},
-		{"cancel interrupts in-flight", false, reporters.StatusError},
+		{"stop lets in-flight finish", true, results.StatusPass},
+		{"cancel interrupts in-flight", false, results.StatusError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,14 +181,14 @@ func TestRunStopAndCancel(t *testing.T) {
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("run took %v after an interrupt", d)
 			}
-			if len(got) != 20 || !res.Interrupted || res.ExitCode() != reporters.ExitErrored {
+			if len(got) != 20 || !res.Interrupted || res.ExitCode() != results.ExitErrored {
 				t.Fatalf("results %d interrupted %v exit %d", len(got), res.Interrupted, res.ExitCode())
 			}
 			for i, tr := range got {
 				switch {
 				case i < 2 && tr.Status != tt.status:
 					t.Errorf("in-flight %s: %s %q, want %s", tr.Name, tr.Status, tr.Reason, tt.status)
-				case i >= 2 && (tr.Status != reporters.StatusError || tr.Reason != reasonInterrupted):
+				case i >= 2 && (tr.Status != results.StatusError || tr.Reason != reasonInterrupted):
 					t.Errorf("unstarted %s: %s %q", tr.Name, tr.Status, tr.Reason)
 				}
 			}
@@ -205,10 +205,10 @@ func TestRunOfflineMiss(t *testing.T) {
 	opts.CacheDir = t.TempDir()
 	opts.Offline = true
 	res, tests := runAll(t, context.Background(), opts, s)
-	if tr := tests[0]; tr.Status != reporters.StatusError || !strings.Contains(tr.Reason, `prompt "ask"`) || !strings.Contains(tr.Reason, "no cached output") {
+	if tr := tests[0]; tr.Status != results.StatusError || !strings.Contains(tr.Reason, `prompt "ask"`) || !strings.Contains(tr.Reason, "no cached output") {
 		t.Errorf("offline miss: %s %q", tr.Status, tr.Reason)
 	}
-	if srv.Requests() != 0 || res.ExitCode() != reporters.ExitErrored {
+	if srv.Requests() != 0 || res.ExitCode() != results.ExitErrored {
 		t.Errorf("offline run made %d requests; exit %d", srv.Requests(), res.ExitCode())
 	}
 }

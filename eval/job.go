@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aieval/aieval/assertions"
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -29,26 +29,26 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	s, t := sel.sr.s, j.t
 	// Merged per run, not kept: 100k tests would hold 100k more maps.
 	params := mergeParams(s.Params, t.Params)
-	res := &reporters.TestResult{
+	res := &results.TestResult{
 		Suite: s.Path, Name: t.Name, Line: t.Line, Config: s.ConfigPath,
 		ConfigName: sel.sr.info.ConfigName, Prompt: t.Prompt, Params: params,
-		Threshold: t.Threshold, Shard: r.shard, Assertions: []reporters.AssertionResult{},
+		Threshold: t.Threshold, Shard: r.shard, Assertions: []results.AssertionResult{},
 	}
 	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res}
 	switch {
 	case j.broken != "":
-		res.Status, res.Reason = reporters.StatusError, oneLine(j.broken)
+		res.Status, res.Reason = results.StatusError, oneLine(j.broken)
 		return out
 	case t.Skip != "":
-		res.Status, res.Reason = reporters.StatusSkip, t.Skip
+		res.Status, res.Reason = results.StatusSkip, t.Skip
 		return out
 	case r.stopped(ctx):
-		res.Status, res.Reason = reporters.StatusError, reasonInterrupted
+		res.Status, res.Reason = results.StatusError, reasonInterrupted
 		out.interrupted = true
 		r.interrupted.Store(true)
 		return out
 	case r.overBudget():
-		res.Status, res.Reason = reporters.StatusError, fmt.Sprintf(reasonBudget, r.opts.MaxCost)
+		res.Status, res.Reason = results.StatusError, fmt.Sprintf(reasonBudget, r.opts.MaxCost)
 		return out
 	}
 
@@ -63,7 +63,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		err = errors.New("the runtime returned no response")
 	}
 	if err != nil {
-		res.Status = reporters.StatusError
+		res.Status = results.StatusError
 		res.Reason = oneLine(err.Error())
 		if q := fmt.Sprintf("%q", t.Prompt); !strings.Contains(res.Reason, q) {
 			res.Reason = "prompt " + q + ": " + res.Reason
@@ -83,7 +83,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	if resp.Latency <= 0 {
 		res.LatencyMS = ms(wall)
 	}
-	res.Tokens = reporters.Tokens{Prompt: resp.Usage.PromptTokens, Completion: resp.Usage.CompletionTokens, Total: resp.Usage.TotalTokens}
+	res.Tokens = results.Tokens{Prompt: resp.Usage.PromptTokens, Completion: resp.Usage.CompletionTokens, Total: resp.Usage.TotalTokens}
 	cost, hasCost := r.prices.cost(run.Request, resp)
 	res.Cost = cost
 
@@ -93,7 +93,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		Tokens: assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
 	}
 	r.check(ctx, sel.sr, t, run.Request, in, res)
-	if res.Status == reporters.StatusError && ctx.Err() != nil {
+	if res.Status == results.StatusError && ctx.Err() != nil {
 		out.interrupted = true
 		r.interrupted.Store(true)
 	}
@@ -101,7 +101,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 }
 
 // check runs the assertions and decides the verdict of one run.
-func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Request, in *assertions.Input, res *reporters.TestResult) {
+func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Request, in *assertions.Input, res *results.TestResult) {
 	graderModel := sr.s.Grader
 	if graderModel == "" {
 		graderModel = sr.s.Config.Metadata().DefaultModel
@@ -115,7 +115,7 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 	}
 	var sumW, sumWS, sumS float64
 	allPass := true
-	var firstFail *reporters.AssertionResult
+	var firstFail *results.AssertionResult
 	for _, a := range t.Asserts {
 		// A per-assertion provider picks the grader or embedding model.
 		gm, em := graderModel, embedModel
@@ -124,12 +124,12 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 		}
 		in.Grader = grader{rt: sr.rt, model: gm}
 		in.Embedder = embedder{rt: sr.rt, model: em}
-		ar := reporters.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
+		ar := results.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
 		v, err := a.Impl.Check(ctx, in)
 		if err != nil {
 			ar.Error, ar.Reason = true, oneLine(err.Error())
 			res.Assertions = append(res.Assertions, ar)
-			res.Status = reporters.StatusError
+			res.Status = results.StatusError
 			res.Reason = fmt.Sprintf("assertion %s (line %d) could not be evaluated: %s", a.Spec.Type, a.Spec.Line, ar.Reason)
 			return
 		}
@@ -158,10 +158,10 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 		pass = res.Score >= *t.Threshold-1e-9
 	}
 	if pass {
-		res.Status = reporters.StatusPass
+		res.Status = results.StatusPass
 		return
 	}
-	res.Status = reporters.StatusFail
+	res.Status = results.StatusFail
 	first := ""
 	if firstFail != nil {
 		first = firstFail.Type + ": " + oneLine(firstFail.Reason)

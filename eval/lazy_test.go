@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
 // withLazyThreshold lowers LazyThreshold for one test.
@@ -58,7 +58,7 @@ func writeLazySuite(t testing.TB, n int) string {
 }
 
 // comparable strips what differs between two runs of the same tests.
-func comparableResults(t *testing.T, tests []reporters.TestResult) []string {
+func comparableResults(t *testing.T, tests []results.TestResult) []string {
 	out := make([]string, len(tests))
 	for i, tr := range tests {
 		tr.LatencyMS = 0
@@ -101,7 +101,7 @@ func TestLazySuiteRunsLikeEager(t *testing.T) {
 		{"repeat", func(o *Options) { o.Repeat = 2 }, n},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			run := func(s *Suite) []reporters.TestResult {
+			run := func(s *Suite) []results.TestResult {
 				opts := testOpts(t)
 				opts.Concurrency = 16
 				tc.opts(&opts)
@@ -118,7 +118,7 @@ func TestLazySuiteRunsLikeEager(t *testing.T) {
 			if len(got) != len(want) || len(got) == 0 {
 				t.Fatalf("lazy ran %d tests, eager %d", len(got), len(want))
 			}
-			statuses := map[reporters.Status]int{}
+			statuses := map[results.Status]int{}
 			w, g := comparableResults(t, want), comparableResults(t, got)
 			for i := range w {
 				if w[i] != g[i] {
@@ -126,7 +126,7 @@ func TestLazySuiteRunsLikeEager(t *testing.T) {
 				}
 				statuses[want[i].Status]++
 			}
-			if tc.name == "all" && (statuses[reporters.StatusPass] == 0 || statuses[reporters.StatusFail] == 0 || statuses[reporters.StatusSkip] == 0) {
+			if tc.name == "all" && (statuses[results.StatusPass] == 0 || statuses[results.StatusFail] == 0 || statuses[results.StatusSkip] == 0) {
 				t.Errorf("statuses %v: the suite should mix pass, fail and skip", statuses)
 			}
 			if tc.name == "shard" {
@@ -250,7 +250,7 @@ func TestLazyCasesChangedAfterLoad(t *testing.T) {
 		bad[fmt.Sprintf("t%05d", i)] = true
 	}
 	for _, tr := range tests {
-		changed := tr.Status == reporters.StatusError && strings.Contains(tr.Reason, "cases.jsonl") &&
+		changed := tr.Status == results.StatusError && strings.Contains(tr.Reason, "cases.jsonl") &&
 			strings.Contains(tr.Reason, "changed after the suite was loaded")
 		if bad[tr.Name] != changed {
 			t.Errorf("%s: %s %q (changed row: %v)", tr.Name, tr.Status, tr.Reason, bad[tr.Name])
@@ -261,7 +261,7 @@ func TestLazyCasesChangedAfterLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, tests = runAll(t, context.Background(), testOpts(t), s)
-	if len(tests) != n || tests[0].Status != reporters.StatusError || !strings.Contains(tests[0].Reason, "file not found") {
+	if len(tests) != n || tests[0].Status != results.StatusError || !strings.Contains(tests[0].Reason, "file not found") {
 		t.Fatalf("cases file removed: %d results, first %+v", len(tests), tests[0])
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/cache"
 	"github.com/aieval/aieval/runtime/llm"
@@ -43,7 +43,7 @@ type runner struct {
 type suiteRun struct {
 	s    *Suite
 	rt   *runtime.Runtime
-	info reporters.SuiteInfo
+	info results.SuiteInfo
 }
 
 // selected is one test to run: held (t set) or row `row` of its suite's
@@ -71,7 +71,7 @@ type outcome struct {
 	sample      int
 	runs        int
 	t           *Test
-	res         *reporters.TestResult
+	res         *results.TestResult
 	interrupted bool
 }
 
@@ -106,7 +106,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		if s == nil || s.Config == nil {
 			return nil, errors.New("run suites: a suite was not loaded (use LoadSuite)")
 		}
-		sr := &suiteRun{s: s, info: reporters.SuiteInfo{
+		sr := &suiteRun{s: s, info: results.SuiteInfo{
 			Path: s.Path, Description: s.Description, Config: s.ConfigPath,
 			ConfigName: s.Config.Name(), ConfigSHA256: s.Config.SHA256(),
 		}}
@@ -273,9 +273,9 @@ func (r *runner) stopped(ctx context.Context) bool {
 
 // run feeds every job to a fixed pool of workers and collects results as
 // they finish.
-func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
+func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	start := time.Now()
-	res := &reporters.Results{Version: reporters.ResultsVersion, RunID: newRunID(), StartedAt: start}
+	res := &results.Results{Version: results.ResultsVersion, RunID: newRunID(), StartedAt: start}
 	for _, sr := range r.suites {
 		res.Suites = append(res.Suites, sr.info)
 	}
@@ -283,7 +283,7 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	sp, err := newSpool(SpoolPath(dir, res.RunID), len(r.sel))
+	sp, err := results.NewSpool(SpoolPath(dir, res.RunID), len(r.sel))
 	if err != nil {
 		return nil, err
 	}
@@ -324,14 +324,13 @@ func (r *runner) run(ctx context.Context) (*reporters.Results, error) {
 	if r.opts.OnCacheDone != nil {
 		r.opts.OnCacheDone(r.cache)
 	}
-	if tests, ok := sp.inMemory(); ok && collectErr == nil {
-		sp.f.Close()
-		os.Remove(sp.f.Name())
+	if tests, ok := sp.InMemory(); ok && collectErr == nil {
+		sp.Discard()
 		res.Tests = tests
 	} else {
-		path, err := sp.finish()
+		path, err := sp.Finish()
 		if err := errors.Join(collectErr, err); err != nil {
-			os.Remove(sp.f.Name())
+			sp.Discard()
 			return nil, fmt.Errorf("write results: %w", err)
 		}
 		res.UseSpool(path)

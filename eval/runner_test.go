@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 // fakeConfig runs on model "fake", mapped by the suite to a fakeopenai
@@ -69,21 +69,21 @@ func testOpts(t testing.TB) Options {
 }
 
 // runAll runs suites and reads every test back from the spool.
-func runAll(t testing.TB, ctx context.Context, opts Options, suites ...*Suite) (*reporters.Results, []reporters.TestResult) {
+func runAll(t testing.TB, ctx context.Context, opts Options, suites ...*Suite) (*results.Results, []results.TestResult) {
 	t.Helper()
 	res, err := Run(ctx, suites, opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	var tests []reporters.TestResult
-	if err := res.Each(func(tr *reporters.TestResult) error { tests = append(tests, *tr); return nil }); err != nil {
+	var tests []results.TestResult
+	if err := res.Each(func(tr *results.TestResult) error { tests = append(tests, *tr); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return res, tests
 }
 
-func byName(tests []reporters.TestResult) map[string]reporters.TestResult {
-	m := make(map[string]reporters.TestResult, len(tests))
+func byName(tests []results.TestResult) map[string]results.TestResult {
+	m := make(map[string]results.TestResult, len(tests))
 	for _, t := range tests {
 		m[t.Name] = t
 	}
@@ -135,19 +135,19 @@ func TestRunVerdicts(t *testing.T) {
 	res, tests := runAll(t, context.Background(), opts, s)
 	want := []struct {
 		name   string
-		status reporters.Status
+		status results.Status
 		score  float64
 		reason string
 	}{
-		{"pass", reporters.StatusPass, 1, ""},
-		{"fail", reporters.StatusFail, 0, "contains:"},
-		{"weighted pass", reporters.StatusPass, 0.75, ""},
-		{"weighted fail", reporters.StatusFail, 0.75, "score 0.75 is below the test threshold 0.80 (first failed: contains:"},
-		{"zero weight still gates without threshold", reporters.StatusFail, 1, "contains:"},
-		{"skipped", reporters.StatusSkip, 0, "flaky upstream"},
-		{"no assertions", reporters.StatusPass, 1, ""},
-		{"params override", reporters.StatusPass, 1, ""},
-		{"chained", reporters.StatusPass, 1, ""},
+		{"pass", results.StatusPass, 1, ""},
+		{"fail", results.StatusFail, 0, "contains:"},
+		{"weighted pass", results.StatusPass, 0.75, ""},
+		{"weighted fail", results.StatusFail, 0.75, "score 0.75 is below the test threshold 0.80 (first failed: contains:"},
+		{"zero weight still gates without threshold", results.StatusFail, 1, "contains:"},
+		{"skipped", results.StatusSkip, 0, "flaky upstream"},
+		{"no assertions", results.StatusPass, 1, ""},
+		{"params override", results.StatusPass, 1, ""},
+		{"chained", results.StatusPass, 1, ""},
 	}
 	if len(tests) != len(want) {
 		t.Fatalf("got %d tests, want %d", len(tests), len(want))
@@ -171,7 +171,7 @@ func TestRunVerdicts(t *testing.T) {
 	if sum.Total != 9 || sum.Passed != 5 || sum.Failed != 3 || sum.Skipped != 1 || sum.Errors != 0 {
 		t.Errorf("summary = %+v", sum)
 	}
-	if res.ExitCode() != reporters.ExitFailed || res.RunID == "" || len(res.Suites) != 1 || res.Suites[0].ConfigSHA256 == "" {
+	if res.ExitCode() != results.ExitFailed || res.RunID == "" || len(res.Suites) != 1 || res.Suites[0].ConfigSHA256 == "" {
 		t.Errorf("exit %d run %q suites %+v", res.ExitCode(), res.RunID, res.Suites)
 	}
 	if obs.total != 9 || len(obs.done) != 9 {
@@ -186,7 +186,7 @@ type recorder struct {
 }
 
 func (r *recorder) Start(total int) { r.total = total }
-func (r *recorder) Done(t *reporters.TestResult) {
+func (r *recorder) Done(t *results.TestResult) {
 	r.mu.Lock()
 	r.done = append(r.done, t.Name)
 	r.mu.Unlock()
@@ -232,7 +232,7 @@ func TestRunRepeatPassRate(t *testing.T) {
 	}
 	m := byName(tests)
 	half, most, all := m["half needed"], m["most needed"], m["all needed"]
-	if half.Status != reporters.StatusPass || half.PassRate == nil || half.PassRate.Runs != 10 || half.PassRate.Passed != 5 || half.PassRate.Required != 0.5 {
+	if half.Status != results.StatusPass || half.PassRate == nil || half.PassRate.Runs != 10 || half.PassRate.Passed != 5 || half.PassRate.Required != 0.5 {
 		t.Errorf("half needed = %s %+v", half.Status, half.PassRate)
 	}
 	if pr := half.PassRate; pr != nil && (pr.Low > 0.5 || pr.High < 0.5 || pr.Low <= 0 || pr.High >= 1) {
@@ -241,10 +241,10 @@ func TestRunRepeatPassRate(t *testing.T) {
 	if half.Output != "bad" || half.Score != 0.5 {
 		t.Errorf("a passing repeated test shows its first failing run: output %q score %v", half.Output, half.Score)
 	}
-	if most.Status != reporters.StatusFail || !strings.Contains(most.Reason, "passed 5 of 10 runs") || !strings.Contains(most.Reason, "needs 80%") {
+	if most.Status != results.StatusFail || !strings.Contains(most.Reason, "passed 5 of 10 runs") || !strings.Contains(most.Reason, "needs 80%") {
 		t.Errorf("most needed = %s %q", most.Status, most.Reason)
 	}
-	if all.Status != reporters.StatusFail || all.PassRate.Required != 1 {
+	if all.Status != results.StatusFail || all.PassRate.Required != 1 {
 		t.Errorf("all needed = %s %+v", all.Status, all.PassRate)
 	}
 	if got := srv.Requests(); got != 24 {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -38,15 +38,15 @@ func TestPriceTable(t *testing.T) {
 }
 
 func TestRepeatAggregation(t *testing.T) {
-	run := func(sample int, st reporters.Status, out string) outcome {
-		return outcome{sample: sample, res: &reporters.TestResult{Name: "t", Status: st, Output: out, Reason: out, Score: map[bool]float64{true: 1}[st == reporters.StatusPass], Cost: 0.5}}
+	run := func(sample int, st results.Status, out string) outcome {
+		return outcome{sample: sample, res: &results.TestResult{Name: "t", Status: st, Output: out, Reason: out, Score: map[bool]float64{true: 1}[st == results.StatusPass], Cost: 0.5}}
 	}
-	P, F, E := reporters.StatusPass, reporters.StatusFail, reporters.StatusError
+	P, F, E := results.StatusPass, results.StatusFail, results.StatusError
 	tests := []struct {
 		name       string
 		passRate   float64
 		runs       []outcome
-		wantStatus reporters.Status
+		wantStatus results.Status
 		wantOutput string
 		wantReason string
 	}{

@@ -15,8 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 var record = flag.Bool("record", false, "re-record examples/.aieval/cache from fixtures.yaml")
@@ -25,15 +25,15 @@ const cacheDir = ".aieval/cache"
 
 // want is every example test's expected status: the support classifier's
 // recorded output is deliberately imperfect.
-var want = map[string]reporters.Status{
-	"travel/travel.eval.yaml::lists ten attractions":                      reporters.StatusPass,
-	"travel/travel.eval.yaml::itinerary ordered by price":                 reporters.StatusPass,
-	"travel/travel.eval.yaml::itinerary by location (prompt default)":     reporters.StatusPass,
-	"extraction/extraction.eval.yaml::simple invoice in euros":            reporters.StatusPass,
-	"extraction/extraction.eval.yaml::dollar invoice with three items":    reporters.StatusPass,
-	"support/support.eval.yaml::classifies a refund ticket":               reporters.StatusFail,
-	"support/support.eval.yaml::outage ticket is an outage":               reporters.StatusPass,
-	"support/support.eval.yaml::refund reply is polite and within policy": reporters.StatusPass,
+var want = map[string]results.Status{
+	"travel/travel.eval.yaml::lists ten attractions":                      results.StatusPass,
+	"travel/travel.eval.yaml::itinerary ordered by price":                 results.StatusPass,
+	"travel/travel.eval.yaml::itinerary by location (prompt default)":     results.StatusPass,
+	"extraction/extraction.eval.yaml::simple invoice in euros":            results.StatusPass,
+	"extraction/extraction.eval.yaml::dollar invoice with three items":    results.StatusPass,
+	"support/support.eval.yaml::classifies a refund ticket":               results.StatusFail,
+	"support/support.eval.yaml::outage ticket is an outage":               results.StatusPass,
+	"support/support.eval.yaml::refund reply is polite and within policy": results.StatusPass,
 }
 
 func suitePaths(t *testing.T) []string {
@@ -72,10 +72,10 @@ func TestExamplesReplayOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]reporters.Status{}
-	err = res.Each(func(tr *reporters.TestResult) error {
+	got := map[string]results.Status{}
+	err = res.Each(func(tr *results.TestResult) error {
 		got[tr.ID()] = tr.Status
-		if tr.Status == reporters.StatusError {
+		if tr.Status == results.StatusError {
 			t.Errorf("%s: error: %s", tr.ID(), tr.Reason)
 		}
 		if !tr.Cached {

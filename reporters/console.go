@@ -3,6 +3,7 @@ package reporters
 import (
 	"bufio"
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"io"
 	"sort"
 	"strings"
@@ -31,9 +32,9 @@ const (
 )
 
 // Report writes the console report.
-func (c *Console) Report(w io.Writer, r *Results) error {
+func (c *Console) Report(w io.Writer, r *results.Results) error {
 	bw := bufio.NewWriter(w)
-	suites, total, err := collectSuites(r, nil)
+	suites, total, err := results.Suites(r)
 	if err != nil {
 		return fmt.Errorf("console report: %w", err)
 	}
@@ -45,17 +46,17 @@ func (c *Console) Report(w io.Writer, r *Results) error {
 	}
 	var skipped []string
 	nSkipped := 0
-	err = r.Each(func(t *TestResult) error {
+	err = r.Each(func(t *results.TestResult) error {
 		switch t.Status {
-		case StatusFail, StatusError:
+		case results.StatusFail, results.StatusError:
 			c.failure(bw, t, names[t.Suite])
-		case StatusSkip:
+		case results.StatusSkip:
 			nSkipped++
 			if len(skipped) < consoleMaxSkipped {
 				skipped = append(skipped, fmt.Sprintf("%s %s › %s: %s", c.paint(ansiYellow, "SKIP"),
 					oneLine(names[t.Suite], 0), oneLine(t.Name, 0), oneLine(reasonOf(t), 200)))
 			}
-		case StatusPass:
+		case results.StatusPass:
 			if c.opts.Verbose {
 				fmt.Fprintf(bw, "%s %s › %s (%s)\n", c.paint(ansiGreen, "PASS"),
 					oneLine(names[t.Suite], 0), oneLine(t.Name, 0), duration(t.LatencyMS))
@@ -83,7 +84,7 @@ func (c *Console) Report(w io.Writer, r *Results) error {
 	return bw.Flush()
 }
 
-func (c *Console) table(w io.Writer, suites []*suiteStats, total *suiteStats) {
+func (c *Console) table(w io.Writer, suites []*results.SuiteTotal, total *results.SuiteTotal) {
 	width := len("SUITE")
 	for _, s := range suites {
 		width = max(width, utf8.RuneCountInString(oneLine(s.Info.Name(), consoleMaxName)))
@@ -93,8 +94,8 @@ func (c *Console) table(w io.Writer, suites []*suiteStats, total *suiteStats) {
 		return fmt.Sprintf("%s%s %6s %5s %5s %6s %5s %9s %9s", name, strings.Repeat(" ", pad),
 			cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6])
 	}
-	stat := func(s *suiteStats) []string {
-		return []string{itoa(s.Tests), itoa(s.Pass), itoa(s.Fail), itoa(s.Error), itoa(s.Skip),
+	stat := func(s *results.SuiteTotal) []string {
+		return []string{itoa(s.Total), itoa(s.Passed), itoa(s.Failed), itoa(s.Errors), itoa(s.Skipped),
 			duration(s.LatencyMS), fmt.Sprintf("$%.4f", s.Cost)}
 	}
 	fmt.Fprintln(w, c.paint(ansiBold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "TIME", "COST")))
@@ -105,9 +106,9 @@ func (c *Console) table(w io.Writer, suites []*suiteStats, total *suiteStats) {
 }
 
 // failure prints one failed or errored test with everything needed to act on it.
-func (c *Console) failure(w io.Writer, t *TestResult, suite string) {
+func (c *Console) failure(w io.Writer, t *results.TestResult, suite string) {
 	word, colour := "FAIL", ansiRed
-	if t.Status == StatusError {
+	if t.Status == results.StatusError {
 		word, colour = "ERROR", ansiMag
 	}
 	fmt.Fprintf(w, "\n%s %s › %s (%s)\n", c.paint(ansiBold+colour, word),
@@ -153,7 +154,7 @@ func (c *Console) diff(w io.Writer, d string) {
 	}
 }
 
-func (c *Console) metrics(w io.Writer, m map[string]MetricSummary) {
+func (c *Console) metrics(w io.Writer, m map[string]results.MetricSummary) {
 	if len(m) == 0 {
 		return
 	}
@@ -175,20 +176,20 @@ func (c *Console) metrics(w io.Writer, m map[string]MetricSummary) {
 }
 
 // totals is the last line, the one a CI log reader looks at.
-func (c *Console) totals(w io.Writer, r *Results, t *suiteStats) {
+func (c *Console) totals(w io.Writer, r *results.Results, t *results.SuiteTotal) {
 	status, colour := "PASSED", ansiGreen
 	switch {
-	case t.Error > 0 || r.Interrupted:
+	case t.Errors > 0 || r.Interrupted:
 		status, colour = "ERRORED", ansiMag
-	case t.Fail > 0 || r.Summary.Regressed > 0:
+	case t.Failed > 0 || r.Summary.Regressed > 0:
 		status, colour = "FAILED", ansiRed
 	}
 	line := fmt.Sprintf("%s: %s, %d passed, %d failed, %s, %d skipped", c.paint(ansiBold+colour, status),
-		plural(t.Tests, "test"), t.Pass, t.Fail, plural(t.Error, "error"), t.Skip)
+		plural(t.Total, "test"), t.Passed, t.Failed, plural(t.Errors, "error"), t.Skipped)
 	if r.Summary.Regressed > 0 {
 		line += fmt.Sprintf(", %d regressed", r.Summary.Regressed)
 	}
-	line += fmt.Sprintf(" in %s, $%.4f, %d tokens", duration(r.Summary.DurationMS), t.Cost, t.Toks)
+	line += fmt.Sprintf(" in %s, $%.4f, %d tokens", duration(r.Summary.DurationMS), t.Cost, t.Tokens.Total)
 	if r.Summary.Cached > 0 {
 		line += fmt.Sprintf(", %d cached", r.Summary.Cached)
 	}

@@ -1,6 +1,7 @@
 package reporters
 
 import (
+	"github.com/aieval/aieval/eval/results"
 	"strings"
 	"testing"
 )
@@ -67,12 +68,12 @@ func TestConsoleCutsLongDiffs(t *testing.T) {
 func TestConsoleTotals(t *testing.T) {
 	tests := []struct {
 		name string
-		r    *Results
+		r    *results.Results
 		want string
 	}{
-		{"passed", &Results{Tests: []TestResult{{Suite: "s", Name: "a", Status: StatusPass}}}, "PASSED: 1 test, 1 passed, 0 failed, 0 errors, 0 skipped"},
-		{"interrupted", &Results{Interrupted: true}, "run interrupted: not every test ran\nERRORED: 0 tests"},
-		{"regressed", &Results{Summary: Summary{Regressed: 2}, Tests: []TestResult{{Suite: "s", Name: "a", Status: StatusPass}}}, "FAILED: 1 test, 1 passed, 0 failed, 0 errors, 0 skipped, 2 regressed"},
+		{"passed", &results.Results{Tests: []results.TestResult{{Suite: "s", Name: "a", Status: results.StatusPass}}}, "PASSED: 1 test, 1 passed, 0 failed, 0 errors, 0 skipped"},
+		{"interrupted", &results.Results{Interrupted: true}, "run interrupted: not every test ran\nERRORED: 0 tests"},
+		{"regressed", &results.Results{Summary: results.Summary{Regressed: 2}, Tests: []results.TestResult{{Suite: "s", Name: "a", Status: results.StatusPass}}}, "FAILED: 1 test, 1 passed, 0 failed, 0 errors, 0 skipped, 2 regressed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

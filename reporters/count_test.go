@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"bytes"
+	"github.com/aieval/aieval/eval/results"
 	"testing"
 )
 
@@ -12,16 +13,16 @@ func TestCountedTotalsRenderTheSame(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			plain := fixture(false)
 			counted := fixture(false)
-			counted.Summary = Summary{DurationMS: plain.Summary.DurationMS}
+			counted.Summary = results.Summary{DurationMS: plain.Summary.DurationMS}
 			for i := range counted.Tests {
 				counted.Count(&counted.Tests[i])
 			}
-			if _, _, ok := countedSuites(counted); !ok {
+			if _, ok := counted.Counted(); !ok {
 				t.Fatal("the counted totals were not usable: reporters would fall back to a pass")
 			}
 			var a, b bytes.Buffer
 			for _, c := range []struct {
-				r *Results
+				r *results.Results
 				w *bytes.Buffer
 			}{{plain, &a}, {counted, &b}} {
 				rep, err := Get(name, Options{})

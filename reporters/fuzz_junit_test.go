@@ -3,6 +3,7 @@ package reporters
 import (
 	"bytes"
 	"encoding/xml"
+	"github.com/aieval/aieval/eval/results"
 	"io"
 	"math"
 	"strings"
@@ -21,28 +22,28 @@ func FuzzJUnit(f *testing.F) {
 	f.Add("", "", "", "", "", uint8(3), -1.0)
 	f.Add("\x1b]8;;http://x\x07link\x1b]8;;\x07", strings.Repeat("é", 40000), "\x1b[", "a\nb", "p", uint8(1), 1e308)
 	f.Fuzz(func(t *testing.T, name, output, reason, suite, prompt string, status uint8, score float64) {
-		statuses := []Status{StatusPass, StatusFail, StatusError, StatusSkip}
+		statuses := []results.Status{results.StatusPass, results.StatusFail, results.StatusError, results.StatusSkip}
 		st := statuses[int(status)%len(statuses)]
 		th := score
-		res := &Results{
-			Version:   ResultsVersion,
+		res := &results.Results{
+			Version:   results.ResultsVersion,
 			RunID:     reason,
 			StartedAt: time.Unix(1700000000, 0),
 			GitSHA:    name,
 			GitRef:    output[:min(len(output), 64)],
-			Suites:    []SuiteInfo{{Path: suite, Description: name, Config: prompt, ConfigName: reason, ConfigSHA256: output[:min(len(output), 16)]}},
+			Suites:    []results.SuiteInfo{{Path: suite, Description: name, Config: prompt, ConfigName: reason, ConfigSHA256: output[:min(len(output), 16)]}},
 		}
-		for i, s := range []Status{st, statuses[(int(status)+1)%4], StatusFail} {
-			tr := TestResult{
+		for i, s := range []results.Status{st, statuses[(int(status)+1)%4], results.StatusFail} {
+			tr := results.TestResult{
 				Suite: suite, Name: name, Config: prompt, ConfigName: reason, Prompt: prompt,
 				Output: output, LatencyMS: score, Status: s, Score: score, Threshold: &th, Reason: reason,
-				Assertions: []AssertionResult{
+				Assertions: []results.AssertionResult{
 					{Type: reason, Pass: i%2 == 0, Score: score, Reason: output, Diff: reason + "\n" + output, Metric: name},
 					{Type: "contains", Pass: false, Score: 0, Reason: reason, Error: i == 1},
 				},
 			}
 			if i == 2 {
-				tr.PassRate = &PassRate{Runs: 3, Passed: 1, Rate: score, Low: score, High: score, Required: score}
+				tr.PassRate = &results.PassRate{Runs: 3, Passed: 1, Rate: score, Low: score, High: score, Required: score}
 			}
 			res.Summary.Add(&tr)
 			res.Tests = append(res.Tests, tr)

@@ -3,6 +3,7 @@ package reporters
 import (
 	"bufio"
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"io"
 	"sort"
 	"strings"
@@ -47,16 +48,16 @@ func (a *annotation) worse(b *annotation) bool {
 }
 
 // Report writes the annotations.
-func (g *GitHub) Report(w io.Writer, r *Results) error {
+func (g *GitHub) Report(w io.Writer, r *results.Results) error {
 	var worst []*annotation // sorted worst first, at most GitHubMaxAnnotations
 	bad, seq := 0, 0
-	err := r.Each(func(t *TestResult) error {
+	err := r.Each(func(t *results.TestResult) error {
 		seq++
-		if t.Status != StatusFail && t.Status != StatusError {
+		if t.Status != results.StatusFail && t.Status != results.StatusError {
 			return nil
 		}
 		bad++
-		a := &annotation{seq: seq, errored: t.Status == StatusError, score: finite(t.Score), file: t.Suite, line: t.Line}
+		a := &annotation{seq: seq, errored: t.Status == results.StatusError, score: finite(t.Score), file: t.Suite, line: t.Line}
 		if len(worst) == GitHubMaxAnnotations && !a.worse(worst[len(worst)-1]) {
 			return nil
 		}
@@ -91,9 +92,9 @@ func (g *GitHub) Report(w io.Writer, r *Results) error {
 }
 
 // annotationText is the title and message of one test's annotation.
-func annotationText(t *TestResult) (title, message string) {
+func annotationText(t *results.TestResult) (title, message string) {
 	word := "failed"
-	if t.Status == StatusError {
+	if t.Status == results.StatusError {
 		word = "could not be evaluated"
 	}
 	title = oneLine(fmt.Sprintf("%s %s", t.Name, word), 200)

@@ -2,24 +2,25 @@ package reporters
 
 import (
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"regexp"
 	"strings"
 	"testing"
 )
 
 func TestGitHubWorstFirstAndCapped(t *testing.T) {
-	r := &Results{Version: ResultsVersion}
+	r := &results.Results{Version: results.ResultsVersion}
 	// 14 failures with scores 0.65, 0.60, ... in run order, plus 2 errors
 	// late in the run and passes in between.
 	for i := 0; i < 14; i++ {
 		r.Tests = append(r.Tests,
-			TestResult{Suite: "s.eval.yaml", Name: fmt.Sprintf("fail-%02d", i), Line: 10 + i, Status: StatusFail,
+			results.TestResult{Suite: "s.eval.yaml", Name: fmt.Sprintf("fail-%02d", i), Line: 10 + i, Status: results.StatusFail,
 				Score: 0.65 - 0.05*float64(i%14), Reason: "low"},
-			TestResult{Suite: "s.eval.yaml", Name: fmt.Sprintf("pass-%02d", i), Status: StatusPass, Score: 1})
+			results.TestResult{Suite: "s.eval.yaml", Name: fmt.Sprintf("pass-%02d", i), Status: results.StatusPass, Score: 1})
 	}
 	r.Tests = append(r.Tests,
-		TestResult{Suite: "s.eval.yaml", Name: "err-a", Line: 99, Status: StatusError, Reason: "timeout"},
-		TestResult{Suite: "s.eval.yaml", Name: "err-b", Status: StatusError, Reason: "timeout"})
+		results.TestResult{Suite: "s.eval.yaml", Name: "err-a", Line: 99, Status: results.StatusError, Reason: "timeout"},
+		results.TestResult{Suite: "s.eval.yaml", Name: "err-b", Status: results.StatusError, Reason: "timeout"})
 	out := string(render(t, "github", Options{}, r))
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 11 {
@@ -46,7 +47,7 @@ func TestGitHubWorstFirstAndCapped(t *testing.T) {
 }
 
 func TestGitHubNothingWhenAllPass(t *testing.T) {
-	r := &Results{Version: ResultsVersion, Tests: []TestResult{{Suite: "s", Name: "a", Status: StatusPass}, {Suite: "s", Name: "b", Status: StatusSkip}}}
+	r := &results.Results{Version: results.ResultsVersion, Tests: []results.TestResult{{Suite: "s", Name: "a", Status: results.StatusPass}, {Suite: "s", Name: "b", Status: results.StatusSkip}}}
 	if out := render(t, "github", Options{}, r); len(out) != 0 {
 		t.Errorf("output for a passing run: %q", out)
 	}
@@ -70,8 +71,8 @@ func TestGitHubEscaping(t *testing.T) {
 	}
 	// A file path and test name with the special characters end up escaped
 	// in the line itself.
-	r := &Results{Version: ResultsVersion, Tests: []TestResult{{Suite: "dir,x/a:b.eval.yaml", Name: "t, one: two",
-		Line: 3, Status: StatusFail, Reason: "50% worse\nsee diff"}}}
+	r := &results.Results{Version: results.ResultsVersion, Tests: []results.TestResult{{Suite: "dir,x/a:b.eval.yaml", Name: "t, one: two",
+		Line: 3, Status: results.StatusFail, Reason: "50% worse\nsee diff"}}}
 	got := strings.TrimSpace(string(render(t, "github", Options{}, r)))
 	want := "::error file=dir%2Cx/a%3Ab.eval.yaml,line=3,title=t%2C one%3A two failed::50%25 worse%0Asee diff"
 	if got != want {

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"html"
 	"io"
 	"sort"
@@ -36,29 +37,29 @@ var reportJS string
 
 // htmlDetail is what the page's script needs to draw one test's details.
 type htmlDetail struct {
-	Output     string            `json:"output"`
-	Input      string            `json:"input,omitempty"`
-	Params     map[string]any    `json:"params,omitempty"`
-	Model      string            `json:"model,omitempty"`
-	Cached     bool              `json:"cached,omitempty"`
-	Reason     string            `json:"reason,omitempty"`
-	PassRate   string            `json:"pass_rate,omitempty"`
-	Assertions []AssertionResult `json:"assertions"`
-	Base       *htmlBase         `json:"base,omitempty"`
+	Output     string                    `json:"output"`
+	Input      string                    `json:"input,omitempty"`
+	Params     map[string]any            `json:"params,omitempty"`
+	Model      string                    `json:"model,omitempty"`
+	Cached     bool                      `json:"cached,omitempty"`
+	Reason     string                    `json:"reason,omitempty"`
+	PassRate   string                    `json:"pass_rate,omitempty"`
+	Assertions []results.AssertionResult `json:"assertions"`
+	Base       *htmlBase                 `json:"base,omitempty"`
 }
 
 // htmlBase is the baseline's side of a test, with the output diff as
 // go-diff operations: [op, text] with op -1 deleted, 0 equal, 1 inserted.
 type htmlBase struct {
-	Status Status   `json:"status"`
-	Score  float64  `json:"score"`
-	Output string   `json:"output"`
-	Diff   [][2]any `json:"diff,omitempty"`
+	Status results.Status `json:"status"`
+	Score  float64        `json:"score"`
+	Output string         `json:"output"`
+	Diff   [][2]any       `json:"diff,omitempty"`
 }
 
 // Report writes the HTML page.
-func (h *HTML) Report(w io.Writer, r *Results) error {
-	suites, total, err := collectSuites(r, nil)
+func (h *HTML) Report(w io.Writer, r *results.Results) error {
+	suites, total, err := results.Suites(r)
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
@@ -76,7 +77,7 @@ func (h *HTML) Report(w io.Writer, r *Results) error {
 	// Pass 1 over the tests: the rows.
 	idx := 0
 	seen := map[string]bool{} // baseline IDs still run, to list the removed ones
-	err = r.Each(func(t *TestResult) error {
+	err = r.Each(func(t *results.TestResult) error {
 		h.row(bw, idx, t, names[t.Suite], base)
 		idx++
 		if base != nil {
@@ -94,7 +95,7 @@ func (h *HTML) Report(w io.Writer, r *Results) error {
 	// and &, so no "</script" can end the element early.
 	bw.WriteString(`<script type="application/json" id="aieval-data">[`)
 	idx = 0
-	err = r.Each(func(t *TestResult) error {
+	err = r.Each(func(t *results.TestResult) error {
 		if idx > 0 {
 			bw.WriteByte(',')
 		}
@@ -119,7 +120,7 @@ func (h *HTML) baseline() (map[string]*htmlBase, error) {
 		return nil, nil
 	}
 	m := map[string]*htmlBase{}
-	err := h.opts.Baseline.Each(func(t *TestResult) error {
+	err := h.opts.Baseline.Each(func(t *results.TestResult) error {
 		m[t.ID()] = &htmlBase{Status: t.Status, Score: finite(t.Score), Output: capText(Sanitize(t.Output), h.opts.MaxOutput)}
 		return nil
 	})
@@ -129,7 +130,7 @@ func (h *HTML) baseline() (map[string]*htmlBase, error) {
 	return m, nil
 }
 
-func (h *HTML) header(w *bufio.Writer, r *Results, total *suiteStats) {
+func (h *HTML) header(w *bufio.Writer, r *results.Results, total *results.SuiteTotal) {
 	title := "aieval report"
 	if r.RunID != "" {
 		title += " " + oneLine(r.RunID, 80)
@@ -154,7 +155,7 @@ func (h *HTML) header(w *bufio.Writer, r *Results, total *suiteStats) {
 	for _, c := range []struct {
 		id, label string
 		n         int
-	}{{"total", "tests", total.Tests}, {"pass", "passed", total.Pass}, {"fail", "failed", total.Fail}, {"error", "errors", total.Error}, {"skip", "skipped", total.Skip}} {
+	}{{"total", "tests", total.Total}, {"pass", "passed", total.Passed}, {"fail", "failed", total.Failed}, {"error", "errors", total.Errors}, {"skip", "skipped", total.Skipped}} {
 		fmt.Fprintf(w, "<span class=\"count %s\"><b id=\"count-%s\">%d</b> %s</span>\n", c.id, c.id, c.n, c.label)
 	}
 	if r.Interrupted {
@@ -166,7 +167,7 @@ func (h *HTML) header(w *bufio.Writer, r *Results, total *suiteStats) {
 		pressed := strconv.FormatBool(s == "all")
 		fmt.Fprintf(w, "<button type=\"button\" class=\"status-filter\" data-status=\"%s\" aria-pressed=\"%s\">%s</button>\n", s, pressed, s)
 	}
-	fmt.Fprintf(w, "<span class=\"shown\"><b id=\"shown\">%d</b> shown</span>\n</nav>\n", total.Tests)
+	fmt.Fprintf(w, "<span class=\"shown\"><b id=\"shown\">%d</b> shown</span>\n</nav>\n", total.Total)
 	w.WriteString("<table id=\"tests\">\n<thead><tr><th>Status</th><th>Suite</th><th>Test</th><th>Prompt</th>" +
 		"<th>Score</th><th>Latency</th>")
 	if h.opts.Baseline != nil {
@@ -175,7 +176,7 @@ func (h *HTML) header(w *bufio.Writer, r *Results, total *suiteStats) {
 	w.WriteString("<th>Reason</th></tr></thead>\n<tbody>\n")
 }
 
-func (h *HTML) row(w *bufio.Writer, idx int, t *TestResult, suite string, base map[string]*htmlBase) {
+func (h *HTML) row(w *bufio.Writer, idx int, t *results.TestResult, suite string, base map[string]*htmlBase) {
 	esc := func(s string, n int) string { return html.EscapeString(oneLine(s, n)) }
 	status := string(t.Status)
 	if status == "" {
@@ -190,7 +191,7 @@ func (h *HTML) row(w *bufio.Writer, idx int, t *TestResult, suite string, base m
 		fmt.Fprintf(w, "<td class=\"change %s\">%s</td>", ch, ch)
 	}
 	reason := ""
-	if t.Status != StatusPass {
+	if t.Status != results.StatusPass {
 		reason = reasonOf(t)
 	}
 	fmt.Fprintf(w, "<td class=\"reason\">%s</td></tr>\n", esc(reason, 300))
@@ -217,13 +218,13 @@ func (h *HTML) removed(w *bufio.Writer, base map[string]*htmlBase, seen map[stri
 
 // change names how a test moved against the baseline; out is the test's
 // output as capped for the page, comparable with the baseline's.
-func change(t *TestResult, b *htmlBase, out string) string {
+func change(t *results.TestResult, b *htmlBase, out string) string {
 	switch {
 	case b == nil:
 		return "new"
-	case b.Status == StatusPass && (t.Status == StatusFail || t.Status == StatusError):
+	case b.Status == results.StatusPass && (t.Status == results.StatusFail || t.Status == results.StatusError):
 		return "regressed"
-	case b.Status != StatusPass && t.Status == StatusPass:
+	case b.Status != results.StatusPass && t.Status == results.StatusPass:
 		return "fixed"
 	case b.Output != out:
 		return "changed"
@@ -231,7 +232,7 @@ func change(t *TestResult, b *htmlBase, out string) string {
 	return "same"
 }
 
-func (h *HTML) detail(t *TestResult, base map[string]*htmlBase) htmlDetail {
+func (h *HTML) detail(t *results.TestResult, base map[string]*htmlBase) htmlDetail {
 	d := htmlDetail{
 		Output:   capText(Sanitize(t.Output), h.opts.MaxOutput),
 		Input:    capText(Sanitize(t.Input), h.opts.MaxOutput),
@@ -241,7 +242,7 @@ func (h *HTML) detail(t *TestResult, base map[string]*htmlBase) htmlDetail {
 		Reason:   Sanitize(t.Reason),
 		PassRate: passRateLine(t),
 	}
-	d.Assertions = make([]AssertionResult, len(t.Assertions))
+	d.Assertions = make([]results.AssertionResult, len(t.Assertions))
 	for i, a := range t.Assertions {
 		a.Type, a.Reason, a.Metric = Sanitize(a.Type), Sanitize(a.Reason), Sanitize(a.Metric)
 		a.Diff = capText(Sanitize(a.Diff), h.opts.MaxOutput)

@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"encoding/json"
+	"github.com/aieval/aieval/eval/results"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,17 +12,17 @@ import (
 // passed then (a regression now), "flaky rubric" failed too, "extract name"
 // had another output, "stable rubric" did not exist (new) and "dropped
 // since" is gone (removed).
-func baselineFixture() *Results {
+func baselineFixture() *results.Results {
 	r := fixture(false)
 	r.RunID = "run-0000"
-	var kept []TestResult
+	var kept []results.TestResult
 	for _, t := range r.Tests {
 		switch t.Name {
 		case "answers as JSON":
-			t.Status, t.Score = StatusPass, 1
+			t.Status, t.Score = results.StatusPass, 1
 			t.Output = `{"answer": "Central Park", "count": 2}`
 		case "extract name":
-			t.Status, t.Output = StatusPass, "Ada Lovelace"
+			t.Status, t.Output = results.StatusPass, "Ada Lovelace"
 		case "stable rubric":
 			continue
 		}
@@ -90,7 +91,7 @@ func TestHTMLStructure(t *testing.T) {
 		t.Error("test gone since the baseline not listed")
 	}
 	b := data[2].Base // answers as JSON
-	if b == nil || b.Status != StatusPass || len(b.Diff) < 3 {
+	if b == nil || b.Status != results.StatusPass || len(b.Diff) < 3 {
 		t.Fatalf("baseline of answers as JSON = %+v", b)
 	}
 	var del, ins string

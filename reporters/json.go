@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"io"
 	"time"
 )
@@ -19,24 +20,24 @@ type JSON struct{ opts Options }
 
 // jsonHeader is Results without Summary and Tests; same tags, same order.
 type jsonHeader struct {
-	Version     int         `json:"version"`
-	RunID       string      `json:"run_id,omitempty"`
-	StartedAt   time.Time   `json:"started_at"`
-	GitSHA      string      `json:"git_sha,omitempty"`
-	GitRef      string      `json:"git_ref,omitempty"`
-	Suites      []SuiteInfo `json:"suites"`
-	Interrupted bool        `json:"interrupted,omitempty"`
+	Version     int                 `json:"version"`
+	RunID       string              `json:"run_id,omitempty"`
+	StartedAt   time.Time           `json:"started_at"`
+	GitSHA      string              `json:"git_sha,omitempty"`
+	GitRef      string              `json:"git_ref,omitempty"`
+	Suites      []results.SuiteInfo `json:"suites"`
+	Interrupted bool                `json:"interrupted,omitempty"`
 }
 
 // Report writes the JSON results.
-func (j *JSON) Report(w io.Writer, r *Results) error {
+func (j *JSON) Report(w io.Writer, r *results.Results) error {
 	if err := writeJSON(w, r); err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}
 	return nil
 }
 
-func writeJSON(w io.Writer, r *Results) error {
+func writeJSON(w io.Writer, r *results.Results) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -44,7 +45,7 @@ func writeJSON(w io.Writer, r *Results) error {
 
 	version := r.Version
 	if version == 0 {
-		version = ResultsVersion
+		version = results.ResultsVersion
 	}
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted}); err != nil {
@@ -68,7 +69,7 @@ func writeJSON(w io.Writer, r *Results) error {
 	}
 	// A spooled test is already its compact JSON: indenting it gives the
 	// bytes encoding it would, without decoding it first.
-	spooled, err := r.eachLine(func(line []byte) error {
+	spooled, err := r.EachLine(func(line []byte) error {
 		buf.Reset()
 		if err := json.Indent(&buf, line, "    ", "  "); err != nil {
 			return fmt.Errorf("read results spool: %w", err)
@@ -76,7 +77,7 @@ func writeJSON(w io.Writer, r *Results) error {
 		return emit()
 	})
 	if !spooled {
-		err = r.Each(func(t *TestResult) error {
+		err = r.Each(func(t *results.TestResult) error {
 			buf.Reset()
 			if err := enc.Encode(finiteTest(t)); err != nil {
 				return fmt.Errorf("encode test %s: %w", t.ID(), err)
@@ -104,7 +105,7 @@ func writeJSON(w io.Writer, r *Results) error {
 
 // finiteTest returns t with NaN and infinite numbers zeroed, since
 // encoding/json refuses them; t itself is left alone when already clean.
-func finiteTest(t *TestResult) *TestResult {
+func finiteTest(t *results.TestResult) *results.TestResult {
 	clean := func(f float64) bool { return f == finite(f) }
 	ok := clean(t.LatencyMS) && clean(t.Cost) && clean(t.Score) && (t.Threshold == nil || clean(*t.Threshold))
 	for _, a := range t.Assertions {
@@ -122,7 +123,7 @@ func finiteTest(t *TestResult) *TestResult {
 		th := finite(*c.Threshold)
 		c.Threshold = &th
 	}
-	c.Assertions = append([]AssertionResult(nil), t.Assertions...)
+	c.Assertions = append([]results.AssertionResult(nil), t.Assertions...)
 	for i := range c.Assertions {
 		c.Assertions[i].Score = finite(c.Assertions[i].Score)
 		c.Assertions[i].Weight = finite(c.Assertions[i].Weight)
@@ -135,10 +136,10 @@ func finiteTest(t *TestResult) *TestResult {
 	return &c
 }
 
-func finiteSummary(s Summary) Summary {
+func finiteSummary(s results.Summary) results.Summary {
 	s.DurationMS, s.Cost = finite(s.DurationMS), finite(s.Cost)
 	if s.Metrics != nil {
-		m := make(map[string]MetricSummary, len(s.Metrics))
+		m := make(map[string]results.MetricSummary, len(s.Metrics))
 		for k, v := range s.Metrics {
 			v.Mean = finite(v.Mean)
 			m[k] = v

@@ -3,6 +3,7 @@ package reporters
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/aieval/aieval/eval/results"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,11 +32,11 @@ func jsonText(s string) string {
 func TestJSONRoundTrip(t *testing.T) {
 	cases := []struct {
 		name string
-		r    *Results
+		r    *results.Results
 	}{
 		{"nasty with 1 MB output", fixture(true)},
-		{"no tests", &Results{Version: ResultsVersion, StartedAt: fixedStart(), Suites: []SuiteInfo{{Path: "a.eval.yaml"}}}},
-		{"interrupted", func() *Results { r := fixture(false); r.Interrupted = true; r.Summary.Metrics = nil; return r }()},
+		{"no tests", &results.Results{Version: results.ResultsVersion, StartedAt: fixedStart(), Suites: []results.SuiteInfo{{Path: "a.eval.yaml"}}}},
+		{"interrupted", func() *results.Results { r := fixture(false); r.Interrupted = true; r.Summary.Metrics = nil; return r }()},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,23 +44,24 @@ func TestJSONRoundTrip(t *testing.T) {
 			if err := os.WriteFile(path, render(t, "json", Options{}, spooled(t, tc.r)), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := ReadFile(path)
+			got, err := results.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := *tc.r
-			want.Tests = append([]TestResult(nil), tc.r.Tests...)
+			want := results.Results{Version: tc.r.Version, RunID: tc.r.RunID, StartedAt: tc.r.StartedAt, GitSHA: tc.r.GitSHA,
+				GitRef: tc.r.GitRef, Suites: tc.r.Suites, Summary: tc.r.Summary, Interrupted: tc.r.Interrupted}
+			want.Tests = append([]results.TestResult(nil), tc.r.Tests...)
 			for i := range want.Tests {
 				tt := &want.Tests[i]
 				tt.Name, tt.Output, tt.Reason = jsonText(tt.Name), jsonText(tt.Output), jsonText(tt.Reason)
-				tt.Assertions = append([]AssertionResult(nil), tt.Assertions...)
+				tt.Assertions = append([]results.AssertionResult(nil), tt.Assertions...)
 				for j := range tt.Assertions {
 					a := &tt.Assertions[j]
 					a.Reason, a.Diff = jsonText(a.Reason), jsonText(a.Diff)
 				}
 			}
 			// In-run bookkeeping is not part of the file.
-			want.Summary.LatencyMS, want.bySuite = 0, nil
+			want.Summary.LatencyMS = 0
 			if len(want.Tests) == 0 {
 				want.Tests = nil // "tests": [] reads back as an empty slice
 				got.Tests = nil

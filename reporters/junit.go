@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/xml"
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -27,8 +28,8 @@ type JUnit struct{ opts Options }
 const junitMaxMessage = 1000
 
 // Report writes the JUnit XML.
-func (j *JUnit) Report(w io.Writer, r *Results) error {
-	suites, total, err := collectSuites(r, nil)
+func (j *JUnit) Report(w io.Writer, r *results.Results) error {
+	suites, total, err := results.Suites(r)
 	if err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
@@ -44,9 +45,9 @@ func (j *JUnit) Report(w io.Writer, r *Results) error {
 	root := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
 		attr("name", "aieval"),
 		attr("time", seconds(r.Summary.DurationMS)),
-		attr("tests", strconv.Itoa(total.Tests)),
-		attr("failures", strconv.Itoa(total.Fail)),
-		attr("errors", strconv.Itoa(total.Error)),
+		attr("tests", strconv.Itoa(total.Total)),
+		attr("failures", strconv.Itoa(total.Failed)),
+		attr("errors", strconv.Itoa(total.Errors)),
 	}}
 	if err := enc.EncodeToken(root); err != nil {
 		return fmt.Errorf("junit report: %w", err)
@@ -71,14 +72,14 @@ func (j *JUnit) Report(w io.Writer, r *Results) error {
 
 // suite writes one testsuite, reading the tests again so that only one
 // test is in memory at a time.
-func (j *JUnit) suite(enc *xml.Encoder, r *Results, id int, st *suiteStats, used map[string]bool) error {
+func (j *JUnit) suite(enc *xml.Encoder, r *results.Results, id int, st *results.SuiteTotal, used map[string]bool) error {
 	ts := junit.Testsuite{
 		Name:     oneLine(st.Info.Name(), 0),
-		Tests:    st.Tests,
-		Failures: st.Fail,
-		Errors:   st.Error,
+		Tests:    st.Total,
+		Failures: st.Failed,
+		Errors:   st.Errors,
 		ID:       id,
-		Skipped:  st.Skip,
+		Skipped:  st.Skipped,
 		Time:     seconds(st.LatencyMS),
 		File:     Sanitize(st.Info.Path),
 		Hostname: oneLine(j.opts.Hostname, 0),
@@ -127,7 +128,7 @@ func (j *JUnit) suite(enc *xml.Encoder, r *Results, id int, st *suiteStats, used
 		}
 	}
 	tcStart := xml.StartElement{Name: xml.Name{Local: "testcase"}}
-	err := r.Each(func(t *TestResult) error {
+	err := r.Each(func(t *results.TestResult) error {
 		if t.Suite != st.Info.Path {
 			return nil
 		}
@@ -140,14 +141,14 @@ func (j *JUnit) suite(enc *xml.Encoder, r *Results, id int, st *suiteStats, used
 }
 
 // testcase maps one test per the contract.
-func (j *JUnit) testcase(t *TestResult, info SuiteInfo, used map[string]bool) junit.Testcase {
+func (j *JUnit) testcase(t *results.TestResult, info results.SuiteInfo, used map[string]bool) junit.Testcase {
 	tc := junit.Testcase{
 		Name:      uniqueName(oneLine(t.Name, 0), t.Suite, used),
 		Classname: classname(t, info),
 		Time:      seconds(t.LatencyMS),
 	}
 	switch t.Status {
-	case StatusFail:
+	case results.StatusFail:
 		typ := "threshold"
 		if t.PassRate != nil {
 			typ = "pass_rate"
@@ -157,9 +158,9 @@ func (j *JUnit) testcase(t *TestResult, info SuiteInfo, used map[string]bool) ju
 			typ, msg = a.Type, a.Reason
 		}
 		tc.Failure = &junit.Result{Message: oneLine(msg, junitMaxMessage), Type: oneLine(typ, 0), Data: j.body(t)}
-	case StatusError:
+	case results.StatusError:
 		tc.Error = &junit.Result{Message: oneLine(reasonOf(t), junitMaxMessage), Type: "error", Data: j.body(t)}
-	case StatusSkip:
+	case results.StatusSkip:
 		tc.Skipped = &junit.Result{Message: oneLine(reasonOf(t), junitMaxMessage)}
 	}
 	if t.Output != "" {
@@ -169,9 +170,9 @@ func (j *JUnit) testcase(t *TestResult, info SuiteInfo, used map[string]bool) ju
 }
 
 // body lists every assertion's result, with diffs, for a failure or error.
-func (j *JUnit) body(t *TestResult) string {
+func (j *JUnit) body(t *results.TestResult) string {
 	var b strings.Builder
-	if t.Status == StatusError && t.Reason != "" {
+	if t.Status == results.StatusError && t.Reason != "" {
 		b.WriteString(t.Reason + "\n")
 	}
 	if t.Threshold != nil {
@@ -198,7 +199,7 @@ func (j *JUnit) body(t *TestResult) string {
 
 // classname is aiconfig name + "." + prompt name; dots inside either part
 // become "_" because Jenkins and others split classnames on dots.
-func classname(t *TestResult, info SuiteInfo) string {
+func classname(t *results.TestResult, info results.SuiteInfo) string {
 	cfg := t.ConfigName
 	if cfg == "" {
 		cfg = info.ConfigName

@@ -3,6 +3,7 @@ package reporters
 import (
 	"bytes"
 	"encoding/xml"
+	"github.com/aieval/aieval/eval/results"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,13 +38,13 @@ func xmllintBin(t *testing.T) string {
 func TestJUnitValidatesAgainstXSD(t *testing.T) {
 	cases := []struct {
 		name string
-		r    *Results
+		r    *results.Results
 		opts Options
 	}{
 		{"nasty, default cap", fixture(true), Options{}},
 		{"nasty, tiny cap", fixture(true), Options{MaxOutput: 10}},
-		{"empty run", &Results{Version: ResultsVersion}, Options{}},
-		{"tests of an unlisted suite", func() *Results { r := fixture(false); r.Suites = nil; return r }(), Options{}},
+		{"empty run", &results.Results{Version: results.ResultsVersion}, Options{}},
+		{"tests of an unlisted suite", func() *results.Results { r := fixture(false); r.Suites = nil; return r }(), Options{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"html"
 	"io"
 	"sort"
@@ -28,30 +29,30 @@ const (
 )
 
 // Report writes the Markdown summary.
-func (m *Markdown) Report(w io.Writer, r *Results) error {
+func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 	budget := m.MaxBytes
 	if budget <= 0 {
 		budget = MarkdownMaxBytes
 	}
-	suites, total, err := collectSuites(r, nil)
+	suites, total, err := results.Suites(r)
 	if err != nil {
 		return fmt.Errorf("markdown report: %w", err)
 	}
 	var head strings.Builder
 	status := "PASSED"
 	switch {
-	case total.Error > 0 || r.Interrupted:
+	case total.Errors > 0 || r.Interrupted:
 		status = "ERRORED"
-	case total.Fail > 0 || r.Summary.Regressed > 0:
+	case total.Failed > 0 || r.Summary.Regressed > 0:
 		status = "FAILED"
 	}
 	fmt.Fprintf(&head, "## aieval: %s\n\n", status)
-	fmt.Fprintf(&head, "**%s**: %d passed, %d failed, %s, %d skipped", plural(total.Tests, "test"),
-		total.Pass, total.Fail, plural(total.Error, "error"), total.Skip)
+	fmt.Fprintf(&head, "**%s**: %d passed, %d failed, %s, %d skipped", plural(total.Total, "test"),
+		total.Passed, total.Failed, plural(total.Errors, "error"), total.Skipped)
 	if r.Summary.Regressed > 0 {
 		fmt.Fprintf(&head, ", %d regressed", r.Summary.Regressed)
 	}
-	fmt.Fprintf(&head, " in %s, cost $%.4f, %d tokens", duration(r.Summary.DurationMS), total.Cost, total.Toks)
+	fmt.Fprintf(&head, " in %s, cost $%.4f, %d tokens", duration(r.Summary.DurationMS), total.Cost, total.Tokens.Total)
 	if r.Summary.Cached > 0 {
 		fmt.Fprintf(&head, ", %d cached", r.Summary.Cached)
 	}
@@ -66,7 +67,7 @@ func (m *Markdown) Report(w io.Writer, r *Results) error {
 			name = "**Total**"
 		}
 		fmt.Fprintf(&head, "| %s | %d | %d | %d | %d | %d | %s | $%.4f |\n",
-			name, s.Tests, s.Pass, s.Fail, s.Error, s.Skip, duration(s.LatencyMS), s.Cost)
+			name, s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, duration(s.LatencyMS), s.Cost)
 	}
 	head.WriteString(metricsTable(r.Summary.Metrics))
 
@@ -77,8 +78,8 @@ func (m *Markdown) Report(w io.Writer, r *Results) error {
 	const reserve = 256 // for the "not shown" line and headings
 	var rows, details strings.Builder
 	shown, omitted := 0, 0
-	err = r.Each(func(t *TestResult) error {
-		if t.Status != StatusFail && t.Status != StatusError {
+	err = r.Each(func(t *results.TestResult) error {
+		if t.Status != results.StatusFail && t.Status != results.StatusError {
 			return nil
 		}
 		row, det := mdRow(t), mdDetails(t, names[t.Suite])
@@ -111,18 +112,18 @@ func (m *Markdown) Report(w io.Writer, r *Results) error {
 	return nil
 }
 
-func mdRow(t *TestResult) string {
+func mdRow(t *results.TestResult) string {
 	word := "FAIL"
-	if t.Status == StatusError {
+	if t.Status == results.StatusError {
 		word = "ERROR"
 	}
 	return fmt.Sprintf("| %s | %s | %s | %s |\n", word, cell(t.Name), cell(location(t)), cell(reasonOf(t)))
 }
 
 // mdDetails is the collapsible block of one test: assertion reasons and diffs.
-func mdDetails(t *TestResult, suite string) string {
+func mdDetails(t *results.TestResult, suite string) string {
 	word := "FAIL"
-	if t.Status == StatusError {
+	if t.Status == results.StatusError {
 		word = "ERROR"
 	}
 	var b strings.Builder
@@ -158,7 +159,7 @@ func mdDetails(t *TestResult, suite string) string {
 }
 
 // metricsTable renders Summary.Metrics, sorted by name; "" when none.
-func metricsTable(m map[string]MetricSummary) string {
+func metricsTable(m map[string]results.MetricSummary) string {
 	if len(m) == 0 {
 		return ""
 	}

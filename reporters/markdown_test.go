@@ -3,17 +3,18 @@ package reporters
 import (
 	"bytes"
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"strings"
 	"testing"
 )
 
 // manyFailures is a run of n failed tests, each with a diff of diffBytes.
-func manyFailures(n, diffBytes int) *Results {
-	r := &Results{Version: ResultsVersion, Suites: []SuiteInfo{{Path: "big.eval.yaml"}}}
+func manyFailures(n, diffBytes int) *results.Results {
+	r := &results.Results{Version: results.ResultsVersion, Suites: []results.SuiteInfo{{Path: "big.eval.yaml"}}}
 	diff := "-" + strings.Repeat("e", diffBytes/2) + "\n+" + strings.Repeat("a", diffBytes/2) + "\n"
 	for i := 0; i < n; i++ {
-		t := TestResult{Suite: "big.eval.yaml", Name: fmt.Sprintf("case %d", i), Line: i + 1, Status: StatusFail,
-			Reason: "output does not equal", Assertions: []AssertionResult{{Type: "equals", Reason: "output does not equal", Diff: diff}}}
+		t := results.TestResult{Suite: "big.eval.yaml", Name: fmt.Sprintf("case %d", i), Line: i + 1, Status: results.StatusFail,
+			Reason: "output does not equal", Assertions: []results.AssertionResult{{Type: "equals", Reason: "output does not equal", Diff: diff}}}
 		r.Tests = append(r.Tests, t)
 		r.Summary.Add(&t)
 	}
@@ -23,7 +24,7 @@ func manyFailures(n, diffBytes int) *Results {
 func TestMarkdownCappedUnderOneMiB(t *testing.T) {
 	cases := []struct {
 		name      string
-		r         *Results
+		r         *results.Results
 		maxBytes  int
 		wantShown int // -1: some, but not all
 	}{

@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"io"
 	"strings"
 	"sync"
@@ -55,7 +56,7 @@ func (p *Progress) Start(total int) {
 
 // Done counts one finished test and redraws when the interval has passed
 // or the last test is in.
-func (p *Progress) Done(t *TestResult) {
+func (p *Progress) Done(t *results.TestResult) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.finished {
@@ -63,13 +64,13 @@ func (p *Progress) Done(t *TestResult) {
 	}
 	p.done++
 	switch t.Status {
-	case StatusPass:
+	case results.StatusPass:
 		p.pass++
-	case StatusFail:
+	case results.StatusFail:
 		p.fail++
-	case StatusError:
+	case results.StatusError:
 		p.errs++
-	case StatusSkip:
+	case results.StatusSkip:
 		p.skips++
 	}
 	now := p.opts.Now()

@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"bytes"
+	"github.com/aieval/aieval/eval/results"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // The progress line satisfies eval.Observer's method set.
 var _ interface {
 	Start(int)
-	Done(*TestResult)
+	Done(*results.TestResult)
 } = (*Progress)(nil)
 
 func TestProgressConcurrentAndThrottled(t *testing.T) {
@@ -45,14 +46,14 @@ func TestProgressConcurrentAndThrottled(t *testing.T) {
 	var out syncBuffer
 	p := NewProgress(&out, ProgressOptions{Now: clock.Now})
 	p.Start(400)
-	statuses := []Status{StatusPass, StatusPass, StatusFail, StatusError}
+	statuses := []results.Status{results.StatusPass, results.StatusPass, results.StatusFail, results.StatusError}
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 100; i++ {
-				p.Done(&TestResult{Status: statuses[i%4]})
+				p.Done(&results.TestResult{Status: statuses[i%4]})
 			}
 		}()
 	}
@@ -75,10 +76,10 @@ func TestProgressETAAndPadding(t *testing.T) {
 	p := NewProgress(&out, ProgressOptions{Now: clock.Now, Interval: time.Second})
 	p.Start(10)
 	clock.Add(20 * time.Second)
-	p.Done(&TestResult{Status: StatusSkip})
-	p.Done(&TestResult{Status: StatusPass}) // within the interval: not drawn
+	p.Done(&results.TestResult{Status: results.StatusSkip})
+	p.Done(&results.TestResult{Status: results.StatusPass}) // within the interval: not drawn
 	clock.Add(2 * time.Second)
-	p.Done(&TestResult{Status: StatusPass})
+	p.Done(&results.TestResult{Status: results.StatusPass})
 	lines := strings.Split(out.String(), "\r")[1:]
 	want := []string{
 		"0/10  pass 0  fail 0  error 0  0:00",

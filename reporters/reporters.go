@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"fmt"
+	"github.com/aieval/aieval/eval/results"
 	"io"
 	"sort"
 	"strings"
@@ -9,7 +10,7 @@ import (
 
 // Reporter renders a finished run to w.
 type Reporter interface {
-	Report(w io.Writer, r *Results) error
+	Report(w io.Writer, r *results.Results) error
 }
 
 // Options shared by reporters.
@@ -19,7 +20,7 @@ type Options struct {
 	// MaxOutput caps outputs written into reports (JUnit system-out); 0 = default.
 	MaxOutput int
 	// Baseline, when set, lets reporters show per-test changes.
-	Baseline *Results
+	Baseline *results.Results
 	// Hostname for JUnit testsuites; "" leaves it out so files are
 	// reproducible. The caller injects os.Hostname() when wanted.
 	Hostname string

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/aieval/aieval/assertions"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 // echoConfig's prompt renders its `reply` parameter unescaped; the fake
@@ -37,7 +37,7 @@ func gradeByMarker(req fakeopenai.ChatRequest) string {
 func TestEveryAssertionThroughTheCLI(t *testing.T) {
 	cases := []struct {
 		name, reply, assert string
-		want                reporters.Status
+		want                results.Status
 	}{
 		{"equals pass", "Paris", `{type: equals, value: Paris}`, "pass"},
 		{"equals fail", "Paris!", `{type: equals, value: Paris}`, "fail"},
@@ -110,11 +110,11 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 	if o.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", o.code, o.stdout, o.stderr)
 	}
-	res, err := reporters.ReadFile(js)
+	res, err := results.ReadFile(js)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]reporters.Status{"weighted 0.7": "pass", "weighted 0.8": "fail"}
+	want := map[string]results.Status{"weighted 0.7": "pass", "weighted 0.8": "fail"}
 	for _, c := range cases {
 		want[c.name] = c.want
 	}

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
 // state is everything the process touches, so the whole CLI runs in-process
@@ -32,7 +32,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 // inputErr marks err as invalid usage or input (exit 2).
-func inputErr(err error) error { return &exitError{code: reporters.ExitInput, err: err} }
+func inputErr(err error) error { return &exitError{code: results.ExitInput, err: err} }
 
 type command struct {
 	name    string
@@ -69,7 +69,7 @@ func usage(w io.Writer) {
 func run(ctx context.Context, args []string, st *state) int {
 	if len(args) == 0 {
 		usage(st.stderr)
-		return reporters.ExitInput
+		return results.ExitInput
 	}
 	name := args[0]
 	switch name {
@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, st *state) int {
 		return exitCode(err, st)
 	}
 	fmt.Fprintf(st.stderr, "aieval: unknown command %q (run 'aieval help' for the list)\n", name)
-	return reporters.ExitInput
+	return results.ExitInput
 }
 
 func exitCode(err error, st *state) int {
@@ -105,7 +105,7 @@ func exitCode(err error, st *state) int {
 		return ee.code
 	}
 	fmt.Fprintln(st.stderr, "aieval: "+oneLine(err.Error()))
-	return reporters.ExitInput
+	return results.ExitInput
 }
 
 // oneLine keeps error output to one line, as the contract promises.

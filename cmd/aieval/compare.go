@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/aieval/aieval/eval/compare"
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
 func cmdCompare(ctx context.Context, args []string, st *state) error {
@@ -20,11 +20,11 @@ func cmdCompare(ctx context.Context, args []string, st *state) error {
 	if len(pos) != 2 {
 		return inputErr(errors.New("usage: aieval compare BASE.json HEAD.json [--markdown FILE] [--json FILE]"))
 	}
-	base, err := reporters.ReadFile(pos[0])
+	base, err := results.ReadFile(pos[0])
 	if err != nil {
 		return inputErr(err)
 	}
-	head, err := reporters.ReadFile(pos[1])
+	head, err := results.ReadFile(pos[1])
 	if err != nil {
 		return inputErr(err)
 	}
@@ -43,7 +43,7 @@ func cmdCompare(ctx context.Context, args []string, st *state) error {
 		}
 	}
 	if rep.Regressions() > 0 {
-		return &exitError{code: reporters.ExitFailed}
+		return &exitError{code: results.ExitFailed}
 	}
 	return nil
 }

@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 const cmpConfig = `{
@@ -184,7 +184,7 @@ func TestRunBaseline(t *testing.T) {
 			if o.code != tt.wantCode {
 				t.Errorf("exit %d, want %d\n%s\n%s", o.code, tt.wantCode, o.stdout, o.stderr)
 			}
-			res, err := reporters.ReadFile(js)
+			res, err := results.ReadFile(js)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +214,7 @@ tests:
         value: good
 `)
 	// good answers the first `good` of the 20 samples, bad the rest.
-	runWith := func(good int64, extra ...string) (outcome, *reporters.Results) {
+	runWith := func(good int64, extra ...string) (outcome, *results.Results) {
 		var n atomic.Int64
 		srv := fakeopenai.New(fakeopenai.WithReply(func(fakeopenai.ChatRequest) string {
 			if n.Add(1) <= good {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 // gateShardSuite has 30 tests: every 5th fails, one is skipped, one repeats.
@@ -61,7 +61,7 @@ func TestShardsMerge(t *testing.T) {
 		if o.code != 0 && o.code != 1 {
 			t.Fatalf("shard %s: exit %d\n%s", shard, o.code, o.stderr)
 		}
-		res, err := reporters.ReadFile(js)
+		res, err := results.ReadFile(js)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,18 +92,18 @@ func TestShardsMerge(t *testing.T) {
 	if o.code != single.ExitCode() {
 		t.Errorf("merge exit %d, want %d like the single run\n%s", o.code, single.ExitCode(), o.stderr)
 	}
-	m, err := reporters.ReadFile(merged)
+	m, err := results.ReadFile(merged)
 	if err != nil {
 		t.Fatal(err)
 	}
 	type row struct {
 		ID     string
-		Status reporters.Status
+		Status results.Status
 		Score  float64
 		Output string
 		Rate   string
 	}
-	rows := func(r *reporters.Results) []row {
+	rows := func(r *results.Results) []row {
 		var out []row
 		for _, tr := range r.Tests {
 			rate := ""
@@ -117,7 +117,7 @@ func TestShardsMerge(t *testing.T) {
 	if got, want := rows(m), rows(single); !slices.Equal(got, want) {
 		t.Errorf("merged tests differ from the single run:\n got %v\nwant %v", got, want)
 	}
-	counts := func(s reporters.Summary) [5]int { return [5]int{s.Total, s.Passed, s.Failed, s.Errors, s.Skipped} }
+	counts := func(s results.Summary) [5]int { return [5]int{s.Total, s.Passed, s.Failed, s.Errors, s.Skipped} }
 	if counts(m.Summary) != counts(single.Summary) {
 		t.Errorf("merged summary %+v, single %+v", m.Summary, single.Summary)
 	}

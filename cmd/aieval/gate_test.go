@@ -15,8 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 // gateConfig has a prompt (facts), a prompt chaining on it (pitch) and an
@@ -87,11 +87,11 @@ func gateProject(t *testing.T) (dir, suite string) {
 
 // runResults runs the CLI with --json into a temp file and returns the
 // outcome and the parsed results.
-func gateRun(t *testing.T, c *cli, args ...string) (outcome, *reporters.Results) {
+func gateRun(t *testing.T, c *cli, args ...string) (outcome, *results.Results) {
 	t.Helper()
 	js := filepath.Join(t.TempDir(), "results.json")
 	o := c.run(append([]string{"run", "--no-history", "--json", js}, args...)...)
-	res, err := reporters.ReadFile(js)
+	res, err := results.ReadFile(js)
 	if err != nil {
 		t.Fatalf("aieval %v: exit %d, no results: %v\nstdout: %s\nstderr: %s", args, o.code, err, o.stdout, o.stderr)
 	}
@@ -99,11 +99,11 @@ func gateRun(t *testing.T, c *cli, args ...string) (outcome, *reporters.Results)
 }
 
 type gateVerdict struct {
-	Status reporters.Status
+	Status results.Status
 	Score  float64
 }
 
-func gateVerdicts(res *reporters.Results) map[string]gateVerdict {
+func gateVerdicts(res *results.Results) map[string]gateVerdict {
 	out := map[string]gateVerdict{}
 	for _, tr := range res.Tests {
 		out[tr.Name] = gateVerdict{tr.Status, tr.Score}
@@ -187,11 +187,11 @@ func TestRecordReplay(t *testing.T) {
 	for _, tr := range miss.Tests {
 		switch tr.Prompt {
 		case "facts", "pitch":
-			if tr.Status != reporters.StatusError || !strings.Contains(tr.Reason, "facts") {
+			if tr.Status != results.StatusError || !strings.Contains(tr.Reason, "facts") {
 				t.Errorf("%s: status %s, reason %q; want an error naming prompt facts", tr.Name, tr.Status, tr.Reason)
 			}
 		default:
-			if tr.Status != reporters.StatusPass || !tr.Cached {
+			if tr.Status != results.StatusPass || !tr.Cached {
 				t.Errorf("%s: status %s cached %v; want a pass from cache (%s)", tr.Name, tr.Status, tr.Cached, tr.Reason)
 			}
 		}

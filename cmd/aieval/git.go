@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/aieval/aieval/eval"
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
@@ -64,7 +64,7 @@ func gitInfo(ctx context.Context, st *state) (sha, ref string) {
 // worktree) with the same cache, so unchanged prompts replay and only
 // changed ones would call a model. Suites missing at ref are skipped: their
 // tests show as new.
-func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts eval.Options) (*reporters.Results, error) {
+func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts eval.Options) (*results.Results, error) {
 	root, err := git(ctx, ".", "rev-parse", "--show-toplevel")
 	if err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", ref, err)

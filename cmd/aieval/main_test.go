@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 // cli runs one aieval command line in-process.
@@ -123,7 +123,7 @@ func TestRunAgainstServer(t *testing.T) {
 	if o.code != 1 {
 		t.Fatalf("exit %d, want 1 (one failing test)\nstdout: %s\nstderr: %s", o.code, o.stdout, o.stderr)
 	}
-	res, err := reporters.ReadFile(js)
+	res, err := results.ReadFile(js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestServerDown(t *testing.T) {
 	if o.code != 3 {
 		t.Fatalf("exit %d, want 3\n%s\n%s", o.code, o.stdout, o.stderr)
 	}
-	res, err := reporters.ReadFile(js)
+	res, err := results.ReadFile(js)
 	if err != nil {
 		t.Fatal(err)
 	}

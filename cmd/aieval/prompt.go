@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -50,7 +50,7 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 	}
 	res, err := rt.Run(ctx, cfg, pos[1], opts)
 	if err != nil {
-		return &exitError{code: reporters.ExitErrored, err: fmt.Errorf("prompt %s: %w", pos[1], err)}
+		return &exitError{code: results.ExitErrored, err: fmt.Errorf("prompt %s: %w", pos[1], err)}
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(w))
@@ -62,7 +62,7 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 	}
 	if *save {
 		if err := saveOutputs(cfg, res); err != nil {
-			return &exitError{code: reporters.ExitErrored, err: err}
+			return &exitError{code: results.ExitErrored, err: err}
 		}
 	}
 	return nil

@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/reporters"
 )
 
@@ -48,13 +48,13 @@ func cmdReport(ctx context.Context, args []string, st *state) error {
 	if len(pos) != 1 {
 		return inputErr(errors.New("usage: aieval report RESULTS.json [--html OUT.html] [--junit OUT.xml] [--markdown OUT.md] [--baseline BASE.json]"))
 	}
-	res, err := reporters.ReadFile(pos[0])
+	res, err := results.ReadFile(pos[0])
 	if err != nil {
 		return inputErr(err)
 	}
 	opts := reporters.Options{}
 	if *baseline != "" {
-		if opts.Baseline, err = reporters.ReadFile(*baseline); err != nil {
+		if opts.Baseline, err = results.ReadFile(*baseline); err != nil {
 			return inputErr(err)
 		}
 	}
@@ -79,15 +79,15 @@ func cmdMerge(ctx context.Context, args []string, st *state) error {
 	if len(pos) == 0 {
 		return inputErr(errors.New("usage: aieval merge SHARD.json... [--json OUT] [--junit OUT] [--markdown OUT]"))
 	}
-	parts := make([]*reporters.Results, 0, len(pos))
+	parts := make([]*results.Results, 0, len(pos))
 	for _, p := range pos {
-		r, err := reporters.ReadFile(p)
+		r, err := results.ReadFile(p)
 		if err != nil {
 			return inputErr(err)
 		}
 		parts = append(parts, r)
 	}
-	res, err := mergeResults(parts)
+	res, err := results.Merge(parts)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -101,51 +101,4 @@ func cmdMerge(ctx context.Context, args []string, st *state) error {
 		return &exitError{code: code}
 	}
 	return nil
-}
-
-// mergeResults joins shard results into one run, in the order a single run
-// reports: suites in first-seen order, tests by suite then line.
-func mergeResults(parts []*reporters.Results) (*reporters.Results, error) {
-	out := &reporters.Results{Version: reporters.ResultsVersion}
-	suiteIdx := map[string]int{}
-	seen := map[string]string{}
-	for i, p := range parts {
-		if i == 0 || p.StartedAt.Before(out.StartedAt) {
-			out.StartedAt = p.StartedAt
-		}
-		if out.GitSHA == "" {
-			out.GitSHA, out.GitRef = p.GitSHA, p.GitRef
-		}
-		out.Interrupted = out.Interrupted || p.Interrupted
-		if p.Summary.DurationMS > out.Summary.DurationMS {
-			out.Summary.DurationMS = p.Summary.DurationMS
-		}
-		for _, s := range p.Suites {
-			if _, ok := suiteIdx[s.Path]; !ok {
-				suiteIdx[s.Path] = len(out.Suites)
-				out.Suites = append(out.Suites, s)
-			}
-		}
-		for _, t := range p.Tests {
-			if prev, dup := seen[t.ID()]; dup {
-				return nil, fmt.Errorf("merge: test %q is in both %s and shard %d (shards must not overlap)", t.ID(), prev, i+1)
-			}
-			seen[t.ID()] = fmt.Sprintf("shard %d", i+1)
-			out.Tests = append(out.Tests, t)
-		}
-	}
-	sort.SliceStable(out.Tests, func(a, b int) bool {
-		ta, tb := &out.Tests[a], &out.Tests[b]
-		if sa, sb := suiteIdx[ta.Suite], suiteIdx[tb.Suite]; sa != sb {
-			return sa < sb
-		}
-		return ta.Line < tb.Line
-	})
-	dur := out.Summary.DurationMS
-	out.Summary = reporters.Summary{DurationMS: dur}
-	for i := range out.Tests {
-		out.Tests[i].Shard = ""
-		out.Summary.Add(&out.Tests[i])
-	}
-	return out, nil
 }

@@ -9,12 +9,13 @@ import (
 	"sync"
 
 	"github.com/aieval/aieval/eval/compare"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/reporters"
 )
 
 // writeReports renders every requested report. Each file is written even if
 // another one fails, so one bad path does not lose the rest.
-func writeReports(st *state, res *reporters.Results, base *reporters.Results, cmp *compare.Report, f runFlags) error {
+func writeReports(st *state, res *results.Results, base *results.Results, cmp *compare.Report, f runFlags) error {
 	opts := reporters.Options{Color: color(st), Verbose: f.verbose, Baseline: base}
 	var errs []error
 	keep := func(err error) {
@@ -51,7 +52,7 @@ func writeReports(st *state, res *reporters.Results, base *reporters.Results, cm
 	return nil
 }
 
-func render(w io.Writer, name string, res *reporters.Results, opts reporters.Options) error {
+func render(w io.Writer, name string, res *results.Results, opts reporters.Options) error {
 	r, err := reporters.Get(name, opts)
 	if err != nil {
 		return err
@@ -69,7 +70,7 @@ type output struct{ name, path string }
 // independent reads of the results, so a large run's reports take the time
 // of the slowest, not the sum. Every file is attempted; the first error is
 // returned.
-func writeFiles(res *reporters.Results, opts reporters.Options, outs []output) error {
+func writeFiles(res *results.Results, opts reporters.Options, outs []output) error {
 	errs := make([]error, len(outs))
 	var wg sync.WaitGroup
 	for i, o := range outs {
@@ -92,7 +93,7 @@ func writeFiles(res *reporters.Results, opts reporters.Options, outs []output) e
 }
 
 // writeFile renders one report to path, atomically (see writeWith).
-func writeFile(path, name string, res *reporters.Results, opts reporters.Options) error {
+func writeFile(path, name string, res *results.Results, opts reporters.Options) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
@@ -104,7 +105,7 @@ func writeFile(path, name string, res *reporters.Results, opts reporters.Options
 // maxStepSummary stays under GitHub's 1 MiB limit per step summary.
 const maxStepSummary = 1<<20 - 4096
 
-func appendSummary(path string, res *reporters.Results, cmp *compare.Report, opts reporters.Options) error {
+func appendSummary(path string, res *results.Results, cmp *compare.Report, opts reporters.Options) error {
 	var buf bytes.Buffer
 	if err := render(&buf, "markdown", res, opts); err != nil {
 		return err
@@ -130,7 +131,7 @@ func appendSummary(path string, res *reporters.Results, cmp *compare.Report, opt
 }
 
 // writeGitHubOutput sets step outputs for the composite action.
-func writeGitHubOutput(path string, res *reporters.Results, f runFlags) error {
+func writeGitHubOutput(path string, res *results.Results, f runFlags) error {
 	fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("github output: %w", err)

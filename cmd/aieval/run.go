@@ -15,6 +15,7 @@ import (
 	"github.com/aieval/aieval/eval"
 	"github.com/aieval/aieval/eval/compare"
 	"github.com/aieval/aieval/eval/history"
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/reporters"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/llm"
@@ -122,12 +123,12 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			return inputErr(err)
 		}
 	}
-	var base *reporters.Results
+	var base *results.Results
 	switch {
 	case f.baseline != "" && f.baselineRef != "":
 		return inputErr(errors.New("--baseline and --baseline-ref exclude each other"))
 	case f.baseline != "":
-		if base, err = reporters.ReadFile(f.baseline); err != nil {
+		if base, err = results.ReadFile(f.baseline); err != nil {
 			return inputErr(err)
 		}
 	case f.baselineRef != "":
@@ -154,7 +155,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		progress.Finish()
 	}
 	if err != nil {
-		return &exitError{code: reporters.ExitErrored, err: fmt.Errorf("run: %w", err)}
+		return &exitError{code: results.ExitErrored, err: fmt.Errorf("run: %w", err)}
 	}
 	c := <-gitc
 	res.GitSHA, res.GitRef = c.sha, c.ref
@@ -164,7 +165,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		res.Summary.Regressed = cmp.Regressions()
 	}
 	if err := writeReports(st, res, base, cmp, f); err != nil {
-		return &exitError{code: reporters.ExitErrored, err: err}
+		return &exitError{code: results.ExitErrored, err: err}
 	}
 	if err := recordHistory(st, res, f); err != nil {
 		fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(err.Error()))
@@ -288,7 +289,7 @@ func findProjectPath(dir, name string) string {
 	}
 }
 
-func recordHistory(st *state, res *reporters.Results, f runFlags) error {
+func recordHistory(st *state, res *results.Results, f runFlags) error {
 	if f.noHistory {
 		return nil
 	}

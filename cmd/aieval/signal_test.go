@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aieval/aieval/eval/results"
 	"github.com/aieval/aieval/internal/fakeopenai"
-	"github.com/aieval/aieval/reporters"
 )
 
 // buildBinary builds the real aieval into a temp dir: signals need a
@@ -125,7 +125,7 @@ func TestSIGINTWritesReports(t *testing.T) {
 		t.Errorf("stderr does not say the run was interrupted:\n%s", stderr)
 	}
 
-	res, rerr := reporters.ReadFile(js)
+	res, rerr := results.ReadFile(js)
 	if rerr != nil {
 		t.Fatalf("JSON report after SIGINT: %v\n%s", rerr, stderr)
 	}
@@ -138,9 +138,9 @@ func TestSIGINTWritesReports(t *testing.T) {
 	passed, interrupted := 0, 0
 	for _, tr := range res.Tests {
 		switch {
-		case tr.Status == reporters.StatusPass:
+		case tr.Status == results.StatusPass:
 			passed++
-		case tr.Status == reporters.StatusError && strings.Contains(tr.Reason, "interrupted"):
+		case tr.Status == results.StatusError && strings.Contains(tr.Reason, "interrupted"):
 			interrupted++
 		default:
 			t.Errorf("%s: status %s, reason %q; want pass, or error mentioning the interrupt", tr.Name, tr.Status, tr.Reason)

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
 // DefaultTolerance is how far a score may move before it is reported.
@@ -54,10 +54,10 @@ type Options struct {
 
 // Side is one test as one run saw it.
 type Side struct {
-	Status   reporters.Status    `json:"status"`
-	Score    float64             `json:"score"`
-	Reason   string              `json:"reason,omitempty"`
-	PassRate *reporters.PassRate `json:"pass_rate,omitempty"`
+	Status   results.Status    `json:"status"`
+	Score    float64           `json:"score"`
+	Reason   string            `json:"reason,omitempty"`
+	PassRate *results.PassRate `json:"pass_rate,omitempty"`
 }
 
 // Entry is one changed test.
@@ -80,11 +80,11 @@ type Entry struct {
 
 // RunInfo identifies one side of the comparison.
 type RunInfo struct {
-	RunID     string            `json:"run_id,omitempty"`
-	GitSHA    string            `json:"git_sha,omitempty"`
-	GitRef    string            `json:"git_ref,omitempty"`
-	StartedAt time.Time         `json:"started_at"`
-	Summary   reporters.Summary `json:"summary"`
+	RunID     string          `json:"run_id,omitempty"`
+	GitSHA    string          `json:"git_sha,omitempty"`
+	GitRef    string          `json:"git_ref,omitempty"`
+	StartedAt time.Time       `json:"started_at"`
+	Summary   results.Summary `json:"summary"`
 }
 
 // Report is the outcome of Compare.
@@ -105,12 +105,12 @@ type Report struct {
 // Regressions counts the entries that fail a gate.
 func (r *Report) Regressions() int { return r.Counts[KindRegression] }
 
-// ExitCode is reporters.ExitFailed when anything regressed.
+// ExitCode is results.ExitFailed when anything regressed.
 func (r *Report) ExitCode() int {
 	if r.Regressions() > 0 {
-		return reporters.ExitFailed
+		return results.ExitFailed
 	}
-	return reporters.ExitOK
+	return results.ExitOK
 }
 
 // baseTest is what is kept of a base test between passes: no output, so a
@@ -131,12 +131,12 @@ func hashOf(s string) uint64 {
 	return h.Sum64()
 }
 
-func info(r *reporters.Results) RunInfo {
+func info(r *results.Results) RunInfo {
 	return RunInfo{RunID: r.RunID, GitSHA: r.GitSHA, GitRef: r.GitRef, StartedAt: r.StartedAt, Summary: r.Summary}
 }
 
 // Compare matches base and head tests by ID and reports what changed.
-func Compare(base, head *reporters.Results, opts Options) *Report {
+func Compare(base, head *results.Results, opts Options) *Report {
 	tol := opts.ScoreTolerance
 	switch {
 	case tol == 0:
@@ -151,7 +151,7 @@ func Compare(base, head *reporters.Results, opts Options) *Report {
 	rep := &Report{Base: info(base), Head: info(head), Tolerance: tol, Counts: map[Kind]int{}, Entries: []Entry{}, diffLimit: limit}
 
 	bases := map[string]*baseTest{}
-	err := base.Each(func(t *reporters.TestResult) error {
+	err := base.Each(func(t *results.TestResult) error {
 		id := t.ID()
 		if _, dup := bases[id]; dup {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("base has test %s twice; the first is compared", id))
@@ -165,7 +165,7 @@ func Compare(base, head *reporters.Results, opts Options) *Report {
 	}
 
 	headSeen := map[string]bool{}
-	err = head.Each(func(t *reporters.TestResult) error {
+	err = head.Each(func(t *results.TestResult) error {
 		id := t.ID()
 		if headSeen[id] {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("head has test %s twice; the first is compared", id))
@@ -220,7 +220,7 @@ func Compare(base, head *reporters.Results, opts Options) *Report {
 }
 
 // addDiffs re-reads base outputs for the entries whose output changed.
-func (rep *Report) addDiffs(base *reporters.Results, limit int) {
+func (rep *Report) addDiffs(base *results.Results, limit int) {
 	want := map[string]*Entry{}
 	for i := range rep.Entries {
 		if e := &rep.Entries[i]; e.needsDiff {
@@ -230,7 +230,7 @@ func (rep *Report) addDiffs(base *reporters.Results, limit int) {
 	if len(want) == 0 {
 		return
 	}
-	err := base.Each(func(t *reporters.TestResult) error {
+	err := base.Each(func(t *results.TestResult) error {
 		if e, ok := want[t.ID()]; ok {
 			e.ops = wordDiff(t.Output, e.headOut)
 			e.Diff = render(e.ops, limit)
@@ -244,7 +244,7 @@ func (rep *Report) addDiffs(base *reporters.Results, limit int) {
 	}
 }
 
-func sideOf(t *reporters.TestResult) Side {
+func sideOf(t *results.TestResult) Side {
 	s := Side{Status: t.Status, Score: t.Score, Reason: t.Reason}
 	if t.PassRate != nil {
 		pr := *t.PassRate
@@ -255,7 +255,7 @@ func sideOf(t *reporters.TestResult) Side {
 
 func round(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 
-func ran(s reporters.Status) bool { return s == reporters.StatusPass || s == reporters.StatusFail }
+func ran(s results.Status) bool { return s == results.StatusPass || s == results.StatusFail }
 
 // classify decides the kind of change of one test; "" means unchanged.
 func classify(b, h Side, tol float64) (Kind, string) {
@@ -267,9 +267,9 @@ func classify(b, h Side, tol float64) (Kind, string) {
 		}
 	} else {
 		switch {
-		case b.Status == reporters.StatusPass && (h.Status == reporters.StatusFail || h.Status == reporters.StatusError):
+		case b.Status == results.StatusPass && (h.Status == results.StatusFail || h.Status == results.StatusError):
 			return KindRegression, ""
-		case h.Status == reporters.StatusPass && (b.Status == reporters.StatusFail || b.Status == reporters.StatusError):
+		case h.Status == results.StatusPass && (b.Status == results.StatusFail || b.Status == results.StatusError):
 			return KindFixed, ""
 		case b.Status != h.Status:
 			return KindChanged, ""
@@ -292,8 +292,8 @@ func classify(b, h Side, tol float64) (Kind, string) {
 // intervals: only intervals that do not overlap are a real change.
 func passRateChange(b, h Side) (Kind, string) {
 	bp, hp := b.PassRate, h.PassRate
-	bl, bh := reporters.Wilson(bp.Passed, bp.Runs)
-	hl, hh := reporters.Wilson(hp.Passed, hp.Runs)
+	bl, bh := results.Wilson(bp.Passed, bp.Runs)
+	hl, hh := results.Wilson(hp.Passed, hp.Runs)
 	br, hr := float64(bp.Passed)/float64(bp.Runs), float64(hp.Passed)/float64(hp.Runs)
 	desc := fmt.Sprintf("pass rate %s → %s", rateText(bp.Passed, bp.Runs, bl, bh), rateText(hp.Passed, hp.Runs, hl, hh))
 	disjoint := hh < bl || bh < hl
@@ -301,7 +301,7 @@ func passRateChange(b, h Side) (Kind, string) {
 	case disjoint && hr < br:
 		return KindRegression, desc + ": 95% intervals do not overlap"
 	case disjoint && hr > br:
-		if h.Status == reporters.StatusPass && b.Status != reporters.StatusPass {
+		if h.Status == results.StatusPass && b.Status != results.StatusPass {
 			return KindFixed, desc + ": 95% intervals do not overlap"
 		}
 		return KindScoreRise, desc + ": 95% intervals do not overlap"

@@ -11,24 +11,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
-	pass  = reporters.StatusPass
-	fail  = reporters.StatusFail
-	errst = reporters.StatusError
-	skip  = reporters.StatusSkip
+	pass  = results.StatusPass
+	fail  = results.StatusFail
+	errst = results.StatusError
+	skip  = results.StatusSkip
 )
 
-func tr(name string, st reporters.Status, score float64, out string) reporters.TestResult {
-	return reporters.TestResult{Suite: "trip.eval.yaml", Name: name, Status: st, Score: score, Output: out}
+func tr(name string, st results.Status, score float64, out string) results.TestResult {
+	return results.TestResult{Suite: "trip.eval.yaml", Name: name, Status: st, Score: score, Output: out}
 }
 
-func results(sha string, tests ...reporters.TestResult) *reporters.Results {
-	r := &reporters.Results{Version: reporters.ResultsVersion, RunID: "run-" + sha, GitSHA: sha,
+func mkResults(sha string, tests ...results.TestResult) *results.Results {
+	r := &results.Results{Version: results.ResultsVersion, RunID: "run-" + sha, GitSHA: sha,
 		StartedAt: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC), Tests: tests}
 	for i := range tests {
 		r.Summary.Add(&tests[i])
@@ -36,12 +36,12 @@ func results(sha string, tests ...reporters.TestResult) *reporters.Results {
 	return r
 }
 
-func fixtures() (base, head *reporters.Results) {
+func fixtures() (base, head *results.Results) {
 	regressed := tr("lists attractions", fail, 0.5, "Visit the Statue of Liberty and the Met.")
 	regressed.Reason = "expected output to contain one of [central park]"
 	broken := tr("itinerary by price", fail, 0.2, "Day 1: Met, Day 2: MoMA")
 	broken.Reason = "llm-rubric: activities are not ordered by price"
-	base = results("aaaaaaa",
+	base = mkResults("aaaaaaa",
 		tr("lists attractions", pass, 1, "Visit Central Park and the Met."),
 		broken,
 		tr("tone | polite", pass, 0.95, "Sure! Here is your plan."),
@@ -49,7 +49,7 @@ func fixtures() (base, head *reporters.Results) {
 		tr("tiny move", pass, 0.9, "x"),
 		tr("old prompt", pass, 1, "bye"),
 	)
-	head = results("bbbbbbb",
+	head = mkResults("bbbbbbb",
 		regressed,
 		tr("itinerary by price", pass, 1, "Day 1: Central Park (free), Day 2: Met"),
 		tr("tone | polite", pass, 0.7, "Here is your plan."),
@@ -82,7 +82,7 @@ func TestCompareNamesEachChange(t *testing.T) {
 			t.Errorf("entry %d = %s %s, want %s %s", i, e.Name, e.Kind, w.name, w.kind)
 		}
 	}
-	if r.Regressions() != 1 || r.ExitCode() != reporters.ExitFailed || r.Unchanged != 2 {
+	if r.Regressions() != 1 || r.ExitCode() != results.ExitFailed || r.Unchanged != 2 {
 		t.Errorf("regressions %d exit %d unchanged %d", r.Regressions(), r.ExitCode(), r.Unchanged)
 	}
 	reg := r.Entries[0]
@@ -107,7 +107,7 @@ func TestCompareNamesEachChange(t *testing.T) {
 func TestStatusAndScoreRules(t *testing.T) {
 	tests := []struct {
 		name        string
-		b, h        reporters.TestResult
+		b, h        results.TestResult
 		tol         float64
 		want        Kind
 		wantRegress bool
@@ -126,7 +126,7 @@ func TestStatusAndScoreRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Compare(results("a", tt.b), results("b", tt.h), Options{ScoreTolerance: tt.tol})
+			r := Compare(mkResults("a", tt.b), mkResults("b", tt.h), Options{ScoreTolerance: tt.tol})
 			got := Kind("")
 			if len(r.Entries) == 1 {
 				got = r.Entries[0].Kind
@@ -140,16 +140,16 @@ func TestStatusAndScoreRules(t *testing.T) {
 	}
 }
 
-func repeated(st reporters.Status, passed, runs int) reporters.TestResult {
+func repeated(st results.Status, passed, runs int) results.TestResult {
 	t := tr("flaky", st, float64(passed)/float64(runs), "")
-	t.PassRate = &reporters.PassRate{Runs: runs, Passed: passed, Required: 0.8}
+	t.PassRate = &results.PassRate{Runs: runs, Passed: passed, Required: 0.8}
 	return t
 }
 
 func TestPassRateUsesWilsonIntervals(t *testing.T) {
 	tests := []struct {
 		name    string
-		b, h    reporters.TestResult
+		b, h    results.TestResult
 		want    Kind
 		noteHas string
 	}{
@@ -158,14 +158,14 @@ func TestPassRateUsesWilsonIntervals(t *testing.T) {
 		{"both pass, 100/100 vs 60/100 regresses", repeated(pass, 100, 100), repeated(pass, 60, 100), KindRegression, "100/100"},
 		{"2/10 vs 10/10 is fixed", repeated(fail, 2, 10), repeated(pass, 10, 10), KindFixed, "do not overlap"},
 		{"same rate, same status", repeated(pass, 9, 10), repeated(pass, 9, 10), "", ""},
-		{"repeated but head errored", repeated(pass, 10, 10), func() reporters.TestResult {
+		{"repeated but head errored", repeated(pass, 10, 10), func() results.TestResult {
 			x := repeated(errst, 0, 10)
 			return x
 		}(), KindRegression, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Compare(results("a", tt.b), results("b", tt.h), Options{})
+			r := Compare(mkResults("a", tt.b), mkResults("b", tt.h), Options{})
 			if tt.want == "" {
 				if len(r.Entries) != 0 {
 					t.Fatalf("entries %+v", r.Entries)
@@ -217,7 +217,7 @@ func TestMarkdownGolden(t *testing.T) {
 }
 
 func TestMarkdownCap(t *testing.T) {
-	var bt, ht []reporters.TestResult
+	var bt, ht []results.TestResult
 	// Long names overflow the table's half; 3 KB outputs give capped diffs.
 	for i := 0; i < 700; i++ {
 		name := fmt.Sprintf("test %04d %s", i, strings.Repeat("n", 1000))
@@ -225,7 +225,7 @@ func TestMarkdownCap(t *testing.T) {
 		ht = append(ht, tr(name, fail, 0, strings.Repeat("y", 3000)))
 	}
 	var buf bytes.Buffer
-	r := Compare(results("a", bt...), results("b", ht...), Options{})
+	r := Compare(mkResults("a", bt...), mkResults("b", ht...), Options{})
 	if err := WriteMarkdown(&buf, r); err != nil {
 		t.Fatal(err)
 	}
@@ -294,10 +294,10 @@ func TestWriteJSON(t *testing.T) {
 
 func TestCompareSpooledResults(t *testing.T) {
 	base, head := fixtures()
-	spool := func(r *reporters.Results, name string) *reporters.Results {
+	spool := func(r *results.Results, name string) *results.Results {
 		p := filepath.Join(t.TempDir(), name)
 		var buf bytes.Buffer
-		enc := reporters.NewSpoolEncoder(&buf)
+		enc := results.NewSpoolEncoder(&buf)
 		for i := range r.Tests {
 			enc.Encode(&r.Tests[i])
 		}
@@ -315,7 +315,7 @@ func TestCompareSpooledResults(t *testing.T) {
 	if len(r.Warnings) != 2 || !strings.Contains(r.Warnings[0], "twice") {
 		t.Errorf("warnings %q", r.Warnings)
 	}
-	missing := &reporters.Results{}
+	missing := &results.Results{}
 	missing.UseSpool(filepath.Join(t.TempDir(), "gone.jsonl"))
 	if r := Compare(missing, head, Options{}); len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "base:") {
 		t.Errorf("unreadable base: %q", r.Warnings)
@@ -323,7 +323,7 @@ func TestCompareSpooledResults(t *testing.T) {
 }
 
 func TestEscapesInOutputAreNeutralised(t *testing.T) {
-	r := Compare(results("a", tr("t", pass, 1, "ok\x1b[2J")), results("b", tr("t", fail, 0, "bad\x1b]0;pwned\x07")), Options{})
+	r := Compare(mkResults("a", tr("t", pass, 1, "ok\x1b[2J")), mkResults("b", tr("t", fail, 0, "bad\x1b]0;pwned\x07")), Options{})
 	var txt, md bytes.Buffer
 	WriteText(&txt, r, true)
 	WriteMarkdown(&md, r)

@@ -16,7 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
 // DefaultPath is where the CLI keeps history unless told otherwise.
@@ -162,7 +162,7 @@ const timeFormat = time.RFC3339Nano
 
 // Record stores one run and its tests, read with r.Each so a spooled run
 // is streamed, and returns the run's row id.
-func (h *DB) Record(r *reporters.Results) (runID int64, err error) {
+func (h *DB) Record(r *results.Results) (runID int64, err error) {
 	ctx := context.Background()
 	hashes := map[string]string{}
 	for _, s := range r.Suites {
@@ -202,8 +202,8 @@ func (h *DB) Record(r *reporters.Results) (runID int64, err error) {
 		return 0, fmt.Errorf("record tests in %s: %w", h.path, err)
 	}
 	defer stmt.Close()
-	var counted reporters.Summary
-	err = r.Each(func(t *reporters.TestResult) error {
+	var counted results.Summary
+	err = r.Each(func(t *results.TestResult) error {
 		counted.Add(t)
 		var n, p int
 		if t.PassRate != nil {

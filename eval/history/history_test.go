@@ -9,29 +9,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aieval/aieval/reporters"
+	"github.com/aieval/aieval/eval/results"
 )
 
-func run(i int, statuses map[string]reporters.Status) *reporters.Results {
-	r := &reporters.Results{
-		Version:   reporters.ResultsVersion,
+func run(i int, statuses map[string]results.Status) *results.Results {
+	r := &results.Results{
+		Version:   results.ResultsVersion,
 		RunID:     "run-" + string(rune('a'+i)),
 		StartedAt: time.Date(2025, 1, 1+i, 12, 0, 0, 0, time.UTC),
 		GitSHA:    strings.Repeat(string(rune('0'+i)), 40),
 		GitRef:    "main",
-		Suites: []reporters.SuiteInfo{
+		Suites: []results.SuiteInfo{
 			{Path: "a.eval.yaml", Config: "a.aiconfig.json", ConfigSHA256: "aaa"},
 			{Path: "b.eval.yaml", Config: "b.aiconfig.json", ConfigSHA256: "bbb"},
 		},
 	}
 	for _, name := range []string{"greets", "summarises", "flaky"} {
-		t := reporters.TestResult{Suite: "a.eval.yaml", Name: name, Status: statuses[name], Score: 0.5,
+		t := results.TestResult{Suite: "a.eval.yaml", Name: name, Status: statuses[name], Score: 0.5,
 			LatencyMS: 100 * float64(i+1), Cost: 0.01}
-		if t.Status == reporters.StatusPass {
+		if t.Status == results.StatusPass {
 			t.Score = 1
 		}
 		if name == "flaky" {
-			t.PassRate = &reporters.PassRate{Runs: 10, Passed: 10 - 2*i}
+			t.PassRate = &results.PassRate{Runs: 10, Passed: 10 - 2*i}
 		}
 		r.Tests = append(r.Tests, t)
 		r.Summary.Add(&t)
@@ -41,8 +41,8 @@ func run(i int, statuses map[string]reporters.Status) *reporters.Results {
 }
 
 const (
-	pass = reporters.StatusPass
-	fail = reporters.StatusFail
+	pass = results.StatusPass
+	fail = results.StatusFail
 )
 
 func TestRecordAndTrends(t *testing.T) {
@@ -56,7 +56,7 @@ func TestRecordAndTrends(t *testing.T) {
 		if i == 2 {
 			g = fail
 		}
-		id, err := db.Record(run(i, map[string]reporters.Status{"greets": g, "summarises": pass, "flaky": pass}))
+		id, err := db.Record(run(i, map[string]results.Status{"greets": g, "summarises": pass, "flaky": pass}))
 		if err != nil || id != int64(i+1) {
 			t.Fatalf("record %d: id %d, %v", i, id, err)
 		}
@@ -150,14 +150,14 @@ func TestRecordAndTrends(t *testing.T) {
 func TestRecordStreamsSpoolAndCountsWithoutSummary(t *testing.T) {
 	dir := t.TempDir()
 	var buf bytes.Buffer
-	enc := reporters.NewSpoolEncoder(&buf)
-	for _, s := range []reporters.Status{pass, fail, reporters.StatusSkip} {
-		enc.Encode(&reporters.TestResult{Suite: "s", Name: string(s), Status: s})
+	enc := results.NewSpoolEncoder(&buf)
+	for _, s := range []results.Status{pass, fail, results.StatusSkip} {
+		enc.Encode(&results.TestResult{Suite: "s", Name: string(s), Status: s})
 	}
 	if err := os.WriteFile(filepath.Join(dir, "spool.jsonl"), buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := &reporters.Results{Version: 1}
+	r := &results.Results{Version: 1}
 	r.UseSpool(filepath.Join(dir, "spool.jsonl"))
 	db, err := Open(filepath.Join(dir, "h.db"))
 	if err != nil {
@@ -231,7 +231,7 @@ func TestMigrationSetsVersionAndWAL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h2.Close()
-	if _, err := h2.Record(run(0, map[string]reporters.Status{})); err != nil {
+	if _, err := h2.Record(run(0, map[string]results.Status{})); err != nil {
 		t.Fatal(err)
 	}
 	if rows, _ := h.Runs(0); len(rows) != 1 {

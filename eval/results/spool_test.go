@@ -1,12 +1,10 @@
-package eval
+package results
 
 import (
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/aieval/aieval/reporters"
 )
 
 // Small runs stay in memory (reporters read them without decoding the file
@@ -22,32 +20,32 @@ func TestSpoolHeldThenSpilled(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 20
-			sp, err := newSpool(filepath.Join(t.TempDir(), "s.jsonl"), n)
+			sp, err := NewSpool(filepath.Join(t.TempDir(), "s.jsonl"), n)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := n - 1; i >= 0; i-- { // completion order is reversed
-				tr := &reporters.TestResult{Name: string(rune('a' + i)), Output: strings.Repeat("x", tc.outputLen), Status: reporters.StatusPass}
-				if err := sp.add(i, tr); err != nil {
+				tr := &TestResult{Name: string(rune('a' + i)), Output: strings.Repeat("x", tc.outputLen), Status: StatusPass}
+				if err := sp.Add(i, tr); err != nil {
 					t.Fatal(err)
 				}
 			}
-			res := &reporters.Results{}
-			tests, ok := sp.inMemory()
+			res := &Results{}
+			tests, ok := sp.InMemory()
 			if ok != tc.inMemory {
 				t.Fatalf("in memory = %v, want %v", ok, tc.inMemory)
 			}
 			if ok {
 				res.Tests = tests
 			} else {
-				path, err := sp.finish()
+				path, err := sp.Finish()
 				if err != nil {
 					t.Fatal(err)
 				}
 				res.UseSpool(path)
 			}
 			var names []string
-			if err := res.Each(func(tr *reporters.TestResult) error {
+			if err := res.Each(func(tr *TestResult) error {
 				names = append(names, tr.Name)
 				return nil
 			}); err != nil {
@@ -73,7 +71,7 @@ func TestSpoolFinishReorders(t *testing.T) {
 		}
 	}
 	order = append(order, 4)
-	sp, err := newSpool(filepath.Join(t.TempDir(), "s.jsonl"), n)
+	sp, err := NewSpool(filepath.Join(t.TempDir(), "s.jsonl"), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,19 +80,19 @@ func TestSpoolFinishReorders(t *testing.T) {
 		if i%1000 == 999 {
 			out = strings.Repeat("z", reorderWindow+10) // larger than one read
 		}
-		tr := &reporters.TestResult{Name: fmt.Sprintf("t%05d", i), Output: out, Status: reporters.StatusPass}
-		if err := sp.add(i, tr); err != nil {
+		tr := &TestResult{Name: fmt.Sprintf("t%05d", i), Output: out, Status: StatusPass}
+		if err := sp.Add(i, tr); err != nil {
 			t.Fatal(err)
 		}
 	}
-	path, err := sp.finish()
+	path, err := sp.Finish()
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := &reporters.Results{}
+	res := &Results{}
 	res.UseSpool(path)
 	next := 0
-	if err := res.Each(func(tr *reporters.TestResult) error {
+	if err := res.Each(func(tr *TestResult) error {
 		if want := fmt.Sprintf("t%05d", next); tr.Name != want {
 			return fmt.Errorf("result %d is %s, want %s", next, tr.Name, want)
 		}

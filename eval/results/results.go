@@ -1,7 +1,9 @@
-// Package reporters holds the results model of a run and renders it: console,
-// JUnit, JSON, GitHub annotations, Markdown and HTML. Reporters only render;
-// they decide nothing.
-package reporters
+// Package results is the run record: what happened to every test of a run,
+// its totals, the exit code they imply, the spool format large runs stream
+// to disk, merging shards, and the statistics verdicts rest on. The runner
+// produces it; reporters, compare and history only read it. It imports no
+// rendering code.
+package results
 
 import (
 	"bufio"
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -138,8 +141,8 @@ func (s *Summary) Add(t *TestResult) {
 	case StatusSkip:
 		s.Skipped++
 	}
-	s.Cost += t.Cost
-	s.LatencyMS += t.LatencyMS
+	s.Cost += finite(t.Cost)
+	s.LatencyMS += finite(t.LatencyMS)
 	s.Tokens.Prompt += t.Tokens.Prompt
 	s.Tokens.Completion += t.Tokens.Completion
 	s.Tokens.Total += t.Tokens.Total
@@ -154,7 +157,7 @@ func (s *Summary) Add(t *TestResult) {
 			s.Metrics = map[string]MetricSummary{}
 		}
 		m := s.Metrics[a.Metric]
-		m.Mean = (m.Mean*float64(m.Count) + a.Score) / float64(m.Count+1)
+		m.Mean = (m.Mean*float64(m.Count) + finite(a.Score)) / float64(m.Count+1)
 		m.Count++
 		if a.Pass {
 			m.Pass++
@@ -187,6 +190,10 @@ type Results struct {
 	// bySuite totals the tests per suite path as Count sees them, so
 	// reporters need no extra pass over a large spool to get them.
 	bySuite map[string]*Summary
+
+	// decodes counts full reads of the spool, so a test can hold the
+	// reports to one pass over a large run.
+	decodes *atomic.Int32
 }
 
 // Count adds a finished test to the summary and to its suite's totals. The
@@ -205,7 +212,7 @@ func (r *Results) Count(t *TestResult) {
 }
 
 // UseSpool makes Each read tests from a JSON Lines file written by a Spool.
-func (r *Results) UseSpool(path string) { r.spool = path; r.Tests = nil }
+func (r *Results) UseSpool(path string) { r.spool, r.Tests, r.decodes = path, nil, new(atomic.Int32) }
 
 // Each calls fn for every test in run order. fn must not keep t.
 func (r *Results) Each(fn func(t *TestResult) error) error {
@@ -222,6 +229,7 @@ func (r *Results) Each(fn func(t *TestResult) error) error {
 		return fmt.Errorf("read results spool: %w", err)
 	}
 	defer f.Close()
+	r.decodes.Add(1)
 	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
 	for {
 		var t TestResult
@@ -236,11 +244,11 @@ func (r *Results) Each(fn func(t *TestResult) error) error {
 	}
 }
 
-// eachLine calls fn with the JSON of every spooled test, in run order,
+// EachLine calls fn with the JSON of every spooled test, in run order,
 // without decoding it: the JSON report re-indents the lines as they are
 // (spool writers escape no HTML, like the report). ok is false when the
 // tests are held in memory instead.
-func (r *Results) eachLine(fn func(line []byte) error) (ok bool, err error) {
+func (r *Results) EachLine(fn func(line []byte) error) (ok bool, err error) {
 	if r.spool == "" {
 		return false, nil
 	}
@@ -274,6 +282,33 @@ func (r *Results) eachLine(fn func(line []byte) error) (ok bool, err error) {
 	}
 }
 
+// SpoolReads is how many times the spool has been read in full.
+func (r *Results) SpoolReads() int {
+	if r.decodes == nil {
+		return 0
+	}
+	return int(r.decodes.Load())
+}
+
+// Spooled reports whether the tests live in a spool file, not in memory.
+func (r *Results) Spooled() bool { return r.spool != "" }
+
+// SuiteSummary is what Count recorded for the suite at path (nil when the
+// results were not counted as they were produced, e.g. read from a file).
+func (r *Results) SuiteSummary(path string) (*Summary, bool) {
+	if r.bySuite == nil {
+		return nil, false
+	}
+	s, ok := r.bySuite[path]
+	return s, ok
+}
+
+// Counted reports whether Count saw the tests (bySuite is set) and how
+// many suites it saw.
+func (r *Results) Counted() (suites int, ok bool) {
+	return len(r.bySuite), r.bySuite != nil
+}
+
 // Suite returns the info of the suite at path.
 func (r *Results) Suite(path string) (SuiteInfo, bool) {
 	for _, s := range r.Suites {
@@ -282,15 +317,6 @@ func (r *Results) Suite(path string) (SuiteInfo, bool) {
 		}
 	}
 	return SuiteInfo{}, false
-}
-
-// NewSpoolEncoder returns an encoder that writes tests the way UseSpool
-// reads them back: one compact JSON object per line, HTML not escaped (the
-// JSON report copies spooled lines as they are, see eachLine).
-func NewSpoolEncoder(w io.Writer) *json.Encoder {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc
 }
 
 // ReadFile loads a JSON results file (the --json artifact).
@@ -327,4 +353,16 @@ func (r *Results) ExitCode() int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// Verdict is the run's one-word outcome, as every report shows it: it
+// follows ExitCode, so no format can call a run that exits 1 "PASSED".
+func (r *Results) Verdict() string {
+	switch r.ExitCode() {
+	case ExitErrored:
+		return "ERRORED"
+	case ExitFailed:
+		return "FAILED"
+	}
+	return "PASSED"
 }
