@@ -2,11 +2,14 @@ package reporters
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 func init() { register("github", func(o Options) Reporter { return &GitHub{opts: o} }) }
@@ -125,4 +128,16 @@ func escapeData(s string) string {
 // plus ':' and ','.
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// StopCommands makes what is written to w until the returned func is
+// called inert for the GitHub Actions runner: it executes no workflow
+// command between `::stop-commands::TOKEN` and `::TOKEN::`. The token is
+// random, so text from a model cannot end the block early.
+func StopCommands(w io.Writer) (resume func()) {
+	var b [16]byte
+	rand.Read(b[:])
+	token := "aieval-" + hex.EncodeToString(b[:])
+	fmt.Fprintf(w, "::stop-commands::%s\n", token)
+	return func() { fmt.Fprintf(w, "::%s::\n", token) }
 }

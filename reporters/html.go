@@ -74,40 +74,46 @@ func (h *HTML) Report(w io.Writer, r *results.Results) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	h.header(bw, r, total)
 
-	// Pass 1 over the tests: the rows.
+	// One pass over the tests: rows go to the page, details (one JSON
+	// array) to a side buffer that follows the table. A spooled run's
+	// details go to a temporary file, so memory stays flat.
+	details, err := NewSpillBuffer(r.Spooled())
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	defer details.Close()
+	dw := bufio.NewWriterSize(details, 64<<10)
 	idx := 0
 	seen := map[string]bool{} // baseline IDs still run, to list the removed ones
 	err = r.Each(func(t *results.TestResult) error {
 		h.row(bw, idx, t, names[t.Suite], base)
+		if idx > 0 {
+			dw.WriteByte(',')
+		}
 		idx++
 		if base != nil {
 			seen[t.ID()] = true
 		}
-		return nil
+		b, err := json.Marshal(h.detail(t, base))
+		if err != nil {
+			return fmt.Errorf("encode test %s: %w", t.ID(), err)
+		}
+		_, err = dw.Write(b)
+		return err
 	})
+	if err == nil {
+		err = dw.Flush()
+	}
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	bw.WriteString("</tbody></table>\n")
 	h.removed(bw, base, seen)
 
-	// Pass 2: the details, as one JSON array. encoding/json escapes <, >
-	// and &, so no "</script" can end the element early.
+	// encoding/json escapes <, > and &, so no "</script" can end the
+	// element early.
 	bw.WriteString(`<script type="application/json" id="aieval-data">[`)
-	idx = 0
-	err = r.Each(func(t *results.TestResult) error {
-		if idx > 0 {
-			bw.WriteByte(',')
-		}
-		idx++
-		b, err := json.Marshal(h.detail(t, base))
-		if err != nil {
-			return fmt.Errorf("encode test %s: %w", t.ID(), err)
-		}
-		_, err = bw.Write(b)
-		return err
-	})
-	if err != nil {
+	if err := details.CopyTo(bw); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	bw.WriteString("]</script>\n<script>\n" + reportJS + "</script>\n</body>\n</html>\n")

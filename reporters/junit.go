@@ -52,11 +52,8 @@ func (j *JUnit) Report(w io.Writer, r *results.Results) error {
 	if err := enc.EncodeToken(root); err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
-	used := map[string]bool{} // testcase names already in the file
-	for i, st := range suites {
-		if err := j.suite(enc, r, i, st, used); err != nil {
-			return fmt.Errorf("junit report: %w", err)
-		}
+	if err := j.suites(enc, r, suites); err != nil {
+		return fmt.Errorf("junit report: %w", err)
 	}
 	if err := enc.EncodeToken(root.End()); err != nil {
 		return fmt.Errorf("junit report: %w", err)
@@ -70,9 +67,106 @@ func (j *JUnit) Report(w io.Writer, r *results.Results) error {
 	return bw.Flush()
 }
 
-// suite writes one testsuite, reading the tests again so that only one
-// test is in memory at a time.
-func (j *JUnit) suite(enc *xml.Encoder, r *results.Results, id int, st *results.SuiteTotal, used map[string]bool) error {
+// suites writes every testsuite in one pass over the tests, which come
+// grouped by suite (the runner and Merge write them in report order). Only
+// one test is in memory at a time. Results held in memory that are not
+// grouped (a hand-made file) are written suite by suite instead.
+func (j *JUnit) suites(enc *xml.Encoder, r *results.Results, suites []*results.SuiteTotal) error {
+	used := map[string]bool{} // testcase names already in the file
+	if !r.Spooled() && !grouped(r.Tests) {
+		for i, st := range suites {
+			if err := j.openSuite(enc, r, i, st); err != nil {
+				return err
+			}
+			for k := range r.Tests {
+				if t := &r.Tests[k]; t.Suite == st.Info.Path {
+					if err := j.testcase(enc, t, st.Info, used); err != nil {
+						return err
+					}
+				}
+			}
+			if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	index := make(map[string]int, len(suites))
+	for i, st := range suites {
+		index[st.Info.Path] = i
+	}
+	written := make([]bool, len(suites))
+	cur, next := -1, 0 // the open suite; the first suite not yet written
+	end := func() error {
+		if cur < 0 {
+			return nil
+		}
+		cur = -1
+		return enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuite"}})
+	}
+	// empties writes, in order, the suites before upTo that have no test.
+	empties := func(upTo int) error {
+		for ; next < upTo; next++ {
+			if !written[next] && suites[next].Total == 0 {
+				written[next] = true
+				if err := j.openSuite(enc, r, next, suites[next]); err != nil {
+					return err
+				}
+				if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := r.Each(func(t *results.TestResult) error {
+		i, ok := index[t.Suite]
+		if !ok {
+			return fmt.Errorf("test %s of a suite missing from the results' suites", t.ID())
+		}
+		if i != cur {
+			if written[i] {
+				return fmt.Errorf("tests of suite %s are not together in the results", t.Suite)
+			}
+			if err := end(); err != nil {
+				return err
+			}
+			if err := empties(i); err != nil {
+				return err
+			}
+			written[i], cur = true, i
+			if err := j.openSuite(enc, r, i, suites[i]); err != nil {
+				return err
+			}
+		}
+		return j.testcase(enc, t, suites[i].Info, used)
+	})
+	if err != nil {
+		return err
+	}
+	if err := end(); err != nil {
+		return err
+	}
+	return empties(len(suites))
+}
+
+// grouped reports whether the tests of each suite are consecutive.
+func grouped(tests []results.TestResult) bool {
+	done := map[string]bool{}
+	for i := range tests {
+		s := tests[i].Suite
+		if i > 0 && tests[i-1].Suite != s {
+			done[tests[i-1].Suite] = true
+		}
+		if done[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// openSuite writes the start of one testsuite and its properties.
+func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *results.SuiteTotal) error {
 	ts := junit.Testsuite{
 		Name:     oneLine(st.Info.Name(), 0),
 		Tests:    st.Total,
@@ -127,21 +221,16 @@ func (j *JUnit) suite(enc *xml.Encoder, r *results.Results, id int, st *results.
 			return err
 		}
 	}
-	tcStart := xml.StartElement{Name: xml.Name{Local: "testcase"}}
-	err := r.Each(func(t *results.TestResult) error {
-		if t.Suite != st.Info.Path {
-			return nil
-		}
-		return enc.EncodeElement(j.testcase(t, st.Info, used), tcStart)
-	})
-	if err != nil {
-		return err
-	}
-	return enc.EncodeToken(start.End())
+	return nil
 }
 
-// testcase maps one test per the contract.
-func (j *JUnit) testcase(t *results.TestResult, info results.SuiteInfo, used map[string]bool) junit.Testcase {
+// testcase writes one test.
+func (j *JUnit) testcase(enc *xml.Encoder, t *results.TestResult, info results.SuiteInfo, used map[string]bool) error {
+	return enc.EncodeElement(j.testcaseOf(t, info, used), xml.StartElement{Name: xml.Name{Local: "testcase"}})
+}
+
+// testcaseOf maps one test per the contract.
+func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used map[string]bool) junit.Testcase {
 	tc := junit.Testcase{
 		Name:      uniqueName(oneLine(t.Name, 0), t.Suite, used),
 		Classname: classname(t, info),

@@ -13,43 +13,117 @@ import (
 	"github.com/aieval/aieval/reporters"
 )
 
-// writeReports renders every requested report. Each file is written even if
-// another one fails, so one bad path does not lose the rest.
+// writeReports renders every requested report from one read of the
+// results (a fan-out: see results.Fanout), and records the run in history
+// in the same pass. Each file is written even if another one fails, so one
+// bad path does not lose the rest. What goes to stdout is rendered aside
+// and printed in a fixed order once every format is done.
 func writeReports(st *state, res *results.Results, base *results.Results, cmp *compare.Report, f runFlags) error {
 	opts := reporters.Options{Color: color(st), Verbose: f.verbose, Baseline: base}
-	var errs []error
-	keep := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
+	var jobs []func(v *results.Results) error
+	var names []string
+	add := func(name string, job func(v *results.Results) error) {
+		names, jobs = append(names, name), append(jobs, job)
+	}
+	for _, o := range []output{{"junit", f.junit}, {"json", f.jsonOut}, {"html", f.html}, {"markdown", f.markdown}} {
+		if o.path != "" {
+			add(o.name, func(v *results.Results) error { return writeFile(o.path, o.name, v, opts) })
 		}
 	}
-	keep(writeFiles(res, opts, []output{
-		{"junit", f.junit}, {"json", f.jsonOut}, {"html", f.html}, {"markdown", f.markdown},
-	}))
+	// aside renders a stdout format into a buffer (a temp file for a
+	// spooled run) to print after the fan-out.
+	var asides []*aside
+	stdoutFormat := func(name string, o reporters.Options) *aside {
+		a := &aside{name: name}
+		asides = append(asides, a)
+		add(name, func(v *results.Results) error {
+			buf, err := reporters.NewSpillBuffer(v.Spooled())
+			if err != nil {
+				return err
+			}
+			a.buf = buf
+			return render(buf, name, v, o)
+		})
+		return a
+	}
 
 	gha := st.getenv("GITHUB_ACTIONS") == "true"
+	var summary bytes.Buffer
+	summaryPath := st.getenv("GITHUB_STEP_SUMMARY")
 	if gha {
-		keep(render(st.stdout, "github", res, opts))
-		if p := st.getenv("GITHUB_STEP_SUMMARY"); p != "" {
-			keep(appendSummary(p, res, cmp, opts))
-		}
-		if p := st.getenv("GITHUB_OUTPUT"); p != "" {
-			keep(writeGitHubOutput(p, res, f))
+		stdoutFormat("github", opts)
+		if summaryPath != "" {
+			add("step summary", func(v *results.Results) error { return render(&summary, "markdown", v, opts) })
 		}
 	}
+	var console *aside
 	if !f.quiet || res.ExitCode() != 0 {
-		keep(render(st.stdout, "console", res, opts))
-	} else {
+		console = stdoutFormat("console", opts)
+	}
+	var historyErr error
+	add("history", func(v *results.Results) error { historyErr = recordHistory(st, v, f); return nil })
+
+	var errs []error
+	for i, err := range res.Fanout(jobs...) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", names[i], err))
+		}
+	}
+	if historyErr != nil {
+		fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(historyErr.Error()))
+	}
+	for _, a := range asides {
+		if a.buf == nil {
+			continue
+		}
+		// Model text printed under GitHub Actions must not be read as a
+		// workflow command: the runner ignores commands between
+		// stop-commands and its token.
+		if gha && a == console {
+			end := reporters.StopCommands(st.stdout)
+			a.buf.CopyTo(st.stdout)
+			end()
+		} else {
+			a.buf.CopyTo(st.stdout)
+		}
+		a.buf.Close()
+	}
+	if console == nil {
 		s := res.Summary
 		fmt.Fprintf(st.stdout, "%d passed, %d failed, %d errors, %d skipped\n", s.Passed, s.Failed, s.Errors, s.Skipped)
 	}
+	if gha && summaryPath != "" {
+		if err := appendSummary(summaryPath, summary.Bytes(), cmp); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if gha {
+		if p := st.getenv("GITHUB_OUTPUT"); p != "" {
+			if err := writeGitHubOutput(p, res, f); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	if cmp != nil {
-		keep(compare.WriteText(st.stdout, cmp, opts.Color))
+		end := func() {}
+		if gha {
+			end = reporters.StopCommands(st.stdout)
+		}
+		if err := compare.WriteText(st.stdout, cmp, opts.Color); err != nil {
+			errs = append(errs, err)
+		}
+		end()
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("write reports: %w", errs[0])
 	}
 	return nil
+}
+
+// aside is a stdout format rendered during the fan-out.
+type aside struct {
+	name string
+	buf  *reporters.SpillBuffer
 }
 
 func render(w io.Writer, name string, res *results.Results, opts reporters.Options) error {
@@ -105,13 +179,10 @@ func writeFile(path, name string, res *results.Results, opts reporters.Options) 
 // maxStepSummary stays under GitHub's 1 MiB limit per step summary.
 const maxStepSummary = 1<<20 - 4096
 
-func appendSummary(path string, res *results.Results, cmp *compare.Report, opts reporters.Options) error {
-	var buf bytes.Buffer
-	if err := render(&buf, "markdown", res, opts); err != nil {
-		return err
-	}
+func appendSummary(path string, md []byte, cmp *compare.Report) error {
+	buf := bytes.NewBuffer(md)
 	if cmp != nil {
-		if err := compare.WriteMarkdown(&buf, cmp); err != nil {
+		if err := compare.WriteMarkdown(buf, cmp); err != nil {
 			return err
 		}
 	}

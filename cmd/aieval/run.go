@@ -167,9 +167,6 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if err := writeReports(st, res, base, cmp, f); err != nil {
 		return &exitError{code: results.ExitErrored, err: err}
 	}
-	if err := recordHistory(st, res, f); err != nil {
-		fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(err.Error()))
-	}
 	if code := res.ExitCode(); code != 0 {
 		return &exitError{code: code}
 	}

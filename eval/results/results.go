@@ -194,6 +194,10 @@ type Results struct {
 	// decodes counts full reads of the spool, so a test can hold the
 	// reports to one pass over a large run.
 	decodes *atomic.Int32
+
+	// feed, when set, makes this a view of a Fanout: its tests stream past
+	// once from the one read of the spool.
+	feed *fanFeed
 }
 
 // Count adds a finished test to the summary and to its suite's totals. The
@@ -216,6 +220,9 @@ func (r *Results) UseSpool(path string) { r.spool, r.Tests, r.decodes = path, ni
 
 // Each calls fn for every test in run order. fn must not keep t.
 func (r *Results) Each(fn func(t *TestResult) error) error {
+	if r.feed != nil {
+		return r.feed.each(func(b *fanBatch, i int) error { return fn(&b.tests[i]) })
+	}
 	if r.spool == "" {
 		for i := range r.Tests {
 			if err := fn(&r.Tests[i]); err != nil {
@@ -249,6 +256,9 @@ func (r *Results) Each(fn func(t *TestResult) error) error {
 // (spool writers escape no HTML, like the report). ok is false when the
 // tests are held in memory instead.
 func (r *Results) EachLine(fn func(line []byte) error) (ok bool, err error) {
+	if r.feed != nil {
+		return true, r.feed.each(func(b *fanBatch, i int) error { return fn(b.lines[i]) })
+	}
 	if r.spool == "" {
 		return false, nil
 	}
@@ -257,6 +267,7 @@ func (r *Results) EachLine(fn func(line []byte) error) (ok bool, err error) {
 		return true, fmt.Errorf("read results spool: %w", err)
 	}
 	defer f.Close()
+	r.decodes.Add(1)
 	br := bufio.NewReaderSize(f, 64<<10)
 	var long []byte // a line longer than the buffer, assembled
 	for {
@@ -291,7 +302,7 @@ func (r *Results) SpoolReads() int {
 }
 
 // Spooled reports whether the tests live in a spool file, not in memory.
-func (r *Results) Spooled() bool { return r.spool != "" }
+func (r *Results) Spooled() bool { return r.spool != "" || r.feed != nil }
 
 // SuiteSummary is what Count recorded for the suite at path (nil when the
 // results were not counted as they were produced, e.g. read from a file).
