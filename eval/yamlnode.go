@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aieval/aieval/assertions"
+	"github.com/aieval/aieval/internal/text"
 	"gopkg.in/yaml.v3"
 )
 
@@ -52,27 +53,18 @@ func (l *loader) errAt(file string, line int, format string, args ...any) {
 	if len(l.problems) >= maxProblems {
 		return
 	}
-	msg := oneLine(fmt.Sprintf(format, args...))
+	msg := text.OneLine(fmt.Sprintf(format, args...), 0)
 	l.problems = append(l.problems, Problem{File: file, Line: line, Msg: msg})
 }
 
 // raw adds a message that already names its own file and line.
 func (l *loader) raw(msg string) {
 	if len(l.problems) < maxProblems {
-		l.problems = append(l.problems, Problem{Msg: oneLine(msg)})
+		l.problems = append(l.problems, Problem{Msg: text.OneLine(msg, 0)})
 	}
 }
 
 func (l *loader) full() bool { return len(l.problems) >= maxProblems }
-
-// oneLine keeps a message on one line whatever a wrapped error contains.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	return strings.Join(strings.Fields(strings.ReplaceAll(strings.ReplaceAll(s, "\r", "\n"), "\n", " ; ")), " ")
-}
 
 // readLimited reads a whole file, refusing one larger than limit.
 func readLimited(path string, limit int64) ([]byte, error) {
@@ -432,3 +424,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// oneLine keeps a message on one line (text.OneLine, uncut).
+func oneLine(s string) string { return text.OneLine(s, 0) }

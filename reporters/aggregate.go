@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // failedAssertions returns the assertions that did not pass.
@@ -60,7 +61,7 @@ func passRateLine(t *results.TestResult) string {
 		return ""
 	}
 	s := fmt.Sprintf("pass rate %d/%d = %.0f%% (95%% CI %.0f-%.0f%%), required %.0f%%",
-		p.Passed, p.Runs, 100*finite(p.Rate), 100*finite(p.Low), 100*finite(p.High), 100*finite(p.Required))
+		p.Passed, p.Runs, 100*text.Finite(p.Rate), 100*text.Finite(p.Low), 100*text.Finite(p.High), 100*text.Finite(p.Required))
 	if p.Errors > 0 {
 		s += fmt.Sprintf(", %s", plural(p.Errors, "error"))
 	}

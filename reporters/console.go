@@ -3,11 +3,13 @@ package reporters
 import (
 	"bufio"
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 func init() { register("console", func(o Options) Reporter { return &Console{opts: o} }) }
@@ -19,16 +21,6 @@ const (
 	consoleMaxName    = 48 // suite column width cap
 	consoleMaxDiff    = 60 // diff lines shown per assertion
 	consoleMaxSkipped = 20 // skipped tests listed by name
-)
-
-// ANSI SGR codes used when Options.Color is set.
-const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiMag    = "\x1b[35m"
 )
 
 // Report writes the console report.
@@ -53,13 +45,13 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 		case results.StatusSkip:
 			nSkipped++
 			if len(skipped) < consoleMaxSkipped {
-				skipped = append(skipped, fmt.Sprintf("%s %s › %s: %s", c.paint(ansiYellow, "SKIP"),
-					oneLine(names[t.Suite], 0), oneLine(t.Name, 0), oneLine(reasonOf(t), 200)))
+				skipped = append(skipped, fmt.Sprintf("%s %s › %s: %s", c.paint(text.Yellow, "SKIP"),
+					text.OneLine(names[t.Suite], 0), text.OneLine(t.Name, 0), text.OneLine(reasonOf(t), 200)))
 			}
 		case results.StatusPass:
 			if c.opts.Verbose {
-				fmt.Fprintf(bw, "%s %s › %s (%s)\n", c.paint(ansiGreen, "PASS"),
-					oneLine(names[t.Suite], 0), oneLine(t.Name, 0), duration(t.LatencyMS))
+				fmt.Fprintf(bw, "%s %s › %s (%s)\n", c.paint(text.Green, "PASS"),
+					text.OneLine(names[t.Suite], 0), text.OneLine(t.Name, 0), duration(t.LatencyMS))
 				if l := passRateLine(t); l != "" {
 					fmt.Fprintf(bw, "  %s\n", l)
 				}
@@ -87,7 +79,7 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 func (c *Console) table(w io.Writer, suites []*results.SuiteTotal, total *results.SuiteTotal) {
 	width := len("SUITE")
 	for _, s := range suites {
-		width = max(width, utf8.RuneCountInString(oneLine(s.Info.Name(), consoleMaxName)))
+		width = max(width, utf8.RuneCountInString(text.OneLine(s.Info.Name(), consoleMaxName)))
 	}
 	row := func(name string, cells ...string) string {
 		pad := width - utf8.RuneCountInString(name)
@@ -98,36 +90,36 @@ func (c *Console) table(w io.Writer, suites []*results.SuiteTotal, total *result
 		return []string{itoa(s.Total), itoa(s.Passed), itoa(s.Failed), itoa(s.Errors), itoa(s.Skipped),
 			duration(s.LatencyMS), fmt.Sprintf("$%.4f", s.Cost)}
 	}
-	fmt.Fprintln(w, c.paint(ansiBold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "TIME", "COST")))
+	fmt.Fprintln(w, c.paint(text.Bold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "TIME", "COST")))
 	for _, s := range suites {
-		fmt.Fprintln(w, row(oneLine(s.Info.Name(), consoleMaxName), stat(s)...))
+		fmt.Fprintln(w, row(text.OneLine(s.Info.Name(), consoleMaxName), stat(s)...))
 	}
-	fmt.Fprintln(w, c.paint(ansiBold, row("TOTAL", stat(total)...)))
+	fmt.Fprintln(w, c.paint(text.Bold, row("TOTAL", stat(total)...)))
 }
 
 // failure prints one failed or errored test with everything needed to act on it.
 func (c *Console) failure(w io.Writer, t *results.TestResult, suite string) {
-	word, colour := "FAIL", ansiRed
+	word, colour := "FAIL", text.Red
 	if t.Status == results.StatusError {
-		word, colour = "ERROR", ansiMag
+		word, colour = "ERROR", text.Mag
 	}
-	fmt.Fprintf(w, "\n%s %s › %s (%s)\n", c.paint(ansiBold+colour, word),
-		oneLine(suite, 0), oneLine(t.Name, 0), oneLine(location(t), 0))
+	fmt.Fprintf(w, "\n%s %s › %s (%s)\n", c.paint(text.Bold+colour, word),
+		text.OneLine(suite, 0), text.OneLine(t.Name, 0), text.OneLine(location(t), 0))
 	failed := failedAssertions(t)
 	reason := reasonOf(t)
 	if len(failed) == 0 || reason != failed[0].Reason {
 		fmt.Fprintf(w, "  %s\n", indent(reason, "  "))
 	}
 	if t.Threshold != nil {
-		fmt.Fprintf(w, "  score %.2f, threshold %.2f\n", finite(t.Score), finite(*t.Threshold))
+		fmt.Fprintf(w, "  score %.2f, threshold %.2f\n", text.Finite(t.Score), text.Finite(*t.Threshold))
 	}
 	if l := passRateLine(t); l != "" {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	for _, a := range failed {
-		what := fmt.Sprintf("%s (score %.2f)", oneLine(a.Type, 0), finite(a.Score))
+		what := fmt.Sprintf("%s (score %.2f)", text.OneLine(a.Type, 0), text.Finite(a.Score))
 		if a.Error {
-			what = oneLine(a.Type, 0) + " (error)"
+			what = text.OneLine(a.Type, 0) + " (error)"
 		}
 		fmt.Fprintf(w, "  %s %s: %s\n", c.paint(colour, "✗"), what, indent(a.Reason, "    "))
 		if a.Diff != "" {
@@ -146,9 +138,9 @@ func (c *Console) diff(w io.Writer, d string) {
 		}
 		switch {
 		case strings.HasPrefix(l, "+"):
-			l = c.paint(ansiGreen, l)
+			l = c.paint(text.Green, l)
 		case strings.HasPrefix(l, "-"):
-			l = c.paint(ansiRed, l)
+			l = c.paint(text.Red, l)
 		}
 		fmt.Fprintf(w, "      %s\n", l)
 	}
@@ -162,29 +154,29 @@ func (c *Console) metrics(w io.Writer, m map[string]results.MetricSummary) {
 	width := len("METRIC")
 	for n := range m {
 		names = append(names, n)
-		width = max(width, utf8.RuneCountInString(oneLine(n, consoleMaxName)))
+		width = max(width, utf8.RuneCountInString(text.OneLine(n, consoleMaxName)))
 	}
 	sort.Strings(names)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, c.paint(ansiBold, fmt.Sprintf("%-*s %6s %6s %6s", width, "METRIC", "COUNT", "MEAN", "PASS")))
+	fmt.Fprintln(w, c.paint(text.Bold, fmt.Sprintf("%-*s %6s %6s %6s", width, "METRIC", "COUNT", "MEAN", "PASS")))
 	for _, n := range names {
 		s := m[n]
-		name := oneLine(n, consoleMaxName)
+		name := text.OneLine(n, consoleMaxName)
 		pad := strings.Repeat(" ", width-utf8.RuneCountInString(name))
-		fmt.Fprintf(w, "%s%s %6d %6.2f %6d\n", name, pad, s.Count, finite(s.Mean), s.Pass)
+		fmt.Fprintf(w, "%s%s %6d %6.2f %6d\n", name, pad, s.Count, text.Finite(s.Mean), s.Pass)
 	}
 }
 
 // totals is the last line, the one a CI log reader looks at.
 func (c *Console) totals(w io.Writer, r *results.Results, t *results.SuiteTotal) {
-	status, colour := "PASSED", ansiGreen
-	switch {
-	case t.Errors > 0 || r.Interrupted:
-		status, colour = "ERRORED", ansiMag
-	case t.Failed > 0 || r.Summary.Regressed > 0:
-		status, colour = "FAILED", ansiRed
+	status, colour := r.Verdict(), text.Green
+	switch status {
+	case "ERRORED":
+		colour = text.Mag
+	case "FAILED":
+		colour = text.Red
 	}
-	line := fmt.Sprintf("%s: %s, %d passed, %d failed, %s, %d skipped", c.paint(ansiBold+colour, status),
+	line := fmt.Sprintf("%s: %s, %d passed, %d failed, %s, %d skipped", c.paint(text.Bold+colour, status),
 		plural(t.Total, "test"), t.Passed, t.Failed, plural(t.Errors, "error"), t.Skipped)
 	if r.Summary.Regressed > 0 {
 		line += fmt.Sprintf(", %d regressed", r.Summary.Regressed)
@@ -204,7 +196,7 @@ func (c *Console) paint(code, s string) string {
 	if !c.opts.Color {
 		return s
 	}
-	return code + s + ansiReset
+	return code + s + text.Reset
 }
 
 // indent cleans s for a log and puts prefix before every line but the first.
@@ -215,13 +207,13 @@ func indent(s, prefix string) string {
 // logText sanitizes s and turns every CR into a line break: a bare CR
 // from a model would otherwise overwrite the log line it sits on.
 func logText(s string) string {
-	s = strings.ReplaceAll(Sanitize(s), "\r\n", "\n")
+	s = strings.ReplaceAll(text.Sanitize(s), "\r\n", "\n")
 	return strings.TrimRight(strings.ReplaceAll(s, "\r", "\n"), "\n")
 }
 
 // duration formats milliseconds for people: 850ms, 2.35s, 1m05s.
 func duration(ms float64) string {
-	ms = finite(ms)
+	ms = text.Finite(ms)
 	switch {
 	case ms < 1000:
 		return fmt.Sprintf("%.0fms", ms)

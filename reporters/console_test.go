@@ -1,9 +1,10 @@
 package reporters
 
 import (
-	"github.com/aieval/aieval/eval/results"
 	"strings"
 	"testing"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 func TestConsole(t *testing.T) {

@@ -2,8 +2,9 @@ package reporters
 
 import (
 	"bytes"
-	"github.com/aieval/aieval/eval/results"
 	"testing"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // Totals recorded by Count while a run goes must render exactly as totals

@@ -3,12 +3,13 @@ package reporters
 import (
 	"bytes"
 	"flag"
-	"github.com/aieval/aieval/eval/results"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")

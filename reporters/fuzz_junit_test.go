@@ -3,13 +3,15 @@ package reporters
 import (
 	"bytes"
 	"encoding/xml"
-	"github.com/aieval/aieval/eval/results"
 	"io"
 	"math"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // FuzzJUnit puts random names, outputs and reasons into a run: the JUnit
@@ -59,7 +61,7 @@ func FuzzJUnit(f *testing.F) {
 			t.Fatalf("JUnit is not valid UTF-8")
 		}
 		for i, r := range string(out) {
-			if !xmlChar(r) {
+			if !text.XMLChar(r) {
 				t.Fatalf("character %U at byte %d is not allowed in XML", r, i)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 func init() { register("github", func(o Options) Reporter { return &GitHub{opts: o} }) }
@@ -60,7 +61,7 @@ func (g *GitHub) Report(w io.Writer, r *results.Results) error {
 			return nil
 		}
 		bad++
-		a := &annotation{seq: seq, errored: t.Status == results.StatusError, score: finite(t.Score), file: t.Suite, line: t.Line}
+		a := &annotation{seq: seq, errored: t.Status == results.StatusError, score: text.Finite(t.Score), file: t.Suite, line: t.Line}
 		if len(worst) == GitHubMaxAnnotations && !a.worse(worst[len(worst)-1]) {
 			return nil
 		}
@@ -79,7 +80,7 @@ func (g *GitHub) Report(w io.Writer, r *results.Results) error {
 	}
 	bw := bufio.NewWriter(w)
 	for _, a := range worst {
-		props := "file=" + escapeProperty(Sanitize(a.file))
+		props := "file=" + escapeProperty(text.Sanitize(a.file))
 		if a.line > 0 {
 			props += fmt.Sprintf(",line=%d", a.line)
 		}
@@ -100,7 +101,7 @@ func annotationText(t *results.TestResult) (title, message string) {
 	if t.Status == results.StatusError {
 		word = "could not be evaluated"
 	}
-	title = oneLine(fmt.Sprintf("%s %s", t.Name, word), 200)
+	title = text.OneLine(fmt.Sprintf("%s %s", t.Name, word), 200)
 	var b strings.Builder
 	reason := reasonOf(t)
 	b.WriteString(reason)
@@ -109,10 +110,10 @@ func annotationText(t *results.TestResult) (title, message string) {
 	}
 	for _, a := range failedAssertions(t) {
 		if a.Reason != reason {
-			fmt.Fprintf(&b, "\n%s (score %.2f): %s", a.Type, finite(a.Score), a.Reason)
+			fmt.Fprintf(&b, "\n%s (score %.2f): %s", a.Type, text.Finite(a.Score), a.Reason)
 		}
 	}
-	message = Sanitize(b.String())
+	message = text.Sanitize(b.String())
 	if r := []rune(message); len(r) > githubMaxMessage {
 		message = string(r[:githubMaxMessage-1]) + "…"
 	}

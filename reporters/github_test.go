@@ -2,10 +2,11 @@ package reporters
 
 import (
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 func TestGitHubWorstFirstAndCapped(t *testing.T) {

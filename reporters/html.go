@@ -5,12 +5,14 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"html"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
@@ -127,7 +129,7 @@ func (h *HTML) baseline() (map[string]*htmlBase, error) {
 	}
 	m := map[string]*htmlBase{}
 	err := h.opts.Baseline.Each(func(t *results.TestResult) error {
-		m[t.ID()] = &htmlBase{Status: t.Status, Score: finite(t.Score), Output: capText(Sanitize(t.Output), h.opts.MaxOutput)}
+		m[t.ID()] = &htmlBase{Status: t.Status, Score: text.Finite(t.Score), Output: text.Cap(text.Sanitize(t.Output), h.opts.MaxOutput)}
 		return nil
 	})
 	if err != nil {
@@ -139,7 +141,7 @@ func (h *HTML) baseline() (map[string]*htmlBase, error) {
 func (h *HTML) header(w *bufio.Writer, r *results.Results, total *results.SuiteTotal) {
 	title := "aieval report"
 	if r.RunID != "" {
-		title += " " + oneLine(r.RunID, 80)
+		title += " " + text.OneLine(r.RunID, 80)
 	}
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"+
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n",
@@ -150,11 +152,11 @@ func (h *HTML) header(w *bufio.Writer, r *results.Results, total *results.SuiteT
 		meta = append(meta, "started "+r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
 	if r.GitRef != "" || r.GitSHA != "" {
-		meta = append(meta, "git "+strings.TrimSpace(oneLine(r.GitRef, 100)+" "+oneLine(shortSHA(r.GitSHA), 12)))
+		meta = append(meta, "git "+strings.TrimSpace(text.OneLine(r.GitRef, 100)+" "+text.OneLine(shortSHA(r.GitSHA), 12)))
 	}
 	meta = append(meta, "wall "+duration(r.Summary.DurationMS), fmt.Sprintf("cost $%.4f", total.Cost))
 	if h.opts.Baseline != nil {
-		meta = append(meta, "compared with baseline "+oneLine(h.opts.Baseline.RunID, 80))
+		meta = append(meta, "compared with baseline "+text.OneLine(h.opts.Baseline.RunID, 80))
 	}
 	w.WriteString(html.EscapeString(strings.Join(meta, " · ")))
 	w.WriteString("</p>\n<div class=\"counts\">\n")
@@ -183,7 +185,7 @@ func (h *HTML) header(w *bufio.Writer, r *results.Results, total *results.SuiteT
 }
 
 func (h *HTML) row(w *bufio.Writer, idx int, t *results.TestResult, suite string, base map[string]*htmlBase) {
-	esc := func(s string, n int) string { return html.EscapeString(oneLine(s, n)) }
+	esc := func(s string, n int) string { return html.EscapeString(text.OneLine(s, n)) }
 	status := string(t.Status)
 	if status == "" {
 		status = "unknown"
@@ -191,9 +193,9 @@ func (h *HTML) row(w *bufio.Writer, idx int, t *results.TestResult, suite string
 	fmt.Fprintf(w, "<tr class=\"test-row\" data-status=\"%s\" data-idx=\"%d\" tabindex=\"0\">", esc(status, 20), idx)
 	fmt.Fprintf(w, "<td><span class=\"badge %s\">%s</span></td><td title=\"%s\">%s</td><td>%s</td><td>%s</td><td>%.2f</td><td>%s</td>",
 		esc(status, 20), esc(status, 20), esc(location(t), 0), esc(suite, 80), esc(t.Name, 200), esc(t.Prompt, 80),
-		finite(t.Score), duration(t.LatencyMS))
+		text.Finite(t.Score), duration(t.LatencyMS))
 	if base != nil {
-		ch := change(t, base[t.ID()], capText(Sanitize(t.Output), h.opts.MaxOutput))
+		ch := change(t, base[t.ID()], text.Cap(text.Sanitize(t.Output), h.opts.MaxOutput))
 		fmt.Fprintf(w, "<td class=\"change %s\">%s</td>", ch, ch)
 	}
 	reason := ""
@@ -217,7 +219,7 @@ func (h *HTML) removed(w *bufio.Writer, base map[string]*htmlBase, seen map[stri
 	sort.Strings(gone)
 	fmt.Fprintf(w, "<section id=\"removed\"><h2>%s in the baseline, not in this run</h2>\n<ul>\n", plural(len(gone), "test"))
 	for _, id := range gone {
-		fmt.Fprintf(w, "<li>%s</li>\n", html.EscapeString(oneLine(id, 300)))
+		fmt.Fprintf(w, "<li>%s</li>\n", html.EscapeString(text.OneLine(id, 300)))
 	}
 	w.WriteString("</ul></section>\n")
 }
@@ -240,19 +242,19 @@ func change(t *results.TestResult, b *htmlBase, out string) string {
 
 func (h *HTML) detail(t *results.TestResult, base map[string]*htmlBase) htmlDetail {
 	d := htmlDetail{
-		Output:   capText(Sanitize(t.Output), h.opts.MaxOutput),
-		Input:    capText(Sanitize(t.Input), h.opts.MaxOutput),
+		Output:   text.Cap(text.Sanitize(t.Output), h.opts.MaxOutput),
+		Input:    text.Cap(text.Sanitize(t.Input), h.opts.MaxOutput),
 		Params:   t.Params,
-		Model:    Sanitize(t.Model),
+		Model:    text.Sanitize(t.Model),
 		Cached:   t.Cached,
-		Reason:   Sanitize(t.Reason),
+		Reason:   text.Sanitize(t.Reason),
 		PassRate: passRateLine(t),
 	}
 	d.Assertions = make([]results.AssertionResult, len(t.Assertions))
 	for i, a := range t.Assertions {
-		a.Type, a.Reason, a.Metric = Sanitize(a.Type), Sanitize(a.Reason), Sanitize(a.Metric)
-		a.Diff = capText(Sanitize(a.Diff), h.opts.MaxOutput)
-		a.Score, a.Weight = finite(a.Score), finite(a.Weight)
+		a.Type, a.Reason, a.Metric = text.Sanitize(a.Type), text.Sanitize(a.Reason), text.Sanitize(a.Metric)
+		a.Diff = text.Cap(text.Sanitize(a.Diff), h.opts.MaxOutput)
+		a.Score, a.Weight = text.Finite(a.Score), text.Finite(a.Weight)
 		d.Assertions[i] = a
 	}
 	if b, ok := base[t.ID()]; ok {

@@ -2,10 +2,11 @@ package reporters
 
 import (
 	"encoding/json"
-	"github.com/aieval/aieval/eval/results"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // baselineFixture is an earlier run of fixture(false): "answers as JSON"

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"io"
 	"time"
+
+	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 func init() { register("json", func(o Options) Reporter { return &JSON{opts: o} }) }
@@ -106,7 +108,7 @@ func writeJSON(w io.Writer, r *results.Results) error {
 // finiteTest returns t with NaN and infinite numbers zeroed, since
 // encoding/json refuses them; t itself is left alone when already clean.
 func finiteTest(t *results.TestResult) *results.TestResult {
-	clean := func(f float64) bool { return f == finite(f) }
+	clean := func(f float64) bool { return f == text.Finite(f) }
 	ok := clean(t.LatencyMS) && clean(t.Cost) && clean(t.Score) && (t.Threshold == nil || clean(*t.Threshold))
 	for _, a := range t.Assertions {
 		ok = ok && clean(a.Score) && clean(a.Weight)
@@ -118,30 +120,30 @@ func finiteTest(t *results.TestResult) *results.TestResult {
 		return t
 	}
 	c := *t
-	c.LatencyMS, c.Cost, c.Score = finite(c.LatencyMS), finite(c.Cost), finite(c.Score)
+	c.LatencyMS, c.Cost, c.Score = text.Finite(c.LatencyMS), text.Finite(c.Cost), text.Finite(c.Score)
 	if c.Threshold != nil {
-		th := finite(*c.Threshold)
+		th := text.Finite(*c.Threshold)
 		c.Threshold = &th
 	}
 	c.Assertions = append([]results.AssertionResult(nil), t.Assertions...)
 	for i := range c.Assertions {
-		c.Assertions[i].Score = finite(c.Assertions[i].Score)
-		c.Assertions[i].Weight = finite(c.Assertions[i].Weight)
+		c.Assertions[i].Score = text.Finite(c.Assertions[i].Score)
+		c.Assertions[i].Weight = text.Finite(c.Assertions[i].Weight)
 	}
 	if t.PassRate != nil {
 		p := *t.PassRate
-		p.Rate, p.Low, p.High, p.Required = finite(p.Rate), finite(p.Low), finite(p.High), finite(p.Required)
+		p.Rate, p.Low, p.High, p.Required = text.Finite(p.Rate), text.Finite(p.Low), text.Finite(p.High), text.Finite(p.Required)
 		c.PassRate = &p
 	}
 	return &c
 }
 
 func finiteSummary(s results.Summary) results.Summary {
-	s.DurationMS, s.Cost = finite(s.DurationMS), finite(s.Cost)
+	s.DurationMS, s.Cost = text.Finite(s.DurationMS), text.Finite(s.Cost)
 	if s.Metrics != nil {
 		m := make(map[string]results.MetricSummary, len(s.Metrics))
 		for k, v := range s.Metrics {
-			v.Mean = finite(v.Mean)
+			v.Mean = text.Finite(v.Mean)
 			m[k] = v
 		}
 		s.Metrics = m

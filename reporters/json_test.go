@@ -3,7 +3,6 @@ package reporters
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/aieval/aieval/eval/results"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // jsonText is what a string becomes after a JSON round trip: every

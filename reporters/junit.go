@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"encoding/xml"
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
 )
@@ -168,15 +170,15 @@ func grouped(tests []results.TestResult) bool {
 // openSuite writes the start of one testsuite and its properties.
 func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *results.SuiteTotal) error {
 	ts := junit.Testsuite{
-		Name:     oneLine(st.Info.Name(), 0),
+		Name:     text.OneLine(st.Info.Name(), 0),
 		Tests:    st.Total,
 		Failures: st.Failed,
 		Errors:   st.Errors,
 		ID:       id,
 		Skipped:  st.Skipped,
 		Time:     seconds(st.LatencyMS),
-		File:     Sanitize(st.Info.Path),
-		Hostname: oneLine(j.opts.Hostname, 0),
+		File:     text.Sanitize(st.Info.Path),
+		Hostname: text.OneLine(j.opts.Hostname, 0),
 	}
 	if !r.StartedAt.IsZero() {
 		ts.SetTimestamp(r.StartedAt.UTC().Truncate(time.Second))
@@ -190,7 +192,7 @@ func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *resu
 		{"git_ref", r.GitRef},
 	} {
 		if p[1] != "" {
-			ts.AddProperty(p[0], oneLine(p[1], 0))
+			ts.AddProperty(p[0], text.OneLine(p[1], 0))
 		}
 	}
 
@@ -232,7 +234,7 @@ func (j *JUnit) testcase(enc *xml.Encoder, t *results.TestResult, info results.S
 // testcaseOf maps one test per the contract.
 func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used map[string]bool) junit.Testcase {
 	tc := junit.Testcase{
-		Name:      uniqueName(oneLine(t.Name, 0), t.Suite, used),
+		Name:      uniqueName(text.OneLine(t.Name, 0), t.Suite, used),
 		Classname: classname(t, info),
 		Time:      seconds(t.LatencyMS),
 	}
@@ -246,14 +248,14 @@ func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used m
 		if a, ok := firstFailure(t); ok {
 			typ, msg = a.Type, a.Reason
 		}
-		tc.Failure = &junit.Result{Message: oneLine(msg, junitMaxMessage), Type: oneLine(typ, 0), Data: j.body(t)}
+		tc.Failure = &junit.Result{Message: text.OneLine(msg, junitMaxMessage), Type: text.OneLine(typ, 0), Data: j.body(t)}
 	case results.StatusError:
-		tc.Error = &junit.Result{Message: oneLine(reasonOf(t), junitMaxMessage), Type: "error", Data: j.body(t)}
+		tc.Error = &junit.Result{Message: text.OneLine(reasonOf(t), junitMaxMessage), Type: "error", Data: j.body(t)}
 	case results.StatusSkip:
-		tc.Skipped = &junit.Result{Message: oneLine(reasonOf(t), junitMaxMessage)}
+		tc.Skipped = &junit.Result{Message: text.OneLine(reasonOf(t), junitMaxMessage)}
 	}
 	if t.Output != "" {
-		tc.SystemOut = &junit.Output{Data: capText(Sanitize(t.Output), j.opts.MaxOutput)}
+		tc.SystemOut = &junit.Output{Data: text.Cap(text.Sanitize(t.Output), j.opts.MaxOutput)}
 	}
 	return tc
 }
@@ -265,7 +267,7 @@ func (j *JUnit) body(t *results.TestResult) string {
 		b.WriteString(t.Reason + "\n")
 	}
 	if t.Threshold != nil {
-		fmt.Fprintf(&b, "score %.3f, threshold %.3f\n", finite(t.Score), finite(*t.Threshold))
+		fmt.Fprintf(&b, "score %.3f, threshold %.3f\n", text.Finite(t.Score), text.Finite(*t.Threshold))
 	}
 	if l := passRateLine(t); l != "" {
 		b.WriteString(l + "\n")
@@ -278,12 +280,12 @@ func (j *JUnit) body(t *results.TestResult) string {
 		case !a.Pass:
 			word = "FAIL"
 		}
-		fmt.Fprintf(&b, "%s %s (score %.3f): %s\n", word, a.Type, finite(a.Score), a.Reason)
+		fmt.Fprintf(&b, "%s %s (score %.3f): %s\n", word, a.Type, text.Finite(a.Score), a.Reason)
 		if a.Diff != "" {
 			b.WriteString("  " + strings.ReplaceAll(strings.TrimRight(a.Diff, "\n"), "\n", "\n  ") + "\n")
 		}
 	}
-	return capText(Sanitize(b.String()), j.opts.MaxOutput)
+	return text.Cap(text.Sanitize(b.String()), j.opts.MaxOutput)
 }
 
 // classname is aiconfig name + "." + prompt name; dots inside either part
@@ -299,7 +301,7 @@ func classname(t *results.TestResult, info results.SuiteInfo) string {
 	if cfg == "" {
 		cfg = "aiconfig"
 	}
-	dot := func(s string) string { return strings.ReplaceAll(oneLine(s, 0), ".", "_") }
+	dot := func(s string) string { return strings.ReplaceAll(text.OneLine(s, 0), ".", "_") }
 	return dot(cfg) + "." + dot(t.Prompt)
 }
 
@@ -309,9 +311,9 @@ func classname(t *results.TestResult, info results.SuiteInfo) string {
 func uniqueName(name, suite string, used map[string]bool) string {
 	n := name
 	if used[n] {
-		n = fmt.Sprintf("%s (%s)", name, oneLine(suite, 0))
+		n = fmt.Sprintf("%s (%s)", name, text.OneLine(suite, 0))
 		for i := 2; used[n]; i++ {
-			n = fmt.Sprintf("%s (%s) #%d", name, oneLine(suite, 0), i)
+			n = fmt.Sprintf("%s (%s) #%d", name, text.OneLine(suite, 0), i)
 		}
 	}
 	used[n] = true

@@ -3,12 +3,13 @@ package reporters
 import (
 	"bytes"
 	"encoding/xml"
-	"github.com/aieval/aieval/eval/results"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aieval/aieval/eval/results"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
 )

@@ -2,11 +2,13 @@ package reporters
 
 import (
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"html"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 func init() { register("markdown", func(o Options) Reporter { return &Markdown{opts: o} }) }
@@ -39,13 +41,7 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 		return fmt.Errorf("markdown report: %w", err)
 	}
 	var head strings.Builder
-	status := "PASSED"
-	switch {
-	case total.Errors > 0 || r.Interrupted:
-		status = "ERRORED"
-	case total.Failed > 0 || r.Summary.Regressed > 0:
-		status = "FAILED"
-	}
+	status := r.Verdict()
 	fmt.Fprintf(&head, "## aieval: %s\n\n", status)
 	fmt.Fprintf(&head, "**%s**: %d passed, %d failed, %s, %d skipped", plural(total.Total, "test"),
 		total.Passed, total.Failed, plural(total.Errors, "error"), total.Skipped)
@@ -128,9 +124,9 @@ func mdDetails(t *results.TestResult, suite string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<details><summary>%s %s › %s</summary>\n\n", word,
-		html.EscapeString(oneLine(suite, mdMaxCell)), html.EscapeString(oneLine(t.Name, mdMaxCell)))
+		html.EscapeString(text.OneLine(suite, mdMaxCell)), html.EscapeString(text.OneLine(t.Name, mdMaxCell)))
 	if a, ok := firstFailure(t); t.Reason != "" && (!ok || a.Reason != t.Reason) {
-		fmt.Fprintf(&b, "%s\n\n", html.EscapeString(oneLine(t.Reason, 2000)))
+		fmt.Fprintf(&b, "%s\n\n", html.EscapeString(text.OneLine(t.Reason, 2000)))
 	}
 	if l := passRateLine(t); l != "" {
 		fmt.Fprintf(&b, "%s\n\n", l)
@@ -143,14 +139,14 @@ func mdDetails(t *results.TestResult, suite string) string {
 		case !a.Pass:
 			word = "fail"
 		}
-		fmt.Fprintf(&b, "- %s **%s** (score %.2f): %s\n", word, html.EscapeString(oneLine(a.Type, 100)),
-			finite(a.Score), html.EscapeString(oneLine(a.Reason, 2000)))
+		fmt.Fprintf(&b, "- %s **%s** (score %.2f): %s\n", word, html.EscapeString(text.OneLine(a.Type, 100)),
+			text.Finite(a.Score), html.EscapeString(text.OneLine(a.Reason, 2000)))
 	}
 	for _, a := range t.Assertions {
 		if a.Diff == "" || a.Pass {
 			continue
 		}
-		d := capText(Sanitize(strings.TrimRight(a.Diff, "\n")), mdMaxDetails/2)
+		d := text.Cap(text.Sanitize(strings.TrimRight(a.Diff, "\n")), mdMaxDetails/2)
 		fence := codeFence(d)
 		fmt.Fprintf(&b, "\n%sdiff\n%s\n%s\n", fence, d, fence)
 	}
@@ -172,7 +168,7 @@ func metricsTable(m map[string]results.MetricSummary) string {
 	b.WriteString("\n| Metric | Count | Mean | Pass |\n| --- | ---: | ---: | ---: |\n")
 	for _, n := range names {
 		s := m[n]
-		fmt.Fprintf(&b, "| %s | %d | %.2f | %d |\n", cell(n), s.Count, finite(s.Mean), s.Pass)
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %d |\n", cell(n), s.Count, text.Finite(s.Mean), s.Pass)
 	}
 	return b.String()
 }
@@ -180,7 +176,7 @@ func metricsTable(m map[string]results.MetricSummary) string {
 // cell makes text safe in a Markdown table cell: one line, pipes escaped,
 // no raw HTML, bounded length.
 func cell(s string) string {
-	s = oneLine(s, mdMaxCell)
+	s = text.OneLine(s, mdMaxCell)
 	s = strings.NewReplacer("\\", "\\\\", "|", "\\|", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 	return s
 }

@@ -3,9 +3,10 @@ package reporters
 import (
 	"bytes"
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"strings"
 	"testing"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // manyFailures is a run of n failed tests, each with a diff of diffBytes.

@@ -2,11 +2,12 @@ package reporters
 
 import (
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"io"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // ProgressOptions configure a Progress line.

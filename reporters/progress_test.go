@@ -2,11 +2,12 @@ package reporters
 
 import (
 	"bytes"
-	"github.com/aieval/aieval/eval/results"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // fakeClock advances only when told to.

@@ -2,10 +2,11 @@ package reporters
 
 import (
 	"fmt"
-	"github.com/aieval/aieval/eval/results"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // Reporter renders a finished run to w.

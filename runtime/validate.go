@@ -9,6 +9,7 @@ import (
 	"github.com/aymerick/raymond"
 	"gopkg.in/yaml.v3"
 
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -66,15 +67,11 @@ func (d Diagnostic) Error() string {
 		}
 		b.WriteString(": ")
 	}
-	b.WriteString(oneLine(d.Message))
+	b.WriteString(text.OneLine(d.Message, 0))
 	if d.Fix != "" {
-		b.WriteString(" (" + oneLine(d.Fix) + ")")
+		b.WriteString(" (" + text.OneLine(d.Fix, 0) + ")")
 	}
 	return b.String()
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // ValidateOptions extend Validate with what a suite supplies.
@@ -318,3 +315,6 @@ func dottedRefs(p *Prompt, tmpl string, line int, index map[string]int,
 	}
 	return found
 }
+
+// oneLine keeps a message on one line (text.OneLine, uncut).
+func oneLine(s string) string { return text.OneLine(s, 0) }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // state is everything the process touches, so the whole CLI runs in-process
@@ -100,18 +101,12 @@ func exitCode(err error, st *state) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintln(st.stderr, "aieval: "+oneLine(ee.err.Error()))
+			fmt.Fprintln(st.stderr, "aieval: "+text.OneLine(ee.err.Error(), 0))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(st.stderr, "aieval: "+oneLine(err.Error()))
+	fmt.Fprintln(st.stderr, "aieval: "+text.OneLine(err.Error(), 0))
 	return results.ExitInput
-}
-
-// oneLine keeps error output to one line, as the contract promises.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.ReplaceAll(s, "\n", " ")
 }
 
 // newFlags builds a FlagSet whose errors are input errors, not exits.
@@ -156,3 +151,6 @@ func (k kvFlag) Set(s string) error {
 	k[key] = val
 	return nil
 }
+
+// oneLine keeps a message on one line (text.OneLine, uncut).
+func oneLine(s string) string { return text.OneLine(s, 0) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -263,7 +264,7 @@ func TestWriteText(t *testing.T) {
 	if strings.Contains(p, "\x1b") {
 		t.Error("escape codes without color")
 	}
-	if !strings.Contains(colored.String(), ansiRed+"[-Central Park-]"+ansiReset) {
+	if !strings.Contains(colored.String(), text.Red+"[-Central Park-]"+text.Reset) {
 		t.Errorf("colored diff missing:\n%s", colored.String())
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aieval/aieval/internal/text"
 )
 
 // MarkdownLimit caps WriteMarkdown: GitHub drops a step summary above 1 MiB.
@@ -64,46 +66,17 @@ func reasons(e *Entry) []string {
 		out = append(out, e.Note)
 	}
 	if e.Base != nil && e.Base.Reason != "" && e.Kind != KindNew {
-		out = append(out, "base: "+oneLine(e.Base.Reason, 300))
+		out = append(out, "base: "+text.OneLine(e.Base.Reason, 300))
 	}
 	if e.Head != nil && e.Head.Reason != "" {
-		out = append(out, "head: "+oneLine(e.Head.Reason, 300))
+		out = append(out, "head: "+text.OneLine(e.Head.Reason, 300))
 	}
 	return out
 }
 
-// clean removes control characters (ANSI escapes above all) from model
-// text before it reaches a terminal or a page; newlines and tabs stay.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '�'
-		}
-		return r
-	}, s)
-}
-
-func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(clean(s)), " ")
-	if len(s) > max {
-		s = head(s, max) + "…"
-	}
-	return s
-}
-
-const (
-	ansiReset  = "\x1b[0m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiCyan   = "\x1b[36m"
-	ansiDim    = "\x1b[2m"
-	ansiBold   = "\x1b[1m"
-)
-
 var kindColor = map[Kind]string{
-	KindRegression: ansiBold + ansiRed, KindScoreDrop: ansiYellow, KindChanged: ansiYellow,
-	KindNoise: ansiDim, KindFixed: ansiGreen, KindScoreRise: ansiGreen, KindNew: ansiCyan, KindRemoved: ansiDim,
+	KindRegression: text.Bold + text.Red, KindScoreDrop: text.Yellow, KindChanged: text.Yellow,
+	KindNoise: text.Dim, KindFixed: text.Green, KindScoreRise: text.Green, KindNew: text.Cyan, KindRemoved: text.Dim,
 }
 
 // WriteText renders the report for a terminal.
@@ -113,16 +86,16 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 		if !color {
 			return s
 		}
-		return c + s + ansiReset
+		return c + s + text.Reset
 	}
 	fmt.Fprintf(bw, "aieval compare: %s\n", r.Headline())
 	for _, msg := range r.Warnings {
-		fmt.Fprintf(bw, "%s %s\n", paint(ansiYellow, "warning:"), oneLine(msg, 500))
+		fmt.Fprintf(bw, "%s %s\n", paint(text.Yellow, "warning:"), text.OneLine(msg, 500))
 	}
 	for i := range r.Entries {
 		e := &r.Entries[i]
 		label := strings.ToUpper(labels[e.Kind][0])
-		fmt.Fprintf(bw, "\n%s  %s  %s → %s", paint(kindColor[e.Kind], label), clean(e.ID), sideText(e.Base), sideText(e.Head))
+		fmt.Fprintf(bw, "\n%s  %s  %s → %s", paint(kindColor[e.Kind], label), text.Sanitize(e.ID), sideText(e.Base), sideText(e.Head))
 		if d := deltaText(e); d != "" {
 			fmt.Fprintf(bw, " (%s)", d)
 		}
@@ -136,8 +109,8 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 		d := e.Diff
 		if color && e.ops != nil {
 			// The same cut as the plain diff: allow for the escape codes.
-			extra := len(e.ops) * (len(ansiRed) + len(ansiReset))
-			d = renderWith(e.ops, r.diffLimit+extra, ansiRed+"[-", "-]"+ansiReset, ansiGreen+"{+", "+}"+ansiReset)
+			extra := len(e.ops) * (len(text.Red) + len(text.Reset))
+			d = renderWith(e.ops, r.diffLimit+extra, text.Red+"[-", "-]"+text.Reset, text.Green+"{+", "+}"+text.Reset)
 		}
 		for _, line := range strings.Split(d, "\n") {
 			fmt.Fprintf(bw, "    %s\n", line)
@@ -177,7 +150,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	sb.WriteString(headline + "\n\n")
 	for _, msg := range r.Warnings {
-		sb.WriteString("> warning: " + mdCell.Replace(oneLine(msg, 500)) + "\n\n")
+		sb.WriteString("> warning: " + mdCell.Replace(text.OneLine(msg, 500)) + "\n\n")
 	}
 	if len(r.Entries) == 0 {
 		_, err := io.WriteString(w, sb.String())
@@ -192,7 +165,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		if e.Kind == KindRegression {
 			change = "**" + change + "**"
 		}
-		row := fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCell.Replace(clean(e.ID)), change,
+		row := fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCell.Replace(text.Sanitize(e.ID)), change,
 			sideText(e.Base), sideText(e.Head), deltaText(e))
 		if sb.Len()+len(row) > MarkdownLimit/2 {
 			break
@@ -229,12 +202,12 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 
 func detailsBlock(e *Entry, rs []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<details><summary>%s: %s</summary>\n\n", htmlText.Replace(clean(e.ID)), labels[e.Kind][0])
+	fmt.Fprintf(&b, "<details><summary>%s: %s</summary>\n\n", htmlText.Replace(text.Sanitize(e.ID)), labels[e.Kind][0])
 	for _, line := range rs {
 		b.WriteString(mdCell.Replace(line) + "\n\n")
 	}
 	if e.Diff != "" {
-		d := clean(e.Diff)
+		d := text.Sanitize(e.Diff)
 		fence := strings.Repeat("`", max(3, longestRun(d, '`')+1))
 		b.WriteString(fence + "diff\n" + d + "\n" + fence + "\n\n")
 	}

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/aieval/aieval/internal/text"
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
@@ -75,7 +76,7 @@ func tokenRune(i int) rune {
 func wordDiff(a, b string) []op {
 	// Cleaned here so every renderer (terminal, Markdown, JSON) gets text
 	// without escape sequences a model may have produced.
-	a, b = clean(head(a, maxDiffInput)), clean(head(b, maxDiffInput))
+	a, b = text.Sanitize(head(a, maxDiffInput)), text.Sanitize(head(b, maxDiffInput))
 	index := map[string]int{}
 	var vocab []string
 	encode := func(s string) []rune {

@@ -1,4 +1,4 @@
-package reporters
+package text
 
 import (
 	"strings"
@@ -53,7 +53,7 @@ func TestCapText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := capText(tt.in, tt.max)
+			got := Cap(tt.in, tt.max)
 			if tt.wantSame {
 				if got != tt.in {
 					t.Fatalf("capText changed a text within the cap")
@@ -71,24 +71,16 @@ func TestCapText(t *testing.T) {
 			}
 		})
 	}
-	if got := capText(strings.Repeat("x", DefaultMaxOutput+1), 0); len(got) > DefaultMaxOutput {
+	if got := Cap(strings.Repeat("x", DefaultMax+1), 0); len(got) > DefaultMax {
 		t.Errorf("default cap: len %d", len(got))
 	}
 }
 
 func TestOneLine(t *testing.T) {
-	if got := oneLine(" a\r\n\tb  \x1b[31mc\x1b[0m ", 0); got != "a b c" {
+	if got := OneLine(" a\r\n\tb  \x1b[31mc\x1b[0m ", 0); got != "a b c" {
 		t.Errorf("oneLine = %q", got)
 	}
-	if got := oneLine("abcdef", 4); got != "abc…" {
+	if got := OneLine("abcdef", 4); got != "abc…" {
 		t.Errorf("oneLine cut = %q", got)
-	}
-}
-
-func TestSeconds(t *testing.T) {
-	for in, want := range map[float64]string{0: "0.000", 1234.5678: "1.235", -5: "0.000", 1e9: "1000000.000"} {
-		if got := seconds(in); got != want {
-			t.Errorf("seconds(%v) = %q, want %q", in, got, want)
-		}
 	}
 }
