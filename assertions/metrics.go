@@ -21,7 +21,7 @@ func init() {
 
 func requireThreshold(spec Spec, what string) (float64, error) {
 	if spec.Value != nil {
-		return 0, fmt.Errorf("value is not used; put the %s limit in threshold:", what)
+		return 0, fmt.Errorf("value is not used; put the %s limit in threshold", what)
 	}
 	if spec.Threshold == nil {
 		return 0, fmt.Errorf("missing threshold: give the maximum %s", what)
@@ -52,7 +52,7 @@ func newCost(spec Spec) (Assertion, error) {
 	}
 	return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 		if !in.HasCost {
-			return Result{}, errors.New("price unknown for model, add it to prices:")
+			return Result{}, errors.New("price unknown for model, add it to prices")
 		}
 		if in.Cost <= limit {
 			return outcome(true, fmt.Sprintf("cost $%.6g is within the $%g limit", in.Cost, limit)), nil

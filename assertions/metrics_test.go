@@ -46,7 +46,7 @@ func TestMetricErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Check(ctx, &Input{Cost: 0}); err == nil || err.Error() != "price unknown for model, add it to prices:" {
+	if _, err := a.Check(ctx, &Input{Cost: 0}); err == nil || err.Error() != "price unknown for model, add it to prices" {
 		t.Fatalf("cost without price: err = %v", err)
 	}
 	a, err = New(Spec{Type: "tokens", Threshold: thr(1), Weight: 1})

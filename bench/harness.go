@@ -126,7 +126,7 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 	for _, n := range cfg.Ns {
 		set, err := h.scale(ctx, srv, n, runs)
 		if err != nil {
-			return rep, fmt.Errorf("N=%d: %w", n, err)
+			return rep, fmt.Errorf("scale n=%d: %w", n, err)
 		}
 		rep.Scale = append(rep.Scale, set)
 	}

@@ -93,6 +93,7 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 	case "frequency_penalty":
 		return f32(&cr.FrequencyPenalty)
 	case "max_tokens":
+		//lint:ignore SA1019 the aiconfig says max_tokens and the SDK sends it as such; o1 models take max_completion_tokens, which maps below
 		return i(&cr.MaxTokens)
 	case "max_completion_tokens":
 		return i(&cr.MaxCompletionTokens)
@@ -158,6 +159,7 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 	case "tools":
 		return "", viaJSON(v, &cr.Tools)
 	case "functions":
+		//lint:ignore SA1019 aiconfig files written for the legacy functions API send them as written
 		return "", viaJSON(v, &cr.Functions)
 	case "response_format":
 		var rf openai.ChatCompletionResponseFormat
@@ -170,6 +172,7 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 		cr.ToolChoice = v // a string ("auto") or an object, sent as given
 		return "", nil
 	case "function_call":
+		//lint:ignore SA1019 sent as written, with functions above
 		cr.FunctionCall = v
 		return "", nil
 	}
