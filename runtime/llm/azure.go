@@ -114,10 +114,7 @@ func (a *Azure) client(base, version, keyEnv, key string) *openai.Client {
 // settings, else req.Model.
 func (a *Azure) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) (*Response, error) {
 	endpoint := a.Endpoint(req.BaseURL)
-	names := AzureKeyEnvs
-	if req.APIKeyEnv != "" {
-		names = []string{req.APIKeyEnv}
-	}
+	names := keyNames(req.APIKeyEnv, AzureKeyEnvs)
 	keyEnv, key := a.rest.firstEnv(names...)
 	if endpoint == "" {
 		return nil, &Error{Kind: KindClient, Model: req.Model,

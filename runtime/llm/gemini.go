@@ -61,10 +61,7 @@ func geminiModelPath(model string) string {
 // Complete sends generateContent, or streamGenerateContent when req.Stream.
 func (g *Gemini) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) (*Response, error) {
 	endpoint := g.Endpoint(req.BaseURL)
-	names := GeminiKeyEnvs
-	if req.APIKeyEnv != "" {
-		names = []string{req.APIKeyEnv}
-	}
+	names := keyNames(req.APIKeyEnv, GeminiKeyEnvs)
 	keyEnv, key := g.rest.firstEnv(names...)
 	if v := strings.ToLower(g.rest.getenv("GOOGLE_GENAI_USE_VERTEXAI")); v == "1" || v == "true" {
 		return nil, &Error{Kind: KindUnsupported, Endpoint: endpoint, Model: req.Model,

@@ -33,6 +33,21 @@ func (r rest) firstEnv(names ...string) (name, value string) {
 	return names[0], ""
 }
 
+// keyNames are the variables to read for a request naming keyEnv: the
+// provider's whole list when keyEnv is one of them (routing names the
+// one that is set), else keyEnv alone.
+func keyNames(keyEnv string, defaults []string) []string {
+	if keyEnv == "" {
+		return defaults
+	}
+	for _, d := range defaults {
+		if d == keyEnv {
+			return defaults
+		}
+	}
+	return []string{keyEnv}
+}
+
 // circuitOpen reports whether calls to endpoint currently fail fast.
 func (r rest) circuitOpen(endpoint string) bool {
 	return r.base.tr.breakers.get(endpoint).isOpen()
