@@ -3,12 +3,17 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aieval/aieval/internal/fakeazure"
+	"github.com/aieval/aieval/internal/fakegemini"
+	"github.com/aieval/aieval/internal/fakehf"
+	"github.com/aieval/aieval/internal/fakeopenai"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -242,5 +247,86 @@ func TestDefaultEchoParser(t *testing.T) {
 	res, err := New(Options{}).Run(context.Background(), c, "p", RunOptions{Params: map[string]any{"who": "world"}})
 	if err != nil || res.Output != "hello world" {
 		t.Fatalf("echo = %v, %v", res, err)
+	}
+}
+
+// TestKeysStayWithTheirProvider runs one prompt per provider, all keys
+// set, each provider's endpoint a fake: no fake sees another provider's
+// key anywhere (URL, headers, body) — every provider pair.
+func TestKeysStayWithTheirProvider(t *testing.T) {
+	oa, groq := fakeopenai.New(), fakeopenai.New()
+	gm := fakegemini.New()
+	az := fakeazure.New("az-test-key")
+	hf := fakehf.New("hf_test", nil, nil)
+	for _, s := range []interface{ Close() }{oa, groq, gm, az, hf} {
+		defer s.Close()
+	}
+	keys := map[string]string{
+		"openai": "sk-openai-key-1", "groq": "gsk-groq-key-1", "gemini": "gm-test-key", "azure": "az-test-key",
+		"huggingface": "hf_test", "anthropic": "sk-ant-key-1", "aws": "AKIAFAKEKEY123",
+	}
+	for k, v := range map[string]string{
+		"OPENAI_API_KEY": keys["openai"], "OPENAI_BASE_URL": oa.URL(),
+		"GROQ_API_KEY": keys["groq"], "GROQ_BASE_URL": groq.URL(),
+		"GEMINI_API_KEY": keys["gemini"], "GOOGLE_API_KEY": "", "GOOGLE_GEMINI_BASE_URL": gm.URL,
+		"AZURE_OPENAI_API_KEY": keys["azure"], "AZURE_OPENAI_ENDPOINT": az.URL, "OPENAI_API_VERSION": "",
+		"HF_TOKEN": keys["huggingface"], "HF_INFERENCE_ENDPOINT": hf.URL,
+		"ANTHROPIC_API_KEY": keys["anthropic"], "AWS_ACCESS_KEY_ID": keys["aws"],
+	} {
+		t.Setenv(k, v)
+	}
+	c := mustParse(t, doc(`{"model_parsers":{"mistralai/Mistral-7B-v0.1":"HuggingFaceTextGenerationParser","mixtral-8x7b-32768":"mixtral-8x7b-32768","gpt-35-turbo":"gpt-35-turbo"}}`,
+		`{"name":"openai","input":"a b","metadata":{"model":"gpt-4"}}`,
+		`{"name":"groq","input":"a b","metadata":{"model":"mixtral-8x7b-32768"}}`,
+		`{"name":"gemini","input":"a b","metadata":{"model":"gemini-pro","settings":{"system_prompt":"be terse"}}}`,
+		`{"name":"azure","input":"a b","metadata":{"model":"gpt-35-turbo"}}`,
+		`{"name":"huggingface","input":"a b","metadata":{"model":"mistralai/Mistral-7B-v0.1","settings":{"temperature":0.5}}}`))
+	rt := New(Options{})
+	for _, p := range []string{"openai", "groq", "gemini", "azure", "huggingface"} {
+		for _, stream := range []bool{false, true} {
+			res, err := rt.Run(context.Background(), c, p, RunOptions{Stream: stream})
+			if err != nil || res.Output != "a b" {
+				t.Fatalf("%s stream=%v: %v %v", p, stream, res, err)
+			}
+		}
+	}
+	type dump struct{ path, header, body string }
+	seen := map[string][]dump{}
+	for _, s := range oa.Seen() {
+		seen["openai"] = append(seen["openai"], dump{s.Path, fmt.Sprint(s.Header), string(s.Body)})
+	}
+	for _, s := range groq.Seen() {
+		seen["groq"] = append(seen["groq"], dump{s.Path, fmt.Sprint(s.Header), string(s.Body)})
+	}
+	for _, s := range gm.Requests() {
+		seen["gemini"] = append(seen["gemini"], dump{s.Path, fmt.Sprint(s.Header), string(s.Body)})
+	}
+	for _, s := range az.Requests() {
+		seen["azure"] = append(seen["azure"], dump{s.Path, fmt.Sprint(s.Header), ""})
+	}
+	for _, s := range hf.Requests() {
+		seen["huggingface"] = append(seen["huggingface"], dump{s.Path, fmt.Sprint(s.Header), string(s.Body)})
+	}
+	for host, ds := range seen {
+		if len(ds) != 2 {
+			t.Errorf("%s got %d requests, want 2", host, len(ds))
+		}
+		for owner, key := range keys {
+			if owner == host {
+				continue
+			}
+			for _, d := range ds {
+				if strings.Contains(d.path+d.header+d.body, key) {
+					t.Errorf("%s's key reached %s", owner, host)
+				}
+			}
+		}
+		own := false
+		for _, d := range ds {
+			own = own || strings.Contains(d.header, keys[host])
+		}
+		if !own {
+			t.Errorf("%s did not get its own key", host)
+		}
 	}
 }

@@ -245,3 +245,12 @@ func TestGeminiCutStreamRetried(t *testing.T) {
 		t.Errorf("a cut stream with nothing delivered is retried once: %d requests", len(srv.Requests()))
 	}
 }
+
+func TestGeminiPrices(t *testing.T) {
+	p := llm.DefaultPrices()
+	for model, want := range map[string]float64{"gemini-1.5-flash-002": 0.075, "models/gemini-2.0-flash": 0.10, "gemini-2.5-pro": 1.25, "gemini-1.5-flash-8b-001": 0.0375, "gemini-pro": 0.5} {
+		if pr, ok := p.Lookup(model); !ok || pr.Input != want {
+			t.Errorf("%s: %+v %v", model, pr, ok)
+		}
+	}
+}
