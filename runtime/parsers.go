@@ -2,23 +2,36 @@ package runtime
 
 import (
 	"fmt"
+	"net/url"
+	"os"
+	"sort"
 	"strings"
 
 	"github.com/aieval/aieval/runtime/llm"
 )
 
-// Parser ids aieval runs natively.
+// Parser ids: the clients a Runtime registers by these names.
 const (
-	ParserOpenAI = "openai"
-	ParserEcho   = "echo"
+	ParserOpenAI      = "openai"
+	ParserEcho        = "echo"
+	ParserGemini      = llm.ProviderGemini
+	ParserAzure       = llm.ProviderAzure
+	ParserHuggingFace = llm.ProviderHuggingFace
+	// Anthropic and Bedrock clients live in runtime/llm (ProviderAnthropic,
+	// ProviderBedrock); a build without them answers "cannot run".
+	ParserAnthropic = "anthropic"
+	ParserBedrock   = "bedrock"
 )
 
-// Well-known OpenAI-compatible hosts the SDK has parsers for.
+// Well-known hosts of the SDK's hosted OpenAI-compatible parsers.
 const (
+	// AnyscaleBaseURL was Anyscale's shared endpoint, shut down in August
+	// 2024; kept to name it in errors.
 	AnyscaleBaseURL   = "https://api.endpoints.anyscale.com/v1"
 	AnyscaleKeyEnv    = "ANYSCALE_ENDPOINT_API_KEY"
 	GroqBaseURL       = "https://api.groq.com/openai/v1"
 	GroqKeyEnv        = "GROQ_API_KEY"
+	GroqBaseURLEnv    = "GROQ_BASE_URL"
 	settingBaseURL    = "base_url"
 	settingAPIKeyEnv  = "api_key_env"
 	settingProvider   = "provider"
@@ -27,78 +40,134 @@ const (
 	settingModelField = "model"
 )
 
-// openAIPrefixes are model names served by OpenAI or by the common
-// OpenAI-compatible servers (Ollama, vLLM, Groq, Together...).
-var openAIPrefixes = []string{"gpt-", "o1", "o3", "o4", "chatgpt-", "text-davinci", "text-embedding", "llama", "mistral", "mixtral"}
-
-// sdkOnlyPrefixes are the SDK's model names and parser ids that aieval has
-// no native client for. They load and validate; running them needs a
-// base_url mapping.
-var sdkOnlyPrefixes = []string{
-	"gemini", "models/", "palm", "PaLM", "HuggingFace", "huggingface", "dall-e", "Claude", "claude",
-	"Bedrock", "Azure", "azure", "gpt-35", "text-to-image", "Text2Image", "whisper", "LLaMA",
-	"LlamaGuard", "stable-diffusion", "tts-", "Gemini",
+// provider is a service a model name or parser id belongs to. Its id is
+// what Route.Provider reports; parser is the client that calls it.
+type provider struct {
+	id      string
+	parser  string   // "" when aieval has no client for it
+	keyEnvs []string // default key variables, in precedence order
+	keyName string   // the one to name when none is set; default keyEnvs[0]
+	baseEnv string   // variable overriding the endpoint
+	base    string   // default endpoint, "" when the client decides
+	retired string   // why it cannot run, for retired services
 }
 
-// Route is where a model name goes: the parser id and endpoint.
+var (
+	provOpenAI    = &provider{id: "openai", parser: ParserOpenAI, keyEnvs: []string{"OPENAI_API_KEY"}, baseEnv: "OPENAI_BASE_URL", base: llm.DefaultBaseURL}
+	provEcho      = &provider{id: "echo", parser: ParserEcho}
+	provGroq      = &provider{id: "groq", parser: ParserOpenAI, keyEnvs: []string{GroqKeyEnv}, baseEnv: GroqBaseURLEnv, base: GroqBaseURL}
+	provGemini    = &provider{id: "gemini", parser: ParserGemini, keyEnvs: llm.GeminiKeyEnvs, keyName: "GEMINI_API_KEY", baseEnv: "GOOGLE_GEMINI_BASE_URL", base: llm.DefaultGeminiBaseURL}
+	provAzure     = &provider{id: "azure", parser: ParserAzure, keyEnvs: llm.AzureKeyEnvs, baseEnv: "AZURE_OPENAI_ENDPOINT"}
+	provHF        = &provider{id: "huggingface", parser: ParserHuggingFace, keyEnvs: llm.HuggingFaceKeyEnvs, baseEnv: "HF_INFERENCE_ENDPOINT", base: llm.DefaultHuggingFaceBaseURL}
+	provAnthropic = &provider{id: "anthropic", parser: ParserAnthropic, keyEnvs: []string{"ANTHROPIC_API_KEY"}, baseEnv: "ANTHROPIC_BASE_URL", base: "https://api.anthropic.com"}
+	provBedrock   = &provider{id: "bedrock", parser: ParserBedrock, baseEnv: "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"}
+	provPaLM      = &provider{id: "palm", retired: "palm"}
+	provAnyscale  = &provider{id: "anyscale", retired: "anyscale"}
+	provSDKOnly   = &provider{id: "sdk"} // an SDK parser aieval has no client for
+)
+
+// parserIDs are the SDK's parser ids and provider names, lower-cased.
+var parserIDs = map[string]*provider{
+	"echo":   provEcho,
+	"openai": provOpenAI, "chatgpt": provOpenAI, "openaiparser": provOpenAI, "defaultopenaiparser": provOpenAI,
+	"groq": provGroq, "groqparser": provGroq,
+	"anyscaleendpoint": provAnyscale, "anyscale": provAnyscale,
+	"gemini": provGemini, "geminimodelparser": provGemini, "geminiparser": provGemini, "google": provGemini, "googlegenai": provGemini,
+	"azure": provAzure, "azureopenai": provAzure, "azure_openai": provAzure, "azureopenaiparser": provAzure, "azureparser": provAzure,
+	"huggingface": provHF, "hf": provHF, "huggingfacetextgenerationparser": provHF, "huggingfacetextparser": provHF,
+	"huggingfacetextgenerationremoteinference": provHF, "huggingfaceconversationalremoteinference": provHF,
+	"huggingfacetextgenerationtransformer": provHF,
+	"anthropic":                            provAnthropic, "claude": provAnthropic, "claudemodelparser": provAnthropic, "anthropicparser": provAnthropic,
+	"bedrock": provBedrock, "claudebedrockmodelparser": provBedrock, "claudebedrock": provBedrock, "amazonbedrock": provBedrock,
+	"palm": provPaLM, "palm chat": provPaLM, "palm text": provPaLM, "palm-chat": provPaLM, "palm-text": provPaLM,
+	"palmchatparser": provPaLM, "palmtextparser": provPaLM,
+}
+
+// groqModels are Groq's own model ids (the Groq cookbook registers its
+// parser under them): a name rule sending them to OpenAI would hand the
+// OpenAI key a model it cannot serve.
+var groqModels = map[string]bool{
+	"mixtral-8x7b-32768": true, "llama2-70b-4096": true, "llama3-8b-8192": true, "llama3-70b-8192": true,
+	"gemma-7b-it": true, "gemma2-9b-it": true, "llama-3.1-8b-instant": true, "llama-3.1-70b-versatile": true,
+	"llama-3.3-70b-versatile": true, "llama3-groq-70b-8192-tool-use-preview": true, "llama3-groq-8b-8192-tool-use-preview": true,
+	"llama-guard-3-8b": true, "deepseek-r1-distill-llama-70b": true, "qwen-qwq-32b": true,
+}
+
+// nameRules map model-name prefixes to providers, most specific first.
+var nameRules = []struct {
+	prefix string
+	p      *provider
+}{
+	{"models/gemini-", provGemini}, {"gemini-", provGemini}, {"tunedModels/", provGemini},
+	{"models/text-bison", provPaLM}, {"models/chat-bison", provPaLM}, {"text-bison", provPaLM}, {"chat-bison", provPaLM},
+	{"models/embedding-gecko", provPaLM}, {"PaLM", provPaLM}, {"palm", provPaLM},
+	{"anthropic.claude-", provBedrock}, {"us.anthropic.claude-", provBedrock}, {"eu.anthropic.claude-", provBedrock},
+	{"apac.anthropic.claude-", provBedrock}, {"global.anthropic.claude-", provBedrock},
+	{"claude-", provAnthropic},
+	{"gpt-35-", provAzure}, // Azure's spelling of gpt-3.5
+	// SDK parsers and models with no client here (images, speech, local
+	// inference).
+	{"HuggingFace", provSDKOnly}, {"huggingface", provSDKOnly}, {"dall-e", provSDKOnly}, {"text-to-image", provSDKOnly},
+	{"Text2Image", provSDKOnly}, {"whisper", provSDKOnly}, {"tts-", provSDKOnly}, {"LLaMA", provSDKOnly},
+	{"LlamaGuard", provSDKOnly}, {"stable-diffusion", provSDKOnly}, {"models/", provSDKOnly}, {"Claude", provSDKOnly},
+	{"Bedrock", provSDKOnly}, {"Azure", provSDKOnly}, {"Gemini", provSDKOnly},
+	// OpenAI and the common OpenAI-compatible servers (Ollama, vLLM...).
+	{"gpt-", provOpenAI}, {"o1", provOpenAI}, {"o3", provOpenAI}, {"o4", provOpenAI}, {"chatgpt-", provOpenAI},
+	{"text-davinci", provOpenAI}, {"text-embedding", provOpenAI}, {"llama", provOpenAI}, {"mistral", provOpenAI}, {"mixtral", provOpenAI},
+}
+
+// classify names the provider of a parser id or model name: the SDK's
+// parser ids first, then name rules; nil when unknown. byName reports
+// that only a name rule matched.
+func classify(id string) (p *provider, byName bool) {
+	if p := parserIDs[strings.ToLower(id)]; p != nil {
+		return p, false
+	}
+	if groqModels[id] {
+		return provGroq, true
+	}
+	for _, r := range nameRules {
+		if strings.HasPrefix(id, r.prefix) {
+			return r.p, true
+		}
+	}
+	return nil, false
+}
+
+// Route is where a model name goes. Each route carries its provider and
+// that provider's key variable, so no rule sends one provider's key to
+// another's host.
 type Route struct {
 	Model     string // model name after --model mapping
-	Parser    string // parser id: "openai", "echo", or an SDK id aieval cannot run
-	BaseURL   string
-	APIKeyEnv string
-	APIModel  string // name sent to the API
+	Parser    string // client id: "openai", "gemini", ..., or an SDK id aieval cannot run
+	Provider  string // the service: openai, groq, gemini, azure, huggingface, anthropic, bedrock, ...
+	BaseURL   string // "" when the client's default applies
+	APIKeyEnv string // "" when the client's default applies
+	APIModel  string // name sent to the API (an Azure deployment)
 	Supported bool
 }
 
-// parserByName maps an id or model name to a native parser id, "" when
-// unknown, and whether the SDK knows the name at all.
-func parserByName(id string) (native string, known bool) {
-	switch strings.ToLower(id) {
-	case "echo":
-		return ParserEcho, true
-	case "openai", "chatgpt", "openaiparser", "defaultopenaiparser":
-		return ParserOpenAI, true
-	case "anyscaleendpoint", "anyscale", "groq", "groqparser":
-		return ParserOpenAI, true
-	}
-	for _, p := range sdkOnlyPrefixes {
-		if strings.HasPrefix(id, p) {
-			return "", true
-		}
-	}
-	for _, p := range openAIPrefixes {
-		if strings.HasPrefix(id, p) {
-			return ParserOpenAI, true
-		}
-	}
-	return "", false
-}
-
-// hostDefaults gives the endpoint of the SDK's hosted OpenAI-compatible parsers.
-func hostDefaults(id string) (baseURL, keyEnv string) {
-	switch strings.ToLower(id) {
-	case "anyscaleendpoint", "anyscale":
-		return AnyscaleBaseURL, AnyscaleKeyEnv
-	case "groq", "groqparser":
-		return GroqBaseURL, GroqKeyEnv
-	}
-	return "", ""
-}
-
-// route decides the parser and endpoint of a (renamed) model. Precedence:
-// the suite's endpoint, the aiconfig's model_parsers, the settings'
-// provider, then the name itself.
+// route decides the provider and endpoint of a (renamed) model.
+// Precedence: the suite's endpoint mapping (an OpenAI-compatible endpoint
+// unless it names a provider), the aiconfig's model_parsers, the
+// settings' provider, then the model name as an SDK parser id, then name
+// rules. A base_url in the settings of a model known only by a name rule
+// means an OpenAI-compatible server, as before native clients existed.
 func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) Route {
 	ep := r.opts.Endpoints[model]
-	rt := Route{Model: model, Parser: ep.Provider, BaseURL: ep.BaseURL, APIKeyEnv: ep.APIKeyEnv, APIModel: ep.Model}
-	if rt.Parser == "" && meta != nil {
-		rt.Parser = meta.ModelParsers[model]
+	rt := Route{Model: model, BaseURL: ep.BaseURL, APIKeyEnv: ep.APIKeyEnv, APIModel: ep.Model}
+	id := ep.Provider
+	if id == "" && ep.BaseURL != "" {
+		id = ParserOpenAI
 	}
-	if rt.Parser == "" {
-		rt.Parser = str(settings[settingProvider])
+	if id == "" && meta != nil {
+		id = meta.ModelParsers[model]
 	}
-	if rt.Parser == "" {
-		rt.Parser = model
+	if id == "" {
+		id = str(settings[settingProvider])
+	}
+	if id == "" {
+		id = model
 	}
 	if rt.BaseURL == "" {
 		rt.BaseURL = str(settings[settingBaseURL])
@@ -112,25 +181,147 @@ func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) R
 	if rt.APIModel == "" {
 		rt.APIModel = model
 	}
-	if base, key := hostDefaults(rt.Parser); base != "" {
-		if rt.BaseURL == "" {
-			rt.BaseURL = base
+	p, byName := classify(id)
+	switch {
+	case rt.BaseURL != "" && (p == nil || byName || p.retired != "" || p == provSDKOnly):
+		// An explicit endpoint for a model no parser id claims: any
+		// OpenAI-compatible server.
+		p = provOpenAI
+	case p == nil || p.parser == "":
+		rt.Parser = id
+		if p != nil {
+			rt.Provider = p.id
 		}
-		if rt.APIKeyEnv == "" {
-			rt.APIKeyEnv = key
+		return rt
+	}
+	rt.Parser, rt.Provider, rt.Supported = p.parser, p.id, true
+	if p == provAzure {
+		for _, k := range llm.AzureDeploymentKeys {
+			if d := str(settings[k]); d != "" {
+				rt.APIModel = d
+				break
+			}
 		}
 	}
-	native, _ := parserByName(rt.Parser)
-	switch {
-	case native != "":
-		rt.Parser = native
-		rt.Supported = true
-	case rt.BaseURL != "":
-		// Any model with an endpoint is assumed OpenAI-compatible.
-		rt.Parser = ParserOpenAI
-		rt.Supported = true
+	if p == provOpenAI || p == provEcho {
+		return rt // the OpenAI client reads OPENAI_BASE_URL and OPENAI_API_KEY itself
+	}
+	if rt.BaseURL == "" && p.baseEnv != "" {
+		rt.BaseURL = os.Getenv(p.baseEnv)
+	}
+	if rt.BaseURL == "" && p != provAnthropic {
+		rt.BaseURL = p.base // the endpoint is part of the cache key
+	}
+	if rt.APIKeyEnv == "" && len(p.keyEnvs) > 0 {
+		rt.APIKeyEnv = p.keyEnvs[0]
+		if p.keyName != "" {
+			rt.APIKeyEnv = p.keyName
+		}
+		for _, k := range p.keyEnvs {
+			if os.Getenv(k) != "" {
+				rt.APIKeyEnv = k
+				break
+			}
+		}
 	}
 	return rt
+}
+
+// ModelRoute is where calls of one model go, for `aieval validate -v`:
+// the provider, the endpoint (no credentials) and the key variable.
+type ModelRoute struct {
+	Model     string `json:"model"`
+	Provider  string `json:"provider"`
+	Parser    string `json:"parser"`
+	Endpoint  string `json:"endpoint,omitempty"`
+	KeyEnv    string `json:"key_env,omitempty"` // a variable name, or "AWS credential chain"
+	Supported bool   `json:"supported"`
+	Reason    string `json:"reason,omitempty"` // why it cannot run
+}
+
+// RouteOf reports where model's calls go, with the settings it has in the
+// aiconfig (global merged with the prompt's).
+func (r *Runtime) RouteOf(meta *Metadata, model string, settings map[string]any) ModelRoute {
+	rt := r.route(meta, model, settings)
+	mr := ModelRoute{Model: model, Provider: rt.Provider, Parser: rt.Parser, Supported: rt.Supported, KeyEnv: rt.APIKeyEnv, Endpoint: rt.BaseURL}
+	if rt.Supported {
+		if _, ok := r.parsers[rt.Parser]; !ok && r.parsers != nil {
+			mr.Supported = false
+		}
+	}
+	if !mr.Supported {
+		mr.Reason = (&UnsupportedError{Model: model, Parser: rt.Parser}).Error()
+	}
+	switch rt.Provider {
+	case "openai":
+		if mr.Endpoint == "" {
+			mr.Endpoint = os.Getenv("OPENAI_BASE_URL")
+		}
+		if mr.Endpoint == "" {
+			mr.Endpoint = llm.DefaultBaseURL
+		}
+		if mr.KeyEnv == "" {
+			mr.KeyEnv = "OPENAI_API_KEY"
+		}
+	case "anthropic":
+		if mr.Endpoint == "" {
+			mr.Endpoint = provAnthropic.base
+		}
+	case "bedrock":
+		if mr.Endpoint == "" {
+			mr.Endpoint = os.Getenv("AWS_ENDPOINT_URL")
+		}
+		if mr.Endpoint == "" {
+			region := os.Getenv("AWS_REGION")
+			if region == "" {
+				region = os.Getenv("AWS_DEFAULT_REGION")
+			}
+			if region == "" {
+				region = "$AWS_REGION"
+			}
+			mr.Endpoint = "https://bedrock-runtime." + region + ".amazonaws.com"
+		}
+		mr.KeyEnv = "AWS credential chain"
+	case "echo":
+		mr.Endpoint, mr.KeyEnv = "", ""
+	}
+	mr.Endpoint = withoutCredentials(mr.Endpoint)
+	return mr
+}
+
+// withoutCredentials drops user info and the query (where keys hide) from
+// an endpoint URL.
+func withoutCredentials(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return s
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return strings.TrimRight(u.String(), "/")
+}
+
+// providerSettings are the settings sent to a route's client: each client
+// gets the keys it maps, the rest (system_prompt, stream, base_url, SDK
+// extras) stays in aieval as FilterSettings does for OpenAI.
+func providerSettings(rt Route, s map[string]any) map[string]any {
+	keys := providerSettingKeys[rt.Parser]
+	if keys == nil {
+		return FilterSettings(s)
+	}
+	out := map[string]any{}
+	for _, k := range keys {
+		if v, ok := s[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var providerSettingKeys = map[string][]string{
+	ParserGemini:      llm.GeminiSettingKeys(),
+	ParserHuggingFace: llm.HuggingFaceSettingKeys(),
+	ParserAnthropic:   append(append([]string(nil), OpenAISettingKeys...), "top_k", "max_tokens_to_sample", "stop_sequences", "metadata", "thinking"),
+	ParserBedrock:     append(append([]string(nil), OpenAISettingKeys...), "top_k", "max_tokens_to_sample", "stop_sequences", "thinking"),
 }
 
 func str(v any) string {
@@ -146,6 +337,21 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string {
+	p, _ := classify(e.Parser)
+	if p == nil {
+		p, _ = classify(e.Model)
+	}
+	switch {
+	case p == provPaLM:
+		return fmt.Sprintf("model %q uses PaLM (parser %q), which Google retired: map it to a Gemini model with `models: {%s: {provider: gemini, model: gemini-1.5-flash}}` in the suite, or --model %s=gemini-1.5-flash",
+			e.Model, e.Parser, e.Model, e.Model)
+	case p == provAnyscale:
+		return fmt.Sprintf("model %q uses Anyscale Endpoints (parser %q), whose shared endpoint %s shut down in August 2024: remap it with `models: {%s: {base_url: ..., api_key_env: ...}}` in the suite (any OpenAI-compatible host) or --model %s=...",
+			e.Model, e.Parser, AnyscaleBaseURL, e.Model, e.Model)
+	case p != nil && p.parser != "":
+		return fmt.Sprintf("model %q uses provider %q, which this build of aieval cannot run: map it to an OpenAI-compatible endpoint with `models: {%s: {base_url: ..., api_key_env: ...}}` in the suite",
+			e.Model, p.id, e.Model)
+	}
 	return fmt.Sprintf("model %q uses parser %q, which aieval cannot run: map it to an OpenAI-compatible endpoint with `models: {%s: {base_url: ..., api_key_env: ...}}` in the suite or base_url in the model settings",
 		e.Model, e.Parser, e.Model)
 }
@@ -157,14 +363,31 @@ func (e *UnsupportedError) Unwrap() error {
 // KnownModel reports whether name is a model or parser id the AIConfig SDK
 // or aieval knows by name (runnable or not).
 func KnownModel(name string) bool {
-	_, known := parserByName(name)
-	return known
+	p, _ := classify(name)
+	return p != nil
+}
+
+// ProviderIDs lists the providers routing knows, for help texts.
+func ProviderIDs() []string {
+	seen := map[string]bool{}
+	for _, p := range parserIDs {
+		seen[p.id] = true
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // defaultParsers are used when Options.Parsers is nil.
 func defaultParsers() map[string]ModelParser {
 	return map[string]ModelParser{
-		ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{}),
-		ParserEcho:   llm.Echo{},
+		ParserOpenAI:      llm.NewOpenAI(llm.OpenAIOptions{}),
+		ParserEcho:        llm.Echo{},
+		ParserGemini:      llm.NewGemini(llm.OpenAIOptions{}),
+		ParserAzure:       llm.NewAzure(llm.OpenAIOptions{}),
+		ParserHuggingFace: llm.NewHuggingFace(llm.OpenAIOptions{}),
 	}
 }

@@ -178,7 +178,7 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 		BaseURL:   rt.BaseURL,
 		Model:     rt.APIModel,
 		Messages:  msgs,
-		Settings:  FilterSettings(settings),
+		Settings:  providerSettings(rt, settings),
 		Sample:    opts.Sample,
 		APIKeyEnv: rt.APIKeyEnv,
 		Stream:    opts.Stream || settings[settingStream] == true,
@@ -196,7 +196,7 @@ func (r *Runtime) parserFor(rt Route) (ModelParser, error) {
 	}
 	p, ok := r.parsers[rt.Parser]
 	if !ok {
-		return nil, fmt.Errorf("model %q: no parser registered for id %q", rt.Model, rt.Parser)
+		return nil, &UnsupportedError{Model: rt.Model, Parser: rt.Parser}
 	}
 	return p, nil
 }
@@ -245,7 +245,7 @@ func (r *Runtime) Complete(ctx context.Context, model string, msgs []llm.Message
 		BaseURL:   rt.BaseURL,
 		Model:     rt.APIModel,
 		Messages:  msgs,
-		Settings:  FilterSettings(settings),
+		Settings:  providerSettings(rt, settings),
 		APIKeyEnv: rt.APIKeyEnv,
 	}
 	if len(req.Settings) == 0 {

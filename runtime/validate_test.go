@@ -90,7 +90,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateUnsupportedModelIsAWarning(t *testing.T) {
-	c := mustParse(t, doc(`{"default_model":"gemini-pro"}`, `{"name":"a","input":"x"}`))
+	c := mustParse(t, doc(`{"default_model":"dall-e-3"}`, `{"name":"a","input":"x"}`))
 	ds := Validate(c, nil)
 	if len(ds) != 1 || ds[0].Severity != SeverityWarning || ds[0].Code != CodeUnsupportedModel {
 		t.Fatalf("diagnostics = %v", ds)
@@ -99,7 +99,7 @@ func TestValidateUnsupportedModelIsAWarning(t *testing.T) {
 		t.Fatalf("message gives no fix: %s", ds[0].Message)
 	}
 	// A suite mapping the model to an endpoint silences it.
-	if ds := ValidateWith(c, ValidateOptions{Models: []string{"gemini-pro"}}); len(ds) != 0 {
+	if ds := ValidateWith(c, ValidateOptions{Models: []string{"dall-e-3"}}); len(ds) != 0 {
 		t.Fatalf("diagnostics with a mapped model = %v", ds)
 	}
 }

@@ -11,24 +11,34 @@ type Price struct {
 // Prices maps a model name (or a name prefix) to its price.
 type Prices map[string]Price
 
-// DefaultPrices are OpenAI's published list prices for standard (not batch,
+// DefaultPrices are OpenAI's and Google's (Gemini API) published list prices for standard (not batch,
 // not cached-input) usage, as of 2025. Users extend or override them with
 // Merge. Local models are free by the caller's decision, not listed here.
 func DefaultPrices() Prices {
 	return Prices{
-		"gpt-4o":                 {Input: 2.50, Output: 10.00},
-		"gpt-4o-mini":            {Input: 0.15, Output: 0.60},
-		"gpt-4.1":                {Input: 2.00, Output: 8.00},
-		"gpt-4.1-mini":           {Input: 0.40, Output: 1.60},
-		"gpt-4.1-nano":           {Input: 0.10, Output: 0.40},
-		"gpt-4-turbo":            {Input: 10.00, Output: 30.00},
-		"gpt-4":                  {Input: 30.00, Output: 60.00},
-		"gpt-3.5-turbo":          {Input: 0.50, Output: 1.50},
-		"o1":                     {Input: 15.00, Output: 60.00},
-		"o1-mini":                {Input: 1.10, Output: 4.40},
-		"o3":                     {Input: 2.00, Output: 8.00},
-		"o3-mini":                {Input: 1.10, Output: 4.40},
-		"o4-mini":                {Input: 1.10, Output: 4.40},
+		"gpt-4o":        {Input: 2.50, Output: 10.00},
+		"gpt-4o-mini":   {Input: 0.15, Output: 0.60},
+		"gpt-4.1":       {Input: 2.00, Output: 8.00},
+		"gpt-4.1-mini":  {Input: 0.40, Output: 1.60},
+		"gpt-4.1-nano":  {Input: 0.10, Output: 0.40},
+		"gpt-4-turbo":   {Input: 10.00, Output: 30.00},
+		"gpt-4":         {Input: 30.00, Output: 60.00},
+		"gpt-3.5-turbo": {Input: 0.50, Output: 1.50},
+		"o1":            {Input: 15.00, Output: 60.00},
+		"o1-mini":       {Input: 1.10, Output: 4.40},
+		"o3":            {Input: 2.00, Output: 8.00},
+		"o3-mini":       {Input: 1.10, Output: 4.40},
+		"o4-mini":       {Input: 1.10, Output: 4.40},
+		// Gemini API paid tier, prompts up to 128k/200k tokens.
+		"gemini-2.5-pro":         {Input: 1.25, Output: 10.00},
+		"gemini-2.5-flash":       {Input: 0.30, Output: 2.50},
+		"gemini-2.5-flash-lite":  {Input: 0.10, Output: 0.40},
+		"gemini-2.0-flash":       {Input: 0.10, Output: 0.40},
+		"gemini-2.0-flash-lite":  {Input: 0.075, Output: 0.30},
+		"gemini-1.5-pro":         {Input: 1.25, Output: 5.00},
+		"gemini-1.5-flash":       {Input: 0.075, Output: 0.30},
+		"gemini-1.5-flash-8b":    {Input: 0.0375, Output: 0.15},
+		"gemini-pro":             {Input: 0.50, Output: 1.50}, // gemini-1.0-pro, retired
 		"text-embedding-3-small": {Input: 0.02},
 		"text-embedding-3-large": {Input: 0.13},
 		"text-embedding-ada-002": {Input: 0.10},
@@ -39,6 +49,7 @@ func DefaultPrices() Prices {
 // prefix followed by "-" (so gpt-4o-2024-08-06 is priced as gpt-4o, and
 // gpt-4o-mini-2024-07-18 as gpt-4o-mini, never as gpt-4o).
 func (p Prices) Lookup(model string) (Price, bool) {
+	model = strings.TrimPrefix(model, "models/") // Gemini's resource names
 	if pr, ok := p[model]; ok {
 		return pr, true
 	}
