@@ -189,7 +189,8 @@ func decode(body []byte) (Request, error) {
 		switch m.Role {
 		case "user", "assistant":
 		case "system":
-			return req, fmt.Errorf(`messages.%d: Unexpected role "system". The Messages API accepts a top-level `+"`system`"+` parameter, not "system" as an input message role.`, i)
+			// The API's own words, full stop included.
+			return req, apiError(fmt.Sprintf(`messages.%d: Unexpected role "system". The Messages API accepts a top-level `+"`system`"+` parameter, not "system" as an input message role.`, i))
 		default:
 			return req, fmt.Errorf("messages.%d.role: Input should be 'user' or 'assistant'", i)
 		}
@@ -289,3 +290,7 @@ func contentBlocks(raw json.RawMessage, i int) ([]Block, error) {
 	}
 	return blocks, nil
 }
+
+type apiError string
+
+func (e apiError) Error() string { return string(e) }

@@ -116,17 +116,17 @@ func decode(body []byte) (Request, error) {
 	req.Messages, req.System, req.InferenceConfig, req.ToolConfig, req.Additional =
 		w.Messages, w.System, w.InferenceConfig, w.ToolConfig, w.AdditionalModelRequestFields
 	if len(req.Messages) == 0 {
-		return req, errors.New("A conversation must start with a user message. Try again with a conversation that starts with a user message.")
+		return req, apiError("A conversation must start with a user message. Try again with a conversation that starts with a user message.")
 	}
 	for i, m := range req.Messages {
 		if m.Role != "user" && m.Role != "assistant" {
 			return req, fmt.Errorf("1 validation error detected: Value '%s' at 'messages.%d.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]", m.Role, i+1)
 		}
 		if i == 0 && m.Role != "user" {
-			return req, errors.New("A conversation must start with a user message. Try again with a conversation that starts with a user message.")
+			return req, apiError("A conversation must start with a user message. Try again with a conversation that starts with a user message.")
 		}
 		if i > 0 && m.Role == req.Messages[i-1].Role {
-			return req, errors.New("A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.")
+			return req, apiError("A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.")
 		}
 		if len(m.Content) == 0 {
 			return req, fmt.Errorf("messages.%d.content: member must not be empty", i+1)
@@ -142,7 +142,7 @@ func decode(body []byte) (Request, error) {
 				return req, fmt.Errorf("messages.%d.content.%d: a content block must set exactly one member", i+1, j+1)
 			}
 			if b.Text != nil && *b.Text == "" {
-				return req, errors.New("The text field in the ContentBlock object is blank. Add text to the text field, and try again.")
+				return req, apiError("The text field in the ContentBlock object is blank. Add text to the text field, and try again.")
 			}
 		}
 	}
@@ -169,3 +169,9 @@ func decode(body []byte) (Request, error) {
 	}
 	return req, nil
 }
+
+// apiError is a message in bedrock-runtime's own words (capitalized, with
+// a full stop), kept verbatim.
+type apiError string
+
+func (e apiError) Error() string { return string(e) }
