@@ -17,8 +17,8 @@ const (
 	ParserGemini      = llm.ProviderGemini
 	ParserAzure       = llm.ProviderAzure
 	ParserHuggingFace = llm.ProviderHuggingFace
-	// Anthropic and Bedrock clients live in runtime/llm (ProviderAnthropic,
-	// ProviderBedrock); a build without them answers "cannot run".
+	// The Anthropic and Bedrock clients live in runtime/llm
+	// (ProviderAnthropic, ProviderBedrock).
 	ParserAnthropic = "anthropic"
 	ParserBedrock   = "bedrock"
 )
@@ -320,8 +320,8 @@ func providerSettings(rt Route, s map[string]any) map[string]any {
 var providerSettingKeys = map[string][]string{
 	ParserGemini:      llm.GeminiSettingKeys(),
 	ParserHuggingFace: llm.HuggingFaceSettingKeys(),
-	ParserAnthropic:   append(append([]string(nil), OpenAISettingKeys...), "top_k", "max_tokens_to_sample", "stop_sequences", "metadata", "thinking"),
-	ParserBedrock:     append(append([]string(nil), OpenAISettingKeys...), "top_k", "max_tokens_to_sample", "stop_sequences", "thinking"),
+	ParserAnthropic:   llm.ClaudeSettingKeys,
+	ParserBedrock:     llm.ClaudeSettingKeys,
 }
 
 func str(v any) string {
@@ -389,5 +389,7 @@ func defaultParsers() map[string]ModelParser {
 		ParserGemini:      llm.NewGemini(llm.OpenAIOptions{}),
 		ParserAzure:       llm.NewAzure(llm.OpenAIOptions{}),
 		ParserHuggingFace: llm.NewHuggingFace(llm.OpenAIOptions{}),
+		ParserAnthropic:   llm.NewAnthropic(llm.OpenAIOptions{}),
+		ParserBedrock:     llm.NewBedrock(llm.OpenAIOptions{}),
 	}
 }

@@ -11,11 +11,11 @@ type Price struct {
 // Prices maps a model name (or a name prefix) to its price.
 type Prices map[string]Price
 
-// DefaultPrices are OpenAI's and Google's (Gemini API) published list prices for standard (not batch,
+// DefaultPrices are OpenAI's, Anthropic's and Google's (Gemini API) published list prices for standard (not batch,
 // not cached-input) usage, as of 2025. Users extend or override them with
 // Merge. Local models are free by the caller's decision, not listed here.
 func DefaultPrices() Prices {
-	return Prices{
+	prices := Prices{
 		"gpt-4o":        {Input: 2.50, Output: 10.00},
 		"gpt-4o-mini":   {Input: 0.15, Output: 0.60},
 		"gpt-4.1":       {Input: 2.00, Output: 8.00},
@@ -43,6 +43,29 @@ func DefaultPrices() Prices {
 		"text-embedding-3-large": {Input: 0.13},
 		"text-embedding-ada-002": {Input: 0.10},
 	}
+	// Anthropic's list prices (the same on Bedrock, on-demand), 2025.
+	for name, p := range map[string]Price{
+		"claude-opus-4":      {Input: 15.00, Output: 75.00}, // and claude-opus-4-1
+		"claude-opus-4-5":    {Input: 5.00, Output: 25.00},
+		"claude-sonnet-4":    {Input: 3.00, Output: 15.00}, // and claude-sonnet-4-5
+		"claude-haiku-4-5":   {Input: 1.00, Output: 5.00},
+		"claude-3-7-sonnet":  {Input: 3.00, Output: 15.00},
+		"claude-3-5-sonnet":  {Input: 3.00, Output: 15.00},
+		"claude-3-5-haiku":   {Input: 0.80, Output: 4.00},
+		"claude-3-opus":      {Input: 15.00, Output: 75.00},
+		"claude-3-sonnet":    {Input: 3.00, Output: 15.00},
+		"claude-3-haiku":     {Input: 0.25, Output: 1.25},
+		"claude-2.1":         {Input: 8.00, Output: 24.00},
+		"claude-2.0":         {Input: 8.00, Output: 24.00},
+		"claude-instant-1.2": {Input: 0.80, Output: 2.40},
+	} {
+		prices[name] = p
+		prices["anthropic."+name] = p // Bedrock ids: anthropic.claude-3-5-sonnet-20241022-v2:0
+	}
+	prices["anthropic.claude-v2"] = Price{Input: 8.00, Output: 24.00}
+	prices["anthropic.claude-v2:1"] = Price{Input: 8.00, Output: 24.00}
+	prices["anthropic.claude-instant-v1"] = Price{Input: 0.80, Output: 2.40}
+	return prices
 }
 
 // Lookup finds a model's price: the exact name, else the longest listed
@@ -52,6 +75,13 @@ func (p Prices) Lookup(model string) (Price, bool) {
 	model = strings.TrimPrefix(model, "models/") // Gemini's resource names
 	if pr, ok := p[model]; ok {
 		return pr, true
+	}
+	// A Bedrock cross-region inference profile (us.anthropic.claude-...)
+	// costs what its model costs.
+	for _, geo := range []string{"us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."} {
+		if rest, ok := strings.CutPrefix(model, geo); ok && strings.HasPrefix(rest, "anthropic.") {
+			return p.Lookup(rest)
+		}
 	}
 	best, found := "", false
 	for name := range p {

@@ -25,6 +25,9 @@ type callState struct {
 	extra    []byte // JSON members go-openai would drop (zero values), spliced into the body
 	attempts int    // HTTP attempts over the whole call
 	lastTry  time.Time
+	// retryHint reads a provider's own rate-limit headers (e.g.
+	// anthropic-ratelimit-*-reset) when a 429 has no Retry-After; nil: none.
+	retryHint func(h http.Header, now time.Time) (time.Duration, bool)
 }
 
 type stateKey struct{}
@@ -98,14 +101,19 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			cancel() // a stream keeps its own timer, released on Close
 			return resp, nil
 		}
-		retryable := code == 429 || code == 500 || code == 502 || code == 503 || code == 504
+		// 529 is Anthropic's "overloaded".
+		retryable := code == 429 || code == 500 || code == 502 || code == 503 || code == 504 || code == 529
 		if !retryable || last {
 			e := statusError(resp, st)
 			cancel()
 			return nil, e
 		}
 		wait := t.backoff(try)
-		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
+		ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now())
+		if !ok && st.retryHint != nil {
+			ra, ok = st.retryHint(resp.Header, t.now())
+		}
+		if ok {
 			wait = min(ra, t.policy.MaxRetryAfter)
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
@@ -134,7 +142,7 @@ func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, con
 	if err != nil {
 		return nil, cancel, err
 	}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.StatusCode < 400 {
+	if isStreamType(resp.Header.Get("Content-Type")) && resp.StatusCode < 400 {
 		tail := make([]byte, 1, 2*len(doneMarker)+1)
 		tail[0] = '\n'
 		resp.Body = &streamBody{rc: resp.Body, cancel: cancel, tail: tail}
@@ -148,6 +156,12 @@ func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, con
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	resp.ContentLength = int64(len(b))
 	return resp, cancel, nil
+}
+
+// isStreamType reports whether a response body is a stream to hand on
+// unread: SSE, or the AWS binary event stream (Bedrock's converse-stream).
+func isStreamType(ct string) bool {
+	return strings.HasPrefix(ct, "text/event-stream") || strings.HasPrefix(ct, "application/vnd.amazon.eventstream")
 }
 
 // replayable returns the request body as bytes, with extra members spliced
@@ -241,10 +255,14 @@ func statusError(resp *http.Response, st *callState) *Error {
 		Error struct {
 			Message string `json:"message"`
 		} `json:"error"`
+		Message string `json:"message"` // AWS: {"message": "..."}
 	}
 	detail := ""
 	if json.Unmarshal(b, &body) == nil {
 		detail = body.Error.Message
+		if detail == "" {
+			detail = body.Message
+		}
 	}
 	code := resp.StatusCode
 	e := &Error{Endpoint: st.endpoint, Status: code, Attempts: st.attempts}
