@@ -14,9 +14,14 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 	fl := newFlags("validate", st)
 	quiet := fl.Bool("quiet", false, "print only problems")
 	strict := fl.Bool("strict", false, "treat warnings (undefined parameters, duplicate names, unknown models) as errors")
+	list := fl.Bool("list-assertions", false, "list the assertion types and exit")
 	paths, err := parseFlags(fl, args)
 	if err != nil {
 		return err
+	}
+	if *list {
+		listAssertions(st.stdout)
+		return nil
 	}
 	if len(paths) == 0 {
 		if paths, err = findConfigFiles("."); err != nil {
