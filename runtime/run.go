@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -144,34 +145,10 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 	for _, name := range missing(promptRefs(p, settings), params) {
 		warnings = append(warnings, fmt.Sprintf("prompt %q: parameter %q is not defined; it renders empty", p.Name, name))
 	}
-	var msgs []llm.Message
-	if sys, ok := systemTemplate(settings); ok {
-		text, err := render(sys, params)
-		if err != nil {
-			return nil, nil, Route{}, fmt.Errorf("resolve system_prompt of %q: %w", p.Name, err)
-		}
-		msgs = append(msgs, llm.Message{Role: "system", Content: text})
-	}
-	if p.RememberChatContext {
-		for _, prev := range v.prompts[:p.Index] {
-			if pm, _ := r.settingsFor(&v.meta, prev); pm != model {
-				continue
-			}
-			m, err := v.promptMessage(prev, v.params(prev, opts.Params))
-			if err != nil {
-				return nil, nil, Route{}, err
-			}
-			msgs = append(msgs, m)
-			if turn, ok := v.outputTurn(prev); ok {
-				msgs = append(msgs, turn)
-			}
-		}
-	}
-	m, err := v.promptMessage(p, params)
+	msgs, err := r.messages(v, p, model, settings, params, opts.Params)
 	if err != nil {
 		return nil, nil, Route{}, err
 	}
-	msgs = append(msgs, m)
 	rt := r.route(&v.meta, model, settings)
 	req := &llm.Request{
 		Provider:  rt.Parser,
@@ -181,12 +158,81 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 		Settings:  FilterSettings(settings),
 		Sample:    opts.Sample,
 		APIKeyEnv: rt.APIKeyEnv,
-		Stream:    opts.Stream || settings[settingStream] == true,
+		Stream:    (opts.Stream || settings[settingStream] == true) && !opts.NoStream,
 	}
 	if len(req.Settings) == 0 {
 		req.Settings = nil
 	}
 	return req, warnings, rt, nil
+}
+
+// messages builds p's conversation as the SDK's OpenAI parser does: the
+// settings' messages (rendered) when there are any, else the system prompt
+// and, with remember_chat_context, every earlier prompt of the same model
+// with its replayed output; then p's own turn.
+func (r *Runtime) messages(v *runView, p *Prompt, model string, settings, params, runParams map[string]any) ([]llm.Message, error) {
+	var msgs []llm.Message
+	if ms, ok := settingsMessages(settings); ok {
+		turns, err := settingsTurns(p, ms, params)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, turns...)
+	} else {
+		if sys, ok := systemTemplate(settings); ok {
+			text, err := render(sys, params)
+			if err != nil {
+				return nil, fmt.Errorf("resolve system_prompt of %q: %w", p.Name, err)
+			}
+			msgs = append(msgs, llm.Message{Role: "system", Content: text})
+		}
+		if p.RememberChatContext {
+			var calls map[int]json.RawMessage // turn index -> tool calls it replays
+			for _, prev := range v.prompts[:p.Index] {
+				if pm, _ := r.settingsFor(&v.meta, prev); pm != model {
+					continue
+				}
+				m, err := v.promptMessage(prev, v.params(prev, runParams))
+				if err != nil {
+					return nil, err
+				}
+				msgs = append(msgs, m)
+				if turn, tc, ok := v.outputTurn(prev); ok {
+					if tc != nil {
+						if calls == nil {
+							calls = map[int]json.RawMessage{}
+						}
+						calls[len(msgs)] = tc
+					}
+					msgs = append(msgs, turn)
+				}
+			}
+			m, err := v.promptMessage(p, params)
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, m)
+			return pairToolCalls(msgs, calls), nil
+		}
+	}
+	m, err := v.promptMessage(p, params)
+	if err != nil {
+		return nil, err
+	}
+	return append(msgs, m), nil
+}
+
+// pairToolCalls sends a replayed tool_calls output as tool_calls when the
+// next turn is a tool result (role "tool" must answer a tool_calls turn);
+// otherwise it stays the SDK's function_call form.
+func pairToolCalls(msgs []llm.Message, calls map[int]json.RawMessage) []llm.Message {
+	for i, tc := range calls {
+		if i+1 < len(msgs) && msgs[i+1].Role == "tool" {
+			msgs[i].FunctionCall = nil
+			msgs[i].ToolCalls = tc
+		}
+	}
+	return msgs
 }
 
 // parserFor returns the (wrapped) parser of a route.
