@@ -3,7 +3,6 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -39,8 +38,69 @@ type Ref struct {
 	Path string // the whole path, e.g. "get_activities.output"
 }
 
-// tagRE finds mustaches the way the SDK's get_parameters_in_template does.
-var tagRE = regexp.MustCompile(`(?s){{[{]?(.*?)[}]?}}`)
+// eachTag calls fn with the inside of every mustache, as the SDK's
+// get_parameters_in_template regexp `{{[{]?(.*?)[}]?}}` finds them: after
+// "{{" and an optional "{", up to the first "}}" (taking a third "}" when
+// there is one). A hand-written scan: the regexp was most of the time to
+// validate a large file.
+func eachTag(tmpl string, fn func(tag string)) {
+	for {
+		i := strings.Index(tmpl, "{{")
+		if i < 0 {
+			return
+		}
+		rest := tmpl[i+2:]
+		if strings.HasPrefix(rest, "{") {
+			rest = rest[1:]
+		}
+		j := strings.Index(rest, "}}")
+		if j < 0 {
+			return
+		}
+		fn(rest[:j])
+		end := j + 2
+		if strings.HasPrefix(rest[j:], "}}}") {
+			end = j + 3
+		}
+		tmpl = rest[end:]
+	}
+}
+
+// maxTemplateDepth bounds block nesting. Deeper templates are refused,
+// before the Handlebars parser (which is superlinear in the depth) sees
+// them; the SDK's pybars fails on them too (Python's recursion limit).
+const maxTemplateDepth = 256
+
+// templateDepth is the deepest block nesting of tmpl, counted by tags.
+func templateDepth(tmpl string) int {
+	depth, deepest := 0, 0
+	eachTag(tmpl, func(tag string) {
+		tag = strings.TrimSpace(strings.Trim(strings.TrimSpace(tag), "~&"))
+		if tag == "" {
+			return
+		}
+		switch tag[0] {
+		case '#', '^':
+			if tag != "^" {
+				depth++
+				deepest = max(deepest, depth)
+			}
+		case '/':
+			if depth > 0 {
+				depth--
+			}
+		}
+	})
+	return deepest
+}
+
+// checkDepth refuses a template nested deeper than maxTemplateDepth.
+func checkDepth(tmpl string) error {
+	if d := templateDepth(tmpl); d > maxTemplateDepth {
+		return fmt.Errorf("blocks nested %d deep (at most %d)", d, maxTemplateDepth)
+	}
+	return nil
+}
 
 var blockHelpers = map[string]bool{"if": true, "unless": true, "each": true, "with": true}
 
@@ -49,14 +109,18 @@ var blockHelpers = map[string]bool{"if": true, "unless": true, "each": true, "wi
 // item and are left out, as the SDK does.
 func TemplateRefs(tmpl string) []Ref {
 	var refs []Ref
-	var stack []bool // true: the block changes the context
-	nested := func() bool {
-		for _, n := range stack {
-			if n {
-				return true
-			}
+	// stack holds, per open block, whether it changes the context;
+	// changing counts those, so a tag's check is O(1) and a template of
+	// deeply nested blocks is read in linear time (rescanning the stack
+	// made a 16 MB file of nested {{#if}} take minutes to validate).
+	var stack []bool
+	changing := 0
+	nested := func() bool { return changing > 0 }
+	push := func(changes bool) {
+		stack = append(stack, changes)
+		if changes {
+			changing++
 		}
-		return false
 	}
 	add := func(tok string) {
 		tok = strings.TrimSpace(tok)
@@ -76,11 +140,11 @@ func TemplateRefs(tmpl string) []Ref {
 		}
 		refs = append(refs, Ref{Root: root, Path: tok})
 	}
-	for _, m := range tagRE.FindAllStringSubmatch(tmpl, -1) {
-		tag := strings.Trim(strings.TrimSpace(m[1]), "~&")
+	eachTag(tmpl, func(inner string) {
+		tag := strings.Trim(strings.TrimSpace(inner), "~&")
 		tag = strings.TrimSpace(tag)
 		if tag == "" || tag[0] == '!' || tag[0] == '>' || tag == "else" || tag == "^" {
-			continue
+			return
 		}
 		fields := strings.Fields(tag)
 		switch tag[0] {
@@ -90,20 +154,23 @@ func TemplateRefs(tmpl string) []Ref {
 				for _, f := range fields[1:] {
 					add(f)
 				}
-				stack = append(stack, name == "each" || name == "with")
+				push(name == "each" || name == "with")
 			} else {
 				add(name) // a section: {{#items}}...{{/items}}
-				stack = append(stack, true)
+				push(true)
 			}
-			continue
+			return
 		case '/':
 			if len(stack) > 0 {
+				if stack[len(stack)-1] {
+					changing--
+				}
 				stack = stack[:len(stack)-1]
 			}
-			continue
+			return
 		}
 		if strings.HasPrefix(tag, "else ") {
-			continue
+			return
 		}
 		if len(fields) > 1 && (fields[0] == "lookup" || fields[0] == "log") {
 			fields = fields[1:]
@@ -111,7 +178,7 @@ func TemplateRefs(tmpl string) []Ref {
 		for _, f := range fields {
 			add(f)
 		}
-	}
+	})
 	return refs
 }
 
@@ -193,6 +260,9 @@ const maxTemplates = 4096
 func parseTemplate(src string) (*handlebars.Template, error) {
 	if t, ok := templates.Load(src); ok {
 		return t.(*handlebars.Template), nil
+	}
+	if err := checkDepth(src); err != nil {
+		return nil, err
 	}
 	t, err := handlebars.Parse(src)
 	if err != nil {

@@ -247,6 +247,10 @@ func validateTemplates(p *Prompt, meta *Metadata, known map[string]bool, index m
 			continue
 		}
 		if strings.Contains(src.tmpl, "{{") {
+			if err := checkDepth(src.tmpl); err != nil {
+				add(p, src.line, SeverityError, CodeTemplate, fmt.Sprintf("prompt %q: template %v", p.Name, err), "flatten the {{#...}} blocks")
+				continue
+			}
 			if _, err := handlebars.Parse(src.tmpl); err != nil {
 				add(p, src.line, SeverityError, CodeTemplate, fmt.Sprintf("prompt %q: invalid Handlebars template: %v", p.Name, err), "fix the {{...}} syntax")
 				continue
