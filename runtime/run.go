@@ -257,8 +257,9 @@ func (r *Runtime) runDeps(ctx context.Context, st *runState, p *Prompt, opts Run
 			deps = append(deps, done)
 			continue
 		}
-		// Same params; no streaming to the caller's terminal; sample 0.
-		res, err := r.runPrompt(ctx, st, prev, RunOptions{Params: opts.Params}, true)
+		// Same params; no streaming to the caller's terminal (but a
+		// NoStream still holds); sample 0.
+		res, err := r.runPrompt(ctx, st, prev, RunOptions{Params: opts.Params, NoStream: opts.NoStream}, true)
 		if err != nil {
 			return nil, fmt.Errorf("run dependency %q of %q: %w", prev.Name, p.Name, err)
 		}
