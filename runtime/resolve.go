@@ -49,10 +49,7 @@ func eachTag(tmpl string, fn func(tag string)) {
 		if i < 0 {
 			return
 		}
-		rest := tmpl[i+2:]
-		if strings.HasPrefix(rest, "{") {
-			rest = rest[1:]
-		}
+		rest := strings.TrimPrefix(tmpl[i+2:], "{")
 		j := strings.Index(rest, "}}")
 		if j < 0 {
 			return

@@ -50,7 +50,7 @@ func escape(w writer, s string) error {
 
 // Escape escapes special HTML characters as the AIConfig SDK does.
 func Escape(s string) string {
-	if strings.IndexAny(s, escapedChars) == -1 {
+	if !strings.ContainsAny(s, escapedChars) {
 		return s
 	}
 	var buf bytes.Buffer

@@ -221,7 +221,7 @@ func (v *evalVisitor) curExpr() *ast.Expression {
 
 // errPanic panics
 func (v *evalVisitor) errPanic(err error) {
-	panic(fmt.Errorf("Evaluation error: %s\nCurrent node:\n\t%s", err, v.curNode))
+	panic(fmt.Errorf("evaluation error: %s\nCurrent node:\n\t%s", err, v.curNode))
 }
 
 // errorf panics with a custom message
@@ -329,7 +329,7 @@ func (v *evalVisitor) evalField(ctx reflect.Value, fieldName string, exprRoot bo
 		switch ctx.Kind() {
 		case reflect.Struct:
 			// example: firstName => FirstName
-			expFieldName := strings.Title(fieldName)
+			expFieldName := title(fieldName)
 
 			// check if struct have this field and that it is exported
 			if tField, ok := ctx.Type().FieldByName(expFieldName); ok && (tField.PkgPath == "") {
@@ -371,7 +371,7 @@ func (v *evalVisitor) evalMethod(ctx reflect.Value, name string, exprRoot bool) 
 	method := ctx.MethodByName(name)
 	if !method.IsValid() {
 		// example: subject() => Subject()
-		method = ctx.MethodByName(strings.Title(name))
+		method = ctx.MethodByName(title(name))
 	}
 
 	if !method.IsValid() {

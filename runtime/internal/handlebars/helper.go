@@ -40,7 +40,7 @@ func RegisterHelper(name string, helper interface{}) {
 	defer helpersMutex.Unlock()
 
 	if helpers[name] != zero {
-		panic(fmt.Errorf("Helper already registered: %s", name))
+		panic(fmt.Errorf("helper already registered: %s", name))
 	}
 
 	val := reflect.ValueOf(helper)
@@ -59,13 +59,13 @@ func RegisterHelpers(helpers map[string]interface{}) {
 // ensureValidHelper panics if given helper is not valid
 func ensureValidHelper(name string, funcValue reflect.Value) {
 	if funcValue.Kind() != reflect.Func {
-		panic(fmt.Errorf("Helper must be a function: %s", name))
+		panic(fmt.Errorf("helper must be a function: %s", name))
 	}
 
 	funcType := funcValue.Type()
 
 	if funcType.NumOut() != 1 {
-		panic(fmt.Errorf("Helper function must return a string or a SafeString: %s", name))
+		panic(fmt.Errorf("helper function must return a string or a SafeString: %s", name))
 	}
 
 	// @todo Check if first returned value is a string, SafeString or interface{} ?

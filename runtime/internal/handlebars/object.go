@@ -3,6 +3,7 @@ package handlebars
 import (
 	"fmt"
 	"reflect"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -105,4 +106,15 @@ func lengthOf(v reflect.Value) (reflect.Value, bool) {
 		return reflect.ValueOf(n), true
 	}
 	return zero, false
+}
+
+// title upper-cases the first letter, as raymond's use of the deprecated
+// strings.Title did for the one-word field names it maps (firstName =>
+// FirstName).
+func title(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || !unicode.IsLower(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
 }

@@ -30,7 +30,7 @@ func strValue(value reflect.Value) string {
 
 	ival, ok := printableValue(value)
 	if !ok {
-		panic(fmt.Errorf("Can't print value: %q", value))
+		panic(fmt.Errorf("can't print value: %q", value))
 	}
 
 	val := reflect.ValueOf(ival)
@@ -71,7 +71,7 @@ func printableValue(v reflect.Value) (interface{}, bool) {
 	}
 
 	if !v.Type().Implements(errorType) && !v.Type().Implements(fmtStringerType) {
-		if v.CanAddr() && (reflect.PtrTo(v.Type()).Implements(errorType) || reflect.PtrTo(v.Type()).Implements(fmtStringerType)) {
+		if v.CanAddr() && (reflect.PointerTo(v.Type()).Implements(errorType) || reflect.PointerTo(v.Type()).Implements(fmtStringerType)) {
 			v = v.Addr()
 		} else {
 			switch v.Kind() {
