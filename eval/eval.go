@@ -35,6 +35,10 @@ type Suite struct {
 	Warnings   []string         // non-fatal findings of the aiconfig checks, one line each
 
 	lazy *lazyCases // the tests, when Tests is nil
+
+	// reads is, per prompt, the parameter names a run of it can read
+	// (runtime.Config.ParamsRead), filled once the aiconfig is loaded.
+	reads map[string]map[string]bool
 }
 
 // Price of a model in USD per 1M tokens.
