@@ -117,6 +117,10 @@ type Options struct {
 	// CacheNote is written into every cache entry recorded by this run
 	// (e.g. "hand-written fixture" for example caches).
 	CacheNote string
+	// SpoolFallbackDir is tried when SpoolDir cannot be written (e.g. the
+	// directory of the report files); when neither can, results are kept
+	// in memory.
+	SpoolFallbackDir string
 }
 
 // Run evaluates the suites and returns the results (tests spooled on disk).
