@@ -274,7 +274,7 @@ func (l *loader) csvHeader(f io.Reader) (*csv.Reader, []string, bool) {
 		}
 	}
 	switch {
-	case names == 0:
+	case names == 0 && !slices.ContainsFunc(header, isParamColumn):
 		l.errf(1, "missing column \"name\" (or promptfoo's __description): every test needs a unique name")
 		return nil, nil, false
 	case names > 1:
@@ -282,6 +282,11 @@ func (l *loader) csvHeader(f io.Reader) (*csv.Reader, []string, bool) {
 		return nil, nil, false
 	}
 	return r, header, true
+}
+
+// isParamColumn reports whether CSV column h is a parameter.
+func isParamColumn(h string) bool {
+	return h != "" && !strings.HasPrefix(h, "__") && !strings.HasPrefix(h, "assert_") && !slices.Contains(csvColumns, h)
 }
 
 // csvColumns are the CSV columns that are not parameters (besides
@@ -336,6 +341,17 @@ func (l *loader) csvRow(header, rec []string, line int, s *Suite) *rawTest {
 		if h == "name" || h == "__description" {
 			t.name, t.hasName, t.nameLine = rec[i], true, line
 		}
+	}
+	if !t.hasName {
+		// promptfoo's CSVs have no name column: a row is named by its
+		// parameter values, which stay its name when rows move.
+		var vals []string
+		for i, h := range header {
+			if isParamColumn(h) {
+				vals = append(vals, rec[i])
+			}
+		}
+		t.name, t.hasName, t.nameLine = truncate(strings.Join(vals, ", "), 100), true, line
 	}
 	what := fmt.Sprintf("test %q", t.name)
 	for i, h := range header {

@@ -188,7 +188,7 @@ func TestLoadSuiteErrors(t *testing.T) {
 			map[string]string{"cases.jsonl": `{"name": "a", "prompt": "get_activities"}` + "\n\nnot json\n"},
 			`cases.jsonl:3: each line must be a JSON object`},
 		{"csv without name", "config: trip.aiconfig.json\ntests: file://cases.csv\n",
-			map[string]string{"cases.csv": "prompt,city\nget_activities,x\n"}, `cases.csv:1: missing column "name"`},
+			map[string]string{"cases.csv": "prompt,assert_contains\nget_activities,x\n"}, `cases.csv:1: missing column "name"`},
 		{"csv bad assertion", "config: trip.aiconfig.json\nparams: {city: x}\ntests: file://cases.csv\n",
 			map[string]string{"cases.csv": "name,prompt,assert_regex\na,get_activities,ok\nb,get_activities,(\n"}, `cases.csv:3: test "b": regex:`},
 	}
