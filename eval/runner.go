@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -84,6 +85,9 @@ type outcome struct {
 func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 	if opts.Repeat < 0 || opts.Repeat > maxRepeat {
 		return fmt.Errorf("--repeat must be from 1 to %d, got %d", maxRepeat, opts.Repeat)
+	}
+	if m := opts.MaxCost; m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
+		return fmt.Errorf("--max-cost must be a finite number of USD >= 0 (0: no budget), got %v", m)
 	}
 	total, matched, inShard := 0, 0, 0
 	r := &runner{opts: opts}

@@ -126,6 +126,7 @@ func TestLoadBoundsNumbers(t *testing.T) {
 		want        []string
 	}{
 		{"--repeat past int32", loadSuiteHead + "tests:\n" + failing, []string{"--repeat", "2147483648"}, []string{"--repeat must be from 1 to 10000, got 2147483648"}},
+		{"--max-cost NaN", loadSuiteHead + "tests:\n" + failing, []string{"--max-cost", "NaN"}, []string{"--max-cost must be a finite number"}},
 		{"repeat: past int32", loadSuiteHead + "tests:\n" + failing + "    repeat: 2147483648\n", nil, []string{"s.eval.yaml:6:", "repeat must be a whole number from 1 to 10000"}},
 		{"NaN param", loadSuiteHead + "params: {question: .nan}\ntests:\n" + failing, nil, []string{"s.eval.yaml:2: params: .nan is not a finite number"}},
 		{"Inf test param", loadSuiteHead + "tests:\n" + failing + "    params: {question: -.inf}\n", nil, []string{"s.eval.yaml:6:", "-.inf is not a finite number"}},
