@@ -142,15 +142,12 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 	}
 	parsers := opts.Parsers
 	if parsers == nil {
-		parsers = map[string]runtime.ModelParser{
-			runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{
-				HTTPClient: r.httpClient(),
-				Retry:      r.retryPolicy(),
-				Timeout:    opts.Timeout,
-				Getenv:     opts.Getenv,
-			}),
-			runtime.ParserEcho: llm.Echo{},
-		}
+		parsers = runtime.Parsers(llm.OpenAIOptions{
+			HTTPClient: r.httpClient(),
+			Retry:      r.retryPolicy(),
+			Timeout:    opts.Timeout,
+			Getenv:     opts.Getenv,
+		})
 	}
 	for _, s := range suites {
 		if s == nil || s.Config == nil {
