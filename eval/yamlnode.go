@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/aieval/aieval/assertions"
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Limits that keep hostile files from exhausting memory or time.
@@ -76,7 +77,7 @@ func oneLine(s string) string {
 
 // readLimited reads a whole file, refusing one larger than limit.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path) // regular files only: a FIFO must not hang the load
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Status of one test.
@@ -295,7 +297,7 @@ func NewSpoolEncoder(w io.Writer) *json.Encoder {
 
 // ReadFile loads a JSON results file (the --json artifact).
 func ReadFile(path string) (*Results, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.LargeLimit())
 	if err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}

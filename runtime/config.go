@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Config is one loaded aiconfig document. Run never mutates it; SetOutput
@@ -65,7 +67,7 @@ var yamlLineRE = regexp.MustCompile(`^line (\d+): `)
 // Load reads and validates (schema + structure) an aiconfig file, JSON or YAML
 // by extension. Errors are one line: "FILE:LINE: what is wrong (how to fix)".
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.Limit())
 	if err != nil {
 		return nil, Diagnostic{File: path, Message: "read aiconfig: " + cleanPathErr(err), Fix: "check the path and its permissions"}
 	}
