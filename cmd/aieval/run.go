@@ -113,7 +113,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if opts.SpoolDir, err = os.MkdirTemp("", "aieval-run-*"); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	defer os.RemoveAll(opts.SpoolDir)
+	defer registerCleanup(func() { os.RemoveAll(opts.SpoolDir) })() // also on a second signal
 	if opts.CacheDir == "" && opts.CacheMode != "off" {
 		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
 	}
