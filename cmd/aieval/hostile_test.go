@@ -86,6 +86,10 @@ var hostileCorpus = []hostileCase{
 	{file: "config-dev-zero.eval.yaml", names: "dev-zero.aiconfig.json", want: "not a regular file"},
 	{file: "dev-zero-cases.yaml", want: "not a regular file"},
 	{file: "cases-dev-zero.eval.yaml", line: 2, want: "leaves the suite's directory through a symbolic link"},
+	// json-schema $refs: never fetched, never out of the suite directory
+	{file: "schema-ref-http.eval.yaml", line: 6, want: "it is never fetched"},
+	{file: "schema-ref-dev-zero.eval.yaml", line: 6, want: "escapes the suite directory"},
+	{file: "schema-ref-escape.eval.yaml", line: 6, want: "escapes the suite directory"},
 }
 
 // TestHostileCorpus: every broken file gives exit 2 and one line naming the
