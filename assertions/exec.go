@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aieval/aieval/internal/secrets"
 )
 
 // exec runs an external command as a judge (protocol in the contract):
@@ -100,6 +102,11 @@ func newExec(spec Spec) (Assertion, error) {
 		}
 	}
 	env = append(append([]string(nil), spec.Env...), env...)
+	for _, k := range env {
+		// A variable handed to a judge is usually a token: whatever the
+		// judge prints of it is scrubbed from reports.
+		secrets.Default().RegisterEnv(k)
+	}
 	return &execCheck{argv: argv, name: name, dir: spec.Dir, timeout: timeout, threshold: spec.Threshold, env: env}, nil
 }
 
