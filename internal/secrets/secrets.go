@@ -308,15 +308,6 @@ func scrubQuery(text string) string {
 
 func isNameByte(c byte) bool { return dashed(c) }
 
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // secretParam reports whether a query parameter's value is a credential.
 func secretParam(name string) bool {
 	switch strings.ToLower(name) {
