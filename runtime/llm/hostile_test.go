@@ -50,7 +50,7 @@ func TestAuthBodyScrubbedBeforeCut(t *testing.T) {
 			strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	}))
 	defer srv.Close()
-	env := map[string]string{"GROQ_API_KEY": key}
+	env := map[string]string{"GROQ_API_KEY": key, "GROQ_BASE_URL": srv.URL}
 	c := llm.NewOpenAI(llm.OpenAIOptions{Getenv: func(k string) string { return env[k] }, Sleep: noSleep})
 	_, err := ask(c, srv.URL, "GROQ_API_KEY", false)
 	if err == nil {
@@ -100,7 +100,15 @@ func TestDefaultKeyBoundToItsHost(t *testing.T) {
 		{"default endpoint", map[string]string{"OPENAI_API_KEY": key, "OPENAI_BASE_URL": home.URL()}, "", "", "", home, "Bearer " + key},
 		{"same host as OPENAI_BASE_URL", map[string]string{"OPENAI_API_KEY": key, "OPENAI_BASE_URL": home.URL()}, home.URL() + "/", "", "", home, "Bearer " + key},
 		{"another host, no api_key_env", map[string]string{"OPENAI_API_KEY": key, "OPENAI_BASE_URL": home.URL()}, other.URL(), "",
-			`OPENAI_API_KEY goes only to ` + strings.TrimSuffix(home.URL(), "/v1") + ` (OPENAI_BASE_URL), not to base_url host ` + strings.TrimSuffix(other.URL(), "/v1") + `; name this endpoint's key with api_key_env`, other, ""},
+			`OPENAI_API_KEY goes only to ` + strings.TrimSuffix(home.URL(), "/v1") + ` (OPENAI_BASE_URL), not to base_url host ` + strings.TrimSuffix(other.URL(), "/v1") + `; name this endpoint's own key variable with api_key_env`, other, ""},
+		{"another host naming OPENAI_API_KEY itself", map[string]string{"OPENAI_API_KEY": key, "OPENAI_BASE_URL": home.URL()}, other.URL(), "OPENAI_API_KEY",
+			"OPENAI_API_KEY goes only to " + strings.TrimSuffix(home.URL(), "/v1"), other, ""},
+		{"GITHUB_TOKEN to another host", map[string]string{"GITHUB_TOKEN": "ghs_0123456789abcdef0123"}, other.URL(), "GITHUB_TOKEN",
+			"GITHUB_TOKEN goes only to https://models.github.ai or https://models.inference.ai.azure.com", other, ""},
+		{"AWS secret as a key", map[string]string{"AWS_SECRET_ACCESS_KEY": "aws-0123456789"}, other.URL(), "AWS_SECRET_ACCESS_KEY",
+			"AWS_SECRET_ACCESS_KEY goes nowhere: it is not a model API key", other, ""},
+		{"GROQ_API_KEY to GROQ_BASE_URL's host", map[string]string{"GROQ_API_KEY": "gsk_0123456789abcdef", "GROQ_BASE_URL": other.URL()}, other.URL(), "GROQ_API_KEY",
+			"", other, "Bearer gsk_0123456789abcdef"},
 		{"another host, OPENAI_BASE_URL unset", map[string]string{"OPENAI_API_KEY": key}, other.URL(), "", "goes only to https://api.openai.com", other, ""},
 		{"another host with its own key", map[string]string{"OPENAI_API_KEY": key, "OTHER_KEY": "sk-other-0123456789"}, other.URL(), "OTHER_KEY", "", other, "Bearer sk-other-0123456789"},
 		{"no default key: keyless local server", map[string]string{}, other.URL(), "", "", other, ""},

@@ -155,23 +155,44 @@ func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
 	return c, key
 }
 
-// CheckKeyHost refuses a call that would send the default key
-// (OPENAI_API_KEY) to a host other than its own: OPENAI_BASE_URL's, else
-// api.openai.com. A base_url elsewhere (from a suite or an aiconfig, so
-// possibly from a pull request) must name its key with api_key_env. With
-// no default key set there is nothing to leak, and keyless local servers
-// work as before. Callers may use it at load time; every call checks it.
+// CheckKeyHost refuses a call that would send a well-known key to a host
+// other than its own (keyHomes): the default OPENAI_API_KEY goes only to
+// OPENAI_BASE_URL's host, else api.openai.com, whether it is used by
+// default or named with api_key_env. A base_url elsewhere (from a suite or
+// an aiconfig, so possibly from a pull request) must name its own key
+// variable. An unset variable has nothing to leak, so keyless local
+// servers work as before. Callers may use it at load time (exit 2); every
+// call checks it.
 func (o *OpenAI) CheckKeyHost(baseURL, keyEnv, model string) error {
-	if keyEnv != "" || o.getenv("OPENAI_API_KEY") == "" {
+	name := keyEnv
+	if name == "" {
+		name = "OPENAI_API_KEY"
+	}
+	if o.getenv(name) == "" {
 		return nil
 	}
-	endpoint, home := o.Endpoint(baseURL), o.Endpoint("")
-	if origin(endpoint) == origin(home) {
+	origins, via, bound := o.keyOrigins(name)
+	if !bound {
 		return nil
+	}
+	endpoint := o.Endpoint(baseURL)
+	for _, h := range origins {
+		if origin(endpoint) == h {
+			return nil
+		}
+	}
+	where := "nowhere: it is not a model API key"
+	if len(origins) > 0 {
+		where = "only to " + strings.Join(origins, " or ")
+		if via != "" {
+			where += " (" + via + ")"
+		}
+	} else if via != "" {
+		where = "only to the host of " + via + ", which is not set"
 	}
 	return &Error{Kind: KindClient, Endpoint: endpoint, Model: model,
-		Msg: "model " + strconvQuote(model) + ": OPENAI_API_KEY goes only to " + origin(home) + " (OPENAI_BASE_URL), not to base_url host " +
-			origin(endpoint) + "; name this endpoint's key with api_key_env (suite models: or aiconfig settings)"}
+		Msg: "model " + strconvQuote(model) + ": " + name + " goes " + where + ", not to base_url host " +
+			origin(endpoint) + "; name this endpoint's own key variable with api_key_env (suite models: or aiconfig settings)"}
 }
 
 // origin is scheme://host[:port] of a URL, lowercased, without userinfo:
