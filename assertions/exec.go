@@ -49,7 +49,9 @@ type execCheck struct {
 
 // JudgeEnvAllow are the variables an exec judge inherits without being
 // named: what programs need to run and print, never a credential.
-var JudgeEnvAllow = []string{"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM"}
+var JudgeEnvAllow = []string{"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM",
+	// Windows programs do not start without these.
+	"SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT", "TEMP", "TMP", "USERPROFILE"}
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
