@@ -27,6 +27,9 @@ type Spec struct {
 	// Timeout bounds one check of an external command (exec); 0 means the
 	// default. A `value: {command, timeout}` map overrides it.
 	Timeout time.Duration
+	// Env names variables passed to an exec judge besides its allow-list
+	// (the suite's env:, on the assertion or the whole suite).
+	Env []string
 }
 
 // Input is what an assertion scores.

@@ -60,6 +60,36 @@ func gitInfo(ctx context.Context, st *state) (sha, ref string) {
 	return sha, ref
 }
 
+// verifyCommit resolves a --baseline-ref to a commit id, so that what
+// reaches later git commands is a hex id and never an option: a ref
+// starting with '-' is refused outright, and --end-of-options keeps git
+// from reading the rest as one.
+func verifyCommit(ctx context.Context, root, ref string) (string, error) {
+	if ref == "" || strings.HasPrefix(ref, "-") {
+		return "", fmt.Errorf("--baseline-ref %q: a git ref may not be empty or start with '-' (name a branch, tag or commit, e.g. origin/main)", ref)
+	}
+	if strings.ContainsAny(ref, "\x00\n\r") {
+		return "", fmt.Errorf("--baseline-ref %q: a git ref may not contain control characters", ref)
+	}
+	sha, err := git(ctx, root, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
+	if err != nil || !isCommitID(sha) {
+		return "", fmt.Errorf("--baseline-ref %s is not a commit in this repository (fetch it first, e.g. git fetch origin %s)", ref, ref)
+	}
+	return sha, nil
+}
+
+func isCommitID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // baselineFromRef runs the suites as they are at ref (a temporary git
 // worktree) with the same cache, so unchanged prompts replay and only
 // changed ones would call a model. Suites missing at ref are skipped: their
@@ -69,16 +99,27 @@ func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts
 	if err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", ref, err)
 	}
+	commit, err := verifyCommit(ctx, root, ref)
+	if err != nil {
+		return nil, err
+	}
 	tmp, err := os.MkdirTemp("", "aieval-base-*")
 	if err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", ref, err)
 	}
-	defer os.RemoveAll(tmp)
 	wt := filepath.Join(tmp, "wt")
-	if _, err := git(ctx, root, "worktree", "add", "--detach", wt, ref); err != nil {
+	// Registered, not only deferred: a second signal exits without
+	// unwinding, and the worktree (and its entry in .git) must still go.
+	defer registerCleanup(func() {
+		// --force twice also removes a locked worktree; prune drops the
+		// entry if the directory went first.
+		git(context.Background(), root, "worktree", "remove", "--force", "--force", "--end-of-options", wt) //nolint:errcheck // best effort
+		os.RemoveAll(tmp)
+		git(context.Background(), root, "worktree", "prune") //nolint:errcheck // best effort
+	})()
+	if _, err := git(ctx, root, "worktree", "add", "--detach", "--end-of-options", wt, commit); err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", ref, err)
 	}
-	defer git(context.Background(), root, "worktree", "remove", "--force", wt) //nolint:errcheck // best effort cleanup
 
 	var base []*eval.Suite
 	for _, s := range suites {

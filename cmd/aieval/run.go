@@ -123,6 +123,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	} else {
 		defer os.RemoveAll(opts.SpoolDir)
 	}
+	defer registerCleanup(func() { os.RemoveAll(opts.SpoolDir) })() // also on a second signal
 	if opts.CacheDir == "" && opts.CacheMode != "off" {
 		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
 	}

@@ -14,6 +14,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Status of one test.
@@ -332,7 +334,7 @@ func (r *Results) Suite(path string) (SuiteInfo, bool) {
 
 // ReadFile loads a JSON results file (the --json artifact).
 func ReadFile(path string) (*Results, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.LargeLimit())
 	if err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}
