@@ -9,11 +9,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aieval/aieval/internal/fakeopenai"
+	"github.com/aieval/aieval/reporters"
 )
 
 const ghToken = "ghs_FAKE0123456789abcdefSECRET"
@@ -323,5 +328,92 @@ func TestGitHubCommentRedacts(t *testing.T) {
 	}
 	if strings.Contains(f.comments[0].Body, ghToken) || !strings.Contains(f.comments[0].Body, "[redacted GITHUB_TOKEN]") {
 		t.Errorf("comment:\n%s", f.comments[0].Body)
+	}
+}
+
+// TestGitHubCommentFromBaselineRef: the action's path. run --baseline-ref
+// keeps the baseline's results (--baseline-out), and the comment compares
+// with them as run did.
+func TestGitHubCommentFromBaselineRef(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	srv := fakeopenai.New(fakeopenai.WithReply(gateGradingReply))
+	defer srv.Close()
+	dir, _ := gateProject(t)
+	c := newCLI(t, "OPENAI_BASE_URL", srv.URL())
+	gateGit(t, dir, "init", "-q", "-b", "main")
+	write(t, dir, ".aieval/cache/.gitkeep", "")
+	t.Chdir(dir)
+	if o := c.run("run", "--no-history", "gate.eval.yaml"); o.code != 0 {
+		t.Fatalf("record: exit %d\n%s", o.code, o.stderr)
+	}
+	gateGit(t, dir, "add", "-A")
+	gateGit(t, dir, "commit", "-q", "-m", "suite and recorded cache")
+	gateGit(t, dir, "checkout", "-q", "-b", "coffee")
+	write(t, dir, "gate.aiconfig.json", strings.Replace(gateConfig, "List facts about {{item}}.", "List facts about coffee.", 1))
+	gateGit(t, dir, "commit", "-q", "-am", "facts about coffee")
+
+	out := t.TempDir()
+	head, base := filepath.Join(out, "results.json"), filepath.Join(out, "baseline.json")
+	o := c.run("run", "--no-history", "--json", head, "--baseline-ref", "main", "--baseline-out", base, "--cache-mode", "read-only", "gate.eval.yaml")
+	if o.code != 1 {
+		t.Fatalf("run: exit %d, want 1\n%s", o.code, o.stderr)
+	}
+	b, err := reporters.ReadFile(base)
+	if err != nil || b.Summary.Total == 0 || b.Summary.Failed != 0 {
+		t.Fatalf("--baseline-out: %v, %+v", err, b)
+	}
+	f := newFakeGitHub(t)
+	gh := newCLI(t, ghEnv(t, f, out)...)
+	if o := gh.run("github", "comment", head, "--baseline", base); o.code != 0 || len(f.comments) != 1 {
+		t.Fatalf("comment: exit %d\n%s", o.code, o.stderr)
+	}
+	gateInOrder(t, "comment", f.comments[0].Body, []string{"❌ 2 regressions", "#### Regressions (2)", "facts mention tea", "pitch uses the facts"})
+}
+
+// TestActionCommentStep runs the action's comment step (comment: true) as
+// GitHub would, with the binary the install step left in RUNNER_TEMP.
+func TestActionCommentStep(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	script := gateActionScript(t, "Comment on the pull request")
+	runner := gateBuildAieval(t)
+	dir, base, head := ghResults(t)
+	out := filepath.Join(dir, "aieval-results")
+	for src, dst := range map[string]string{head: "results.json", base: "baseline.json"} {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, out, dst, string(data))
+	}
+	f := newFakeGitHub(t)
+	env := ghEnv(t, f, dir)
+	step := func(outDir string) (string, int) {
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+		cmd.Dir = dir
+		cmd.Env = append(gateCleanEnv(), "RUNNER_TEMP="+runner, "OUT="+outDir)
+		for i := 0; i+1 < len(env); i += 2 {
+			cmd.Env = append(cmd.Env, env[i]+"="+env[i+1])
+		}
+		b, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), code
+	}
+	o, code := step("aieval-results")
+	if code != 0 || len(f.comments) != 1 || !strings.Contains(f.comments[0].Body, "#### Regressions (1)") {
+		t.Fatalf("step exit %d, %d comments\n%s", code, len(f.comments), o)
+	}
+	// A run that stopped before its reports: a warning, no comment.
+	o, code = step(filepath.Join(dir, "none"))
+	if code != 0 || !strings.Contains(o, "::warning title=aieval comment::") || f.creates != 1 {
+		t.Errorf("no results: exit %d, %d creates\n%s", code, f.creates, o)
 	}
 }
