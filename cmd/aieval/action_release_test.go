@@ -19,12 +19,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aieval/aieval/reporters"
+	"gopkg.in/yaml.v3"
 )
 
 const relTag = "v9.8.7" // a version no real release has, so a wrong binary shows
@@ -424,4 +426,70 @@ func TestActionInstallRelease(t *testing.T) {
 			t.Errorf("install and run took %s, over the 15 s budget", total)
 		}
 	})
+}
+
+// TestGoreleaserConfig: goreleaser check runs outside the tests (it takes
+// minutes to install); this holds .goreleaser.yaml to what the action
+// downloads: the six targets, static, the version in main.version, the
+// archive names and checksums.txt.
+func TestGoreleaserConfig(t *testing.T) {
+	data, err := os.ReadFile("../../.goreleaser.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Version int
+		Builds  []struct {
+			Main    string
+			Binary  string
+			Env     []string
+			Goos    []string
+			Goarch  []string
+			Ldflags []string
+		}
+		Archives []struct {
+			NameTemplate    string `yaml:"name_template"`
+			Formats         []string
+			FormatOverrides []struct {
+				Goos    string
+				Formats []string
+			} `yaml:"format_overrides"`
+		}
+		Checksum struct {
+			NameTemplate string `yaml:"name_template"`
+			Algorithm    string
+		}
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf(".goreleaser.yaml: %v", err)
+	}
+	if cfg.Version != 2 || len(cfg.Builds) != 1 || len(cfg.Archives) != 1 {
+		t.Fatalf("want version 2, one build, one archive: %+v", cfg)
+	}
+	b, a := cfg.Builds[0], cfg.Archives[0]
+	if b.Main != "./cmd/aieval" || b.Binary != "aieval" || !slices.Contains(b.Env, "CGO_ENABLED=0") {
+		t.Errorf("build: %+v", b)
+	}
+	slices.Sort(b.Goos)
+	slices.Sort(b.Goarch)
+	if fmt.Sprint(b.Goos) != "[darwin linux windows]" || fmt.Sprint(b.Goarch) != "[amd64 arm64]" {
+		t.Errorf("targets %v x %v", b.Goos, b.Goarch)
+	}
+	if len(b.Ldflags) != 1 || !strings.Contains(b.Ldflags[0], "-X main.version={{ .Tag }}") {
+		t.Errorf("ldflags %v do not embed the tag in main.version", b.Ldflags)
+	}
+	// The names the install step builds: aieval_${version}_${os}_${arch}.
+	if a.NameTemplate != "{{ .ProjectName }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}" || fmt.Sprint(a.Formats) != "[tar.gz]" ||
+		len(a.FormatOverrides) != 1 || a.FormatOverrides[0].Goos != "windows" || fmt.Sprint(a.FormatOverrides[0].Formats) != "[zip]" {
+		t.Errorf("archives: %+v", a)
+	}
+	if cfg.Checksum.NameTemplate != "checksums.txt" || cfg.Checksum.Algorithm != "sha256" {
+		t.Errorf("checksum: %+v", cfg.Checksum)
+	}
+	script := gateActionScript(t, "Install aieval")
+	for _, want := range []string{"asset=aieval_${version}_${os}_${arch}.tar.gz", "asset=aieval_${version}_${os}_${arch}.zip", `"$base/checksums.txt"`} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the install step has no %s", want)
+		}
+	}
 }
