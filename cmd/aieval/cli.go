@@ -51,6 +51,7 @@ func commands() []command {
 		{"merge", "merge results files of shards into one", cmdMerge},
 		{"history", "show pass rate and cost per run", cmdHistory},
 		{"cache", "manage the record/replay cache (prune)", cmdCache},
+		{"github", "comment a pull request with the results (github comment RESULTS.json)", cmdGitHub},
 		{"init", "write a starter suite and GitHub workflow", cmdInit},
 		{"version", "print the version", cmdVersion},
 	}

@@ -73,8 +73,9 @@ func TestGitHubActions(t *testing.T) {
 	}
 }
 
-// gateBuildAieval runs the action's own "Build aieval" step (go build into
-// RUNNER_TEMP) and returns that RUNNER_TEMP.
+// gateBuildAieval runs the action's own "Install aieval" step with no
+// release ref, so it builds from source into RUNNER_TEMP, and returns that
+// RUNNER_TEMP.
 func gateBuildAieval(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -85,13 +86,13 @@ func gateBuildAieval(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", gateActionScript(t, "Build aieval"))
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", gateActionScript(t, "Install aieval"))
 	cmd.Env = append(gateCleanEnv(), "GITHUB_ACTION_PATH="+root, "RUNNER_TEMP="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the action's build step: %v\n%s", err, out)
 	}
-	if !strings.HasPrefix(string(out), "aieval ") {
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); !strings.HasPrefix(lines[len(lines)-1], "aieval ") {
 		t.Errorf("the build step's version line: %q", out)
 	}
 	return dir

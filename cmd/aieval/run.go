@@ -34,6 +34,7 @@ type runFlags struct {
 	cacheDir, cacheMode            string
 	offline                        bool
 	baseline, baselineRef          string
+	baselineOut                    string
 	quiet, noProgress, verbose     bool
 	models                         kvFlag
 	maxCost                        float64
@@ -66,6 +67,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
 	fs.StringVar(&f.baseline, "baseline", "", "compare with a previous --json `FILE`; a pass-to-fail is a regression")
 	fs.StringVar(&f.baselineRef, "baseline-ref", "", "build the baseline by running the suites as they are at git `REF` (from the cache)")
+	fs.StringVar(&f.baselineOut, "baseline-out", "", "also write the baseline's results as JSON to `FILE` (the input of github comment --baseline)")
 	fs.Float64Var(&f.scoreTolerance, "score-tolerance", 0.05, "score drop against the baseline that is reported")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals line and failures")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress line")
@@ -143,6 +145,11 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	case f.baselineRef != "":
 		if base, err = baselineFromRef(ctx, f.baselineRef, suites, opts); err != nil {
 			return inputErr(err)
+		}
+	}
+	if base != nil && f.baselineOut != "" {
+		if err := writeFile(f.baselineOut, "json", base, reporters.Options{}); err != nil {
+			return &exitError{code: results.ExitErrored, err: err}
 		}
 	}
 
