@@ -113,6 +113,9 @@ type Options struct {
 	// CacheNote is written into every cache entry recorded by this run
 	// (e.g. "hand-written fixture" for example caches).
 	CacheNote string
+	// CacheReadFirst are cache directories read (never written) before
+	// CacheDir: the baseline of --baseline-ref reads the cache at its ref.
+	CacheReadFirst []string
 }
 
 // Run evaluates the suites and returns the results (tests spooled on disk).

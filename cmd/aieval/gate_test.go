@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aieval/aieval/eval/results"
@@ -207,7 +208,15 @@ func TestRecordReplay(t *testing.T) {
 // TestCacheModes: what each --cache-mode calls and writes, starting from a
 // recorded cache or an empty one; errors are never cached.
 func TestCacheModes(t *testing.T) {
-	always500 := fakeopenai.WithFault(fakeopenai.FaultAlways(fakeopenai.Status(500, "")))
+	// One server records and answers (the endpoint is part of the cache
+	// key); faulty turns its faults on after the recording.
+	var faulty atomic.Bool
+	always500 := fakeopenai.WithFault(func(int64, fakeopenai.ChatRequest) fakeopenai.Fault {
+		if faulty.Load() {
+			return fakeopenai.Status(500, "")
+		}
+		return fakeopenai.None
+	})
 	tests := []struct {
 		name         string
 		recorded     bool // start from a recorded cache
@@ -233,20 +242,18 @@ func TestCacheModes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, suite := gateProject(t)
 			cacheDir := filepath.Join(t.TempDir(), "cache")
+			faulty.Store(false)
+			srv := fakeopenai.New(fakeopenai.WithReply(gateGradingReply), always500)
+			defer srv.Close()
+			var recorded int64
 			if tt.recorded {
-				rec := fakeopenai.New(fakeopenai.WithReply(gateGradingReply))
-				o := newCLI(t, "OPENAI_BASE_URL", rec.URL()).run("run", "--no-history", "--cache", cacheDir, suite)
-				rec.Close()
+				o := newCLI(t, "OPENAI_BASE_URL", srv.URL()).run("run", "--no-history", "--cache", cacheDir, suite)
 				if o.code != 0 || len(gateCacheFiles(t, cacheDir)) != 6 {
 					t.Fatalf("record: exit %d, %d files\n%s", o.code, len(gateCacheFiles(t, cacheDir)), o.stderr)
 				}
+				recorded = srv.Requests()
 			}
-			opts := []fakeopenai.Option{fakeopenai.WithReply(gateGradingReply)}
-			if tt.fault {
-				opts = append(opts, always500)
-			}
-			srv := fakeopenai.New(opts...)
-			defer srv.Close()
+			faulty.Store(tt.fault)
 			before := gateCacheFiles(t, cacheDir)
 			c := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "OPENAI_API_KEY", "sk-test")
 			o, res := gateRun(t, c, append(append([]string{"--cache", cacheDir}, tt.args...), suite)...)
@@ -255,7 +262,7 @@ func TestCacheModes(t *testing.T) {
 			}
 			// With faults, the grader and later samples may not be reached:
 			// only count the requests that always happen.
-			if got := srv.Requests(); (!tt.fault && got != tt.wantRequests) || (tt.fault && got < 3) {
+			if got := srv.Requests() - recorded; (!tt.fault && got != tt.wantRequests) || (tt.fault && got < 3) {
 				t.Errorf("%d requests, want %d", got, tt.wantRequests)
 			}
 			after := gateCacheFiles(t, cacheDir)

@@ -137,8 +137,8 @@ func writeGitHubOutput(path string, res *results.Results, f runFlags) error {
 		return fmt.Errorf("github output: %w", err)
 	}
 	s := res.Summary
-	fmt.Fprintf(fh, "total=%d\npassed=%d\nfailed=%d\nerrors=%d\nskipped=%d\nregressed=%d\nexit-code=%d\n",
-		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, s.Regressed, res.ExitCode())
+	fmt.Fprintf(fh, "total=%d\npassed=%d\nfailed=%d\nerrors=%d\nskipped=%d\nregressed=%d\nbaseline_errors=%d\nexit-code=%d\n",
+		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, s.Regressed, s.BaselineErrors, res.ExitCode())
 	if f.junit != "" {
 		fmt.Fprintf(fh, "junit=%s\n", f.junit)
 	}

@@ -13,6 +13,7 @@ const MarkdownLimit = 1 << 20
 
 var labels = map[Kind][2]string{ // singular, plural
 	KindRegression: {"regression", "regressions"},
+	KindBaseError:  {"baseline unavailable", "baseline unavailable"},
 	KindScoreDrop:  {"score drop", "score drops"},
 	KindChanged:    {"status change", "status changes"},
 	KindNoise:      {"within noise", "within noise"},
@@ -102,7 +103,7 @@ const (
 )
 
 var kindColor = map[Kind]string{
-	KindRegression: ansiBold + ansiRed, KindScoreDrop: ansiYellow, KindChanged: ansiYellow,
+	KindRegression: ansiBold + ansiRed, KindBaseError: ansiBold + ansiRed, KindScoreDrop: ansiYellow, KindChanged: ansiYellow,
 	KindNoise: ansiDim, KindFixed: ansiGreen, KindScoreRise: ansiGreen, KindNew: ansiCyan, KindRemoved: ansiDim,
 }
 
@@ -172,7 +173,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	var sb strings.Builder
 	sb.WriteString("## aieval compare\n\n")
 	headline := mdCell.Replace(r.Headline())
-	if r.Regressions() > 0 {
+	if r.Regressions() > 0 || r.BaselineErrors > 0 {
 		headline = "**" + headline + "**"
 	}
 	sb.WriteString(headline + "\n\n")
@@ -189,7 +190,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	for i := range r.Entries {
 		e := &r.Entries[i]
 		change := labels[e.Kind][0]
-		if e.Kind == KindRegression {
+		if e.Kind == KindRegression || e.Kind == KindBaseError {
 			change = "**" + change + "**"
 		}
 		row := fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCell.Replace(clean(e.ID)), change,

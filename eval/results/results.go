@@ -118,6 +118,9 @@ type Summary struct {
 	Errors     int                      `json:"errors"`
 	Skipped    int                      `json:"skipped"`
 	Regressed  int                      `json:"regressed,omitempty"`
+	// BaselineErrors counts tests whose baseline could not be evaluated
+	// (a replay miss at the base ref, say): the gate fails on them.
+	BaselineErrors int `json:"baseline_errors,omitempty"`
 	DurationMS float64                  `json:"duration_ms"`
 	Cost       float64                  `json:"cost"`
 	Tokens     Tokens                   `json:"tokens"`
@@ -182,6 +185,12 @@ type Results struct {
 	Summary   Summary     `json:"summary"`
 	// Interrupted is set when the run was stopped before every test ran.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Shard is set by `run --shard i/n`: which part of the run this is,
+	// so merge can refuse a missing or repeated shard.
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// RunGroup names the run the shards belong to (--run-group, else
+	// $GITHUB_RUN_ID): merge refuses shards of different runs.
+	RunGroup string `json:"run_group,omitempty"`
 
 	Tests []TestResult `json:"tests"`
 
@@ -195,6 +204,14 @@ type Results struct {
 	// reports to one pass over a large run.
 	decodes *atomic.Int32
 }
+
+// ShardInfo is shard Index (from 1) of Count.
+type ShardInfo struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+func (s ShardInfo) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
 // Count adds a finished test to the summary and to its suite's totals. The
 // producer of the results (the runner) calls it once per test.
@@ -347,7 +364,7 @@ const (
 func (r *Results) ExitCode() int {
 	s := r.Summary
 	switch {
-	case s.Errors > 0 || r.Interrupted:
+	case s.Errors > 0 || s.BaselineErrors > 0 || r.Interrupted:
 		return ExitErrored
 	case s.Failed > 0 || s.Regressed > 0:
 		return ExitFailed
