@@ -112,20 +112,20 @@ type MetricSummary struct {
 
 // Summary totals a run.
 type Summary struct {
-	Total      int                      `json:"total"`
-	Passed     int                      `json:"passed"`
-	Failed     int                      `json:"failed"`
-	Errors     int                      `json:"errors"`
-	Skipped    int                      `json:"skipped"`
-	Regressed  int                      `json:"regressed,omitempty"`
+	Total     int `json:"total"`
+	Passed    int `json:"passed"`
+	Failed    int `json:"failed"`
+	Errors    int `json:"errors"`
+	Skipped   int `json:"skipped"`
+	Regressed int `json:"regressed,omitempty"`
 	// BaselineErrors counts tests whose baseline could not be evaluated
 	// (a replay miss at the base ref, say): the gate fails on them.
-	BaselineErrors int `json:"baseline_errors,omitempty"`
-	DurationMS float64                  `json:"duration_ms"`
-	Cost       float64                  `json:"cost"`
-	Tokens     Tokens                   `json:"tokens"`
-	Cached     int                      `json:"cached"`
-	Metrics    map[string]MetricSummary `json:"metrics,omitempty"`
+	BaselineErrors int                      `json:"baseline_errors,omitempty"`
+	DurationMS     float64                  `json:"duration_ms"`
+	Cost           float64                  `json:"cost"`
+	Tokens         Tokens                   `json:"tokens"`
+	Cached         int                      `json:"cached"`
+	Metrics        map[string]MetricSummary `json:"metrics,omitempty"`
 
 	// LatencyMS sums the tests' model latency (JUnit's per-suite time).
 	LatencyMS float64 `json:"-"`
