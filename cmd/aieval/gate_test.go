@@ -363,3 +363,44 @@ func TestCachePrune(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayEveryCallKind: chat, grader (llm-rubric) and embeddings
+// (similar) calls all record and replay: a replay makes 0 requests of any
+// kind, --offline passes, and the endpoint is in the key (normalised:
+// another spelling of the same URL hits, another endpoint misses).
+func TestReplayEveryCallKind(t *testing.T) {
+	srv := fakeopenai.New(fakeopenai.WithReply(gateGradingReply))
+	defer srv.Close()
+	dir := t.TempDir()
+	write(t, dir, "gate.aiconfig.json", gateConfig)
+	suite := write(t, dir, "kinds.eval.yaml", `config: gate.aiconfig.json
+tests:
+  - name: all kinds
+    prompt: slogan
+    assert:
+      - {type: similar, value: "Write a slogan for tea.", threshold: 0.9}
+      - {type: llm-rubric, value: It is a slogan}
+`)
+	cacheDir := filepath.Join(dir, "cache")
+	c := newCLI(t, "OPENAI_BASE_URL", srv.URL())
+	if o, res := gateRun(t, c, "--cache", cacheDir, suite); o.code != 0 || srv.Requests() != 2 || srv.EmbedRequests() != 1 {
+		t.Fatalf("record: exit %d, %d chats, %d embeddings\n%s\n%+v", o.code, srv.Requests(), srv.EmbedRequests(), o.stderr, res.Tests)
+	}
+	for _, args := range [][]string{{"--cache-mode", "read-only"}, {"--offline"}} {
+		o, res := gateRun(t, c, append(append([]string{"--cache", cacheDir}, args...), suite)...)
+		if o.code != 0 || srv.Requests() != 2 || srv.EmbedRequests() != 1 || !res.Tests[0].Cached {
+			t.Errorf("replay %v: exit %d, %d chats, %d embeddings (want 2, 1: none new)\n%s", args, o.code, srv.Requests(), srv.EmbedRequests(), o.stderr)
+		}
+	}
+	// The same endpoint spelled otherwise (scheme case, trailing slash).
+	same := strings.Replace(srv.URL(), "http://", "HTTP://", 1) + "/"
+	if o, _ := gateRun(t, newCLI(t, "OPENAI_BASE_URL", same), "--offline", "--cache", cacheDir, suite); o.code != 0 {
+		t.Errorf("replay from %s: exit %d\n%s", same, o.code, o.stderr)
+	}
+	// Another endpoint does not get the first one's answers.
+	other := fakeopenai.New(fakeopenai.WithReply(gateGradingReply))
+	defer other.Close()
+	if o, _ := gateRun(t, newCLI(t, "OPENAI_BASE_URL", other.URL()), "--cache-mode", "read-only", "--cache", cacheDir, suite); o.code != 0 || other.Requests() != 2 || other.EmbedRequests() != 1 {
+		t.Errorf("another endpoint: exit %d, %d chats, %d embeddings (want its own calls)\n%s", o.code, other.Requests(), other.EmbedRequests(), o.stderr)
+	}
+}

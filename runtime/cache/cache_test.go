@@ -496,3 +496,18 @@ func BenchmarkReplayHit(b *testing.B) {
 		}
 	}
 }
+
+func TestNormalizeEndpoint(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                       "",
+		"https://api.openai.com/v1":              "https://api.openai.com/v1",
+		"https://API.OpenAI.com/v1/":             "https://api.openai.com/v1",
+		"HTTP://user:secret@Example.com:8080/v1": "http://example.com:8080/v1",
+		"https://x.example/v1?api-key=secret#f":  "https://x.example/v1",
+		"not a url?key=secret":                   "not a url",
+	} {
+		if got := NormalizeEndpoint(in); got != want {
+			t.Errorf("NormalizeEndpoint(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
