@@ -59,28 +59,36 @@ type PassRate struct {
 
 // TestResult is one test of one suite.
 type TestResult struct {
-	Suite      string            `json:"suite"`            // suite file path, as given
-	Name       string            `json:"name"`             // unique within the suite
-	Line       int               `json:"line,omitempty"`   // line of the test in the suite
-	Config     string            `json:"config"`           // aiconfig path
-	ConfigName string            `json:"config_name"`      // aiconfig name
-	Prompt     string            `json:"prompt"`           // prompt name
-	Params     map[string]any    `json:"params,omitempty"` // resolved params
-	Input      string            `json:"input,omitempty"`  // resolved prompt text
-	Output     string            `json:"output"`
-	Model      string            `json:"model,omitempty"`
-	Provider   string            `json:"provider,omitempty"`
-	LatencyMS  float64           `json:"latency_ms"`
-	Tokens     Tokens            `json:"tokens"`
-	Cost       float64           `json:"cost"`
-	Cached     bool              `json:"cached"`
-	Status     Status            `json:"status"`
-	Score      float64           `json:"score"`
-	Threshold  *float64          `json:"threshold,omitempty"`
-	Reason     string            `json:"reason,omitempty"` // error, skip reason, or first failed assertion's reason
-	Assertions []AssertionResult `json:"assertions"`
-	PassRate   *PassRate         `json:"pass_rate,omitempty"`
-	Shard      string            `json:"shard,omitempty"`
+	Suite      string         `json:"suite"`            // suite file path, as given
+	Name       string         `json:"name"`             // unique within the suite
+	Line       int            `json:"line,omitempty"`   // line of the test in the suite
+	Config     string         `json:"config"`           // aiconfig path
+	ConfigName string         `json:"config_name"`      // aiconfig name
+	Prompt     string         `json:"prompt"`           // prompt name
+	Params     map[string]any `json:"params,omitempty"` // resolved params
+	Input      string         `json:"input,omitempty"`  // resolved prompt text
+	Output     string         `json:"output"`
+	// Refusal: the model declined; Output is its explanation.
+	Refusal bool `json:"refusal,omitempty"`
+	// ToolCalls are the tool calls the model made, as the API gave them
+	// (Output holds their JSON when the reply had no text).
+	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	// FinishReason is why the model stopped: stop, length, tool_calls,
+	// content_filter.
+	FinishReason string            `json:"finish_reason,omitempty"`
+	Model        string            `json:"model,omitempty"`
+	Provider     string            `json:"provider,omitempty"`
+	LatencyMS    float64           `json:"latency_ms"`
+	Tokens       Tokens            `json:"tokens"`
+	Cost         float64           `json:"cost"`
+	Cached       bool              `json:"cached"`
+	Status       Status            `json:"status"`
+	Score        float64           `json:"score"`
+	Threshold    *float64          `json:"threshold,omitempty"`
+	Reason       string            `json:"reason,omitempty"` // error, skip reason, or first failed assertion's reason
+	Assertions   []AssertionResult `json:"assertions"`
+	PassRate     *PassRate         `json:"pass_rate,omitempty"`
+	Shard        string            `json:"shard,omitempty"`
 }
 
 // ID is the test's stable identity across runs.
