@@ -38,15 +38,24 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return fmt.Errorf("console report: %w", err)
 	}
-	c.table(bw, suites, total)
+	if !c.opts.Quiet {
+		c.table(bw, suites, total)
+	}
 
 	names := map[string]string{}
 	for _, s := range suites {
 		names[s.Info.Path] = s.Info.Name()
 	}
-	var skipped []string
-	nSkipped := 0
+	var skipped, noted []string
+	nSkipped, nNoted := 0, 0
 	err = r.Each(func(t *results.TestResult) error {
+		if n := responseNote(t); n != "" && t.Status != results.StatusFail && t.Status != results.StatusError {
+			nNoted++
+			if len(noted) < consoleMaxSkipped {
+				noted = append(noted, fmt.Sprintf("%s %s › %s: %s", c.paint(ansiYellow, "NOTE"),
+					oneLine(names[t.Suite], 0), oneLine(t.Name, 0), n))
+			}
+		}
 		switch t.Status {
 		case results.StatusFail, results.StatusError:
 			c.failure(bw, t, names[t.Suite])
@@ -70,7 +79,16 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return fmt.Errorf("console report: %w", err)
 	}
-	if len(skipped) > 0 {
+	if len(noted) > 0 {
+		fmt.Fprintln(bw)
+		for _, s := range noted {
+			fmt.Fprintln(bw, s)
+		}
+		if more := nNoted - len(noted); more > 0 {
+			fmt.Fprintf(bw, "... %d more notes\n", more)
+		}
+	}
+	if len(skipped) > 0 && !c.opts.Quiet {
 		fmt.Fprintln(bw)
 		for _, s := range skipped {
 			fmt.Fprintln(bw, s)
@@ -79,7 +97,9 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 			fmt.Fprintf(bw, "... %d more skipped\n", more)
 		}
 	}
-	c.metrics(bw, r.Summary.Metrics)
+	if !c.opts.Quiet {
+		c.metrics(bw, r.Summary.Metrics)
+	}
 	c.totals(bw, r, total)
 	return bw.Flush()
 }
@@ -98,7 +118,7 @@ func (c *Console) table(w io.Writer, suites []*results.SuiteTotal, total *result
 		return []string{itoa(s.Total), itoa(s.Passed), itoa(s.Failed), itoa(s.Errors), itoa(s.Skipped),
 			duration(s.LatencyMS), fmt.Sprintf("$%.4f", s.Cost)}
 	}
-	fmt.Fprintln(w, c.paint(ansiBold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "TIME", "COST")))
+	fmt.Fprintln(w, c.paint(ansiBold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "LATENCY", "COST")))
 	for _, s := range suites {
 		fmt.Fprintln(w, row(oneLine(s.Info.Name(), consoleMaxName), stat(s)...))
 	}
@@ -113,6 +133,9 @@ func (c *Console) failure(w io.Writer, t *results.TestResult, suite string) {
 	}
 	fmt.Fprintf(w, "\n%s %s › %s (%s)\n", c.paint(ansiBold+colour, word),
 		oneLine(suite, 0), oneLine(t.Name, 0), oneLine(location(t), 0))
+	if n := responseNote(t); n != "" {
+		fmt.Fprintf(w, "  %s %s\n", c.paint(ansiYellow, "⚠"), n)
+	}
 	failed := failedAssertions(t)
 	reason := reasonOf(t)
 	if len(failed) == 0 || reason != failed[0].Reason {
@@ -179,7 +202,7 @@ func (c *Console) metrics(w io.Writer, m map[string]results.MetricSummary) {
 func (c *Console) totals(w io.Writer, r *results.Results, t *results.SuiteTotal) {
 	status, colour := "PASSED", ansiGreen
 	switch {
-	case t.Errors > 0 || r.Interrupted:
+	case t.Errors > 0 || r.Interrupted || r.Summary.BaselineErrors > 0:
 		status, colour = "ERRORED", ansiMag
 	case t.Failed > 0 || r.Summary.Regressed > 0:
 		status, colour = "FAILED", ansiRed
@@ -189,7 +212,10 @@ func (c *Console) totals(w io.Writer, r *results.Results, t *results.SuiteTotal)
 	if r.Summary.Regressed > 0 {
 		line += fmt.Sprintf(", %d regressed", r.Summary.Regressed)
 	}
-	line += fmt.Sprintf(" in %s, $%.4f, %d tokens", duration(r.Summary.DurationMS), t.Cost, t.Tokens.Total)
+	if r.Summary.BaselineErrors > 0 {
+		line += fmt.Sprintf(", %d baseline unavailable", r.Summary.BaselineErrors)
+	}
+	line += fmt.Sprintf(" in %s; %s, %d tokens", timeLine(r, t), costLine(t.Summary), t.Tokens.Total)
 	if r.Summary.Cached > 0 {
 		line += fmt.Sprintf(", %d cached", r.Summary.Cached)
 	}

@@ -146,7 +146,7 @@ func (h *HTML) header(w *bufio.Writer, r *results.Results, total *results.SuiteT
 	if r.GitRef != "" || r.GitSHA != "" {
 		meta = append(meta, "git "+strings.TrimSpace(oneLine(r.GitRef, 100)+" "+oneLine(shortSHA(r.GitSHA), 12)))
 	}
-	meta = append(meta, "wall "+duration(r.Summary.DurationMS), fmt.Sprintf("cost $%.4f", total.Cost))
+	meta = append(meta, timeLine(r, total), costLine(total.Summary))
 	if h.opts.Baseline != nil {
 		meta = append(meta, "compared with baseline "+oneLine(h.opts.Baseline.RunID, 80))
 	}
@@ -193,6 +193,9 @@ func (h *HTML) row(w *bufio.Writer, idx int, t *results.TestResult, suite string
 	reason := ""
 	if t.Status != results.StatusPass {
 		reason = reasonOf(t)
+	}
+	if n := responseNote(t); n != "" {
+		reason = strings.TrimSuffix("⚠ "+n+": "+reason, ": ")
 	}
 	fmt.Fprintf(w, "<td class=\"reason\">%s</td></tr>\n", esc(reason, 300))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/aieval/aieval/eval/compare"
@@ -29,7 +30,9 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 
 	gha := st.getenv("GITHUB_ACTIONS") == "true"
 	if gha {
-		keep(render(st.stdout, "github", res, opts))
+		gopts := opts
+		gopts.FilePath = workspacePath(st.getenv("GITHUB_WORKSPACE"))
+		keep(render(st.stdout, "github", res, gopts))
 		if p := st.getenv("GITHUB_STEP_SUMMARY"); p != "" {
 			keep(appendSummary(p, res, cmp, opts))
 		}
@@ -37,12 +40,9 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 			keep(writeGitHubOutput(p, res, f))
 		}
 	}
-	if !f.quiet || res.ExitCode() != 0 {
-		keep(render(st.stdout, "console", res, opts))
-	} else {
-		s := res.Summary
-		fmt.Fprintf(st.stdout, "%d passed, %d failed, %d errors, %d skipped\n", s.Passed, s.Failed, s.Errors, s.Skipped)
-	}
+	copts := opts
+	copts.Quiet = f.quiet // the totals line and failures only
+	keep(render(st.stdout, "console", res, copts))
 	if cmp != nil {
 		keep(compare.WriteText(st.stdout, cmp, opts.Color))
 	}
@@ -100,6 +100,40 @@ func writeFile(path, name string, res *results.Results, opts reporters.Options) 
 		}
 	}
 	return writeWith(path, func(w writer) error { return render(w, name, res, opts) })
+}
+
+// workspacePath maps a suite path (relative to the working directory) to
+// the path GitHub annotations need: relative to $GITHUB_WORKSPACE, so they
+// attach when the run starts in a subdirectory; "" when the file does not
+// exist or lies outside the workspace (an annotation naming a file GitHub
+// cannot find is dropped).
+func workspacePath(workspace string) func(string) string {
+	wd, _ := os.Getwd()
+	if workspace != "" {
+		if ws, err := filepath.EvalSymlinks(workspace); err == nil {
+			workspace = ws
+		}
+	}
+	return func(p string) string {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(wd, p)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return ""
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		if workspace == "" {
+			return p
+		}
+		rel, err := filepath.Rel(workspace, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return ""
+		}
+		return filepath.ToSlash(rel)
+	}
 }
 
 // maxStepSummary stays under GitHub's 1 MiB limit per step summary.

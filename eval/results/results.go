@@ -128,12 +128,15 @@ type Summary struct {
 	Regressed int `json:"regressed,omitempty"`
 	// BaselineErrors counts tests whose baseline could not be evaluated
 	// (a replay miss at the base ref, say): the gate fails on them.
-	BaselineErrors int                      `json:"baseline_errors,omitempty"`
-	DurationMS     float64                  `json:"duration_ms"`
-	Cost           float64                  `json:"cost"`
-	Tokens         Tokens                   `json:"tokens"`
-	Cached         int                      `json:"cached"`
-	Metrics        map[string]MetricSummary `json:"metrics,omitempty"`
+	BaselineErrors int     `json:"baseline_errors,omitempty"`
+	DurationMS     float64 `json:"duration_ms"`
+	// Cost is what the run spent on model calls; replayed (cached)
+	// tests cost nothing and count in CostSaved instead.
+	Cost      float64                  `json:"cost"`
+	CostSaved float64                  `json:"cost_saved,omitempty"`
+	Tokens    Tokens                   `json:"tokens"`
+	Cached    int                      `json:"cached"`
+	Metrics   map[string]MetricSummary `json:"metrics,omitempty"`
 
 	// LatencyMS sums the tests' model latency (JUnit's per-suite time).
 	LatencyMS float64 `json:"-"`
@@ -152,7 +155,11 @@ func (s *Summary) Add(t *TestResult) {
 	case StatusSkip:
 		s.Skipped++
 	}
-	s.Cost += finite(t.Cost)
+	if t.Cached {
+		s.CostSaved += finite(t.Cost)
+	} else {
+		s.Cost += finite(t.Cost)
+	}
 	s.LatencyMS += finite(t.LatencyMS)
 	s.Tokens.Prompt += t.Tokens.Prompt
 	s.Tokens.Completion += t.Tokens.Completion
