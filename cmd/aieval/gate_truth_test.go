@@ -4,10 +4,12 @@ package main
 // model latency, replayed cost as saved, annotation paths.
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aieval/aieval/internal/fakeopenai"
 )
@@ -63,5 +65,56 @@ func TestAnnotationPathsFromTheWorkspace(t *testing.T) {
 	o = other.run("run", "--no-history", "--cache-mode", "off", "cmp.eval.yaml")
 	if !strings.Contains(o.stdout, "::error title=regresses failed::") || strings.Contains(o.stdout, "file=") {
 		t.Errorf("a suite outside the workspace is named:\n%s", o.stdout)
+	}
+}
+
+// TestMissingKeyNamedUpFront: a key that calls need is named at the start
+// of run (exit 2, no call made, no retries) and by validate (a warning;
+// an error with --strict); prompts replayed from the cache need none.
+func TestMissingKeyNamedUpFront(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cmp.aiconfig.json", cmpConfig)
+	hosted := write(t, dir, "hosted.eval.yaml", cmpSuite) // the default endpoint
+	c := newCLI(t)
+	start := time.Now()
+	o := c.run("run", "--no-history", "--cache", filepath.Join(dir, "empty"), hosted)
+	want := "OPENAI_API_KEY is not set; needed by 4 tests of " + hosted + " (model gpt-4o-mini)"
+	if o.code != 2 || !strings.Contains(o.stderr, want) || time.Since(start) > 2*time.Second {
+		t.Errorf("run without a key: exit %d after %v\n%s", o.code, time.Since(start), o.stderr)
+	}
+
+	// A suite naming its key: recorded, it replays without the key; with
+	// one entry gone, that test's call needs it.
+	srv := fakeopenai.New(fakeopenai.WithReply(func(req fakeopenai.ChatRequest) string { return cmpBase[req.LastUser()] }))
+	defer srv.Close()
+	named := write(t, dir, "named.eval.yaml", strings.Replace(cmpSuite, "config: cmp.aiconfig.json\n",
+		"config: cmp.aiconfig.json\nmodels: {gpt-4o-mini: {base_url: \""+srv.URL()+"\", api_key_env: MY_KEY}}\n", 1))
+	cacheDir := filepath.Join(dir, ".aieval", "cache")
+	write(t, cacheDir, ".gitkeep", "")
+	if o := newCLI(t, "MY_KEY", "sk-test").run("run", "--no-history", named); o.code != 1 {
+		t.Fatalf("record: exit %d\n%s", o.code, o.stderr)
+	}
+	if o := c.run("run", "--no-history", named); o.code != 1 {
+		t.Errorf("replay without the key: exit %d, want 1 (the suite's own failure)\n%s", o.code, o.stderr)
+	}
+	if o := c.run("validate", named); o.code != 0 || strings.Contains(o.stderr, "MY_KEY") {
+		t.Errorf("validate of a recorded suite: exit %d\n%s", o.code, o.stderr)
+	}
+	files := gateCacheFiles(t, cacheDir)
+	if err := os.Remove(files[0]); err != nil {
+		t.Fatal(err)
+	}
+	want = "MY_KEY is not set; needed by 1 test of " + named + " (model gpt-4o-mini)"
+	if o := c.run("run", "--no-history", named); o.code != 2 || !strings.Contains(o.stderr, want) || srv.Requests() != 4 {
+		t.Errorf("run with an entry missing: exit %d, %d requests\n%s", o.code, srv.Requests(), o.stderr)
+	}
+	if o := c.run("validate", named); o.code != 0 || !strings.Contains(o.stderr, "warning: "+named+": "+want) {
+		t.Errorf("validate: exit %d\n%s", o.code, o.stderr)
+	}
+	if o := c.run("validate", "--strict", named); o.code != 2 || !strings.Contains(o.stderr, want) {
+		t.Errorf("validate --strict: exit %d\n%s", o.code, o.stderr)
+	}
+	if o := newCLI(t, "MY_KEY", "sk-test").run("validate", "--strict", named); o.code != 0 {
+		t.Errorf("validate --strict with the key set: exit %d\n%s", o.code, o.stderr)
 	}
 }

@@ -124,6 +124,12 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			return inputErr(err)
 		}
 	}
+	// A missing key is named now, not after a call's retries.
+	if missing, err := missingKeys(ctx, st, suites, opts); err != nil {
+		return inputErr(err)
+	} else if len(missing) > 0 {
+		return inputErr(errors.New(strings.Join(missing, "\naieval: ")))
+	}
 	var base *results.Results
 	switch {
 	case f.baseline != "" && f.baselineRef != "":
