@@ -225,6 +225,8 @@ func change(t *results.TestResult, b *htmlBase, out string) string {
 	switch {
 	case b == nil:
 		return "new"
+	case b.Status == results.StatusError:
+		return "baseline-unavailable" // the base shows nothing: never "fixed"
 	case b.Status == results.StatusPass && (t.Status == results.StatusFail || t.Status == results.StatusError):
 		return "regressed"
 	case b.Status != results.StatusPass && t.Status == results.StatusPass:
