@@ -37,7 +37,7 @@ func missingKeys(ctx context.Context, st *state, suites []*eval.Suite, opts eval
 	if opts.CacheMode == "off" || opts.CacheMode == "refresh" {
 		mode = "off" // every call is made
 	}
-	res, err := eval.Run(ctx, suites, eval.Options{
+	res, err := eval.Run(ctx, probeSuites(suites), eval.Options{
 		SpoolDir: spool, Concurrency: opts.Concurrency, Filter: opts.Filter, Repeat: opts.Repeat,
 		ShardIndex: opts.ShardIndex, ShardCount: opts.ShardCount, ModelMap: opts.ModelMap,
 		CacheDir: opts.CacheDir, CacheMode: mode, Getenv: st.getenv,
@@ -196,4 +196,30 @@ func suiteKeyProblems(ctx context.Context, st *state, path string) []string {
 		msgs[i] = path + ": " + m
 	}
 	return msgs
+}
+
+// probeSuites are the suites with only the assertions that call a model
+// (graders, embeddings): the probe must not run exec judges or spend time
+// scoring. Tests read lazily from a large cases file keep theirs.
+func probeSuites(suites []*eval.Suite) []*eval.Suite {
+	out := make([]*eval.Suite, len(suites))
+	for i, s := range suites {
+		c := *s
+		if s.Tests != nil {
+			c.Tests = make([]*eval.Test, len(s.Tests))
+			for j, t := range s.Tests {
+				tc := *t
+				tc.Asserts = nil
+				for _, a := range t.Asserts {
+					switch strings.TrimPrefix(a.Spec.Type, "not-") {
+					case "llm-rubric", "similar":
+						tc.Asserts = append(tc.Asserts, a)
+					}
+				}
+				c.Tests[j] = &tc
+			}
+		}
+		out[i] = &c
+	}
+	return out
 }
