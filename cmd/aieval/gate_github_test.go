@@ -57,7 +57,7 @@ func TestGitHubActions(t *testing.T) {
 	md, _ := os.ReadFile(summary)
 	gateInOrder(t, "step summary", string(md), []string{"# earlier step\n", "| ", "regresses", "## aieval compare", "| test | change |", "**regression**"})
 	out, _ := os.ReadFile(output)
-	for _, line := range []string{"total=4", "passed=3", "failed=1", "errors=0", "regressed=1", "exit-code=1", "junit=" + junit, "json=" + js} {
+	for _, line := range []string{"total=4", "passed=3", "failed=1", "errors=0", "regressed=1", "baseline_errors=0", "exit-code=1", "junit=" + junit, "json=" + js} {
 		if !slices.Contains(strings.Split(string(out), "\n"), line) {
 			t.Errorf("GITHUB_OUTPUT has no line %q:\n%s", line, out)
 		}
