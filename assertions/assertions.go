@@ -45,6 +45,10 @@ type Input struct {
 	HasCost   bool // false when the model's price is unknown
 	Grader    Grader
 	Embedder  Embedder
+	// Refusal: the model declined (Output is its explanation).
+	Refusal bool
+	// FinishReason is why the model stopped ("stop", "length", ...).
+	FinishReason string
 }
 
 // Tokens as counted by the endpoint.

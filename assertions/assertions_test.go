@@ -9,7 +9,7 @@ import (
 
 func TestEveryTypeRegisteredAndDescribed(t *testing.T) {
 	want := []string{"contains", "contains-all", "contains-any", "contains-json", "cost", "ends-with", "equals",
-		"exec", "icontains", "icontains-all", "icontains-any", "is-json", "json-path", "json-schema", "latency",
+		"exec", "finish-reason", "icontains", "icontains-all", "icontains-any", "is-json", "is-refusal", "json-path", "json-schema", "latency",
 		"length", "levenshtein", "llm-rubric", "regex", "similar", "starts-with", "tokens", "word-count"}
 	got := Names()
 	if strings.Join(got, ",") != strings.Join(want, ",") {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aieval/aieval/eval"
@@ -91,21 +92,57 @@ func isCommitID(s string) bool {
 }
 
 // baselineFromRef runs the suites as they are at ref (a temporary git
-// worktree) with the same cache, so unchanged prompts replay and only
-// changed ones would call a model. Suites missing at ref are skipped: their
-// tests show as new.
+// worktree), replayed offline from the cache as committed at ref, then the
+// working cache: entries pruned or forged on the branch cannot change the
+// baseline, and a base test that cannot be replayed is an error, which the
+// comparison reports as "baseline unavailable" (never as a pass). Suites
+// missing at ref are skipped: their tests show as new.
 func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts eval.Options) (*results.Results, error) {
-	root, err := git(ctx, ".", "rev-parse", "--show-toplevel")
+	var res *results.Results
+	err := atRef(ctx, ref, func(root, wt string) error {
+		base, refCaches := suitesAtRef(root, wt, suites)
+		// The working cache (--cache, or the project's), as committed at ref.
+		if opts.CacheDir != "" {
+			if rel, ok := inRepo(root, opts.CacheDir); ok {
+				if c := filepath.Join(wt, rel); !slices.Contains(refCaches, c) {
+					refCaches = append([]string{c}, refCaches...)
+				}
+			}
+		}
+		if opts.CacheDir == "" {
+			opts.CacheDir = filepath.Join(wt, ".aieval", "cache") // read-only: never created
+		}
+		opts.CacheReadFirst = refCaches
+		opts.CacheMode = "read-only"
+		opts.Offline = true
+		opts.Observer = nil
+		var err error
+		res, err = eval.Run(ctx, base, opts)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+	}
+	return res, nil
+}
+
+// atRef checks ref out in a temporary worktree for fn, then removes it.
+// The ref is verified as a commit first, so only a commit id reaches git.
+func atRef(ctx context.Context, ref string, fn func(root, wt string) error) error {
+	root, err := git(ctx, ".", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return err
+	}
+	if root, err = filepath.EvalSymlinks(root); err != nil {
+		return err
 	}
 	commit, err := verifyCommit(ctx, root, ref)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tmp, err := os.MkdirTemp("", "aieval-base-*")
 	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+		return err
 	}
 	wt := filepath.Join(tmp, "wt")
 	// Registered, not only deferred: a second signal exits without
@@ -118,17 +155,19 @@ func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts
 		git(context.Background(), root, "worktree", "prune") //nolint:errcheck // best effort
 	})()
 	if _, err := git(ctx, root, "worktree", "add", "--detach", "--end-of-options", wt, commit); err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+		return err
 	}
+	return fn(root, wt)
+}
 
-	var base []*eval.Suite
+// suitesAtRef loads the suites as they are in the worktree wt of root,
+// with their head paths (the same test identities), and the caches they
+// would find there by themselves. A suite missing or broken at ref is
+// left out: a base that does not load has nothing to compare against.
+func suitesAtRef(root, wt string, suites []*eval.Suite) (base []*eval.Suite, caches []string) {
 	for _, s := range suites {
-		abs, err := filepath.Abs(s.Path)
-		if err != nil {
-			return nil, fmt.Errorf("baseline %s: %w", ref, err)
-		}
-		rel, err := filepath.Rel(root, abs)
-		if err != nil || strings.HasPrefix(rel, "..") {
+		rel, ok := inRepo(root, s.Path)
+		if !ok {
 			continue
 		}
 		p := filepath.Join(wt, rel)
@@ -137,19 +176,58 @@ func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts
 		}
 		bs, err := eval.LoadSuite(p)
 		if err != nil {
-			// A base that no longer loads has nothing to compare against.
 			continue
 		}
-		bs.Path = s.Path // same test identity as the head run
+		bs.Path = s.Path
 		base = append(base, bs)
+		if c := findProjectPathBelow(filepath.Dir(p), wt, "cache"); c != "" && !slices.Contains(caches, c) {
+			caches = append(caches, c)
+		}
 	}
-	if opts.CacheMode == "refresh" {
-		opts.CacheMode = "read-write"
+	return base, caches
+}
+
+// defaultBranch is the ref the repository's default branch is at: what
+// origin/HEAD points to, else main or master; "" outside git or when none
+// exists.
+func defaultBranch(ctx context.Context) string {
+	if ref, err := git(ctx, ".", "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"); err == nil && ref != "" {
+		return ref
 	}
-	opts.Observer = nil
-	res, err := eval.Run(ctx, base, opts)
+	for _, b := range []string{"origin/main", "main", "origin/master", "master"} {
+		if _, err := git(ctx, ".", "rev-parse", "--verify", "--quiet", b+"^{commit}"); err == nil {
+			return b
+		}
+	}
+	return ""
+}
+
+// inRepo is path relative to the repository root, when it is inside.
+func inRepo(root, path string) (string, bool) {
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", ref, err)
+		return "", false
 	}
-	return res, nil
+	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(r, filepath.Base(abs))
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return rel, true
+}
+
+// findProjectPathBelow is findProjectPath that stops at top.
+func findProjectPathBelow(dir, top, name string) string {
+	for {
+		p := filepath.Join(dir, ".aieval", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if dir == top || len(dir) <= len(top) {
+			return ""
+		}
+		dir = filepath.Dir(dir)
+	}
 }

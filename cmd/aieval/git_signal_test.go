@@ -5,13 +5,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aieval/aieval/internal/fakeopenai"
 )
 
 // TestBaselineWorktreeRemovedOnSignal: a CI job cancelled (two SIGINTs)
@@ -20,20 +20,40 @@ import (
 func TestBaselineWorktreeRemovedOnSignal(t *testing.T) {
 	bin := buildBinary(t) // before gitProject moves into the project
 	dir := gitProject(t)
-	srv := fakeopenai.New(fakeopenai.WithLatency(time.Minute))
-	defer srv.Close()
 	tmp := t.TempDir()
+	started := filepath.Join(t.TempDir(), "judge-started")
+	// The baseline is a replay and calls no model: a slow exec judge (on
+	// the echo model) keeps it running in its worktree instead.
+	write(t, dir, "gate.eval.yaml", fmt.Sprintf(`description: Gate
+config: gate.aiconfig.json
+tests:
+  - name: slow judge
+    prompt: slogan
+    assert:
+      - type: exec
+        value: {command: "sh -c 'touch %s; sleep 60'", timeout: 120s}
+`, started))
+	gateGit(t, dir, "commit", "-q", "-am", "slow judge")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "run", "--no-history", "--no-progress", "--cache-mode", "off", "--baseline-ref", "main", "gate.eval.yaml")
+	cmd := exec.CommandContext(ctx, bin, "run", "--no-history", "--no-progress", "--model", "gpt-4o-mini=echo", "--baseline-ref", "main", "gate.eval.yaml")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+srv.URL(), "OPENAI_API_KEY=k", "CI=", "TMPDIR="+tmp)
+	cmd.Env = append(os.Environ(), "OPENAI_API_KEY=k", "CI=", "TMPDIR="+tmp)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitRequests(t, ctx, srv, 1) // the baseline is running in its worktree
+	for { // the baseline is running in its worktree
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the baseline's judge never started\n%s", stderr)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	if wt := gateGit(t, dir, "worktree", "list"); strings.Count(wt, "\n") != 1 {
 		t.Fatalf("no baseline worktree while the baseline runs:\n%s", wt)
 	}

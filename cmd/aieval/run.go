@@ -38,7 +38,7 @@ type runFlags struct {
 	quiet, noProgress, verbose     bool
 	models                         kvFlag
 	maxCost                        float64
-	shard                          string
+	shard, runGroup                string
 	history                        string
 	noHistory                      bool
 	scoreTolerance                 float64
@@ -75,6 +75,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.Var(f.models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
 	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls past this budget in `USD`")
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of the tests (stable split)")
+	fs.StringVar(&f.runGroup, "run-group", envStr(st, "AIEVAL_RUN_GROUP", st.getenv("GITHUB_RUN_ID")), "`ID` shared by the shards of one run, checked by merge (default $GITHUB_RUN_ID)")
 	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` (default .aieval/history.db when it exists)")
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
 	paths, err := parseFlags(fs, args)
@@ -147,6 +148,12 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			return inputErr(err)
 		}
 	}
+	// A missing key is named now (after the baseline, which is a replay that needs none), not after a call's retries.
+	if missing, err := missingKeys(ctx, st, suites, opts); err != nil {
+		return inputErr(err)
+	} else if len(missing) > 0 {
+		return inputErr(errors.New(strings.Join(missing, "\naieval: ")))
+	}
 	if base != nil && f.baselineOut != "" {
 		if err := writeFile(f.baselineOut, "json", base, reporters.Options{}); err != nil {
 			return &exitError{code: results.ExitErrored, err: err}
@@ -178,10 +185,15 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	}
 	c := <-gitc
 	res.GitSHA, res.GitRef = c.sha, c.ref
+	res.RunGroup = f.runGroup
+	if opts.ShardCount > 0 {
+		res.Shard = &results.ShardInfo{Index: opts.ShardIndex, Count: opts.ShardCount}
+	}
 	var cmp *compare.Report
 	if base != nil {
 		cmp = compare.Compare(base, res, compare.Options{ScoreTolerance: f.scoreTolerance})
 		res.Summary.Regressed = cmp.Regressions()
+		res.Summary.BaselineErrors = cmp.BaselineErrors
 	}
 	if err := writeReports(st, res, base, cmp, f); err != nil {
 		return &exitError{code: results.ExitErrored, err: err}

@@ -76,6 +76,16 @@ type Options struct {
 	// Note is written into every entry this cache records, e.g.
 	// "hand-written fixture" for example caches that are not real outputs.
 	Note string
+	// ReadFirst are directories read, never written, before dir: a
+	// baseline reads the cache as committed at its git ref first, so
+	// entries pruned or forged on the branch cannot change it.
+	ReadFirst []string
+	// Endpoint gives the endpoint a request really goes to (its base_url,
+	// else the provider's variable such as OPENAI_BASE_URL); it is part of
+	// the key, normalised. "" means the provider's default endpoint, which
+	// keys as no endpoint, so caches recorded before stay valid. nil keys
+	// on req.BaseURL alone.
+	Endpoint func(req *llm.Request) string
 }
 
 // DefaultPassthrough lets the local "echo" parser through: it calls no
@@ -212,6 +222,7 @@ func Key(req *llm.Request) string {
 
 func key(req *llm.Request) (string, error) {
 	r := *req
+	r.BaseURL = NormalizeEndpoint(r.BaseURL)
 	if r.Messages == nil {
 		r.Messages = []llm.Message{} // nil and empty ask the same thing
 	}
@@ -221,6 +232,16 @@ func key(req *llm.Request) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// key is the request's address in this cache: with its effective endpoint.
+func (c *Cache) key(req *llm.Request) (string, error) {
+	if c.opts.Endpoint == nil {
+		return key(req)
+	}
+	r := *req
+	r.BaseURL = c.opts.Endpoint(req)
+	return key(&r)
 }
 
 // path is DIR/<key[:2]>/<key>.json: sharding keeps directories small.
@@ -245,7 +266,7 @@ func (cl *client) Complete(ctx context.Context, req *llm.Request, onChunk llm.Ch
 	if c.opts.Passthrough(req) {
 		return cl.next.Complete(ctx, req, onChunk)
 	}
-	k, kerr := key(req)
+	k, kerr := c.key(req)
 	if kerr == nil && (c.mode == ReadWrite || c.mode == ReadOnly) {
 		if resp := c.lookup(k); resp != nil {
 			c.hits.Add(1)
@@ -276,21 +297,25 @@ func (cl *client) Complete(ctx context.Context, req *llm.Request, onChunk llm.Ch
 }
 
 // lookup reads the entry for key; a missing or unreadable entry is nil.
+// The ReadFirst directories are read before the cache's own.
 func (c *Cache) lookup(key string) *llm.Response {
-	p := entryPath(c.dir, key)
-	data, err := safefile.ReadFile(p, safefile.Limit()) // a committed entry may be a link to /dev/zero
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			c.warn(p, err)
+	for _, dir := range append(c.opts.ReadFirst[:len(c.opts.ReadFirst):len(c.opts.ReadFirst)], c.dir) {
+		p := entryPath(dir, key)
+		data, err := safefile.ReadFile(p, safefile.Limit()) // a committed entry may be a link to /dev/zero
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.warn(p, err)
+			}
+			continue
 		}
-		return nil
+		e, err := decodeEntry(data, key)
+		if err != nil {
+			c.warn(p, err)
+			continue
+		}
+		return e.response()
 	}
-	e, err := decodeEntry(data, key)
-	if err != nil {
-		c.warn(p, err)
-		return nil
-	}
-	return e.response()
+	return nil
 }
 
 func (c *Cache) store(key string, req *llm.Request, resp *llm.Response) error {

@@ -269,6 +269,7 @@ func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.Ch
 	ch := r.Choices[0]
 	resp := &Response{
 		Text:         ch.Message.Content,
+		Refusal:      ch.Message.Refusal,
 		Role:         ch.Message.Role,
 		FinishReason: string(ch.FinishReason),
 		Model:        r.Model,
@@ -288,6 +289,7 @@ func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.Chat
 	defer s.Close()
 	var (
 		text    strings.Builder
+		refusal strings.Builder
 		resp    = &Response{}
 		choices bool
 		calls   []openai.ToolCall
@@ -322,6 +324,7 @@ func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.Chat
 					onChunk(d.Content)
 				}
 			}
+			refusal.WriteString(d.Refusal)
 			if ch.FinishReason != "" {
 				resp.FinishReason = string(ch.FinishReason)
 			}
@@ -338,7 +341,7 @@ func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.Chat
 	if !choices {
 		return nil, errEmptyChoices
 	}
-	resp.Text = text.String()
+	resp.Text, resp.Refusal = text.String(), refusal.String()
 	if resp.Role == "" {
 		resp.Role = "assistant"
 	}
