@@ -24,7 +24,7 @@ func init() {
 func newPerplexity(normalized bool) Factory {
 	return func(spec Spec) (Assertion, error) {
 		if spec.Value != nil {
-			return nil, errors.New("value is not used; put the limit in threshold:")
+			return nil, errors.New("value is not used; put the limit in threshold")
 		}
 		t := spec.Threshold
 		if t != nil && *t < 0 {
