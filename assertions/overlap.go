@@ -128,6 +128,14 @@ var (
 	tbPoss     = regexp.MustCompile(`'([sSmMdD]) `)
 	tbContr    = regexp.MustCompile(`('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `)
 	tbSpaces   = regexp.MustCompile(` {2,}`)
+	// Words the Treebank splits in two (cannot, gonna, 'tis ...).
+	tbSplits = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\b(can)(not)\b`), regexp.MustCompile(`(?i)\b(d)('ye)\b`),
+		regexp.MustCompile(`(?i)\b(gim)(me)\b`), regexp.MustCompile(`(?i)\b(gon)(na)\b`),
+		regexp.MustCompile(`(?i)\b(got)(ta)\b`), regexp.MustCompile(`(?i)\b(lem)(me)\b`),
+		regexp.MustCompile(`(?i)\b(more)('n)\b`), regexp.MustCompile(`(?i)\b(wan)(na) `),
+		regexp.MustCompile(`(?i)('t)(is)\b`), regexp.MustCompile(`(?i)('t)(was)\b`),
+	}
 )
 
 // treebankTokens is a Penn Treebank style tokenizer in the spirit of
@@ -148,6 +156,9 @@ func treebankTokens(s string) []string {
 	t = tbQuote.ReplaceAllString(t, "$1 ' ")
 	t = tbPoss.ReplaceAllString(t, " '$1 ")
 	t = tbContr.ReplaceAllString(t, " $1 ")
+	for _, re := range tbSplits {
+		t = re.ReplaceAllString(t, " $1 $2 ")
+	}
 	t = tbSpaces.ReplaceAllString(t, " ")
 	t = strings.TrimSpace(t)
 	if t == "" {
