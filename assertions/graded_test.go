@@ -183,6 +183,24 @@ func TestFactuality(t *testing.T) {
 	})
 }
 
+func TestRubricThroughServer(t *testing.T) {
+	in := Input{Prompt: "Plan a day", Output: "1. Museum ($5)\n2. Opera ($90)"}
+	runGraded(t, []gradedCase{
+		{name: "structured", spec: Spec{Type: "llm-rubric", Value: "cheapest first"}, in: in, replies: []string{`{"pass":true,"score":0.9,"reason":"ordered"}`}, pass: true, score: 0.9, reason: "ordered", calls: 1},
+		{name: "plain not json twice", spec: Spec{Type: "llm-rubric", Value: "cheapest first"}, in: in, plain: true, replies: []string{"yes", "yes!"}, err: `after a retry: "yes!"`, calls: 2},
+		{name: "rubric_prompt", spec: Spec{Type: "llm-rubric", Value: "cheapest first", RubricPrompt: "Rubric: {{rubric}}\nOutput: {{output}}"}, in: in, replies: []string{`{"pass":false,"score":0.1,"reason":"no"}`}, score: 0.1, reason: "no", calls: 1},
+	})
+	env := newGradeEnv(t, nil)
+	env.script(`{"pass":true,"score":1,"reason":"ok"}`)
+	a, err := New(Spec{Type: "llm-rubric", Value: "polite", Weight: 1, RubricPrompt: "R={{rubric}} O={{output}}"})
+	must(t, err)
+	_, err = a.Check(context.Background(), &Input{Output: "hi", Grader: rtStructured{rtGrader{env.rt, graderModel}}})
+	must(t, err)
+	if u := env.srv.Bodies()[0].Messages[1].Content.String(); u != "R=polite O=hi" {
+		t.Errorf("user = %q", u)
+	}
+}
+
 func TestCustomPromptRendered(t *testing.T) {
 	env := newGradeEnv(t, nil)
 	env.script(`{"category":"C","reason":"x"}`)
@@ -254,7 +272,7 @@ func TestContextMetrics(t *testing.T) {
 	runGraded(t, []gradedCase{
 		{name: "recall", spec: Spec{Type: "context-recall", Value: "The Louvre opened in 1793. It has a glass pyramid."}, in: in,
 			replies: []string{`{"sentences":[{"sentence":"The Louvre opened in 1793.","attributed":true},{"sentence":"It has a glass pyramid.","attributed":false}]}`},
-			pass: true, score: 0.5, reason: `1 of 2 sentences found in the context; not found: ["It has a glass pyramid."]`, calls: 1},
+			pass:    true, score: 0.5, reason: `1 of 2 sentences found in the context; not found: ["It has a glass pyramid."]`, calls: 1},
 		{name: "recall strict", spec: Spec{Type: "context-recall", Value: "x", Threshold: thr(0.9)}, in: in,
 			replies: []string{`{"sentences":[{"sentence":"a","attributed":true},{"sentence":"b","attributed":false}]}`}, score: 0.5, reason: "below", calls: 1},
 		{name: "recall empty list retried then error", spec: Spec{Type: "context-recall", Value: "x"}, in: in, replies: []string{`{"sentences":[]}`, "no idea"}, err: `after a retry: "no idea"`, calls: 2},
