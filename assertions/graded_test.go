@@ -1,8 +1,12 @@
 package assertions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -403,4 +407,56 @@ func TestModeration(t *testing.T) {
 	}
 	loadErr(t, Spec{Type: "moderation", Value: []any{"hat"}}, `unknown moderation category "hat" (did you mean hate?)`)
 	loadErr(t, Spec{Type: "moderation", Threshold: thr(0.5)}, "threshold is not used")
+}
+
+// httpModerator is a Moderator over an OpenAI-compatible /moderations
+// endpoint, decoding categories as a map (go-openai's struct lacks the
+// illicit ones): the shape eval's Moderator is to have.
+type httpModerator struct{ base, keyEnv string }
+
+func (m httpModerator) Moderate(ctx context.Context, text string) (Moderation, error) {
+	body, _ := json.Marshal(map[string]any{"model": "omni-moderation-latest", "input": text})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.base+"/moderations", bytes.NewReader(body))
+	if err != nil {
+		return Moderation{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+os.Getenv(m.keyEnv))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Moderation{}, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Results []struct {
+			Flagged    bool               `json:"flagged"`
+			Categories map[string]bool    `json:"categories"`
+			Scores     map[string]float64 `json:"category_scores"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Results) != 1 {
+		return Moderation{}, fmt.Errorf("moderations: status %d, bad body (%v)", resp.StatusCode, err)
+	}
+	x := r.Results[0]
+	return Moderation{Flagged: x.Flagged, Categories: x.Categories, Scores: x.Scores}, nil
+}
+
+func TestModerationThroughServer(t *testing.T) {
+	t.Setenv("AIEVAL_FAKE_KEY", "sk-test-mod")
+	srv := fakeopenai.New(fakeopenai.WithModeration(func(text string) []string {
+		if strings.Contains(text, "hate") {
+			return []string{"hate", "illicit"}
+		}
+		return nil
+	}))
+	defer srv.Close()
+	mod := httpModerator{base: srv.URL(), keyEnv: "AIEVAL_FAKE_KEY"}
+	runCases(t, []checkCase{
+		{name: "clean", spec: Spec{Type: "moderation"}, in: Input{Output: "a kind word", Moderator: mod}, pass: true, score: 1},
+		{name: "flagged", spec: Spec{Type: "moderation"}, in: Input{Output: "some hate", Moderator: mod}, reason: "flags the output: hate, illicit"},
+		{name: "filtered", spec: Spec{Type: "moderation", Value: []any{"violence"}}, in: Input{Output: "some hate", Moderator: mod}, pass: true, score: 1},
+	})
+	if srv.ModerationRequests() != 3 || srv.Authorizations()["Bearer sk-test-mod"] != 3 {
+		t.Errorf("moderation requests %d, auth %v", srv.ModerationRequests(), srv.Authorizations())
+	}
 }
