@@ -262,7 +262,7 @@ Give a "score" that is an integer from 0 to 10, where 10 means the condition des
 
 var gevalEvalSchema = ReplySchema{
 	Name:    "geval_score",
-	Schema:  object(map[string]any{"score": map[string]any{"type": "integer", "minimum": 0, "maximum": gevalMax}, "reason": strSchema}),
+	Schema:  object(map[string]any{"score": map[string]any{"type": "integer"}, "reason": strSchema}),
 	Example: `{"score": an integer from 0 to 10, "reason": "..."}`,
 }
 
@@ -691,7 +691,7 @@ var selectBestPrompt = graderPrompt{
 
 var selectBestSchema = ReplySchema{
 	Name:    "best_index",
-	Schema:  object(map[string]any{"index": map[string]any{"type": "integer", "minimum": 0}, "reason": strSchema}),
+	Schema:  object(map[string]any{"index": map[string]any{"type": "integer"}, "reason": strSchema}),
 	Example: `{"index": the 0-based index of the best text, "reason": "..."}`,
 }
 

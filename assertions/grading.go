@@ -81,7 +81,9 @@ func gradeJSON(ctx context.Context, g Grader, system, user string, schema ReplyS
 }
 
 // object builds a strict JSON schema for an object of the given
-// properties, all required.
+// properties, all required. Schemas keep to the subset every schema-
+// enforcing API accepts (no numeric or length bounds); the accept
+// functions check ranges.
 func object(props map[string]any) map[string]any {
 	req := sortedKeys(props)
 	return map[string]any{"type": "object", "properties": props, "required": req, "additionalProperties": false}

@@ -31,7 +31,7 @@ type rubricCheck struct {
 
 var rubricSchema = ReplySchema{
 	Name:    "rubric_verdict",
-	Schema:  object(map[string]any{"pass": boolSchema, "score": map[string]any{"type": "number", "minimum": 0, "maximum": 1}, "reason": strSchema}),
+	Schema:  object(map[string]any{"pass": boolSchema, "score": map[string]any{"type": "number"}, "reason": strSchema}),
 	Example: `{"pass": true or false, "score": a number from 0 to 1, "reason": "one short sentence"}`,
 }
 
