@@ -161,6 +161,10 @@ func Open(target string) (*DB, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
+	if err := h.db.PingContext(ctx); err != nil {
+		h.db.Close()
+		return nil, fmt.Errorf("open history %s: %w", h.path, h.scrub(err))
+	}
 	if err := h.migrate(ctx); err != nil {
 		h.db.Close()
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aieval/aieval/eval/history/historytest"
 	"github.com/aieval/aieval/eval/results"
 )
 
@@ -45,15 +46,21 @@ const (
 	fail = results.StatusFail
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	historytest.Stop()
+	os.Exit(code)
+}
+
 // eachBackend runs fn against a fresh SQLite file and a fresh schema on a
-// real PostgreSQL server (see pgserver_test.go): one suite for both.
+// real PostgreSQL server (see package historytest): one suite for both.
 func eachBackend(t *testing.T, fn func(t *testing.T, target string)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		fn(t, filepath.Join(t.TempDir(), "nested", ".aieval", "history.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, postgresTarget(t))
+		fn(t, historytest.Target(t))
 	})
 }
 
