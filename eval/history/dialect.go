@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/aieval/aieval/internal/text"
 )
 
 // dialect is what differs between the SQLite file and a PostgreSQL
@@ -204,15 +206,16 @@ type scrubbed struct{ msg string }
 
 func (e *scrubbed) Error() string { return e.msg }
 
-// scrub replaces every secret of the store's target in err's text: the
-// driver's messages are not trusted to leave the password out.
+// scrub makes a driver's error fit for a message: its secrets (the
+// driver's messages are not trusted to leave the password out) replaced,
+// and folded onto one line (pgx lists each connection attempt on a line).
 func (h *DB) scrub(err error) error {
-	if err == nil || len(h.secrets) == 0 {
+	if err == nil || len(h.secrets) == 0 && !strings.Contains(err.Error(), "\n") {
 		return err
 	}
 	msg := err.Error()
 	for _, s := range h.secrets {
 		msg = strings.ReplaceAll(msg, s, "REDACTED")
 	}
-	return &scrubbed{msg: msg}
+	return &scrubbed{msg: text.OneLine(msg, 0)}
 }

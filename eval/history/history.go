@@ -195,7 +195,9 @@ func openSQLite(path string) (*DB, error) {
 
 func openPostgres(url string) (*DB, error) {
 	h := &DB{d: postgresDialect{}, path: Redact(url), secrets: secrets(url)}
-	db, err := sql.Open("pgx", url)
+	// pgx knows a URL by its scheme, in lower case only.
+	scheme, rest, _ := strings.Cut(url, "://")
+	db, err := sql.Open("pgx", strings.ToLower(scheme)+"://"+rest)
 	if err != nil {
 		return nil, fmt.Errorf("open history %s: %w", h.path, h.scrub(err))
 	}

@@ -59,6 +59,7 @@ func TestPostgresErrorsNeverShowThePassword(t *testing.T) {
 		"postgresql://alice@" + addr + "/hist?password=s3cr%3Dt%2Fpw&sslmode=disable",
 		"postgres://alice:s3cr%3Dt%2Fpw@" + hangup.Addr().String() + "/hist?sslmode=disable",
 		"postgres://alice:s3cr%3Dt%2Fpw@" + addr + "/hist?sslmode=bogus", // a parse error
+		"PostgreSQL://alice:s3cr%3Dt%2Fpw@" + addr + "/hist",
 	}
 	for _, dsn := range dsns {
 		h, err := Open(dsn)
