@@ -14,8 +14,6 @@ import (
 // dialect is what differs between the SQLite file and a PostgreSQL
 // server: everything else (schema, queries, reads) is shared.
 type dialect interface {
-	// name is the driver name passed to sql.Open.
-	driver() string
 	// bind rewrites a query written with ? placeholders for the driver.
 	bind(q string) string
 	// lock starts a migration: it takes whatever lock makes concurrent
@@ -35,7 +33,6 @@ type querier interface {
 
 type sqliteDialect struct{}
 
-func (sqliteDialect) driver() string       { return "sqlite" }
 func (sqliteDialect) bind(q string) string { return q }
 
 // lock: the SQLite handle opens immediate transactions (_txlock), so
@@ -56,8 +53,6 @@ func (sqliteDialect) setVersion(ctx context.Context, tx *sql.Tx, v int) error {
 func (sqliteDialect) migration(m migration) string { return m.sqlite }
 
 type postgresDialect struct{}
-
-func (postgresDialect) driver() string { return "pgx" }
 
 // bind numbers the placeholders: $1, $2, ... The history's queries hold no
 // '?' inside a literal, so a plain scan is exact.

@@ -13,7 +13,7 @@ import (
 
 // RunRow is one recorded run.
 type RunRow struct {
-	ID           int64             `json:"id"`
+	ID           int64             `json:"id"` // the row id: what Results and TestRow.Run take
 	RunID        string            `json:"run_id,omitempty"`
 	StartedAt    time.Time         `json:"started_at"`
 	GitSHA       string            `json:"git_sha,omitempty"`
