@@ -76,7 +76,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls past this budget in `USD`")
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of the tests (stable split)")
 	fs.StringVar(&f.runGroup, "run-group", envStr(st, "AIEVAL_RUN_GROUP", st.getenv("GITHUB_RUN_ID")), "`ID` shared by the shards of one run, checked by merge (default $GITHUB_RUN_ID)")
-	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` (default .aieval/history.db when it exists)")
+	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` or postgres:// URL (default $AIEVAL_HISTORY, else .aieval/history.db when it exists)")
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -333,6 +333,9 @@ func recordHistory(st *state, res *results.Results, f runFlags) error {
 		return nil
 	}
 	path := f.history
+	if path == "" {
+		path = st.getenv(history.EnvVar) // a file or a postgres:// URL (a CI secret)
+	}
 	if path == "" {
 		// Recording is opt-in: on when the project has a .aieval/history.db.
 		if path = findProjectPath(".", "history.db"); path == "" {
