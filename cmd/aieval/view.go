@@ -22,6 +22,7 @@ func cmdView(ctx context.Context, args []string, st *state) error {
 	addr := fl.String("addr", defaultViewAddr, "listen on `HOST:PORT` (port 0: any free port); must be a loopback address unless --public")
 	public := fl.Bool("public", false, "allow a non-loopback --addr and any Host name: the viewer has no login and shows every prompt, request and output to whoever can reach it")
 	histPath := fl.String("history", "", "history `DB` to list runs from (default the nearest .aieval/history.db, when there is one)")
+	noHist := fl.Bool("no-history", false, "list only the results files given, not the history store")
 	fl.Usage = func() {
 		fmt.Fprintln(fl.Output(), "Usage: aieval view [--addr 127.0.0.1:PORT] [--history DB] [RESULTS.json...]\n\n"+
 			"Serves a local web viewer of runs: the run list, a run's grid of tests × models with\n"+
@@ -45,9 +46,12 @@ func cmdView(ctx context.Context, args []string, st *state) error {
 		sources = append(sources, fs)
 	}
 	path := *histPath
-	if path == "" {
+	switch {
+	case *noHist:
+		path = ""
+	case path == "":
 		path = findProjectPath(".", "history.db")
-	} else if !strings.Contains(path, "://") {
+	case !strings.Contains(path, "://"):
 		// Open would create a missing file: a typo must not show an empty history.
 		if _, err := os.Stat(path); err != nil {
 			return inputErr(fmt.Errorf("view: --history: %w", err))

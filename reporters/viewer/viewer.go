@@ -43,12 +43,17 @@ type Server struct {
 	sources []Source
 	opts    Options
 	mux     *http.ServeMux
+	page    []byte // assets/view.html
 }
 
 // New serves the runs of sources, listed in that order.
 func New(opts Options, sources ...Source) *Server {
-	s := &Server{sources: sources, opts: opts, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /{$}", s.page)
+	page, err := assets.ReadFile("assets/view.html")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	s := &Server{sources: sources, opts: opts, mux: http.NewServeMux(), page: page}
+	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /assets/{name}", s.asset)
 	s.mux.HandleFunc("GET /api/runs", s.runs)
 	s.mux.HandleFunc("GET /api/runs/{key}", s.grid)
@@ -97,14 +102,9 @@ func IsLoopbackAddr(addr string) bool {
 	return loopbackHost(host)
 }
 
-func (s *Server) page(w http.ResponseWriter, r *http.Request) {
-	b, err := assets.ReadFile("assets/view.html")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(b)
+	w.Write(s.page)
 }
 
 func (s *Server) asset(w http.ResponseWriter, r *http.Request) {

@@ -67,15 +67,21 @@ func writeRun(t *testing.T, dir, name string, r *results.Results) string {
 	return p
 }
 
-// newServer serves base.json (f1) and head.json (f2).
-func newServer(t *testing.T, extra ...Source) *httptest.Server {
+// fixtureFiles is base.json (f1) and head.json (f2).
+func fixtureFiles(t *testing.T) *Files {
 	t.Helper()
 	dir := t.TempDir()
 	files, err := NewFiles([]string{writeRun(t, dir, "base.json", runFixture(false)), writeRun(t, dir, "head.json", runFixture(true))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Options{}, append([]Source{files}, extra...)...))
+	return files
+}
+
+// newServer serves the fixture files, then extra sources.
+func newServer(t *testing.T, extra ...Source) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(New(Options{}, append([]Source{fixtureFiles(t)}, extra...)...))
 	t.Cleanup(srv.Close)
 	return srv
 }
