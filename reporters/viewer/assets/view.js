@@ -341,7 +341,7 @@
 
   function sideText(c) { return c ? c.status + " " + aieval.score(c.score) : "—"; }
 
-  function compareView(bk, hk) {
+  function compareView(bk, hk, openAt) {
     get("/api/compare?base=" + encodeURIComponent(bk) + "&head=" + encodeURIComponent(hk)).then(function (cmp) {
       setCrumbs([{ text: "Runs", href: "#/" }, { text: "compare" }]);
       clear(app);
@@ -396,7 +396,7 @@
           tr.appendChild(cell);
         });
         tr.appendChild(td(p.base && p.head ? (p.score_delta >= 0 ? "+" : "") + p.score_delta.toFixed(2) : "", "num"));
-        tr.addEventListener("click", function () { togglePair(tr, p); });
+        tr.addEventListener("click", function () { togglePair(tr, p); history.replaceState(null, "", "#/compare/" + encodeURIComponent(bk) + "/" + encodeURIComponent(hk) + "/" + rows.indexOf(tr)); });
         tr.addEventListener("keydown", function (e) {
           if (e.key === "Enter" || e.key === " ") { e.preventDefault(); togglePair(tr, p); }
         });
@@ -441,13 +441,15 @@
         tr.classList.add("open");
       }
       applyFilter(rows, "all", "", bar.shown);
+      var at = Number(openAt);
+      if (openAt !== undefined && rows[at]) { togglePair(rows[at], cmp.pairs[at]); }
     }).catch(say);
   }
 
   function route() {
     var parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
     if (parts[0] === "run" && parts[1]) { runView(parts[1], parts[2] === "test" ? parts[3] : undefined); }
-    else if (parts[0] === "compare" && parts[1] && parts[2]) { compareView(parts[1], parts[2]); }
+    else if (parts[0] === "compare" && parts[1] && parts[2]) { compareView(parts[1], parts[2], parts[3]); }
     else { runsView(); }
   }
   window.addEventListener("hashchange", route);
