@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -115,8 +116,18 @@ func TestViewerInChromium(t *testing.T) {
 		`request=system,user,assistant,user,settings system="You are a travel agent." settings=true ` +
 		`headline="1 regression, 1 fixed, 1 new, 1 removed; 1 unchanged" regressions=1 del=cat ins=dog`
 	got := strings.ReplaceAll(string(m[1]), "&quot;", `"`)
-	t.Logf("probe: %s", got)
 	if got != want {
 		t.Errorf("in the browser:\n got %s\nwant %s", got, want)
+	}
+	// AIEVAL_VIEW_SCREENSHOTS=DIR keeps a picture of where the probe ends
+	// (the comparison, a diff open), to look at when changing the page.
+	if dir := os.Getenv("AIEVAL_VIEW_SCREENSHOTS"); dir != "" {
+		png := filepath.Join(dir, "viewer-compare.png")
+		if err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+			"--no-first-run", "--user-data-dir="+t.TempDir(), "--hide-scrollbars", "--window-size=1400,1200",
+			"--virtual-time-budget=30000", "--screenshot="+png, srv.URL+"/").Run(); err != nil {
+			t.Errorf("screenshot: %v", err)
+		}
+		t.Logf("screenshot: %s", png)
 	}
 }
