@@ -78,7 +78,13 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		return out
 	}
 	resp := run.Response
-	res.Output = resp.Text
+	// What the model did is what is scored: its text, else its tool calls
+	// as JSON (as `aieval prompt` prints them), else a refusal's text.
+	res.Output = run.Output
+	if res.Output == "" && resp.Refusal != "" {
+		res.Output, res.Refusal = resp.Refusal, true
+	}
+	res.ToolCalls, res.FinishReason = resp.ToolCalls, resp.FinishReason
 	res.Cached = resp.Cached
 	res.LatencyMS = ms(resp.Latency)
 	if resp.Latency <= 0 {
@@ -89,7 +95,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	res.Cost = cost
 
 	in := &assertions.Input{
-		Output: resp.Text, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
+		Output: res.Output, Refusal: res.Refusal, FinishReason: res.FinishReason, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
 		LatencyMS: res.LatencyMS, Cost: cost, HasCost: hasCost,
 		Tokens: assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
 	}

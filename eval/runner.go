@@ -142,15 +142,12 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 	}
 	parsers := opts.Parsers
 	if parsers == nil {
-		parsers = map[string]runtime.ModelParser{
-			runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{
-				HTTPClient: r.httpClient(),
-				Retry:      r.retryPolicy(),
-				Timeout:    opts.Timeout,
-				Getenv:     opts.Getenv,
-			}),
-			runtime.ParserEcho: llm.Echo{},
-		}
+		parsers = runtime.Parsers(llm.OpenAIOptions{
+			HTTPClient: r.httpClient(),
+			Retry:      r.retryPolicy(),
+			Timeout:    opts.Timeout,
+			Getenv:     opts.Getenv,
+		})
 	}
 	for _, s := range suites {
 		if s == nil || s.Config == nil {
@@ -251,7 +248,9 @@ func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error
 				return nil, err
 			}
 		}
-		if r.cache, err = cache.Open(dir, mode, cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote}); err != nil {
+		copts := cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote,
+			ReadFirst: r.opts.CacheReadFirst, Endpoint: r.endpointOf}
+		if r.cache, err = cache.Open(dir, mode, copts); err != nil {
 			return nil, err
 		}
 	}

@@ -38,6 +38,7 @@ func LoadSuite(path string) (*Suite, error) {
 	if len(l.problems) > 0 {
 		return nil, &InputError{Problems: l.problems}
 	}
+	registerKeys(s)
 	return s, nil
 }
 

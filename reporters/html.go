@@ -166,7 +166,7 @@ func (h *HTML) header(w *bufio.Writer, r *results.Results, total *results.SuiteT
 	if r.GitRef != "" || r.GitSHA != "" {
 		meta = append(meta, "git "+strings.TrimSpace(text.OneLine(r.GitRef, 100)+" "+text.OneLine(shortSHA(r.GitSHA), 12)))
 	}
-	meta = append(meta, "wall "+duration(r.Summary.DurationMS), fmt.Sprintf("cost $%.4f", total.Cost))
+	meta = append(meta, timeLine(r, total), costLine(total.Summary))
 	if h.opts.Baseline != nil {
 		meta = append(meta, "compared with baseline "+text.OneLine(h.opts.Baseline.RunID, 80))
 	}
@@ -214,6 +214,9 @@ func (h *HTML) row(w *bufio.Writer, idx int, t *results.TestResult, suite string
 	if t.Status != results.StatusPass {
 		reason = reasonOf(t)
 	}
+	if n := responseNote(t); n != "" {
+		reason = strings.TrimSuffix("⚠ "+n+": "+reason, ": ")
+	}
 	fmt.Fprintf(w, "<td class=\"reason\">%s</td></tr>\n", esc(reason, 300))
 }
 
@@ -242,6 +245,8 @@ func change(t *results.TestResult, b *htmlBase, out string) string {
 	switch {
 	case b == nil:
 		return "new"
+	case b.Status == results.StatusError:
+		return "baseline-unavailable" // the base shows nothing: never "fixed"
 	case b.Status == results.StatusPass && (t.Status == results.StatusFail || t.Status == results.StatusError):
 		return "regressed"
 	case b.Status != results.StatusPass && t.Status == results.StatusPass:

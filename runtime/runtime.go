@@ -50,7 +50,7 @@ type Runtime struct {
 func New(opts Options) *Runtime {
 	raw := opts.Parsers
 	if raw == nil {
-		raw = defaultParsers()
+		raw = Parsers(llm.OpenAIOptions{})
 	}
 	r := &Runtime{opts: opts, raw: raw, parsers: make(map[string]ModelParser, len(raw))}
 	for id, p := range raw {

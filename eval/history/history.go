@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // DefaultPath is where the CLI keeps history unless told otherwise.
@@ -74,6 +75,9 @@ func Open(path string) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
 		// The driver reads query parameters after '?'.
 		return nil, fmt.Errorf("open history %s: the path may not contain '?' or '#'", path)
+	}
+	if err := safefile.CheckRegular(path); err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
