@@ -59,6 +59,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	if run != nil && run.Request != nil {
 		res.Model, res.Provider = run.Request.Model, run.Request.Provider
 		res.Input = llm.LastUserText(run.Request.Messages)
+		res.Request = requestRecord(run.Request)
 	}
 	if err == nil && (run == nil || run.Response == nil) {
 		err = errors.New("the runtime returned no response")

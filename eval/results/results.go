@@ -91,6 +91,26 @@ type TestResult struct {
 	Assertions   []AssertionResult `json:"assertions"`
 	PassRate     *PassRate         `json:"pass_rate,omitempty"`
 	Shard        string            `json:"shard,omitempty"`
+
+	// Request is the full request sent (system prompt, chat context,
+	// settings); nil when no model was called.
+	Request *Request `json:"request,omitempty"`
+}
+
+// Request is what a test sent its model: every message of the chat (system
+// prompt, context, the user turn) and the API settings, so a reader of the
+// record sees the whole request, not only the last user message. Message
+// contents are capped like outputs in reports.
+type Request struct {
+	Messages []Message      `json:"messages,omitempty"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// Message is one chat turn of a Request.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+	Name    string `json:"name,omitempty"`
 }
 
 // ID is the test's stable identity across runs.
