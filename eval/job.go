@@ -98,7 +98,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	in := &assertions.Input{
 		Output: res.Output, Refusal: res.Refusal, FinishReason: res.FinishReason, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
 		LatencyMS: res.LatencyMS, Cost: cost, HasCost: hasCost,
-		Tokens:    assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
+		Tokens:    res.Tokens,
 		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request),
 	}
 	r.check(ctx, sel.sr, t, run.Request, in, res)
