@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		Suite: s.Path, Name: t.Name, Line: t.Line, Config: s.ConfigPath,
 		ConfigName: sel.sr.info.ConfigName, Prompt: t.Prompt, Params: params,
 		Threshold: t.Threshold, Shard: r.shard, Assertions: []results.AssertionResult{},
+	}
+	if t.File != "" && !IsSuiteFile(t.File) { // a row of a cases file
+		res.File, res.FileLine = filepath.Clean(t.File), t.FileLine
 	}
 	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res}
 	switch {

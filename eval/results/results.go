@@ -95,6 +95,21 @@ type TestResult struct {
 	// Request is the full request sent (system prompt, chat context,
 	// settings); nil when no model was called.
 	Request *Request `json:"request,omitempty"`
+
+	// File and FileLine are where a test written in a cases file
+	// (file://cases.csv) is: that file and its line. Empty for a test
+	// written in the suite itself (then Suite and Line say where).
+	File     string `json:"file,omitempty"`
+	FileLine int    `json:"file_line,omitempty"`
+}
+
+// Where is the file and line a test is written at: its cases file's
+// row, else its suite's line.
+func (t *TestResult) Where() (file string, line int) {
+	if t.File != "" {
+		return t.File, t.FileLine
+	}
+	return t.Suite, t.Line
 }
 
 // Request is what a test sent its model: every message of the chat (system
