@@ -92,15 +92,12 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 	}
 	parsers := opts.Parsers
 	if parsers == nil {
-		parsers = map[string]runtime.ModelParser{
-			runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{
-				HTTPClient: r.httpClient(),
-				Retry:      r.retryPolicy(),
-				Timeout:    opts.Timeout,
-				Getenv:     opts.Getenv,
-			}),
-			runtime.ParserEcho: llm.Echo{},
-		}
+		parsers = runtime.NewParsers(llm.OpenAIOptions{
+			HTTPClient: r.httpClient(),
+			Retry:      r.retryPolicy(),
+			Timeout:    opts.Timeout,
+			Getenv:     opts.Getenv,
+		})
 	}
 	for _, s := range suites {
 		if s == nil || s.Config == nil {
@@ -112,7 +109,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		}}
 		sr.rt = runtime.New(runtime.Options{
 			Parsers: parsers, Endpoints: s.Models, ModelMap: opts.ModelMap,
-			Wrap: wrap, Callbacks: opts.Callbacks,
+			Wrap: wrap, Callbacks: opts.Callbacks, Getenv: opts.Getenv,
 		})
 		r.suites = append(r.suites, sr)
 		if c := s.lazy; c != nil {

@@ -207,9 +207,12 @@ func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) R
 		return rt // the OpenAI client reads OPENAI_BASE_URL and OPENAI_API_KEY itself
 	}
 	if rt.BaseURL == "" && p.baseEnv != "" {
-		rt.BaseURL = os.Getenv(p.baseEnv)
+		rt.BaseURL = r.getenv(p.baseEnv)
 	}
-	if rt.BaseURL == "" && p != provAnthropic {
+	if rt.BaseURL == "" && p == provBedrock {
+		rt.BaseURL = r.bedrockEndpoint()
+	}
+	if rt.BaseURL == "" {
 		rt.BaseURL = p.base // the endpoint is part of the cache key
 	}
 	if rt.APIKeyEnv == "" && len(p.keyEnvs) > 0 {
@@ -218,13 +221,35 @@ func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) R
 			rt.APIKeyEnv = p.keyName
 		}
 		for _, k := range p.keyEnvs {
-			if os.Getenv(k) != "" {
+			if r.getenv(k) != "" {
 				rt.APIKeyEnv = k
 				break
 			}
 		}
 	}
 	return rt
+}
+
+// bedrockEndpoint is the endpoint the Bedrock client will use when the
+// request names none: $AWS_ENDPOINT_URL_BEDROCK_RUNTIME, $AWS_ENDPOINT_URL,
+// else the regional host of $AWS_REGION / $AWS_DEFAULT_REGION. Putting it
+// in the request puts the region in the cache identity: an answer
+// recorded in us-east-1 is not replayed for eu-west-1. "" when only the
+// AWS profile names the region (the client resolves it).
+func (r *Runtime) bedrockEndpoint() string {
+	for _, k := range []string{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"} {
+		if v := r.getenv(k); v != "" {
+			return v
+		}
+	}
+	region := r.getenv("AWS_REGION")
+	if region == "" {
+		region = r.getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		return ""
+	}
+	return "https://bedrock-runtime." + region + ".amazonaws.com"
 }
 
 // ModelRoute is where calls of one model go, for `aieval validate -v`:
@@ -255,7 +280,7 @@ func (r *Runtime) RouteOf(meta *Metadata, model string, settings map[string]any)
 	switch rt.Provider {
 	case "openai":
 		if mr.Endpoint == "" {
-			mr.Endpoint = os.Getenv("OPENAI_BASE_URL")
+			mr.Endpoint = r.getenv("OPENAI_BASE_URL")
 		}
 		if mr.Endpoint == "" {
 			mr.Endpoint = llm.DefaultBaseURL
@@ -269,17 +294,8 @@ func (r *Runtime) RouteOf(meta *Metadata, model string, settings map[string]any)
 		}
 	case "bedrock":
 		if mr.Endpoint == "" {
-			mr.Endpoint = os.Getenv("AWS_ENDPOINT_URL")
-		}
-		if mr.Endpoint == "" {
-			region := os.Getenv("AWS_REGION")
-			if region == "" {
-				region = os.Getenv("AWS_DEFAULT_REGION")
-			}
-			if region == "" {
-				region = "$AWS_REGION"
-			}
-			mr.Endpoint = "https://bedrock-runtime." + region + ".amazonaws.com"
+			// The region comes from the AWS profile at call time.
+			mr.Endpoint = "https://bedrock-runtime.$AWS_REGION.amazonaws.com"
 		}
 		mr.KeyEnv = "AWS credential chain"
 	case "echo":
@@ -381,15 +397,29 @@ func ProviderIDs() []string {
 	return out
 }
 
-// defaultParsers are used when Options.Parsers is nil.
-func defaultParsers() map[string]ModelParser {
+// NewParsers builds every client aieval has, each with opts (HTTP client,
+// retry policy, timeout, environment): what `run` and `prompt` register.
+// Pass the same Getenv as Options.Getenv, so routing and the clients
+// read one environment.
+func NewParsers(opts llm.OpenAIOptions) map[string]ModelParser {
 	return map[string]ModelParser{
-		ParserOpenAI:      llm.NewOpenAI(llm.OpenAIOptions{}),
+		ParserOpenAI:      llm.NewOpenAI(opts),
 		ParserEcho:        llm.Echo{},
-		ParserGemini:      llm.NewGemini(llm.OpenAIOptions{}),
-		ParserAzure:       llm.NewAzure(llm.OpenAIOptions{}),
-		ParserHuggingFace: llm.NewHuggingFace(llm.OpenAIOptions{}),
-		ParserAnthropic:   llm.NewAnthropic(llm.OpenAIOptions{}),
-		ParserBedrock:     llm.NewBedrock(llm.OpenAIOptions{}),
+		ParserGemini:      llm.NewGemini(opts),
+		ParserAzure:       llm.NewAzure(opts),
+		ParserHuggingFace: llm.NewHuggingFace(opts),
+		ParserAnthropic:   llm.NewAnthropic(opts),
+		ParserBedrock:     llm.NewBedrock(opts),
 	}
+}
+
+// defaultParsers are used when Options.Parsers is nil.
+func defaultParsers() map[string]ModelParser { return NewParsers(llm.OpenAIOptions{}) }
+
+// getenv is Options.Getenv, else os.Getenv.
+func (r *Runtime) getenv(k string) string {
+	if r.opts.Getenv != nil {
+		return r.opts.Getenv(k)
+	}
+	return os.Getenv(k)
 }

@@ -33,10 +33,8 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 		return inputErr(fmt.Errorf("%s: no prompt %q (prompts: %v)", pos[0], pos[1], cfg.PromptNames()))
 	}
 	// The key and endpoint come from the state's environment, like run's.
-	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Parsers: map[string]runtime.ModelParser{
-		runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{Getenv: st.getenv}),
-		runtime.ParserEcho:   llm.Echo{},
-	}})
+	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Getenv: st.getenv,
+		Parsers: runtime.NewParsers(llm.OpenAIOptions{Getenv: st.getenv})})
 	opts := runtime.RunOptions{Params: map[string]any{}, Stream: *stream}
 	for k, v := range params {
 		opts.Params[k] = v
