@@ -230,6 +230,19 @@ func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) R
 	return rt
 }
 
+// PromptRoute reports where the named prompt of c is sent: its model
+// after --model renaming, with its merged settings. ok is false when c has
+// no such prompt.
+func (r *Runtime) PromptRoute(c *Config, prompt string) (mr ModelRoute, ok bool) {
+	p, ok := c.Prompt(prompt)
+	if !ok {
+		return ModelRoute{}, false
+	}
+	meta := c.Metadata()
+	model, settings := r.settingsFor(&meta, p)
+	return r.RouteOf(&meta, model, settings), true
+}
+
 // bedrockEndpoint is the endpoint the Bedrock client will use when the
 // request names none: $AWS_ENDPOINT_URL_BEDROCK_RUNTIME, $AWS_ENDPOINT_URL,
 // else the regional host of $AWS_REGION / $AWS_DEFAULT_REGION. Putting it
