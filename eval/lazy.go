@@ -105,6 +105,7 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 			seen[h] = int32(r.line)
 		}
 		t := finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, s, defs, r, prompts, report)
+		l.noteUse(t)
 		for k := range t.Params {
 			if l.rowParams == nil {
 				l.rowParams = map[string]bool{}

@@ -64,6 +64,7 @@ func (l *loader) suite(path string) *Suite {
 	}
 	if n := f["params"]; n != nil {
 		s.Params, _ = l.params(n, "params")
+		l.paramsLine = l.deref(n).Line
 	}
 	if n := f["models"]; n != nil {
 		s.Models = l.models(n)
@@ -80,6 +81,14 @@ func (l *loader) suite(path string) *Suite {
 		}
 		s.ConfigLine = l.deref(n).Line
 		s.Config = l.config(s.ConfigPath, s.ConfigLine)
+		if s.Config != nil {
+			s.reads = map[string]map[string]bool{}
+			for _, p := range s.Config.PromptNames() {
+				if _, done := s.reads[p]; !done {
+					s.reads[p] = s.Config.ParamsRead(p)
+				}
+			}
+		}
 	}
 
 	var defs *rawTest
@@ -88,6 +97,10 @@ func (l *loader) suite(path string) *Suite {
 	}
 	var raws []*rawTest
 	streamed := false
+	testsLine := root.Line
+	if n := f["tests"]; n != nil && l.deref(n) != nil {
+		testsLine = l.deref(n).Line
+	}
 	if n := f["tests"]; n == nil {
 		l.errf(root.Line, "missing field \"tests\": add a list of tests, or tests: file://cases.yaml")
 	} else if ref := rowCasesRef(l.deref(n)); ref != nil {
@@ -103,6 +116,11 @@ func (l *loader) suite(path string) *Suite {
 	if !streamed {
 		s.Tests = l.finish(s, defs, raws)
 	}
+	if len(l.problems) == 0 && s.TestCount() == 0 {
+		// A suite that selects nothing would pass without testing anything.
+		l.errf(testsLine, "tests is empty: add at least one test (name, prompt, assert)")
+	}
+	l.checkSharedParams(s, defs)
 	l.validateConfig(s)
 	return s
 }
@@ -222,8 +240,8 @@ func (l *loader) prices(n *yaml.Node) map[string]Price {
 		for key, dst := range map[string]*float64{"input": &p.Input, "output": &p.Output} {
 			if x := f[key]; x != nil {
 				v, ok := l.number(x, "prices."+name+"."+key, "a number of USD per 1M tokens")
-				if ok && v < 0 {
-					l.errf(x.Line, "prices.%s.%s must not be negative", name, key)
+				if ok && (v < 0 || v > maxPrice) {
+					l.errf(x.Line, "prices.%s.%s must be from 0 to %g USD per 1M tokens, got %v", name, key, float64(maxPrice), v)
 				}
 				*dst = v
 			}
@@ -274,6 +292,8 @@ type rawTest struct {
 	prompt     string
 	promptLine int
 	params     map[string]any
+	paramsLine int
+	csv        bool // a CSV row: its parameters are columns
 	asserts    []*Assert
 	threshold  *float64
 	repeat     int
@@ -308,6 +328,7 @@ func (l *loader) test(n *yaml.Node, what string, allowed []string, s *Suite) *ra
 	}
 	if x := f["params"]; x != nil {
 		t.params, _ = l.params(x, what+": params")
+		t.paramsLine = l.deref(x).Line
 	}
 	if x := f["threshold"]; x != nil {
 		if v, ok := l.fraction(x, what+": threshold", false); ok {
@@ -350,6 +371,15 @@ func (l *loader) skip(n *yaml.Node, what string) *string {
 		return &r
 	}
 	if d.Kind == yaml.ScalarNode && d.Tag != "!!null" {
+		// "no", "off", "FALSE" are strings to YAML 1.2 but a spreadsheet's
+		// or a person's false: never a reason to skip.
+		if b, isBool := parseBool(d.Value); isBool {
+			if !b {
+				return nil
+			}
+			r := "skipped"
+			return &r
+		}
 		r := strings.TrimSpace(d.Value)
 		if r == "" {
 			r = "skipped"
@@ -431,7 +461,7 @@ func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 			continue
 		}
 		if x := f["value"]; x != nil {
-			spec.Value, _ = l.value(x, 0)
+			spec.Value, _ = l.value(x, 0, spec.Type+": value")
 		}
 		if x := f["threshold"]; x != nil {
 			if v, ok := l.number(x, spec.Type+": threshold", "a number"); ok {
@@ -440,8 +470,8 @@ func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 		}
 		if x := f["weight"]; x != nil {
 			if v, ok := l.number(x, spec.Type+": weight", "a number >= 0"); ok {
-				if v < 0 {
-					l.errf(x.Line, "%s: weight must be >= 0, got %v", spec.Type, v)
+				if v < 0 || v > maxWeight {
+					l.errf(x.Line, "%s: weight must be from 0 to %g, got %v", spec.Type, float64(maxWeight), v)
 				}
 				spec.Weight = v
 			}

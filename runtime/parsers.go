@@ -410,11 +410,12 @@ func ProviderIDs() []string {
 	return out
 }
 
-// NewParsers builds every client aieval has, each with opts (HTTP client,
-// retry policy, timeout, environment): what `run` and `prompt` register.
-// Pass the same Getenv as Options.Getenv, so routing and the clients
-// read one environment.
-func NewParsers(opts llm.OpenAIOptions) map[string]ModelParser {
+// Parsers builds one client per parser id aieval runs natively, all
+// sharing opts (HTTP client, retries, environment). run and prompt both
+// use it, so a provider added here is reachable from every command. Pass
+// the same Getenv as Options.Getenv, so routing and the clients read one
+// environment.
+func Parsers(opts llm.OpenAIOptions) map[string]ModelParser {
 	return map[string]ModelParser{
 		ParserOpenAI:      llm.NewOpenAI(opts),
 		ParserEcho:        llm.Echo{},
@@ -425,9 +426,6 @@ func NewParsers(opts llm.OpenAIOptions) map[string]ModelParser {
 		ParserBedrock:     llm.NewBedrock(opts),
 	}
 }
-
-// defaultParsers are used when Options.Parsers is nil.
-func defaultParsers() map[string]ModelParser { return NewParsers(llm.OpenAIOptions{}) }
 
 // getenv is Options.Getenv, else os.Getenv.
 func (r *Runtime) getenv(k string) string {

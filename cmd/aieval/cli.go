@@ -62,6 +62,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
+	helpLists(w)
 	fmt.Fprintln(w, "\nRun 'aieval COMMAND -h' for a command's flags.")
 	fmt.Fprintln(w, "Exit codes: 0 all passed, 1 a test failed or regressed, 2 invalid input, 3 a test could not be evaluated.")
 }

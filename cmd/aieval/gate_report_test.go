@@ -266,14 +266,16 @@ func TestInit(t *testing.T) {
 			}
 		}
 		cacheDir := filepath.Join(dir, ".aieval", "cache")
-		if o, res := gateRun(t, c, suite); o.code != 0 || res.Summary.Passed != 1 || srv.Requests() != 1 {
+		// One smoke test per prompt: facts, pitch (chained on facts, whose
+		// answer is shared) and slogan.
+		if o, res := gateRun(t, c, suite); o.code != 0 || res.Summary.Passed != 3 || srv.Requests() != 3 {
 			t.Errorf("starter suite: exit %d, %+v, %d requests\n%s", o.code, res.Summary, srv.Requests(), o.stderr)
 		}
 		// The run recorded into the project's cache, so it replays offline.
-		if n := len(gateCacheFiles(t, cacheDir)); n != 1 {
-			t.Errorf("%d entries in the project cache, want 1", n)
+		if n := len(gateCacheFiles(t, cacheDir)); n != 3 {
+			t.Errorf("%d entries in the project cache, want 3", n)
 		}
-		if o, _ := gateRun(t, c, "--offline", suite); o.code != 0 || srv.Requests() != 1 {
+		if o, _ := gateRun(t, c, "--offline", suite); o.code != 0 || srv.Requests() != 3 {
 			t.Errorf("offline replay: exit %d, %d requests\n%s", o.code, srv.Requests(), o.stderr)
 		}
 	})

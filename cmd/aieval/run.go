@@ -109,12 +109,20 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			}
 		}
 	}
-	// Results stream to a spool file while the run goes; it is only needed
-	// until the reports are written.
-	if opts.SpoolDir, err = os.MkdirTemp("", "aieval-run-*"); err != nil {
-		return fmt.Errorf("run: %w", err)
+	if err := eval.Preflight(suites, opts, opts.Warn); err != nil {
+		return inputErr(err)
 	}
-	defer os.RemoveAll(opts.SpoolDir)
+	// Results stream to a spool file while the run goes; it is only needed
+	// until the reports are written. A TMPDIR that cannot take it must not
+	// lose the results: the runner then spools next to the reports, or
+	// keeps them in memory.
+	if opts.SpoolDir, err = os.MkdirTemp("", "aieval-run-*"); err != nil {
+		opts.Warn(fmt.Sprintf("results spool: %v; trying the reports' directory", err))
+		opts.SpoolDir = ""
+		opts.SpoolFallbackDir = f.reportDir()
+	} else {
+		defer os.RemoveAll(opts.SpoolDir)
+	}
 	if opts.CacheDir == "" && opts.CacheMode != "off" {
 		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
 	}
@@ -154,6 +162,9 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if progress != nil {
 		progress.Finish()
 	}
+	if err == nil && opts.SpoolFallbackDir != "" {
+		defer os.Remove(eval.SpoolPath(opts.SpoolFallbackDir, res.RunID))
+	}
 	if err != nil {
 		return &exitError{code: results.ExitErrored, err: fmt.Errorf("run: %w", err)}
 	}
@@ -171,6 +182,17 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// reportDir is the directory of the first report file asked for, where a
+// run spools when the temp dir fails; "" when no report file is asked for.
+func (f *runFlags) reportDir() string {
+	for _, p := range []string{f.jsonOut, f.junit, f.html, f.markdown} {
+		if p != "" {
+			return filepath.Dir(p)
+		}
+	}
+	return ""
 }
 
 func (f *runFlags) options(st *state) (eval.Options, error) {

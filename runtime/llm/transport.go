@@ -61,6 +61,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st = &callState{endpoint: req.URL.Scheme + "://" + req.URL.Host}
 	}
 	body, err := replayable(req, st.extra)
+	body = restoreContent(body)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: st.endpoint, Msg: "read request body: " + err.Error()}
 	}
