@@ -269,6 +269,7 @@ func (r *Runtime) bedrockEndpoint() string {
 // the provider, the endpoint (no credentials) and the key variable.
 type ModelRoute struct {
 	Model     string `json:"model"`
+	APIModel  string `json:"api_model,omitempty"` // the name sent, when not Model (settings' model, an Azure deployment)
 	Provider  string `json:"provider"`
 	Parser    string `json:"parser"`
 	Endpoint  string `json:"endpoint,omitempty"`
@@ -282,6 +283,9 @@ type ModelRoute struct {
 func (r *Runtime) RouteOf(meta *Metadata, model string, settings map[string]any) ModelRoute {
 	rt := r.route(meta, model, settings)
 	mr := ModelRoute{Model: model, Provider: rt.Provider, Parser: rt.Parser, Supported: rt.Supported, KeyEnv: rt.APIKeyEnv, Endpoint: rt.BaseURL}
+	if rt.APIModel != model {
+		mr.APIModel = rt.APIModel
+	}
 	if rt.Supported {
 		if _, ok := r.parsers[rt.Parser]; !ok && r.parsers != nil {
 			mr.Supported = false

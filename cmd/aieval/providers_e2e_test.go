@@ -552,3 +552,35 @@ grader: `+pm.model+`
 		})
 	}
 }
+
+// TestValidateVerboseRoutes: validate -v names, per prompt, the provider,
+// the endpoint without credentials and the key variable (never its value).
+func TestValidateVerboseRoutes(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "travel.aiconfig.json", tripPlanner)
+	suite := write(t, dir, "travel.eval.yaml", "config: travel.aiconfig.json\ngrader: claude-3-5-haiku-latest\nmodels:\n  gpt-4: {base_url: \"http://gw.local:8080/v1\", api_key_env: GW_KEY}\n"+
+		"tests:"+strings.SplitN(tripSuite, "tests:", 2)[1])
+	c := newCLI(t, "GEMINI_API_KEY", "gm-secret-value", "GOOGLE_GEMINI_BASE_URL", "https://user:pw-secret@gm.local/?key=q-secret")
+	o := c.run("validate", "-v", filepath.Join(dir, "travel.aiconfig.json"), suite)
+	if o.code != 0 {
+		t.Fatalf("%+v", o)
+	}
+	for _, want := range []string{
+		"prompt get_activities: gemini-pro -> gemini https://gm.local (key $GEMINI_API_KEY, set)",
+		"prompt gen_itinerary: gpt-4 -> openai https://api.openai.com/v1 (key $OPENAI_API_KEY, not set)",
+		"prompt gen_itinerary: gpt-4 -> openai http://gw.local:8080/v1 (key $GW_KEY, not set)",
+		"grader: claude-3-5-haiku-latest -> anthropic https://api.anthropic.com (key $ANTHROPIC_API_KEY, not set)",
+	} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("missing %q in\n%s", want, o.stdout)
+		}
+	}
+	for _, secret := range []string{"gm-secret-value", "pw-secret", "q-secret"} {
+		if strings.Contains(o.stdout+o.stderr, secret) {
+			t.Errorf("validate -v printed %q", secret)
+		}
+	}
+	if o := c.run("validate", filepath.Join(dir, "travel.aiconfig.json")); strings.Contains(o.stdout, "prompt ") {
+		t.Errorf("routes without -v: %s", o.stdout)
+	}
+}
