@@ -24,6 +24,7 @@ type Server struct {
 	fault      FaultFunc
 	embedFault func(n int64, req EmbedRequest) Fault
 	keep       int
+	bucket     *bucket // WithRateLimit; nil: no limit
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -222,6 +223,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	f := None
 	if s.fault != nil {
 		f = s.fault(n, req)
+	}
+	if s.bucket != nil && f.Kind == KindNone && !s.bucket.take(w) {
+		writeError(w, http.StatusTooManyRequests, errType(http.StatusTooManyRequests), "Rate limit reached for requests")
+		return
 	}
 	if f.Kind != KindNone {
 		s.faulted.Add(1)
