@@ -22,7 +22,19 @@ func WithRateLimit(rps float64, burst int) Option {
 	}
 }
 
+// WithRetryAfterOnly makes the rate limit of WithRateLimit (given before
+// it) answer like a server with no budget headers: a 429 carries only
+// Retry-After in whole seconds.
+func WithRetryAfterOnly() Option {
+	return func(s *Server) {
+		if s.bucket != nil {
+			s.bucket.bare = true
+		}
+	}
+}
+
 type bucket struct {
+	bare         bool // only Retry-After
 	mu           sync.Mutex
 	rate, burst  float64
 	tokens       float64
@@ -45,12 +57,16 @@ func (b *bucket) take(w http.ResponseWriter) bool {
 		b.limited++
 	}
 	h := w.Header()
-	h.Set("x-ratelimit-limit-requests", strconv.Itoa(int(b.burst)))
-	h.Set("x-ratelimit-remaining-requests", strconv.Itoa(int(b.tokens)))
-	h.Set("x-ratelimit-reset-requests", secs((b.burst-b.tokens)/b.rate).String())
+	if !b.bare {
+		h.Set("x-ratelimit-limit-requests", strconv.Itoa(int(b.burst)))
+		h.Set("x-ratelimit-remaining-requests", strconv.Itoa(int(b.tokens)))
+		h.Set("x-ratelimit-reset-requests", secs((b.burst-b.tokens)/b.rate).String())
+	}
 	if !ok {
 		wait := (1 - b.tokens) / b.rate
-		h.Set("retry-after-ms", strconv.Itoa(int(math.Ceil(wait*1000))))
+		if !b.bare {
+			h.Set("retry-after-ms", strconv.Itoa(int(math.Ceil(wait*1000))))
+		}
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait))))
 	}
 	return ok

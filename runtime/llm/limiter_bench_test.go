@@ -16,9 +16,13 @@ import (
 // answer) for d, and returns the completed calls per second (less the
 // bucket's initial burst) over rps and the fraction of requests answered
 // 429.
-func rateLimitRun(tb testing.TB, rps float64, workers int, d time.Duration, adaptive bool) (ratio, frac429 float64) {
+func rateLimitRun(tb testing.TB, rps float64, workers int, d time.Duration, adaptive, bare bool) (ratio, frac429 float64) {
 	burst := max(1, int(rps/10))
-	srv := fakeopenai.New(fakeopenai.WithRateLimit(rps, burst), fakeopenai.WithLatency(20*time.Millisecond), fakeopenai.WithKeep(0))
+	opts := []fakeopenai.Option{fakeopenai.WithRateLimit(rps, burst), fakeopenai.WithLatency(20 * time.Millisecond), fakeopenai.WithKeep(0)}
+	if bare {
+		opts = append(opts, fakeopenai.WithRetryAfterOnly())
+	}
+	srv := fakeopenai.New(opts...)
 	defer srv.Close()
 	retry := llm.DefaultRetry
 	retry.MaxRetries = 20 // every call ends in an answer; the figure is the cost of getting it
@@ -67,18 +71,20 @@ func rateLimitRun(tb testing.TB, rps float64, workers int, d time.Duration, adap
 //	go test -run '^$' -bench RateLimit -benchtime 1x ./runtime/llm
 func BenchmarkRateLimit(b *testing.B) {
 	for _, bc := range []struct {
-		name     string
-		rps      float64
-		workers  int
-		adaptive bool
+		name           string
+		rps            float64
+		workers        int
+		adaptive, bare bool
 	}{
-		{"R=100/workers=16/adaptive", 100, 16, true}, {"R=100/workers=16/fixed", 100, 16, false},
-		{"R=50/workers=32/adaptive", 50, 32, true}, {"R=50/workers=32/fixed", 50, 32, false},
+		{"R=100/workers=16/adaptive", 100, 16, true, false}, {"R=100/workers=16/fixed", 100, 16, false, false},
+		{"R=50/workers=32/adaptive", 50, 32, true, false}, {"R=50/workers=32/fixed", 50, 32, false, false},
+		// A server that sends only Retry-After (whole seconds).
+		{"R=100/workers=16/retry-after-only/adaptive", 100, 16, true, true}, {"R=100/workers=16/retry-after-only/fixed", 100, 16, false, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var ratio, frac float64
 			for i := 0; i < b.N; i++ {
-				ratio, frac = rateLimitRun(b, bc.rps, bc.workers, 5*time.Second, bc.adaptive)
+				ratio, frac = rateLimitRun(b, bc.rps, bc.workers, 5*time.Second, bc.adaptive, bc.bare)
 			}
 			b.ReportMetric(ratio, "throughput/R")
 			b.ReportMetric(100*frac, "%429")
@@ -92,7 +98,7 @@ func TestRateLimitSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timed run")
 	}
-	ratio, frac := rateLimitRun(t, 100, 16, 2*time.Second, true)
+	ratio, frac := rateLimitRun(t, 100, 16, 2*time.Second, true, false)
 	if ratio < 0.7 || frac > 0.06 {
 		t.Errorf("throughput %.2f of R, %.1f%% answered 429; want >= 0.9 and <= 2%% (bounds loosened to 0.7 and 6%% for a shared machine)", ratio, 100*frac)
 	}

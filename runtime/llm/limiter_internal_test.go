@@ -49,7 +49,7 @@ func TestRetryHintOrder(t *testing.T) {
 		ok   bool
 	}{
 		{"ms wins", hdr("retry-after-ms", "250", "Retry-After", "1"), 250 * time.Millisecond, true},
-		{"seconds", hdr("Retry-After", "2"), 2 * time.Second, true},
+		{"bare seconds are not shared", hdr("Retry-After", "2"), 0, false},
 		{"exhausted budget: one request's refill", hdr("x-ratelimit-limit-requests", "10", "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "1s"), 100 * time.Millisecond, true},
 		{"budget left", hdr("x-ratelimit-limit-requests", "10", "x-ratelimit-remaining-requests", "4", "x-ratelimit-reset-requests", "1s"), 0, false},
 		{"nothing", hdr(), 0, false},
