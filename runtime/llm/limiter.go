@@ -191,7 +191,13 @@ func (l *limiter) pace(h http.Header, now time.Time) {
 	// The server refills limit-remaining requests over reset: that is
 	// its rate, learned whenever the budget is not full.
 	if spent := limit - remaining; spent >= 1 && reset > 0 {
-		l.rate = spent / reset.Seconds()
+		// Smoothed: remaining is whole requests, so one answer's
+		// estimate is off by up to one request's worth.
+		if r := spent / reset.Seconds(); l.rate == 0 {
+			l.rate = r
+		} else {
+			l.rate = 0.8*l.rate + 0.2*r
+		}
 	}
 	// Plenty left, even if every caller started at once: no pacing.
 	low := max(limit/2, 2*float64(l.peak))
