@@ -584,3 +584,32 @@ func TestValidateVerboseRoutes(t *testing.T) {
 		t.Errorf("routes without -v: %s", o.stdout)
 	}
 }
+
+// TestFakeRejectionsFailTheRun: what the fakes refuse (as the real APIs
+// do) fails the prompt with exit 3 and the server's reason, so the tests
+// above passing means the requests were accepted.
+func TestFakeRejectionsFailTheRun(t *testing.T) {
+	f := startFakes(t)
+	tests := []struct {
+		name, file, prompt string
+		env                []string
+		want               string
+	}{
+		{"azure api-version", "cookbooks__Claude-And-Azure__azure.aiconfig.json", "multilinguality", []string{"OPENAI_API_VERSION", "1999-01-01"}, "API version not supported"},
+		{"azure key", "cookbooks__Claude-And-Azure__azure.aiconfig.json", "multilinguality", []string{"AZURE_OPENAI_API_KEY", "wrong"}, "AZURE_OPENAI_API_KEY"},
+		{"bedrock signature", "cookbooks__Claude-And-Azure__claude.aiconfig.json", "multilinguality", []string{"AWS_SECRET_ACCESS_KEY", "not-the-secret-0123456789"}, "AWS rejected"},
+		{"gemini key", "cookbooks__Gemini__gemini_demo.aiconfig.json", "multilinguality", []string{"GEMINI_API_KEY", "wrong"}, "GEMINI_API_KEY"},
+		{"hf token", "typescript____tests____parsers__hf__hf-test-config.json", "prompt1", []string{"HF_TOKEN", "hf_wrong"}, "HF_TOKEN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newCLI(t, f.env(tt.env...)...).run("prompt", corpusDir+tt.file, tt.prompt, "--param", "animal=duck")
+			if o.code != 3 || !strings.Contains(o.stderr, tt.want) {
+				t.Fatalf("want exit 3 naming %q, got %+v", tt.want, o)
+			}
+			if strings.Contains(o.stderr, "not-the-secret") || strings.Contains(o.stderr, "hf_wrong") {
+				t.Errorf("a credential in the error: %s", o.stderr)
+			}
+		})
+	}
+}
