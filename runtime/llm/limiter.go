@@ -30,6 +30,10 @@ import (
 //     refill rate, (limit-remaining)/reset, so the budget stops shrinking
 //     before it reaches zero. With plenty left nothing is paced.
 //
+//   - A server that sends no budget headers but answers 429: paced at 95%
+//     of the success rate it served up to the 429 (the last 32 answers),
+//     probing upwards by 0.05% per success (see learn).
+//
 // A server that sends none of these and never answers 429 sees no
 // difference.
 
@@ -76,6 +80,9 @@ type limiter struct {
 	inflight int
 	peak     int     // most attempts seen in flight at once
 	rate     float64 // the server's refill rate (requests/s) from its budget headers; 0: unknown
+	learned  bool    // rate was learned from 429s (no budget headers), see learn
+	succ     [32]time.Time
+	nsucc    int // successes so far; succ holds the last len(succ) times
 	lastCut  time.Time
 	rtt      time.Duration // smoothed attempt time, the AIMD round trip
 
@@ -168,6 +175,9 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 					l.pauseUntil = at
 				}
 			}
+			if _, _, _, ok := budget(resp.Header, now); !ok {
+				l.learn(now)
+			}
 		case resp.StatusCode < 400:
 			if l.lastCut.IsZero() {
 				l.limit++ // slow start: doubles per round trip until the first 429
@@ -175,11 +185,36 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 				l.limit += 1 / l.limit
 			}
 			l.limit = min(l.p.max, l.limit)
+			l.succ[l.nsucc%len(l.succ)] = now
+			l.nsucc++
+			if l.learned {
+				// Probe upwards slowly (+5% per hundred
+				// successes), so a raised limit is found.
+				l.rate *= 1.0005
+				l.interval = time.Duration(float64(time.Second) / l.rate)
+			}
 		}
 		l.pace(resp.Header, now)
 	}
 	close(l.wake)
 	l.wake = make(chan struct{})
+}
+
+// learn paces a server that sends no budget headers at a little under the
+// success rate it served up to a 429: a rate limit shows as the rate at
+// which answers stop coming.
+func (l *limiter) learn(now time.Time) {
+	n := min(l.nsucc, len(l.succ))
+	if n < 8 {
+		return
+	}
+	oldest := l.succ[(l.nsucc-n)%len(l.succ)]
+	newest := l.succ[(l.nsucc-1)%len(l.succ)]
+	if span := newest.Sub(oldest); span > 0 && now.Sub(newest) < time.Second {
+		l.rate = 0.95 * float64(n-1) / span.Seconds()
+		l.learned = true
+		l.interval = min(time.Duration(float64(time.Second)/l.rate), l.p.maxPause)
+	}
 }
 
 // pace sets the spacing of starts from a response's request budget.
@@ -188,6 +223,7 @@ func (l *limiter) pace(h http.Header, now time.Time) {
 	if !ok || limit <= 0 {
 		return
 	}
+	l.learned = false // the server says its budget: no guessing
 	// The server refills limit-remaining requests over reset: that is
 	// its rate, learned whenever the budget is not full.
 	if spent := limit - remaining; spent >= 1 && reset > 0 {

@@ -150,3 +150,27 @@ func TestLimiterPacing(t *testing.T) {
 		t.Errorf("plenty left: interval %v, want none", l.interval)
 	}
 }
+
+// TestLimiterLearns: with no budget headers, a 429 paces the endpoint at
+// 95% of the rate it was answering at; headers, when they come, rule.
+func TestLimiterLearns(t *testing.T) {
+	l := newLimiters(limitPolicy{initial: 8, max: 64, timed: true}).get("e")
+	now := time.Now()
+	for i := 0; i < 40; i++ { // answers every 10 ms: 100/s
+		l.succ[l.nsucc%len(l.succ)] = now.Add(time.Duration(i-39) * 10 * time.Millisecond)
+		l.nsucc++
+	}
+	l.learn(now)
+	if !l.learned || l.rate < 94 || l.rate > 96 {
+		t.Fatalf("learned rate %v, want 95/s", l.rate)
+	}
+	l.pace(hdr("x-ratelimit-limit-requests", "100", "x-ratelimit-remaining-requests", "90", "x-ratelimit-reset-requests", "100ms"), now)
+	if l.learned || l.interval != 0 {
+		t.Errorf("budget headers did not take over: learned %v, interval %v", l.learned, l.interval)
+	}
+	l2 := newLimiters(limitPolicy{initial: 8, max: 64, timed: true}).get("e")
+	l2.learn(now)
+	if l2.learned {
+		t.Error("learned from no answers")
+	}
+}
