@@ -21,6 +21,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aieval/aieval/assertions"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // casesRef loads the tests of a `file://cases.(yaml|yml|json|jsonl|csv)`
@@ -130,7 +132,7 @@ func (l *loader) casesYAML(path string, s *Suite) []*rawTest {
 
 // openCases opens a row-oriented cases file, refusing binary or huge ones.
 func (l *loader) openCases(path string) (*os.File, bool) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		l.errf(0, "read cases: %s", describeFSError(err))
 		return nil, false

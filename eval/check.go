@@ -76,6 +76,7 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 	t.Asserts = make([]*Assert, 0, len(defs.asserts)+len(r.asserts))
 	t.Asserts = append(append(t.Asserts, defs.asserts...), r.asserts...)
 	if reads, ok := s.reads[t.Prompt]; ok && !readsParams(t.Asserts) {
+		reads = withAssertReads(reads, t.Asserts)
 		noun := "parameter"
 		if r.csv {
 			noun = "column"
@@ -111,11 +112,29 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 // them on stdin), so no parameter of its test is unused.
 func readsParams(asserts []*Assert) bool {
 	for _, a := range asserts {
-		if strings.TrimPrefix(a.Spec.Type, "not-") == "exec" {
+		if _, all := assertions.ParamsRead(a.Spec.Type); all {
 			return true
 		}
 	}
 	return false
+}
+
+// withAssertReads adds to a prompt's reads the parameters t's assertions
+// read (the RAG metrics' query and context); reads itself is not changed.
+func withAssertReads(reads map[string]bool, asserts []*Assert) map[string]bool {
+	var extra []string
+	for _, a := range asserts {
+		names, _ := assertions.ParamsRead(a.Spec.Type)
+		extra = append(extra, names...)
+	}
+	if len(extra) == 0 {
+		return reads
+	}
+	out := maps.Clone(reads)
+	for _, n := range extra {
+		out[n] = true
+	}
+	return out
 }
 
 // unreadParam says why parameter k is refused: nothing reads it, so a typo

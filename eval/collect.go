@@ -52,6 +52,7 @@ func (c *collector) add(o outcome) {
 		t = a.result(o.t)
 	}
 	finite(t)
+	scrub(t)
 	if c.r.opts.Observer != nil {
 		c.r.opts.Observer.Done(t)
 	}

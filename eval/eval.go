@@ -121,6 +121,9 @@ type Options struct {
 	// directory of the report files); when neither can, results are kept
 	// in memory.
 	SpoolFallbackDir string
+	// CacheReadFirst are cache directories read (never written) before
+	// CacheDir: the baseline of --baseline-ref reads the cache at its ref.
+	CacheReadFirst []string
 }
 
 // Run evaluates the suites and returns the results (tests spooled on disk).

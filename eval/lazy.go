@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // LazyThreshold is the number of rows above which the tests of a .jsonl or
@@ -160,7 +162,7 @@ type lazyCursor struct {
 
 func (c *lazyCases) open(s *Suite) *lazyCursor {
 	cur := &lazyCursor{c: c, s: s, l: &loader{file: c.path, suitePath: s.Path}, prompts: promptNames(s)}
-	f, err := os.Open(c.path)
+	f, err := safefile.Open(c.path)
 	if err != nil {
 		cur.broken = fmt.Sprintf("%s: read cases: %s", c.path, describeFSError(err))
 		return cur

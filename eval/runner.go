@@ -248,7 +248,9 @@ func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error
 				return nil, err
 			}
 		}
-		if r.cache, err = cache.Open(dir, mode, cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote}); err != nil {
+		copts := cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote,
+			ReadFirst: r.opts.CacheReadFirst, Endpoint: r.endpointOf}
+		if r.cache, err = cache.Open(dir, mode, copts); err != nil {
 			return nil, err
 		}
 	}

@@ -23,7 +23,7 @@ var (
 	suiteKeys   = []string{"description", "config", "params", "defaults", "models", "grader", "prices", "tests"}
 	testKeys    = []string{"name", "prompt", "params", "assert", "threshold", "repeat", "pass_rate", "skip"}
 	defaultKeys = testKeys[1:] // everything but name
-	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout"}
+	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout", "rubric_prompt", "env"}
 	modelKeys   = []string{"provider", "base_url", "api_key_env", "model"}
 	priceKeys   = []string{"input", "output"}
 	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -38,6 +38,7 @@ func LoadSuite(path string) (*Suite, error) {
 	if len(l.problems) > 0 {
 		return nil, &InputError{Problems: l.problems}
 	}
+	registerKeys(s)
 	return s, nil
 }
 
@@ -485,6 +486,12 @@ func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 		if x := f["timeout"]; x != nil {
 			spec.Timeout, _ = l.duration(x, spec.Type+": timeout")
 		}
+		if x := f["rubric_prompt"]; x != nil {
+			spec.RubricPrompt, _ = l.str(x, "rubric_prompt")
+		}
+		if x := f["env"]; x != nil {
+			spec.Env = l.names(x, spec.Type+": env")
+		}
 		if a := l.build(spec, what); a != nil {
 			out = append(out, a)
 		}
@@ -542,7 +549,23 @@ func internKey(s assertions.Spec) string {
 	if s.Threshold != nil {
 		th = strconv.FormatFloat(*s.Threshold, 'g', -1, 64)
 	}
-	return strings.Join([]string{s.Type, string(v), th, s.Provider, s.Dir, s.Timeout.String()}, "\x00")
+	return strings.Join([]string{s.Type, string(v), th, s.Provider, s.Dir, s.Timeout.String(), s.RubricPrompt, strings.Join(s.Env, ",")}, "\x00")
+}
+
+// names reads a list of variable names (`env: [NAME, ...]`).
+func (l *loader) names(n *yaml.Node, what string) []string {
+	n = l.deref(n)
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n.Line, "%s: want a list of variable names, e.g. [MY_JUDGE_TOKEN]", what)
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		if name, ok := l.str(c, what); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // peekName returns a mapping's plain `name:` value, "" if none.

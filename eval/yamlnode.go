@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/internal/text"
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Limits that keep hostile files from exhausting memory or time.
@@ -79,7 +80,7 @@ func (l *loader) full() bool { return len(l.problems) >= maxProblems }
 
 // readLimited reads a whole file, refusing one larger than limit.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path) // regular files only: a FIFO must not hang the load
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/aieval/aieval/internal/safefile"
 	"github.com/aieval/aieval/runtime/internal/handlebars"
 )
 
@@ -71,7 +72,7 @@ var yamlLineRE = regexp.MustCompile(`^line (\d+): `)
 // Load reads and validates (schema + structure) an aiconfig file, JSON or YAML
 // by extension. Errors are one line: "FILE:LINE: what is wrong (how to fix)".
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.Limit())
 	if err != nil {
 		return nil, Diagnostic{File: path, Message: "read aiconfig: " + cleanPathErr(err), Fix: "check the path and its permissions"}
 	}

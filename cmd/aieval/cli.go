@@ -50,7 +50,9 @@ func commands() []command {
 		{"report", "render a results file (--html, --junit, --markdown)", cmdReport},
 		{"merge", "merge results files of shards into one", cmdMerge},
 		{"history", "show pass rate and cost per run", cmdHistory},
+		{"view", "serve a local web viewer of runs (results files, history)", cmdView},
 		{"cache", "manage the record/replay cache (prune)", cmdCache},
+		{"github", "comment a pull request with the results (github comment RESULTS.json)", cmdGitHub},
 		{"init", "write a starter suite and GitHub workflow", cmdInit},
 		{"version", "print the version", cmdVersion},
 	}

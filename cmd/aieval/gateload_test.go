@@ -250,7 +250,7 @@ func TestPromptfooExpectedColumns(t *testing.T) {
 		{"latency(60000)", 0, ""},
 		{"javascript: output.length < 10", 2, "javascript assertions are not supported: use an exec assertion"},
 		{"python: file://judge.py", 2, "python assertions are not supported"},
-		{"rouge-n: hello", 2, "promptfoo's rouge-n assertion has no aieval equivalent"},
+		{"classifier: hello", 2, "promptfoo's classifier assertion has no aieval equivalent"},
 		{"similar(x): hello", 2, "the threshold in parentheses must be a number"},
 		{"regex: (", 2, "regex"},
 	}

@@ -34,10 +34,11 @@ type runFlags struct {
 	cacheDir, cacheMode            string
 	offline                        bool
 	baseline, baselineRef          string
+	baselineOut                    string
 	quiet, noProgress, verbose     bool
 	models                         kvFlag
 	maxCost                        float64
-	shard                          string
+	shard, runGroup                string
 	history                        string
 	noHistory                      bool
 	scoreTolerance                 float64
@@ -66,6 +67,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
 	fs.StringVar(&f.baseline, "baseline", "", "compare with a previous --json `FILE`; a pass-to-fail is a regression")
 	fs.StringVar(&f.baselineRef, "baseline-ref", "", "build the baseline by running the suites as they are at git `REF` (from the cache)")
+	fs.StringVar(&f.baselineOut, "baseline-out", "", "also write the baseline's results as JSON to `FILE` (the input of github comment --baseline)")
 	fs.Float64Var(&f.scoreTolerance, "score-tolerance", 0.05, "score drop against the baseline that is reported")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals line and failures")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress line")
@@ -73,7 +75,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.Var(f.models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
 	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls past this budget in `USD`")
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of the tests (stable split)")
-	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` (default .aieval/history.db when it exists)")
+	fs.StringVar(&f.runGroup, "run-group", envStr(st, "AIEVAL_RUN_GROUP", st.getenv("GITHUB_RUN_ID")), "`ID` shared by the shards of one run, checked by merge (default $GITHUB_RUN_ID)")
+	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` or postgres:// URL (default $AIEVAL_HISTORY, else .aieval/history.db when it exists)")
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -123,6 +126,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	} else {
 		defer os.RemoveAll(opts.SpoolDir)
 	}
+	defer registerCleanup(func() { os.RemoveAll(opts.SpoolDir) })() // also on a second signal
 	if opts.CacheDir == "" && opts.CacheMode != "off" {
 		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
 	}
@@ -142,6 +146,17 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	case f.baselineRef != "":
 		if base, err = baselineFromRef(ctx, f.baselineRef, suites, opts); err != nil {
 			return inputErr(err)
+		}
+	}
+	// A missing key is named now (after the baseline, which is a replay that needs none), not after a call's retries.
+	if missing, err := missingKeys(ctx, st, suites, opts); err != nil {
+		return inputErr(err)
+	} else if len(missing) > 0 {
+		return inputErr(errors.New(strings.Join(missing, "\naieval: ")))
+	}
+	if base != nil && f.baselineOut != "" {
+		if err := writeFile(f.baselineOut, "json", base, reporters.Options{}); err != nil {
+			return &exitError{code: results.ExitErrored, err: err}
 		}
 	}
 
@@ -170,10 +185,15 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	}
 	c := <-gitc
 	res.GitSHA, res.GitRef = c.sha, c.ref
+	res.RunGroup = f.runGroup
+	if opts.ShardCount > 0 {
+		res.Shard = &results.ShardInfo{Index: opts.ShardIndex, Count: opts.ShardCount}
+	}
 	var cmp *compare.Report
 	if base != nil {
 		cmp = compare.Compare(base, res, compare.Options{ScoreTolerance: f.scoreTolerance})
 		res.Summary.Regressed = cmp.Regressions()
+		res.Summary.BaselineErrors = cmp.BaselineErrors
 	}
 	if err := writeReports(st, res, base, cmp, f); err != nil {
 		return &exitError{code: results.ExitErrored, err: err}
@@ -313,6 +333,9 @@ func recordHistory(st *state, res *results.Results, f runFlags) error {
 		return nil
 	}
 	path := f.history
+	if path == "" {
+		path = st.getenv(history.EnvVar) // a file or a postgres:// URL (a CI secret)
+	}
 	if path == "" {
 		// Recording is opt-in: on when the project has a .aieval/history.db.
 		if path = findProjectPath(".", "history.db"); path == "" {

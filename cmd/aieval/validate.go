@@ -41,6 +41,15 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 	bad := 0
 	for _, p := range paths {
 		problems, warnings := validateFile(p, *strict)
+		if len(problems) == 0 && eval.IsSuiteFile(p) {
+			// What run would stop on: an unset key a call needs.
+			keys := suiteKeyProblems(ctx, st, p)
+			if *strict {
+				problems = append(problems, keys...)
+			} else {
+				warnings = append(warnings, keys...)
+			}
+		}
 		for _, msg := range warnings {
 			fmt.Fprintln(st.stderr, "warning: "+oneLine(msg))
 		}
