@@ -535,11 +535,8 @@ grader: `+pm.model+`
 			}
 			// Another endpoint of the same provider is another identity: a
 			// miss offline, not a replay of the first endpoint's answer.
-			moved := map[string]string{"openai": "", "groq": "GROQ_BASE_URL", "gemini": "GOOGLE_GEMINI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL",
+			moved := map[string]string{"openai": "OPENAI_BASE_URL", "groq": "GROQ_BASE_URL", "gemini": "GOOGLE_GEMINI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL",
 				"bedrock": "AWS_REGION", "azure": "AZURE_OPENAI_ENDPOINT", "huggingface": "HF_INFERENCE_ENDPOINT"}[pm.provider]
-			if moved == "" {
-				return // OpenAI's endpoint comes from OPENAI_BASE_URL in the client, outside the key
-			}
 			val := "http://127.0.0.1:9/other"
 			if moved == "AWS_REGION" {
 				val = "eu-west-1"

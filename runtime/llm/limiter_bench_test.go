@@ -27,7 +27,7 @@ func rateLimitRun(tb testing.TB, rps float64, workers int, d time.Duration, adap
 	retry := llm.DefaultRetry
 	retry.MaxRetries = 20 // every call ends in an answer; the figure is the cost of getting it
 	c := llm.NewOpenAI(llm.OpenAIOptions{Retry: &retry, Getenv: func(k string) string {
-		return map[string]string{"OPENAI_API_KEY": "sk-bench-0123456789"}[k]
+		return map[string]string{"BENCH_API_KEY": "sk-bench-0123456789"}[k]
 	}})
 	if !adaptive {
 		llm.WithoutLimiter(c)
@@ -42,7 +42,7 @@ func rateLimitRun(tb testing.TB, rps float64, workers int, d time.Duration, adap
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				_, err := c.Complete(ctx, &llm.Request{Provider: "openai", BaseURL: srv.URL(), Model: "gpt-4o-mini",
+				_, err := c.Complete(ctx, &llm.Request{Provider: "openai", BaseURL: srv.URL(), Model: "gpt-4o-mini", APIKeyEnv: "BENCH_API_KEY",
 					Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil)
 				if err == nil {
 					ok.Add(1)
