@@ -159,7 +159,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		}}
 		sr.rt = runtime.New(runtime.Options{
 			Parsers: parsers, Endpoints: s.Models, ModelMap: opts.ModelMap,
-			Wrap: wrap, Callbacks: opts.Callbacks,
+			Wrap: wrap, Callbacks: opts.Callbacks, Getenv: opts.Getenv,
 		})
 		r.suites = append(r.suites, sr)
 		if c := s.lazy; c != nil {

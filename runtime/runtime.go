@@ -36,6 +36,9 @@ type Options struct {
 	// Wrap, if set, wraps every parser (cache, memo, metrics).
 	Wrap      func(ModelParser) ModelParser
 	Callbacks *CallbackManager
+	// Getenv reads the endpoint and key variables routing names; nil:
+	// os.Getenv. Give the clients the same one (Parsers).
+	Getenv func(string) string
 }
 
 // Runtime runs prompts. It is safe for concurrent use and never mutates a

@@ -51,7 +51,8 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 		return inputErr(fmt.Errorf("%s: no prompt %q (prompts: %v)", pos[0], pos[1], cfg.PromptNames()))
 	}
 	// The key and endpoint come from the state's environment, like run's.
-	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Parsers: runtime.Parsers(llm.OpenAIOptions{Getenv: st.getenv})})
+	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Getenv: st.getenv,
+		Parsers: runtime.Parsers(llm.OpenAIOptions{Getenv: st.getenv})})
 	opts := runtime.RunOptions{Params: map[string]any{}, Stream: *stream, NoStream: streamSet && !*stream}
 	for k, v := range params {
 		opts.Params[k] = v
