@@ -102,6 +102,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 			runtime.ParserEcho: llm.Echo{},
 		}
 	}
+	cbs := r.pricedCallbacks()
 	for _, s := range suites {
 		if s == nil || s.Config == nil {
 			return nil, errors.New("run suites: a suite was not loaded (use LoadSuite)")
@@ -112,7 +113,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		}}
 		sr.rt = runtime.New(runtime.Options{
 			Parsers: parsers, Endpoints: s.Models, ModelMap: opts.ModelMap,
-			Wrap: wrap, Callbacks: opts.Callbacks,
+			Wrap: wrap, Callbacks: cbs,
 		})
 		r.suites = append(r.suites, sr)
 		if c := s.lazy; c != nil {
@@ -315,7 +316,7 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 				if !ok {
 					return
 				}
-				col.add(r.runJob(ctx, j))
+				col.add(r.runObserved(ctx, j))
 			}
 		}()
 	}

@@ -18,6 +18,8 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 	fl.Var(models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
 	stream := fl.Bool("stream", false, "stream the output as it arrives")
 	save := fl.Bool("save", false, "write the outputs back into the aiconfig file")
+	var mf monitorFlags
+	mf.register(fl, st)
 	pos, err := parseFlags(fl, args)
 	if err != nil {
 		return err
@@ -25,18 +27,23 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 	if len(pos) != 2 {
 		return inputErr(errors.New("usage: aieval prompt CONFIG PROMPT [--param k=v]... [--stream] [--save]"))
 	}
-	cfg, err := runtime.Load(pos[0])
+	mon, err := startMonitor(ctx, st, mf)
+	if err != nil {
+		return err
+	}
+	defer mon.close(ctx)
+	// The key and endpoint come from the state's environment, like run's.
+	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Parsers: map[string]runtime.ModelParser{
+		runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{Getenv: st.getenv}),
+		runtime.ParserEcho:   llm.Echo{},
+	}, Callbacks: mon.cbs})
+	cfg, err := rt.Load(ctx, pos[0])
 	if err != nil {
 		return inputErr(err)
 	}
 	if _, ok := cfg.Prompt(pos[1]); !ok {
 		return inputErr(fmt.Errorf("%s: no prompt %q (prompts: %v)", pos[0], pos[1], cfg.PromptNames()))
 	}
-	// The key and endpoint come from the state's environment, like run's.
-	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Parsers: map[string]runtime.ModelParser{
-		runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{Getenv: st.getenv}),
-		runtime.ParserEcho:   llm.Echo{},
-	}})
 	opts := runtime.RunOptions{Params: map[string]any{}, Stream: *stream}
 	for k, v := range params {
 		opts.Params[k] = v
@@ -61,7 +68,7 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 		fmt.Fprintln(st.stdout, res.Output)
 	}
 	if *save {
-		if err := saveOutputs(cfg, res); err != nil {
+		if err := saveOutputs(ctx, rt, cfg, res); err != nil {
 			return &exitError{code: results.ExitErrored, err: err}
 		}
 	}
@@ -70,7 +77,7 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 
 // saveOutputs records the run's outputs (dependencies first) and writes
 // the file back, as config.save() does after config.run().
-func saveOutputs(cfg *runtime.Config, res *runtime.Result) error {
+func saveOutputs(ctx context.Context, rt *runtime.Runtime, cfg *runtime.Config, res *runtime.Result) error {
 	var set func(r *runtime.Result) error
 	set = func(r *runtime.Result) error {
 		for _, d := range r.Deps {
@@ -83,7 +90,7 @@ func saveOutputs(cfg *runtime.Config, res *runtime.Result) error {
 	if err := set(res); err != nil {
 		return fmt.Errorf("save %s: %w", cfg.Path, err)
 	}
-	if err := cfg.Save(cfg.Path); err != nil {
+	if err := rt.Save(ctx, cfg, cfg.Path); err != nil {
 		return fmt.Errorf("save %s: %w", cfg.Path, err)
 	}
 	return nil
