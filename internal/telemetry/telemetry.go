@@ -42,7 +42,7 @@ const DefaultServiceName = "aieval"
 // ScopeName is the instrumentation scope of every span and metric.
 const ScopeName = "github.com/aieval/aieval"
 
-// ShutdownTimeout bounds the final flush, so a collector that is down
+// ShutdownTimeout is the default bound of the final flush, so a collector that is down
 // delays the end of a CI job by at most this.
 const ShutdownTimeout = 5 * time.Second
 
@@ -67,6 +67,8 @@ type Options struct {
 	ServiceVersion string
 	// Warn receives export failures, once each kind, without header values.
 	Warn func(string)
+	// FlushTimeout bounds Shutdown; 0 is ShutdownTimeout.
+	FlushTimeout time.Duration
 }
 
 // Exporter turns callback events into spans and metrics.
@@ -75,6 +77,7 @@ type Exporter struct {
 	mp     *sdkmetric.MeterProvider
 	tracer trace.Tracer
 	inst   instruments
+	flush  time.Duration
 
 	mu    sync.Mutex
 	run   context.Context // the suite run's span, parent of the tests
@@ -131,7 +134,10 @@ func Start(ctx context.Context, o Options) (*Exporter, error) {
 	if err != nil {
 		res = base
 	}
-	e := &Exporter{tests: map[string]*testSpan{}}
+	e := &Exporter{tests: map[string]*testSpan{}, flush: o.FlushTimeout}
+	if e.flush <= 0 {
+		e.flush = ShutdownTimeout
+	}
 	e.tp = sdktrace.NewTracerProvider(sdktrace.WithBatcher(texp), sdktrace.WithResource(res))
 	// Metrics are cumulative over the run and sent when it ends (and each
 	// minute of a long run).
@@ -171,7 +177,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		e.runSp = nil
 	}
 	e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.flush)
 	defer cancel()
 	err := errors.Join(e.tp.Shutdown(ctx), e.mp.Shutdown(ctx))
 	if err != nil {
