@@ -10,7 +10,6 @@ import (
 
 	"github.com/aieval/aieval/eval"
 	"github.com/aieval/aieval/internal/eventlog"
-	"github.com/aieval/aieval/internal/telemetry"
 	"github.com/aieval/aieval/runtime"
 )
 
@@ -31,7 +30,14 @@ type monitor struct {
 	st     *state
 	cbs    *runtime.CallbackManager // nil when nothing listens
 	events *eventlog.Writer
-	otel   *telemetry.Exporter
+	otel   otelExporter
+}
+
+// otelExporter is internal/telemetry's Exporter, or nothing in a build
+// without it (-tags aieval_nootel, see otel.go).
+type otelExporter interface {
+	Handle(ctx context.Context, ev runtime.Event)
+	Shutdown(ctx context.Context) error
 }
 
 // startMonitor opens the events file and starts OpenTelemetry as the
@@ -47,15 +53,12 @@ func startMonitor(ctx context.Context, st *state, f monitorFlags) (*monitor, err
 		m.events = w
 		m.add(w.Handle)
 	}
-	if telemetry.Enabled(f.otlp, st.getenv) {
-		e, err := telemetry.Start(ctx, telemetry.Options{
-			URL: f.otlp, ServiceVersion: versionString(),
-			Warn: func(msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) },
-		})
-		if err != nil {
-			m.close(ctx)
-			return nil, inputErr(err)
-		}
+	e, err := startOTel(ctx, st, f.otlp)
+	if err != nil {
+		m.close(ctx)
+		return nil, inputErr(err)
+	}
+	if e != nil {
 		m.otel = e
 		m.add(e.Handle)
 	}
