@@ -18,7 +18,7 @@ func startOTel(ctx context.Context, st *state, flagURL string) (otelExporter, er
 		return nil, nil
 	}
 	e, err := telemetry.Start(ctx, telemetry.Options{
-		URL: flagURL, ServiceVersion: versionString(),
+		URL: flagURL, ServiceVersion: versionString(), Getenv: st.getenv,
 		Warn: func(msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) },
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -69,6 +70,9 @@ type Options struct {
 	Warn func(string)
 	// FlushTimeout bounds Shutdown; 0 is ShutdownTimeout.
 	FlushTimeout time.Duration
+	// Getenv reads OTEL_EXPORTER_OTLP_PROTOCOL; nil is os.Getenv. (The
+	// exporters read the rest of the process environment themselves.)
+	Getenv func(string) string
 }
 
 // Exporter turns callback events into spans and metrics.
@@ -113,6 +117,15 @@ func Start(ctx context.Context, o Options) (*Exporter, error) {
 	}
 	if o.Warn != nil {
 		otel.SetErrorHandler(onceHandler(o.Warn))
+		getenv := o.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		for _, v := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"} {
+			if p := getenv(v); p != "" && !strings.HasPrefix(p, "http/protobuf") {
+				o.Warn(fmt.Sprintf("%s=%s is not supported: aieval sends OTLP/HTTP with protobuf (point the endpoint at the collector's HTTP port, 4318)", v, p))
+			}
+		}
 	}
 	texp, err := otlptracehttp.New(ctx, topts...)
 	if err != nil {

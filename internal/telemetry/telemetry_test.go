@@ -236,6 +236,7 @@ func TestDownCollector(t *testing.T) {
 	var warned []string
 	e, err := telemetry.Start(context.Background(), telemetry.Options{
 		URL: "http://user:pw-SECRET-1234@" + addr, FlushTimeout: 500 * time.Millisecond,
+		Getenv: func(k string) string { return map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}[k] },
 		Warn: func(s string) { mu.Lock(); warned = append(warned, s); mu.Unlock() },
 	})
 	if err != nil {
@@ -253,6 +254,9 @@ func TestDownCollector(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	all := strings.Join(warned, "\n")
+	if !strings.Contains(all, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported") {
+		t.Errorf("no warning for the grpc protocol: %s", all)
+	}
 	if err != nil {
 		all += "\n" + err.Error()
 	}
