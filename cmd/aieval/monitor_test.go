@@ -250,3 +250,17 @@ func TestMonitorBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// Without --events, --otlp or an OTLP endpoint nothing is set up: no
+// callbacks for the runtime to call, no exporter.
+func TestMonitorOffByDefault(t *testing.T) {
+	st := &state{getenv: func(k string) string { return map[string]string{"OTEL_SERVICE_NAME": "x"}[k] }}
+	m, err := startMonitor(t.Context(), st, monitorFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.cbs != nil || m.otel != nil || m.events != nil {
+		t.Errorf("monitor set up with nothing asked: %+v", m)
+	}
+	m.close(t.Context())
+}
