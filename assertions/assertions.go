@@ -5,6 +5,7 @@ package assertions
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -20,13 +21,21 @@ type Spec struct {
 	Threshold *float64 // nil when not set
 	Weight    float64  // default 1
 	Metric    string
-	Provider  string // grader model override (llm-rubric, similar)
-	Dir       string // suite directory, for file:// values
-	File      string // suite file, for messages
-	Line      int    // line of the entry in the suite
+	Provider  string // grader model override (llm-rubric, similar, graded metrics)
+	// RubricPrompt replaces a graded metric's grader prompt (`rubric_prompt:`
+	// on the assertion): text or file://, with {{output}}, {{input}} ...
+	// placeholders. The reply format is still appended, so the verdict stays
+	// parseable.
+	RubricPrompt string
+	Dir          string // suite directory, for file:// values
+	File         string // suite file, for messages
+	Line         int    // line of the entry in the suite
 	// Timeout bounds one check of an external command (exec); 0 means the
 	// default. A `value: {command, timeout}` map overrides it.
 	Timeout time.Duration
+	// Env names variables passed to an exec judge besides its allow-list
+	// (the suite's env:, on the assertion or the whole suite).
+	Env []string
 }
 
 // Input is what an assertion scores.
@@ -42,6 +51,22 @@ type Input struct {
 	HasCost   bool // false when the model's price is unknown
 	Grader    Grader
 	Embedder  Embedder
+	// Refusal: the model declined (Output is its explanation).
+	Refusal bool
+	// FinishReason is why the model stopped ("stop", "length", ...).
+	FinishReason string
+	Moderator    Moderator // moderation; nil when no moderation endpoint is set
+
+	// ToolCalls is the response's tool calls in OpenAI's shape
+	// ([{"id", "type": "function", "function": {"name", "arguments"}}]),
+	// nil when the model called none.
+	ToolCalls json.RawMessage
+	// Tools is what the prompt declared: its model settings' `tools` (OpenAI
+	// list) or legacy `functions` list; nil when it declared none.
+	Tools json.RawMessage
+	// Logprobs are the output tokens' log probabilities when the endpoint
+	// returned them (perplexity); nil otherwise.
+	Logprobs []float64
 }
 
 // Tokens as counted by the endpoint.
@@ -156,10 +181,25 @@ func New(spec Spec) (Assertion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Type, err)
 	}
+	if c, ok := a.(Comparer); ok {
+		if negate {
+			c = notSet{c}
+		}
+		return finalSet{c}, nil
+	}
 	if negate {
 		a = not{a}
 	}
 	return final{a}, nil
+}
+
+// Comparer is an assertion that scores the outputs of one test across a
+// model matrix together (select-best). The caller runs every model first,
+// then calls CheckAll once with one Input per model, in matrix order;
+// result i is the verdict of output i. Its Check alone is an error.
+type Comparer interface {
+	Assertion
+	CheckAll(ctx context.Context, ins []*Input) ([]Result, error)
 }
 
 // final renders the deferred diff of a failed verdict, once negation is
@@ -168,11 +208,29 @@ type final struct{ inner Assertion }
 
 func (f final) Check(ctx context.Context, in *Input) (Result, error) {
 	r, err := f.inner.Check(ctx, in)
-	if err == nil && !r.Pass && r.Diff == "" && r.diff != nil {
+	return finish(r), err
+}
+
+func finish(r Result) Result {
+	if !r.Pass && r.Diff == "" && r.diff != nil {
 		r.Diff = r.diff()
 	}
 	r.diff = nil
-	return r, err
+	return r
+}
+
+type finalSet struct{ inner Comparer }
+
+func (f finalSet) Check(ctx context.Context, in *Input) (Result, error) {
+	return final{f.inner}.Check(ctx, in)
+}
+
+func (f finalSet) CheckAll(ctx context.Context, ins []*Input) ([]Result, error) {
+	rs, err := f.inner.CheckAll(ctx, ins)
+	for i := range rs {
+		rs[i] = finish(rs[i])
+	}
+	return rs, err
 }
 
 type not struct{ inner Assertion }
@@ -185,11 +243,52 @@ func (n not) Check(ctx context.Context, in *Input) (Result, error) {
 	if err != nil {
 		return r, err
 	}
+	return invert(r), nil
+}
+
+func invert(r Result) Result {
 	if r.Pass {
 		r.Reason += " but must not"
 	}
 	r.Pass = !r.Pass
 	r.Score = 1 - r.Score
 	r.Diff, r.diff = "", nil
-	return r, nil
+	return r
+}
+
+type notSet struct{ inner Comparer }
+
+func (n notSet) Check(ctx context.Context, in *Input) (Result, error) {
+	return not{n.inner}.Check(ctx, in)
+}
+
+func (n notSet) CheckAll(ctx context.Context, ins []*Input) ([]Result, error) {
+	rs, err := n.inner.CheckAll(ctx, ins)
+	if err != nil {
+		return rs, err
+	}
+	for i := range rs {
+		rs[i] = invert(rs[i])
+	}
+	return rs, nil
+}
+
+// paramsRead are the test parameters an assertion type reads besides the
+// output: the RAG metrics take the question and the retrieved context as
+// params, as promptfoo takes them as vars. exec reads them all.
+var paramsRead = map[string][]string{
+	"context-faithfulness": {"query", "context"},
+	"context-recall":       {"query", "context"},
+	"context-relevance":    {"query", "context"},
+	"answer-relevance":     {"query"},
+}
+
+// ParamsRead reports which test parameters an assertion of type typ reads
+// (not- prefix allowed); all is true when it gets every one (exec).
+func ParamsRead(typ string) (names []string, all bool) {
+	base := strings.TrimPrefix(typ, "not-")
+	if base == "exec" {
+		return nil, true
+	}
+	return paramsRead[base], false
 }

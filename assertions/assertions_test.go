@@ -8,9 +8,13 @@ import (
 )
 
 func TestEveryTypeRegisteredAndDescribed(t *testing.T) {
-	want := []string{"contains", "contains-all", "contains-any", "contains-json", "cost", "ends-with", "equals",
-		"exec", "icontains", "icontains-all", "icontains-any", "is-json", "json-path", "json-schema", "latency",
-		"length", "levenshtein", "llm-rubric", "regex", "similar", "starts-with", "tokens", "word-count"}
+	want := []string{"answer-relevance", "bleu", "contains", "contains-all", "contains-any", "contains-json",
+		"contains-xml", "context-faithfulness", "context-recall", "context-relevance", "cost", "ends-with",
+		"equals", "exec", "factuality", "finish-reason", "g-eval", "icontains", "icontains-all", "icontains-any",
+		"is-json", "is-refusal", "is-sql", "is-valid-openai-tools-call", "is-valid-tool-call", "is-xml",
+		"json-path", "json-schema", "latency", "length", "levenshtein", "llm-rubric", "model-graded-closedqa",
+		"moderation", "perplexity", "perplexity-score", "regex", "rouge-n", "select-best", "similar",
+		"starts-with", "tokens", "tool-call", "tool-call-f1", "word-count"}
 	got := Names()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Names() = %v\nwant %v", got, want)

@@ -6,16 +6,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/aieval/aieval/internal/secrets"
 )
 
 // exec runs an external command as a judge (protocol in the contract):
 // JSON {"output","prompt","params","test","suite"} on stdin; exit 0 passes,
 // non-zero fails, unless stdout is a JSON object {"pass","score","reason"},
 // which rules. Failing to start or running past the timeout is an error.
+//
+// The command gets an environment without credentials: only the variables
+// of JudgeEnvAllow (and LC_*), plus those the suite names with env:, so a
+// judge printing its environment cannot put a key in a report. It runs in
+// its own process group, killed when the command exits.
 
 const (
 	defaultExecTimeout = 30 * time.Second
@@ -33,10 +44,39 @@ type execCheck struct {
 	dir       string
 	timeout   time.Duration
 	threshold *float64
+	env       []string // variable names passed through besides the allow-list
+}
+
+// JudgeEnvAllow are the variables an exec judge inherits without being
+// named: what programs need to run and print, never a credential.
+var JudgeEnvAllow = []string{"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM",
+	// Windows programs do not start without these.
+	"SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT", "TEMP", "TMP", "USERPROFILE"}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// judgeEnv is the environment of an exec judge: the allow-list, LC_*, and
+// the named variables, as lookup has them.
+func judgeEnv(environ []string, named []string) []string {
+	keep := map[string]bool{}
+	for _, k := range JudgeEnvAllow {
+		keep[k] = true
+	}
+	for _, k := range named {
+		keep[k] = true
+	}
+	out := []string{}
+	for _, kv := range environ {
+		k, _, ok := strings.Cut(kv, "=")
+		if ok && (keep[k] || strings.HasPrefix(k, "LC_")) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func newExec(spec Spec) (Assertion, error) {
-	line, timeout, err := execValue(spec)
+	line, timeout, env, err := execValue(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -58,40 +98,66 @@ func newExec(spec Spec) (Assertion, error) {
 		}
 		argv[0] = abs
 	}
-	return &execCheck{argv: argv, name: name, dir: spec.Dir, timeout: timeout, threshold: spec.Threshold}, nil
+	for _, k := range append(append([]string(nil), spec.Env...), env...) {
+		if !envName.MatchString(k) {
+			return nil, fmt.Errorf("env: %q is not a variable name (list names, e.g. env: [JUDGE_TOKEN]; values come from the environment)", k)
+		}
+	}
+	env = append(append([]string(nil), spec.Env...), env...)
+	for _, k := range env {
+		// A variable handed to a judge is usually a token: whatever the
+		// judge prints of it is scrubbed from reports.
+		secrets.Default().RegisterEnv(k)
+	}
+	return &execCheck{argv: argv, name: name, dir: spec.Dir, timeout: timeout, threshold: spec.Threshold, env: env}, nil
 }
 
-// execValue reads value: "cmd args" or {command: "...", timeout: 10s|10}.
-func execValue(spec Spec) (string, time.Duration, error) {
+// execValue reads value: "cmd args" or {command: "...", timeout: 10s|10,
+// env: [NAME, ...]}.
+func execValue(spec Spec) (string, time.Duration, []string, error) {
 	timeout := spec.Timeout
 	if timeout <= 0 {
 		timeout = defaultExecTimeout
 	}
 	switch v := spec.Value.(type) {
 	case nil:
-		return "", 0, errors.New("missing value: give the command line to run, e.g. value: python3 check.py")
+		return "", 0, nil, errors.New("missing value: give the command line to run, e.g. value: python3 check.py")
 	case string:
 		if strings.TrimSpace(v) == "" {
-			return "", 0, errors.New("value is empty; give the command line to run")
+			return "", 0, nil, errors.New("value is empty; give the command line to run")
 		}
-		return v, timeout, nil
+		return v, timeout, nil, nil
 	case map[string]any, map[any]any:
-		m, err := mapValue(v, "command", "timeout")
+		m, err := mapValue(v, "command", "timeout", "env")
 		if err != nil {
-			return "", 0, err
+			return "", 0, nil, err
 		}
 		line, ok := m["command"].(string)
 		if !ok || strings.TrimSpace(line) == "" {
-			return "", 0, errors.New("value needs command: as text")
+			return "", 0, nil, errors.New("value needs command: as text")
 		}
 		if raw, has := m["timeout"]; has {
 			if timeout, err = parseTimeout(raw); err != nil {
-				return "", 0, err
+				return "", 0, nil, err
 			}
 		}
-		return line, timeout, nil
+		var env []string
+		if raw, has := m["env"]; has {
+			list, ok := raw.([]any)
+			if !ok {
+				return "", 0, nil, fmt.Errorf("env must be a list of variable names, got %s", kindOf(raw))
+			}
+			for _, x := range list {
+				name, ok := x.(string)
+				if !ok {
+					return "", 0, nil, fmt.Errorf("env must be a list of variable names, got %s in it", kindOf(x))
+				}
+				env = append(env, name)
+			}
+		}
+		return line, timeout, env, nil
 	}
-	return "", 0, fmt.Errorf("value must be a command line or {command, timeout}, got %s", kindOf(spec.Value))
+	return "", 0, nil, fmt.Errorf("value must be a command line or {command, timeout, env}, got %s", kindOf(spec.Value))
 }
 
 // parseTimeout accepts a Go duration ("10s", "500ms") or a number of seconds.
@@ -227,12 +293,12 @@ func (e *execCheck) Check(ctx context.Context, in *Input) (Result, error) {
 	defer cancel()
 	cmd := exec.CommandContext(runCtx, e.argv[0], e.argv[1:]...)
 	cmd.Dir = e.dir
+	cmd.Env = judgeEnv(os.Environ(), e.env)
 	cmd.Stdin = bytes.NewReader(payload)
 	stdout, stderr := &capBuffer{max: maxCapture}, &capBuffer{max: maxCapture}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = time.Second // do not hang on pipes a stray child keeps open
 	setProcessGroup(cmd)
-	err = cmd.Run()
+	err = runJudge(cmd, stdout, stderr)
 	name := e.name
 	switch {
 	case ctx.Err() != nil:
@@ -249,6 +315,53 @@ func (e *execCheck) Check(ctx context.Context, in *Input) (Result, error) {
 		code = cmd.ProcessState.ExitCode()
 	}
 	return e.judge(code, stdout.String(), stderr.String())
+}
+
+// runJudge runs cmd with its output captured through pipes aieval reads
+// itself, so the wait for the command ends when the command does (not
+// when the last child holding the pipe does); the group is then killed,
+// which closes the pipes of anything it forked.
+func runJudge(cmd *exec.Cmd, stdout, stderr io.Writer) error {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close() // the child holds its own copies
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, p := range []struct {
+		r *os.File
+		w io.Writer
+	}{{outR, stdout}, {errR, stderr}} {
+		wg.Add(1)
+		go func() { defer wg.Done(); io.Copy(p.w, p.r) }()
+	}
+	err = cmd.Wait()
+	killGroup(cmd)
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(cmd.WaitDelay):
+		// A child outside the group (setsid) still holds a pipe.
+	}
+	outR.Close()
+	errR.Close()
+	<-drained
+	return err
 }
 
 // judge applies the protocol: a JSON verdict on stdout rules, else the

@@ -37,7 +37,12 @@ func compileSchema(spec Spec, v any) (*gojsonschema.Schema, error) {
 	if _, ok := doc.(map[string]any); !ok {
 		return nil, fmt.Errorf("schema must be a JSON object (a map), got %s", kindOf(doc))
 	}
-	s, err := gojsonschema.NewSchema(gojsonschema.NewGoLoader(doc))
+	name, _ := v.(string) // a file:// value: refs resolve beside that file
+	loader, err := confinedSchema(spec.Dir, strings.TrimPrefix(name, filePrefix), doc)
+	if err != nil {
+		return nil, err
+	}
+	s, err := gojsonschema.NewSchema(loader) // $ref: never the network, only files beside the suite
 	if err != nil {
 		return nil, fmt.Errorf("bad JSON schema: %v", err)
 	}

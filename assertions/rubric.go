@@ -26,6 +26,13 @@ func init() {
 type rubricCheck struct {
 	rubric    string
 	threshold *float64
+	prompt    *graderPrompt // rubric_prompt, when set
+}
+
+var rubricSchema = ReplySchema{
+	Name:    "rubric_verdict",
+	Schema:  object(map[string]any{"pass": boolSchema, "score": map[string]any{"type": "number"}, "reason": strSchema}),
+	Example: `{"pass": true or false, "score": a number from 0 to 1, "reason": "one short sentence"}`,
 }
 
 func newRubric(spec Spec) (Assertion, error) {
@@ -39,7 +46,15 @@ func newRubric(spec Spec) (Assertion, error) {
 	if t := spec.Threshold; t != nil && (*t < 0 || *t > 1) {
 		return nil, fmt.Errorf("threshold %g must be between 0 and 1", *t)
 	}
-	return &rubricCheck{rubric: rubric, threshold: spec.Threshold}, nil
+	c := &rubricCheck{rubric: rubric, threshold: spec.Threshold}
+	if spec.RubricPrompt != "" {
+		p, err := customPrompt(spec, graderPrompt{})
+		if err != nil {
+			return nil, err
+		}
+		c.prompt = &p
+	}
+	return c, nil
 }
 
 // grade is a parsed grader verdict.
@@ -55,14 +70,27 @@ func (c *rubricCheck) Check(ctx context.Context, in *Input) (Result, error) {
 	if in.Grader == nil {
 		return Result{}, errors.New("no grader model configured; set grader: in the suite or a default model")
 	}
-	user := "<rubric>\n" + c.rubric + "\n</rubric>\n\n<output>\n" + in.Output + "\n</output>"
+	system, user := rubricSystem, "<rubric>\n"+c.rubric+"\n</rubric>\n\n<output>\n"+in.Output+"\n</output>"
+	if c.prompt != nil {
+		vars := baseVars(in)
+		vars["rubric"], vars["criteria"] = c.rubric, c.rubric
+		sys, u := c.prompt.render(vars, in.Params)
+		// The reply protocol stays, so the verdict is still parseable.
+		system, user = strings.TrimSpace(sys+"\n\n"+rubricSystem), u
+	}
 	var last string
 	for attempt := 0; attempt < 2; attempt++ {
 		prompt := user
 		if attempt > 0 {
 			prompt += rubricRetry
 		}
-		reply, err := in.Grader.Grade(ctx, rubricSystem, prompt)
+		var reply string
+		var err error
+		if sg, ok := in.Grader.(StructuredGrader); ok {
+			reply, err = sg.GradeSchema(ctx, system, prompt, rubricSchema)
+		} else {
+			reply, err = in.Grader.Grade(ctx, system, prompt)
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("ask grader: %w", err)
 		}

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Shared decoding of Spec values: file:// loading, typed access, map key
@@ -83,7 +85,7 @@ func readFileRef(dir, ref string) ([]byte, error) {
 	if st.Size() > maxFileBytes {
 		return nil, fmt.Errorf("%s is larger than %d MiB; reference a smaller file", ref, maxFileBytes>>20)
 	}
-	b, err := os.ReadFile(p)
+	b, err := safefile.ReadFile(p, maxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", ref, err)
 	}

@@ -31,7 +31,9 @@ func (l *loader) finish(s *Suite, defs *rawTest, raws []*rawTest) []*Test {
 		default:
 			seen[r.name] = t.Source()
 		}
-		tests = append(tests, finishTest(t, s, defs, r, prompts, l.errAt))
+		t = finishTest(t, s, defs, r, prompts, l.errAt)
+		l.noteUse(t)
+		tests = append(tests, t)
 	}
 	return tests
 }
@@ -73,6 +75,18 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 	t.Params = mergeParams(defs.params, r.params)
 	t.Asserts = make([]*Assert, 0, len(defs.asserts)+len(r.asserts))
 	t.Asserts = append(append(t.Asserts, defs.asserts...), r.asserts...)
+	if reads, ok := s.reads[t.Prompt]; ok && !readsParams(t.Asserts) {
+		reads = withAssertReads(reads, t.Asserts)
+		noun := "parameter"
+		if r.csv {
+			noun = "column"
+		}
+		for _, k := range sortedKeys(r.params) {
+			if !reads[k] {
+				errAt(r.file, r.at(r.paramsLine), "%s: %s", label, unreadParam(noun, k, t.Prompt, reads, r.csv))
+			}
+		}
+	}
 	t.Threshold = r.threshold
 	if t.Threshold == nil {
 		t.Threshold = defs.threshold
@@ -92,6 +106,84 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 		t.Skip = *defs.skip
 	}
 	return t
+}
+
+// readsParams reports whether an assertion reads the parameters (exec gets
+// them on stdin), so no parameter of its test is unused.
+func readsParams(asserts []*Assert) bool {
+	for _, a := range asserts {
+		if _, all := assertions.ParamsRead(a.Spec.Type); all {
+			return true
+		}
+	}
+	return false
+}
+
+// withAssertReads adds to a prompt's reads the parameters t's assertions
+// read (the RAG metrics' query and context); reads itself is not changed.
+func withAssertReads(reads map[string]bool, asserts []*Assert) map[string]bool {
+	var extra []string
+	for _, a := range asserts {
+		names, _ := assertions.ParamsRead(a.Spec.Type)
+		extra = append(extra, names...)
+	}
+	if len(extra) == 0 {
+		return reads
+	}
+	out := maps.Clone(reads)
+	for _, n := range extra {
+		out[n] = true
+	}
+	return out
+}
+
+// unreadParam says why parameter k is refused: nothing reads it, so a typo
+// (orderby for {{order_by}}) would silently leave the prompt's default.
+func unreadParam(noun, k, prompt string, reads map[string]bool, csv bool) string {
+	names := sortedKeys(reads)
+	candidates := names
+	if csv {
+		candidates = append(append([]string(nil), names...), csvColumns...)
+	}
+	msg := fmt.Sprintf("%s %q is not read by prompt %q (its templates, the prompts it chains on, its system prompt) nor by any assertion%s; fix the name or remove it (the prompt reads: %s)",
+		noun, k, prompt, assertions.Suggest(k, candidates), listNames(names))
+	if csv {
+		msg += "; other columns: " + strings.Join(csvColumns, ", ") + ", assert_<type>, __expected<N>"
+	}
+	return msg
+}
+
+// noteUse records what test t reads, for checkSharedParams.
+func (l *loader) noteUse(t *Test) {
+	l.execAny = l.execAny || readsParams(t.Asserts)
+}
+
+// checkSharedParams refuses a suite or defaults parameter that no prompt of
+// the aiconfig reads (see unreadParam). Any prompt counts, tested or not:
+// the aiconfig checks want every prompt's parameters defined.
+func (l *loader) checkSharedParams(s *Suite, defs *rawTest) {
+	if s.reads == nil || l.execAny || len(l.problems) > 0 {
+		return
+	}
+	read := map[string]bool{}
+	for _, reads := range s.reads {
+		for k := range reads {
+			read[k] = true
+		}
+	}
+	names := sortedKeys(read)
+	check := func(params map[string]any, line int, what string) {
+		for _, k := range sortedKeys(params) {
+			if !read[k] {
+				l.errf(line, "%s: parameter %q is not read by any prompt of %s (their templates, system prompts) nor by any assertion%s; fix the name or remove it (they read: %s)",
+					what, k, s.ConfigPath, assertions.Suggest(k, names), listNames(names))
+			}
+		}
+	}
+	check(s.Params, l.paramsLine, "params")
+	if defs != nil {
+		check(defs.params, defs.paramsLine, "defaults")
+	}
 }
 
 // mergeParams returns over laid on base; nil when both are empty.

@@ -1,7 +1,14 @@
 package eval
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aieval/aieval/eval/results"
@@ -13,11 +20,19 @@ import (
 // still takes every result, so no worker is left blocked.
 type collector struct {
 	r       *runner
-	sp      *results.Spool
+	sp      *results.Spool // nil once it failed, or when none could be made
 	res     *results.Results
 	mu      sync.Mutex
 	pending map[int]*repeatAgg
 	werr    error
+
+	// When the spool fails, results are kept in mem instead: those it had
+	// taken are read back (see salvage). spooled lists the ordinals the
+	// spool took, in order.
+	mem     map[int]*results.TestResult
+	spooled []int
+	status  []results.Status // by ordinal: what a result lost with the spool was
+	spoolIn string           // the spool's directory
 }
 
 func (c *collector) add(o outcome) {
@@ -36,13 +51,201 @@ func (c *collector) add(o outcome) {
 		delete(c.pending, o.ord)
 		t = a.result(o.t)
 	}
+	finite(t)
+	scrub(t)
 	if c.r.opts.Observer != nil {
 		c.r.opts.Observer.Done(t)
 	}
 	c.res.Count(t)
-	if c.werr == nil {
-		c.werr = c.sp.Add(o.ord, t)
+	c.store(o.ord, t)
+}
+
+// store puts a finished result in the spool, or in memory once the spool
+// has failed.
+func (c *collector) store(ord int, t *results.TestResult) {
+	if c.status == nil {
+		c.status = make([]results.Status, len(c.r.sel))
 	}
+	c.status[ord] = t.Status
+	if c.sp != nil {
+		err := c.sp.Add(ord, t)
+		if err == nil {
+			c.spooled = append(c.spooled, ord)
+			return
+		}
+		c.werr = err
+		c.r.warn("results spool: %v; keeping the results in memory", err)
+		c.salvage()
+	}
+	if c.mem == nil {
+		c.mem = map[int]*results.TestResult{}
+	}
+	c.mem[ord] = t
+}
+
+// salvage moves what the failed spool holds into mem: from its memory when
+// it still holds them, else read back from its file; a result neither has
+// keeps its status with a note that its details were lost.
+func (c *collector) salvage() {
+	sp := c.sp
+	c.sp = nil
+	if c.mem == nil {
+		c.mem = map[int]*results.TestResult{}
+	}
+	if held, ok := sp.InMemory(); ok {
+		ords := slices.Clone(c.spooled)
+		slices.Sort(ords)
+		for i, ord := range ords {
+			if i < len(held) {
+				c.mem[ord] = &held[i]
+			}
+		}
+		sp.Discard()
+		return
+	}
+	// The spool file holds whole lines in the order spooled, up to where
+	// writing stopped.
+	if f, err := os.Open(SpoolPath(c.spoolIn, c.res.RunID) + ".part"); err == nil {
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 1<<30)
+		for i := 0; i < len(c.spooled) && sc.Scan(); i++ {
+			var t results.TestResult
+			if json.Unmarshal(sc.Bytes(), &t) == nil {
+				c.mem[c.spooled[i]] = &t
+			}
+		}
+		f.Close()
+	}
+	sp.Discard()
+	for _, ord := range c.spooled {
+		if c.mem[ord] == nil {
+			sel := c.r.sel[ord]
+			name := ""
+			if sel.t != nil {
+				name = sel.t.Name
+			} else if lz := sel.sr.s.lazy; lz != nil {
+				name = lz.name(int(sel.row))
+			}
+			c.mem[ord] = &results.TestResult{Suite: sel.sr.s.Path, Name: name, Config: sel.sr.s.ConfigPath,
+				ConfigName: sel.sr.info.ConfigName, Status: c.status[ord], Assertions: []results.AssertionResult{},
+				Reason: "details lost: the results spool could not be written (" + oneLine(c.werr.Error()) + ")"}
+		}
+	}
+	c.spooled = nil
+}
+
+// finish puts the results into res: from memory when they fit (or the
+// spool failed), else as the spool file in report order.
+func (c *collector) finish() {
+	if c.sp != nil {
+		if tests, ok := c.sp.InMemory(); ok {
+			c.sp.Discard()
+			c.res.Tests = tests
+			return
+		}
+		path, err := c.sp.Finish()
+		if err == nil {
+			c.res.UseSpool(path)
+			return
+		}
+		c.werr = err
+		c.r.warn("results spool: %v; keeping the results in memory", err)
+		c.salvage()
+	}
+	ords := make([]int, 0, len(c.mem))
+	for ord := range c.mem {
+		ords = append(ords, ord)
+	}
+	slices.Sort(ords)
+	c.res.Tests = make([]results.TestResult, 0, len(ords))
+	for _, ord := range ords {
+		c.res.Tests = append(c.res.Tests, *c.mem[ord])
+	}
+}
+
+// finite makes a result with a NaN or infinite number (a score, a cost
+// from a huge token count, a parameter) an error saying which: such a
+// number compares false with every threshold and cannot be written to a
+// JSON report, so it must neither pass nor stop the reports.
+func finite(t *results.TestResult) {
+	var bad []string
+	fix := func(what string, f *float64) {
+		if math.IsNaN(*f) || math.IsInf(*f, 0) {
+			bad = append(bad, fmt.Sprintf("%s is %v", what, *f))
+			*f = 0
+		}
+	}
+	fix("score", &t.Score)
+	fix("latency", &t.LatencyMS)
+	fix("cost", &t.Cost)
+	if t.Threshold != nil {
+		th := *t.Threshold
+		fix("threshold", &th)
+		t.Threshold = &th
+	}
+	for i := range t.Assertions {
+		a := &t.Assertions[i]
+		fix("assertion "+a.Type+" score", &a.Score)
+		fix("assertion "+a.Type+" weight", &a.Weight)
+	}
+	if p := t.PassRate; p != nil {
+		fix("pass rate", &p.Rate)
+		fix("pass rate interval", &p.Low)
+		fix("pass rate interval", &p.High)
+		fix("required pass rate", &p.Required)
+	}
+	if len(t.Params) > 0 {
+		params, changed := finiteValue(t.Params, "params", &bad)
+		if changed {
+			t.Params = params.(map[string]any)
+		}
+	}
+	if len(bad) == 0 {
+		return
+	}
+	t.Status = results.StatusError
+	t.Reason = "not a finite number: " + strings.Join(bad, ", ")
+}
+
+// finiteValue replaces non-finite floats in v by their text, copying what
+// it changes.
+func finiteValue(v any, path string, bad *[]string) (any, bool) {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			*bad = append(*bad, fmt.Sprintf("%s is %v", path, x))
+			return fmt.Sprint(x), true
+		}
+	case float32:
+		return finiteValue(float64(x), path, bad)
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			if ne, changed := finiteValue(e, path+"."+k, bad); changed {
+				if out == nil {
+					out = maps.Clone(x)
+				}
+				out[k] = ne
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case []any:
+		var out []any
+		for i, e := range x {
+			if ne, changed := finiteValue(e, fmt.Sprintf("%s[%d]", path, i), bad); changed {
+				if out == nil {
+					out = slices.Clone(x)
+				}
+				out[i] = ne
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
 }
 
 // repeatAgg folds the runs of a repeated test as they arrive, in any

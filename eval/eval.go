@@ -35,6 +35,10 @@ type Suite struct {
 	Warnings   []string         // non-fatal findings of the aiconfig checks, one line each
 
 	lazy *lazyCases // the tests, when Tests is nil
+
+	// reads is, per prompt, the parameter names a run of it can read
+	// (runtime.Config.ParamsRead), filled once the aiconfig is loaded.
+	reads map[string]map[string]bool
 }
 
 // Price of a model in USD per 1M tokens.
@@ -113,6 +117,13 @@ type Options struct {
 	// CacheNote is written into every cache entry recorded by this run
 	// (e.g. "hand-written fixture" for example caches).
 	CacheNote string
+	// SpoolFallbackDir is tried when SpoolDir cannot be written (e.g. the
+	// directory of the report files); when neither can, results are kept
+	// in memory.
+	SpoolFallbackDir string
+	// CacheReadFirst are cache directories read (never written) before
+	// CacheDir: the baseline of --baseline-ref reads the cache at its ref.
+	CacheReadFirst []string
 }
 
 // Run evaluates the suites and returns the results (tests spooled on disk).

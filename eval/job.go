@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,6 +59,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	if run != nil && run.Request != nil {
 		res.Model, res.Provider = run.Request.Model, run.Request.Provider
 		res.Input = llm.LastUserText(run.Request.Messages)
+		res.Request = requestRecord(run.Request)
 	}
 	if err == nil && (run == nil || run.Response == nil) {
 		err = errors.New("the runtime returned no response")
@@ -77,7 +79,13 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		return out
 	}
 	resp := run.Response
-	res.Output = resp.Text
+	// What the model did is what is scored: its text, else its tool calls
+	// as JSON (as `aieval prompt` prints them), else a refusal's text.
+	res.Output = run.Output
+	if res.Output == "" && resp.Refusal != "" {
+		res.Output, res.Refusal = resp.Refusal, true
+	}
+	res.ToolCalls, res.FinishReason = resp.ToolCalls, resp.FinishReason
 	res.Cached = resp.Cached
 	res.LatencyMS = ms(resp.Latency)
 	if resp.Latency <= 0 {
@@ -88,9 +96,10 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	res.Cost = cost
 
 	in := &assertions.Input{
-		Output: resp.Text, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
+		Output: res.Output, Refusal: res.Refusal, FinishReason: res.FinishReason, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
 		LatencyMS: res.LatencyMS, Cost: cost, HasCost: hasCost,
-		Tokens: assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
+		Tokens:    assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
+		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request),
 	}
 	r.check(ctx, sel.sr, t, run.Request, in, res)
 	if res.Status == results.StatusError && ctx.Err() != nil {
@@ -122,7 +131,7 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 		if a.Spec.Provider != "" {
 			gm, em = a.Spec.Provider, a.Spec.Provider
 		}
-		in.Grader = grader{rt: sr.rt, model: gm}
+		in.Grader = r.graderFor(sr, gm)
 		in.Embedder = embedder{rt: sr.rt, model: em}
 		ar := results.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
 		v, err := a.Impl.Check(ctx, in)
@@ -203,6 +212,63 @@ func (g grader) Grade(ctx context.Context, system, user string) (string, error) 
 		return "", fmt.Errorf("grader %s: %w", g.model, err)
 	}
 	return resp.Text, nil
+}
+
+// graderFor is the grader of model gm: one that asks for the verdict as a
+// JSON-schema response format when the model is on an OpenAI-compatible
+// endpoint, a plain one otherwise (the schema is then in the prompt).
+func (r *runner) graderFor(sr *suiteRun, gm string) assertions.Grader {
+	g := grader{rt: sr.rt, model: gm}
+	model := gm
+	if to, ok := r.opts.ModelMap[model]; ok {
+		model = to
+	}
+	if route := sr.rt.RouteOf(nil, model, nil); route.Supported && route.Parser == runtime.ParserOpenAI {
+		return structuredGrader{g}
+	}
+	return g
+}
+
+// structuredGrader is a grader whose endpoint can hold its reply to a
+// JSON schema (response_format json_schema, strict).
+type structuredGrader struct{ grader }
+
+func (g structuredGrader) GradeSchema(ctx context.Context, system, user string, s assertions.ReplySchema) (string, error) {
+	msgs := make([]llm.Message, 0, 2)
+	if strings.TrimSpace(system) != "" {
+		msgs = append(msgs, llm.Message{Role: "system", Content: system})
+	}
+	msgs = append(msgs, llm.Message{Role: "user", Content: user})
+	settings := map[string]any{"temperature": 0, "response_format": map[string]any{
+		"type": "json_schema", "json_schema": map[string]any{"name": s.Name, "strict": true, "schema": s.Schema},
+	}}
+	resp, err := g.rt.Complete(ctx, g.model, msgs, settings)
+	var le *llm.Error
+	if errors.As(err, &le) && le.Kind == llm.KindClient {
+		// A server without json_schema support answers 400: ask plainly,
+		// with the schema stated in the prompt.
+		return g.Grade(ctx, system, user)
+	}
+	if err != nil {
+		return "", fmt.Errorf("grader %s: %w", g.model, err)
+	}
+	return resp.Text, nil
+}
+
+// declaredTools is the tools a request declares (settings tools, else the
+// legacy functions), as JSON for the tool-call assertions; nil when none.
+func declaredTools(req *llm.Request) json.RawMessage {
+	if req == nil {
+		return nil
+	}
+	for _, k := range []string{"tools", "functions"} {
+		if v, ok := req.Settings[k]; ok && v != nil {
+			if b, err := json.Marshal(v); err == nil {
+				return b
+			}
+		}
+	}
+	return nil
 }
 
 type embedder struct {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // LazyThreshold is the number of rows above which the tests of a .jsonl or
@@ -105,6 +107,7 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 			seen[h] = int32(r.line)
 		}
 		t := finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, s, defs, r, prompts, report)
+		l.noteUse(t)
 		for k := range t.Params {
 			if l.rowParams == nil {
 				l.rowParams = map[string]bool{}
@@ -159,7 +162,7 @@ type lazyCursor struct {
 
 func (c *lazyCases) open(s *Suite) *lazyCursor {
 	cur := &lazyCursor{c: c, s: s, l: &loader{file: c.path, suitePath: s.Path}, prompts: promptNames(s)}
-	f, err := os.Open(c.path)
+	f, err := safefile.Open(c.path)
 	if err != nil {
 		cur.broken = fmt.Sprintf("%s: read cases: %s", c.path, describeFSError(err))
 		return cur

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/secrets"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -71,7 +72,7 @@ func (r *runner) runObserved(ctx context.Context, j job) outcome {
 		"cost": tr.Cost, "cached": tr.Cached, "tokens": tr.Tokens, "model": tr.Model, "provider": tr.Provider,
 	}
 	if tr.Reason != "" {
-		data["reason"] = tr.Reason
+		data["reason"] = secrets.Scrub(tr.Reason) // the collector scrubs the result later
 	}
 	// The run may be cancelled (second signal): the test's end is still told.
 	cb.Emit(context.WithoutCancel(ctx), runtime.Event{Name: EventTestDone, File: s.Path, Data: data})

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,9 +77,57 @@ type outcome struct {
 	interrupted bool
 }
 
+// Preflight checks what a run would select before anything runs: --repeat
+// within bounds, and at least one test, since a run of none would pass
+// without testing anything. An empty shard of a sharded run is normal (few
+// tests, many shards): it is a warning (to warn), not an error. The error
+// is invalid input (exit 2).
+func Preflight(suites []*Suite, opts Options, warn func(string)) error {
+	if opts.Repeat < 0 || opts.Repeat > maxRepeat {
+		return fmt.Errorf("--repeat must be from 1 to %d, got %d", maxRepeat, opts.Repeat)
+	}
+	if m := opts.MaxCost; m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
+		return fmt.Errorf("--max-cost must be a finite number of USD >= 0 (0: no budget), got %v", m)
+	}
+	total, matched, inShard := 0, 0, 0
+	r := &runner{opts: opts}
+	for _, s := range suites {
+		each := func(name string) {
+			total++
+			if r.opts.Filter == nil || r.opts.Filter.MatchString(name) {
+				matched++
+			}
+			if r.wanted(s, name) {
+				inShard++
+			}
+		}
+		if c := s.lazy; c != nil {
+			for i := range c.sums {
+				each(c.name(i))
+			}
+			continue
+		}
+		for _, t := range s.Tests {
+			each(t.Name)
+		}
+	}
+	switch {
+	case total == 0:
+		return errors.New("no test selected: the suites have no tests")
+	case matched == 0:
+		return fmt.Errorf("no test selected: --filter %q matches none of the %d tests (it is a regular expression on test names)", opts.Filter, total)
+	case inShard == 0 && warn != nil:
+		warn(fmt.Sprintf("shard %d/%d selects none of the %d tests: nothing to run in this shard", opts.ShardIndex, opts.ShardCount, matched))
+	}
+	return nil
+}
+
 func newRunner(suites []*Suite, opts Options) (*runner, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.Repeat < 0 || opts.Repeat > maxRepeat {
+		return nil, fmt.Errorf("repeat must be from 1 to %d, got %d", maxRepeat, opts.Repeat)
 	}
 	if opts.ShardCount < 0 || (opts.ShardCount > 0 && (opts.ShardIndex < 1 || opts.ShardIndex > opts.ShardCount)) {
 		return nil, fmt.Errorf("shard %d/%d: the index must be from 1 to the count", opts.ShardIndex, opts.ShardCount)
@@ -92,15 +142,12 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 	}
 	parsers := opts.Parsers
 	if parsers == nil {
-		parsers = map[string]runtime.ModelParser{
-			runtime.ParserOpenAI: llm.NewOpenAI(llm.OpenAIOptions{
-				HTTPClient: r.httpClient(),
-				Retry:      r.retryPolicy(),
-				Timeout:    opts.Timeout,
-				Getenv:     opts.Getenv,
-			}),
-			runtime.ParserEcho: llm.Echo{},
-		}
+		parsers = runtime.Parsers(llm.OpenAIOptions{
+			HTTPClient: r.httpClient(),
+			Retry:      r.retryPolicy(),
+			Timeout:    opts.Timeout,
+			Getenv:     opts.Getenv,
+		})
 	}
 	cbs := r.pricedCallbacks()
 	for _, s := range suites {
@@ -202,7 +249,9 @@ func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error
 				return nil, err
 			}
 		}
-		if r.cache, err = cache.Open(dir, mode, cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote}); err != nil {
+		copts := cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote,
+			ReadFirst: r.opts.CacheReadFirst, Endpoint: r.endpointOf}
+		if r.cache, err = cache.Open(dir, mode, copts); err != nil {
 			return nil, err
 		}
 	}
@@ -280,14 +329,7 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	for _, sr := range r.suites {
 		res.Suites = append(res.Suites, sr.info)
 	}
-	dir := r.opts.SpoolDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	sp, err := results.NewSpool(SpoolPath(dir, res.RunID), len(r.sel))
-	if err != nil {
-		return nil, err
-	}
+	sp, spoolDir := r.openSpool(res.RunID)
 	if r.opts.Observer != nil {
 		r.opts.Observer.Start(len(r.sel))
 	}
@@ -297,7 +339,7 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	// every test.
 	f := &feed{r: r}
 	defer f.close()
-	col := &collector{r: r, sp: sp, res: res, pending: map[int]*repeatAgg{}}
+	col := &collector{r: r, sp: sp, spoolIn: spoolDir, res: res, pending: map[int]*repeatAgg{}}
 	var wg sync.WaitGroup
 	jobCount := 0
 	for _, s := range r.sel {
@@ -321,24 +363,49 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 		}()
 	}
 	wg.Wait()
-	collectErr := col.werr
 	if r.opts.OnCacheDone != nil {
 		r.opts.OnCacheDone(r.cache)
 	}
-	if tests, ok := sp.InMemory(); ok && collectErr == nil {
-		sp.Discard()
-		res.Tests = tests
-	} else {
-		path, err := sp.Finish()
-		if err := errors.Join(collectErr, err); err != nil {
-			sp.Discard()
-			return nil, fmt.Errorf("write results: %w", err)
-		}
-		res.UseSpool(path)
-	}
+	col.finish()
 	res.Interrupted = r.interrupted.Load()
 	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
+}
+
+// openSpool creates the run's spool in the first directory that takes it:
+// Options.SpoolDir (else the temp dir), then SpoolFallbackDir. With none
+// writable (a full or read-only TMPDIR) the results stay in memory: a run
+// never loses the results it holds for want of a scratch file.
+func (r *runner) openSpool(runID string) (*results.Spool, string) {
+	first := r.opts.SpoolDir
+	if first == "" {
+		first = os.TempDir()
+	}
+	var errs []string
+	for _, dir := range []string{first, r.opts.SpoolFallbackDir} {
+		if dir == "" {
+			continue
+		}
+		if dir != first {
+			_ = os.MkdirAll(dir, 0o755) // the reports' directory, made early
+		}
+		sp, err := results.NewSpool(SpoolPath(dir, runID), len(r.sel))
+		if err == nil {
+			if len(errs) > 0 {
+				r.warn("results spool: %s; spooling to %s instead", strings.Join(errs, "; "), dir)
+			}
+			return sp, dir
+		}
+		errs = append(errs, err.Error())
+	}
+	r.warn("results spool: %s; keeping the results in memory", strings.Join(errs, "; "))
+	return nil, ""
+}
+
+func (r *runner) warn(format string, args ...any) {
+	if r.opts.Warn != nil {
+		r.opts.Warn(fmt.Sprintf(format, args...))
+	}
 }
 
 // feed hands out every job in report order, reading lazy suites' rows as

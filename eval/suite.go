@@ -23,7 +23,7 @@ var (
 	suiteKeys   = []string{"description", "config", "params", "defaults", "models", "grader", "prices", "tests"}
 	testKeys    = []string{"name", "prompt", "params", "assert", "threshold", "repeat", "pass_rate", "skip"}
 	defaultKeys = testKeys[1:] // everything but name
-	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout"}
+	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout", "rubric_prompt", "env"}
 	modelKeys   = []string{"provider", "base_url", "api_key_env", "model"}
 	priceKeys   = []string{"input", "output"}
 	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -38,6 +38,7 @@ func LoadSuite(path string) (*Suite, error) {
 	if len(l.problems) > 0 {
 		return nil, &InputError{Problems: l.problems}
 	}
+	registerKeys(s)
 	return s, nil
 }
 
@@ -64,6 +65,7 @@ func (l *loader) suite(path string) *Suite {
 	}
 	if n := f["params"]; n != nil {
 		s.Params, _ = l.params(n, "params")
+		l.paramsLine = l.deref(n).Line
 	}
 	if n := f["models"]; n != nil {
 		s.Models = l.models(n)
@@ -80,6 +82,14 @@ func (l *loader) suite(path string) *Suite {
 		}
 		s.ConfigLine = l.deref(n).Line
 		s.Config = l.config(s.ConfigPath, s.ConfigLine)
+		if s.Config != nil {
+			s.reads = map[string]map[string]bool{}
+			for _, p := range s.Config.PromptNames() {
+				if _, done := s.reads[p]; !done {
+					s.reads[p] = s.Config.ParamsRead(p)
+				}
+			}
+		}
 	}
 
 	var defs *rawTest
@@ -88,6 +98,10 @@ func (l *loader) suite(path string) *Suite {
 	}
 	var raws []*rawTest
 	streamed := false
+	testsLine := root.Line
+	if n := f["tests"]; n != nil && l.deref(n) != nil {
+		testsLine = l.deref(n).Line
+	}
 	if n := f["tests"]; n == nil {
 		l.errf(root.Line, "missing field \"tests\": add a list of tests, or tests: file://cases.yaml")
 	} else if ref := rowCasesRef(l.deref(n)); ref != nil {
@@ -103,6 +117,11 @@ func (l *loader) suite(path string) *Suite {
 	if !streamed {
 		s.Tests = l.finish(s, defs, raws)
 	}
+	if len(l.problems) == 0 && s.TestCount() == 0 {
+		// A suite that selects nothing would pass without testing anything.
+		l.errf(testsLine, "tests is empty: add at least one test (name, prompt, assert)")
+	}
+	l.checkSharedParams(s, defs)
 	l.validateConfig(s)
 	return s
 }
@@ -222,8 +241,8 @@ func (l *loader) prices(n *yaml.Node) map[string]Price {
 		for key, dst := range map[string]*float64{"input": &p.Input, "output": &p.Output} {
 			if x := f[key]; x != nil {
 				v, ok := l.number(x, "prices."+name+"."+key, "a number of USD per 1M tokens")
-				if ok && v < 0 {
-					l.errf(x.Line, "prices.%s.%s must not be negative", name, key)
+				if ok && (v < 0 || v > maxPrice) {
+					l.errf(x.Line, "prices.%s.%s must be from 0 to %g USD per 1M tokens, got %v", name, key, float64(maxPrice), v)
 				}
 				*dst = v
 			}
@@ -274,6 +293,8 @@ type rawTest struct {
 	prompt     string
 	promptLine int
 	params     map[string]any
+	paramsLine int
+	csv        bool // a CSV row: its parameters are columns
 	asserts    []*Assert
 	threshold  *float64
 	repeat     int
@@ -308,6 +329,7 @@ func (l *loader) test(n *yaml.Node, what string, allowed []string, s *Suite) *ra
 	}
 	if x := f["params"]; x != nil {
 		t.params, _ = l.params(x, what+": params")
+		t.paramsLine = l.deref(x).Line
 	}
 	if x := f["threshold"]; x != nil {
 		if v, ok := l.fraction(x, what+": threshold", false); ok {
@@ -350,6 +372,15 @@ func (l *loader) skip(n *yaml.Node, what string) *string {
 		return &r
 	}
 	if d.Kind == yaml.ScalarNode && d.Tag != "!!null" {
+		// "no", "off", "FALSE" are strings to YAML 1.2 but a spreadsheet's
+		// or a person's false: never a reason to skip.
+		if b, isBool := parseBool(d.Value); isBool {
+			if !b {
+				return nil
+			}
+			r := "skipped"
+			return &r
+		}
 		r := strings.TrimSpace(d.Value)
 		if r == "" {
 			r = "skipped"
@@ -431,7 +462,7 @@ func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 			continue
 		}
 		if x := f["value"]; x != nil {
-			spec.Value, _ = l.value(x, 0)
+			spec.Value, _ = l.value(x, 0, spec.Type+": value")
 		}
 		if x := f["threshold"]; x != nil {
 			if v, ok := l.number(x, spec.Type+": threshold", "a number"); ok {
@@ -440,8 +471,8 @@ func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 		}
 		if x := f["weight"]; x != nil {
 			if v, ok := l.number(x, spec.Type+": weight", "a number >= 0"); ok {
-				if v < 0 {
-					l.errf(x.Line, "%s: weight must be >= 0, got %v", spec.Type, v)
+				if v < 0 || v > maxWeight {
+					l.errf(x.Line, "%s: weight must be from 0 to %g, got %v", spec.Type, float64(maxWeight), v)
 				}
 				spec.Weight = v
 			}
@@ -454,6 +485,12 @@ func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 		}
 		if x := f["timeout"]; x != nil {
 			spec.Timeout, _ = l.duration(x, spec.Type+": timeout")
+		}
+		if x := f["rubric_prompt"]; x != nil {
+			spec.RubricPrompt, _ = l.str(x, "rubric_prompt")
+		}
+		if x := f["env"]; x != nil {
+			spec.Env = l.names(x, spec.Type+": env")
 		}
 		if a := l.build(spec, what); a != nil {
 			out = append(out, a)
@@ -512,7 +549,23 @@ func internKey(s assertions.Spec) string {
 	if s.Threshold != nil {
 		th = strconv.FormatFloat(*s.Threshold, 'g', -1, 64)
 	}
-	return strings.Join([]string{s.Type, string(v), th, s.Provider, s.Dir, s.Timeout.String()}, "\x00")
+	return strings.Join([]string{s.Type, string(v), th, s.Provider, s.Dir, s.Timeout.String(), s.RubricPrompt, strings.Join(s.Env, ",")}, "\x00")
+}
+
+// names reads a list of variable names (`env: [NAME, ...]`).
+func (l *loader) names(n *yaml.Node, what string) []string {
+	n = l.deref(n)
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n.Line, "%s: want a list of variable names, e.g. [MY_JUDGE_TOKEN]", what)
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		if name, ok := l.str(c, what); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // peekName returns a mapping's plain `name:` value, "" if none.

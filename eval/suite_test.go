@@ -172,7 +172,7 @@ func TestLoadSuiteErrors(t *testing.T) {
 		{"key as env name", "config: trip.aiconfig.json\nmodels:\n  m: {base_url: 'http://x/v1', api_key_env: sk-secret123}\ntests: []\n",
 			nil, `s.eval.yaml:3: models.m.api_key_env must be the name of an environment variable`},
 		{"negative weight", head + "  - name: a\n    prompt: get_activities\n    assert:\n      - type: contains\n        value: x\n        weight: -1\n",
-			nil, `s.eval.yaml:9: contains: weight must be >= 0`},
+			nil, `s.eval.yaml:9: contains: weight must be from 0 to 1e+06`},
 		{"undefined param", "config: trip.aiconfig.json\ntests:\n  - name: a\n    prompt: get_activities\n",
 			nil, `trip.aiconfig.json:`},
 		{"deep nesting", head + "  - name: a\n    prompt: get_activities\n    params: {x: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "}\n",
@@ -188,7 +188,7 @@ func TestLoadSuiteErrors(t *testing.T) {
 			map[string]string{"cases.jsonl": `{"name": "a", "prompt": "get_activities"}` + "\n\nnot json\n"},
 			`cases.jsonl:3: each line must be a JSON object`},
 		{"csv without name", "config: trip.aiconfig.json\ntests: file://cases.csv\n",
-			map[string]string{"cases.csv": "prompt,city\nget_activities,x\n"}, `cases.csv:1: missing column "name"`},
+			map[string]string{"cases.csv": "prompt,assert_contains\nget_activities,x\n"}, `cases.csv:1: missing column "name"`},
 		{"csv bad assertion", "config: trip.aiconfig.json\nparams: {city: x}\ntests: file://cases.csv\n",
 			map[string]string{"cases.csv": "name,prompt,assert_regex\na,get_activities,ok\nb,get_activities,(\n"}, `cases.csv:3: test "b": regex:`},
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/internal/text"
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Limits that keep hostile files from exhausting memory or time.
@@ -26,7 +27,15 @@ const (
 	aliasFactor   = 16        // node visits allowed per node written, so aliases
 	aliasSlack    = 100_000   // can expand a file only a little ("billion laughs")
 	maxRepeat     = 10_000
+	// maxWeight and maxPrice keep sums and products of weights, scores,
+	// prices and token counts finite (a weight of 1e308 made the weighted
+	// mean NaN): far above any real value.
+	maxWeight = 1e6
+	maxPrice  = 1e6 // USD per 1M tokens
 )
+
+// MaxRepeat is the largest repeat: (and --repeat) a test may ask for.
+const MaxRepeat = maxRepeat
 
 // loader reads one suite and the files it references, collecting problems
 // instead of stopping at the first.
@@ -43,6 +52,9 @@ type loader struct {
 	// appendNodeKey of their node; keyBuf is reused to build keys.
 	rowAsserts map[string][]*Assert
 	keyBuf     []byte
+	// What the tests read, for checkSharedParams.
+	execAny    bool // a test has an exec assertion: it reads every parameter
+	paramsLine int  // of the suite's params:
 }
 
 func (l *loader) errf(line int, format string, args ...any) {
@@ -68,7 +80,7 @@ func (l *loader) full() bool { return len(l.problems) >= maxProblems }
 
 // readLimited reads a whole file, refusing one larger than limit.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path) // regular files only: a FIFO must not hang the load
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +262,7 @@ func contains(list []string, s string) bool {
 
 // value converts a node to plain Go values (string, int, float64, bool,
 // nil, []any, map[string]any), charging every node against the budget.
-func (l *loader) value(n *yaml.Node, depth int) (any, bool) {
+func (l *loader) value(n *yaml.Node, depth int, what string) (any, bool) {
 	n = l.deref(n)
 	if n == nil || !l.visit(n) {
 		return nil, false
@@ -271,7 +283,7 @@ func (l *loader) value(n *yaml.Node, depth int) (any, bool) {
 				return int(i), true
 			}
 		case "!!float":
-			if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 				return f, true
 			}
 		}
@@ -280,11 +292,17 @@ func (l *loader) value(n *yaml.Node, depth int) (any, bool) {
 			l.errf(n.Line, "bad value %q: %v", truncate(n.Value, 40), err)
 			return nil, false
 		}
+		if f, isFloat := v.(float64); isFloat && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			// NaN and infinities compare false with everything and cannot
+			// be written to a JSON report.
+			l.errf(n.Line, "%s: %s is not a finite number; write a number, or quote it to pass it as text", what, truncate(n.Value, 40))
+			return nil, false
+		}
 		return v, true
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, ok := l.value(c, depth+1)
+			v, ok := l.value(c, depth+1, what)
 			if !ok {
 				return nil, false
 			}
@@ -303,7 +321,7 @@ func (l *loader) value(n *yaml.Node, depth int) (any, bool) {
 				return nil, false
 			}
 			if k.Tag == "!!merge" {
-				sub, ok := l.value(n.Content[i+1], depth+1)
+				sub, ok := l.value(n.Content[i+1], depth+1, what)
 				if !ok {
 					return nil, false
 				}
@@ -320,7 +338,7 @@ func (l *loader) value(n *yaml.Node, depth int) (any, bool) {
 				l.errf(k.Line, "duplicate key %q; keep one", k.Value)
 				return nil, false
 			}
-			v, ok := l.value(n.Content[i+1], depth+1)
+			v, ok := l.value(n.Content[i+1], depth+1, what)
 			if !ok {
 				return nil, false
 			}
@@ -409,12 +427,26 @@ func (l *loader) params(n *yaml.Node, what string) (map[string]any, bool) {
 		l.errf(d.Line, "%s must be a mapping of name: value, got %s", what, kindName(d))
 		return nil, false
 	}
-	v, ok := l.value(d, 0)
+	v, ok := l.value(d, 0, what)
 	if !ok {
 		return nil, false
 	}
 	return v.(map[string]any), true
 }
+
+// parseBool reads the spellings of a boolean that YAML 1.1, spreadsheets
+// and people write: true/false, yes/no, on/off, 1/0, in any case.
+func parseBool(s string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "on", "1":
+		return true, true
+	case "false", "no", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
+const boolSpellings = "true/false, yes/no, on/off or 1/0"
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -6,6 +6,8 @@ package examples
 import (
 	"context"
 	"flag"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,8 +145,15 @@ func recordCache(t *testing.T) {
 	if err := os.RemoveAll(cacheDir); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"OPENAI_BASE_URL": srv.URL(), "OPENAI_API_KEY": "fixture"}
+	// The cache key holds the endpoint: record as the hosted default that
+	// a user replays against, with the calls sent to the fixture server.
+	env := map[string]string{"OPENAI_API_KEY": "fixture"}
+	fixtureURL, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := eval.Run(context.Background(), loadAll(t), eval.Options{
+		HTTPClient:  &http.Client{Transport: redirect{to: fixtureURL}},
 		Concurrency: 4,
 		CacheDir:    cacheDir,
 		CacheMode:   "read-write",
@@ -155,4 +164,15 @@ func recordCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d requests for %d tests", srv.Requests(), res.Summary.Total)
+}
+
+// redirect sends every request to one server, keeping its path.
+type redirect struct{ to *url.URL }
+
+func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.URL.Scheme, out.URL.Host = r.to.Scheme, r.to.Host
+	out.URL.Path = strings.TrimSuffix(r.to.Path, "/") + strings.TrimPrefix(req.URL.Path, "/v1")
+	out.Host = r.to.Host
+	return http.DefaultTransport.RoundTrip(out)
 }

@@ -30,15 +30,24 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return fmt.Errorf("console report: %w", err)
 	}
-	c.table(bw, suites, total)
+	if !c.opts.Quiet {
+		c.table(bw, suites, total)
+	}
 
 	names := map[string]string{}
 	for _, s := range suites {
 		names[s.Info.Path] = s.Info.Name()
 	}
-	var skipped []string
-	nSkipped := 0
+	var skipped, noted []string
+	nSkipped, nNoted := 0, 0
 	err = r.Each(func(t *results.TestResult) error {
+		if n := responseNote(t); n != "" && t.Status != results.StatusFail && t.Status != results.StatusError {
+			nNoted++
+			if len(noted) < consoleMaxSkipped {
+				noted = append(noted, fmt.Sprintf("%s %s › %s: %s", c.paint(text.Yellow, "NOTE"),
+					text.OneLine(names[t.Suite], 0), text.OneLine(t.Name, 0), n))
+			}
+		}
 		switch t.Status {
 		case results.StatusFail, results.StatusError:
 			c.failure(bw, t, names[t.Suite])
@@ -62,7 +71,16 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return fmt.Errorf("console report: %w", err)
 	}
-	if len(skipped) > 0 {
+	if len(noted) > 0 {
+		fmt.Fprintln(bw)
+		for _, s := range noted {
+			fmt.Fprintln(bw, s)
+		}
+		if more := nNoted - len(noted); more > 0 {
+			fmt.Fprintf(bw, "... %d more notes\n", more)
+		}
+	}
+	if len(skipped) > 0 && !c.opts.Quiet {
 		fmt.Fprintln(bw)
 		for _, s := range skipped {
 			fmt.Fprintln(bw, s)
@@ -71,7 +89,9 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 			fmt.Fprintf(bw, "... %d more skipped\n", more)
 		}
 	}
-	c.metrics(bw, r.Summary.Metrics)
+	if !c.opts.Quiet {
+		c.metrics(bw, r.Summary.Metrics)
+	}
 	c.totals(bw, r, total)
 	return bw.Flush()
 }
@@ -90,7 +110,7 @@ func (c *Console) table(w io.Writer, suites []*results.SuiteTotal, total *result
 		return []string{itoa(s.Total), itoa(s.Passed), itoa(s.Failed), itoa(s.Errors), itoa(s.Skipped),
 			duration(s.LatencyMS), fmt.Sprintf("$%.4f", s.Cost)}
 	}
-	fmt.Fprintln(w, c.paint(text.Bold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "TIME", "COST")))
+	fmt.Fprintln(w, c.paint(text.Bold, row("SUITE", "TESTS", "PASS", "FAIL", "ERROR", "SKIP", "LATENCY", "COST")))
 	for _, s := range suites {
 		fmt.Fprintln(w, row(text.OneLine(s.Info.Name(), consoleMaxName), stat(s)...))
 	}
@@ -105,6 +125,9 @@ func (c *Console) failure(w io.Writer, t *results.TestResult, suite string) {
 	}
 	fmt.Fprintf(w, "\n%s %s › %s (%s)\n", c.paint(text.Bold+colour, word),
 		text.OneLine(suite, 0), text.OneLine(t.Name, 0), text.OneLine(location(t), 0))
+	if n := responseNote(t); n != "" {
+		fmt.Fprintf(w, "  %s %s\n", c.paint(text.Yellow, "⚠"), n)
+	}
 	failed := failedAssertions(t)
 	reason := reasonOf(t)
 	if len(failed) == 0 || reason != failed[0].Reason {
@@ -181,7 +204,10 @@ func (c *Console) totals(w io.Writer, r *results.Results, t *results.SuiteTotal)
 	if r.Summary.Regressed > 0 {
 		line += fmt.Sprintf(", %d regressed", r.Summary.Regressed)
 	}
-	line += fmt.Sprintf(" in %s, $%.4f, %d tokens", duration(r.Summary.DurationMS), t.Cost, t.Tokens.Total)
+	if r.Summary.BaselineErrors > 0 {
+		line += fmt.Sprintf(", %d baseline unavailable", r.Summary.BaselineErrors)
+	}
+	line += fmt.Sprintf(" in %s; %s, %d tokens", timeLine(r, t), costLine(t.Summary), t.Tokens.Total)
 	if r.Summary.Cached > 0 {
 		line += fmt.Sprintf(", %d cached", r.Summary.Cached)
 	}

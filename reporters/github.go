@@ -80,11 +80,20 @@ func (g *GitHub) Report(w io.Writer, r *results.Results) error {
 	}
 	bw := bufio.NewWriter(w)
 	for _, a := range worst {
-		props := "file=" + escapeProperty(text.Sanitize(a.file))
-		if a.line > 0 {
-			props += fmt.Sprintf(",line=%d", a.line)
+		file := a.file
+		if g.opts.FilePath != nil {
+			file = g.opts.FilePath(file)
 		}
-		props += ",title=" + escapeProperty(a.title)
+		// An annotation naming no file still shows on the run's page.
+		var props string
+		if file != "" {
+			props = "file=" + escapeProperty(text.Sanitize(file))
+			if a.line > 0 {
+				props += fmt.Sprintf(",line=%d", a.line)
+			}
+			props += ","
+		}
+		props += "title=" + escapeProperty(a.title)
 		fmt.Fprintf(bw, "::error %s::%s\n", props, escapeData(a.message))
 	}
 	if more := bad - len(worst); more > 0 {

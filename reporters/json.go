@@ -29,6 +29,8 @@ type jsonHeader struct {
 	GitRef      string              `json:"git_ref,omitempty"`
 	Suites      []results.SuiteInfo `json:"suites"`
 	Interrupted bool                `json:"interrupted,omitempty"`
+	Shard       *results.ShardInfo  `json:"shard,omitempty"`
+	RunGroup    string              `json:"run_group,omitempty"`
 }
 
 // Report writes the JSON results.
@@ -50,7 +52,7 @@ func writeJSON(w io.Writer, r *results.Results) error {
 		version = results.ResultsVersion
 	}
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted}); err != nil {
+	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted, r.Shard, r.RunGroup}); err != nil {
 		return err
 	}
 	// Reopen the header object: drop its closing "}\n".

@@ -257,12 +257,18 @@ func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used m
 	if t.Output != "" {
 		tc.SystemOut = &junit.Output{Data: text.Cap(text.Sanitize(t.Output), j.opts.MaxOutput)}
 	}
+	if n := responseNote(t); n != "" {
+		tc.SystemErr = &junit.Output{Data: "aieval: " + n}
+	}
 	return tc
 }
 
 // body lists every assertion's result, with diffs, for a failure or error.
 func (j *JUnit) body(t *results.TestResult) string {
 	var b strings.Builder
+	if n := responseNote(t); n != "" {
+		b.WriteString(n + "\n")
+	}
 	if t.Status == results.StatusError && t.Reason != "" {
 		b.WriteString(t.Reason + "\n")
 	}

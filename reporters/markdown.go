@@ -48,7 +48,10 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 	if r.Summary.Regressed > 0 {
 		fmt.Fprintf(&head, ", %d regressed", r.Summary.Regressed)
 	}
-	fmt.Fprintf(&head, " in %s, cost $%.4f, %d tokens", duration(r.Summary.DurationMS), total.Cost, total.Tokens.Total)
+	if r.Summary.BaselineErrors > 0 {
+		fmt.Fprintf(&head, ", %d baseline unavailable", r.Summary.BaselineErrors)
+	}
+	fmt.Fprintf(&head, " in %s; %s, %d tokens", timeLine(r, total), costLine(total.Summary), total.Tokens.Total)
 	if r.Summary.Cached > 0 {
 		fmt.Fprintf(&head, ", %d cached", r.Summary.Cached)
 	}
@@ -56,7 +59,7 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 	if r.Interrupted {
 		head.WriteString("\nThe run was interrupted: not every test ran.\n")
 	}
-	head.WriteString("\n| Suite | Tests | Pass | Fail | Error | Skip | Time | Cost |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	head.WriteString("\n| Suite | Tests | Pass | Fail | Error | Skip | Latency | Cost |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, s := range append(suites, total) {
 		name := cell(s.Info.Name())
 		if s == total {
@@ -72,10 +75,13 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 		names[s.Info.Path] = s.Info.Name()
 	}
 	const reserve = 256 // for the "not shown" line and headings
-	var rows, details strings.Builder
+	var rows, details, notes strings.Builder
 	shown, omitted := 0, 0
 	err = r.Each(func(t *results.TestResult) error {
 		if t.Status != results.StatusFail && t.Status != results.StatusError {
+			if n := responseNote(t); n != "" && notes.Len() < budget/8 {
+				fmt.Fprintf(&notes, "| %s | %s | %s | %s |\n", t.Status, cell(t.Name), cell(location(t)), cell(n))
+			}
 			return nil
 		}
 		row, det := mdRow(t), mdDetails(t, names[t.Suite])
@@ -102,6 +108,10 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 		b.WriteString("\n")
 		b.WriteString(details.String())
 	}
+	if notes.Len() > 0 {
+		b.WriteString("\n### What the model did\n\n| Status | Test | Location | Note |\n| --- | --- | --- | --- |\n")
+		b.WriteString(notes.String())
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("markdown report: %w", err)
 	}
@@ -113,7 +123,11 @@ func mdRow(t *results.TestResult) string {
 	if t.Status == results.StatusError {
 		word = "ERROR"
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s |\n", word, cell(t.Name), cell(location(t)), cell(reasonOf(t)))
+	reason := reasonOf(t)
+	if n := responseNote(t); n != "" {
+		reason = "⚠ " + n + ": " + reason
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s |\n", word, cell(t.Name), cell(location(t)), cell(reason))
 }
 
 // mdDetails is the collapsible block of one test: assertion reasons and diffs.

@@ -25,6 +25,12 @@ type Options struct {
 	// Hostname for JUnit testsuites; "" leaves it out so files are
 	// reproducible. The caller injects os.Hostname() when wanted.
 	Hostname string
+	// Quiet (console): only failures and the totals line, no table.
+	Quiet bool
+	// FilePath maps a suite path to the file GitHub annotations name
+	// (relative to $GITHUB_WORKSPACE); "" leaves the file out. nil keeps
+	// the suite path.
+	FilePath func(suite string) string
 }
 
 var table = map[string]func(Options) Reporter{}

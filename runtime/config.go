@@ -15,6 +15,9 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/safefile"
+	"github.com/aieval/aieval/runtime/internal/handlebars"
 )
 
 // Config is one loaded aiconfig document. Run never mutates it; SetOutput
@@ -38,6 +41,8 @@ type Metadata struct {
 	Models       map[string]map[string]any // global settings by model name
 	DefaultModel string
 	ModelParsers map[string]string // model name -> parser id
+
+	tparams map[string]any // Parameters as templates see them (ordered objects)
 }
 
 // Prompt is one entry of prompts[].
@@ -58,6 +63,8 @@ type Prompt struct {
 	Tags                []string
 	// Outputs are the saved outputs, decoded; the last is the latest.
 	Outputs []any
+
+	tparams map[string]any // Parameters as templates see them (ordered objects)
 }
 
 var yamlLineRE = regexp.MustCompile(`^line (\d+): `)
@@ -65,7 +72,7 @@ var yamlLineRE = regexp.MustCompile(`^line (\d+): `)
 // Load reads and validates (schema + structure) an aiconfig file, JSON or YAML
 // by extension. Errors are one line: "FILE:LINE: what is wrong (how to fix)".
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.Limit())
 	if err != nil {
 		return nil, Diagnostic{File: path, Message: "read aiconfig: " + cleanPathErr(err), Fix: "check the path and its permissions"}
 	}
@@ -163,6 +170,7 @@ func (c *Config) build(val any) error {
 		ModelParsers: map[string]string{},
 	}
 	c.meta.DefaultModel, _ = md["default_model"].(string)
+	c.meta.tparams = templateParams(mapGet(mapGet(c.root, "metadata"), "parameters"), c.meta.Parameters)
 	for k, v := range asMap(md["models"]) {
 		c.meta.Models[k] = asMap(v)
 	}
@@ -197,6 +205,11 @@ func (c *Config) build(val any) error {
 			p.Settings = asMap(m["settings"])
 		}
 		p.Parameters = asMap(pmd["parameters"])
+		var pnode *yaml.Node
+		if promptsNode != nil && i < len(promptsNode.Content) {
+			pnode = mapGet(mapGet(promptsNode.Content[i], "metadata"), "parameters")
+		}
+		p.tparams = templateParams(pnode, p.Parameters)
 		if b, ok := pmd["remember_chat_context"].(bool); ok {
 			p.RememberChatContext = b
 		}
@@ -211,6 +224,28 @@ func (c *Config) build(val any) error {
 		c.prompts = append(c.prompts, p)
 	}
 	return nil
+}
+
+// templateParams decodes a parameters mapping for templates, keeping each
+// object's key order; plain is the same mapping decoded as plain maps, the
+// fallback when the node is not there (the two agree on keys).
+func templateParams(n *yaml.Node, plain map[string]any) map[string]any {
+	if n = resolveAlias(n); n != nil && n.Kind == yaml.MappingNode {
+		if v, err := orderedValue(n, budgetFor(n), 0); err == nil {
+			if o, ok := v.(*handlebars.Object); ok {
+				out := make(map[string]any, o.Len())
+				for _, k := range o.Keys() {
+					out[k], _ = o.Get(k)
+				}
+				return out
+			}
+		}
+	}
+	out := make(map[string]any, len(plain))
+	for k, v := range plain {
+		out[k] = templateValue(v)
+	}
+	return out
 }
 
 func asMap(v any) map[string]any {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,28 @@ func FuzzResolve(f *testing.F) {
 		}
 		if _, err := rt.Run(context.Background(), c, "second", RunOptions{Params: params}); err != nil && strings.ContainsAny(err.Error(), "\r\n") {
 			t.Fatalf("multi-line run error: %q", err)
+		}
+	})
+}
+
+// tagRE is the SDK's get_parameters_in_template pattern, which eachTag
+// scans for by hand.
+var tagRE = regexp.MustCompile(`(?s){{[{]?(.*?)[}]?}}`)
+
+// FuzzEachTag: the hand-written tag scan finds exactly the SDK regexp's
+// matches.
+func FuzzEachTag(f *testing.F) {
+	for _, s := range []string{"{{a}}", "{{{a}}}", "{{a {{b}}", "{{ x }}}}", "{{{{a}}}}", "}}{{", "{{#if a}}{{/if}}", "{{a}", "{{}}", "{{{}}}", "a{{b\n}}c{{{d}}e}}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want, got []string
+		for _, m := range tagRE.FindAllStringSubmatch(s, -1) {
+			want = append(want, m[1])
+		}
+		eachTag(s, func(tag string) { got = append(got, tag) })
+		if strings.Join(want, "\x00") != strings.Join(got, "\x00") || len(want) != len(got) {
+			t.Fatalf("eachTag(%q) = %q, regexp finds %q", s, got, want)
 		}
 	})
 }

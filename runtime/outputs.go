@@ -133,41 +133,118 @@ func latestOutput(p *Prompt) any {
 	return p.Outputs[len(p.Outputs)-1]
 }
 
-// outputMessage turns a saved output into an assistant turn for chat
-// context, or reports false when it is not an assistant message.
-func outputMessage(out any) (llm.Message, bool) {
+// outputMessage turns a saved output into the assistant turn the SDK
+// replays as chat history, with the tool calls it holds. As in the SDK, only
+// an output whose metadata (or metadata.raw_response) says role
+// "assistant" is replayed: its text as content, a tool_calls output as the
+// last call's function_call. An old-format output (the whole
+// ChatCompletionMessage saved as data, role inside it) is read too, where
+// the SDK drops it.
+func outputMessage(out any) (llm.Message, json.RawMessage, bool) {
 	o, ok := out.(map[string]any)
 	if !ok || o["output_type"] != "execute_result" {
-		return llm.Message{}, false
+		return llm.Message{}, nil, false
 	}
-	role, _ := asMap(o["metadata"])["role"].(string)
-	switch d := o["data"].(type) {
-	case string:
-		if role == "" || role == "assistant" {
-			return llm.Message{Role: "assistant", Content: d}, true
-		}
-	case map[string]any:
-		if d["kind"] == "tool_calls" {
-			if role != "" && role != "assistant" {
-				return llm.Message{}, false
-			}
-			b, _ := json.Marshal(d["value"])
-			return llm.Message{Role: "assistant", ToolCalls: b}, true
-		}
+	md := asMap(o["metadata"])
+	raw := asMap(md["raw_response"])
+	role, _ := md["role"].(string)
+	if role == "" {
+		role, _ = raw["role"].(string)
+	}
+	name, _ := md["name"].(string)
+	if name == "" {
+		name, _ = raw["name"].(string)
+	}
+	d, isMap := o["data"].(map[string]any)
+	if isMap && d["kind"] == nil && d["value"] == nil {
+		// Old format: the data is the message itself.
 		if r, _ := d["role"].(string); r == "assistant" || (r == "" && role == "assistant") {
-			m := llm.Message{Role: "assistant"}
+			m := llm.Message{Role: "assistant", Name: name}
 			m.Content, _ = d["content"].(string)
-			if fc, ok := d["function_call"]; ok && fc != nil {
+			if n, ok := d["name"].(string); ok && n != "" {
+				m.Name = n
+			}
+			if fc := d["function_call"]; fc != nil {
 				m.FunctionCall, _ = json.Marshal(fc)
 			}
-			if tc, ok := d["tool_calls"]; ok && tc != nil {
-				m.ToolCalls, _ = json.Marshal(tc)
+			if tc, ok := d["tool_calls"].([]any); ok && len(tc) > 0 {
+				if m.FunctionCall == nil {
+					m.FunctionCall = lastFunction(tc)
+				}
+				return m, cleanToolCalls(tc), true
 			}
-			return m, true
+			return m, nil, true
 		}
-		if v, ok := d["value"].(string); ok && role == "assistant" {
-			return llm.Message{Role: "assistant", Content: v}, true
+		return llm.Message{}, nil, false
+	}
+	if role != "assistant" {
+		return llm.Message{}, nil, false
+	}
+	switch data := o["data"].(type) {
+	case string:
+		return llm.Message{Role: "assistant", Content: data, Name: name}, nil, true
+	case map[string]any:
+		if v, ok := data["value"].(string); ok {
+			return llm.Message{Role: "assistant", Content: v, Name: name}, nil, true
+		}
+		if calls, ok := data["value"].([]any); ok && data["kind"] == "tool_calls" && len(calls) > 0 {
+			return toolCallsTurn(calls, name)
 		}
 	}
-	return llm.Message{}, false
+	// The SDK sends {"content": null, "role": "assistant"} here, which the
+	// API refuses; an empty assistant turn is what it means.
+	return llm.Message{Role: "assistant", Name: name}, nil, true
+}
+
+// toolCallsTurn is a tool_calls output as the SDK replays it: an assistant
+// turn with the last call's function_call and no content. The calls come
+// back too: historyTurns sends them as tool_calls instead when the next
+// turn answers them (role "tool"), which function_call cannot pair with.
+func toolCallsTurn(calls []any, name string) (llm.Message, json.RawMessage, bool) {
+	return llm.Message{Role: "assistant", Name: name, FunctionCall: lastFunction(calls)}, cleanToolCalls(calls), true
+}
+
+// lastFunction is the function {name, arguments} of the last tool call.
+func lastFunction(calls []any) json.RawMessage {
+	if len(calls) == 0 {
+		return nil
+	}
+	f := asMap(asMap(calls[len(calls)-1])["function"])
+	name, _ := f["name"].(string)
+	args, _ := f["arguments"].(string)
+	b, _ := json.Marshal(struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	}{name, args})
+	return b
+}
+
+// cleanToolCalls keeps what the API takes of saved tool calls ({id, type,
+// function: {name, arguments}}): a streamed answer's "index", say, makes
+// the API refuse the message.
+func cleanToolCalls(calls []any) json.RawMessage {
+	type fn struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	}
+	type call struct {
+		ID       string `json:"id"`
+		Type     string `json:"type"`
+		Function fn     `json:"function"`
+	}
+	out := make([]call, 0, len(calls))
+	for _, c := range calls {
+		m := asMap(c)
+		f := asMap(m["function"])
+		cl := call{Type: "function"}
+		cl.ID, _ = m["id"].(string)
+		if t, ok := m["type"].(string); ok && t != "" {
+			cl.Type = t
+		}
+		cl.Function.Name, _ = f["name"].(string)
+		cl.Function.Arguments, _ = f["arguments"].(string)
+		out = append(out, cl)
+	}
+	b, _ := json.Marshal(out)
+	return b
 }

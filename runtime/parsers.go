@@ -381,15 +381,17 @@ func ProviderIDs() []string {
 	return out
 }
 
-// defaultParsers are used when Options.Parsers is nil.
-func defaultParsers() map[string]ModelParser {
+// Parsers builds one client per parser id aieval runs natively, all
+// sharing opts (HTTP client, retries, environment). run and prompt both
+// use it, so a provider added here is reachable from every command.
+func Parsers(opts llm.OpenAIOptions) map[string]ModelParser {
 	return map[string]ModelParser{
-		ParserOpenAI:      llm.NewOpenAI(llm.OpenAIOptions{}),
+		ParserOpenAI:      llm.NewOpenAI(opts),
 		ParserEcho:        llm.Echo{},
-		ParserGemini:      llm.NewGemini(llm.OpenAIOptions{}),
-		ParserAzure:       llm.NewAzure(llm.OpenAIOptions{}),
-		ParserHuggingFace: llm.NewHuggingFace(llm.OpenAIOptions{}),
-		ParserAnthropic:   llm.NewAnthropic(llm.OpenAIOptions{}),
-		ParserBedrock:     llm.NewBedrock(llm.OpenAIOptions{}),
+		ParserGemini:      llm.NewGemini(opts),
+		ParserAzure:       llm.NewAzure(opts),
+		ParserHuggingFace: llm.NewHuggingFace(opts),
+		ParserAnthropic:   llm.NewAnthropic(opts),
+		ParserBedrock:     llm.NewBedrock(opts),
 	}
 }

@@ -3,14 +3,12 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/aymerick/raymond"
-
+	"github.com/aieval/aieval/runtime/internal/handlebars"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -40,8 +38,66 @@ type Ref struct {
 	Path string // the whole path, e.g. "get_activities.output"
 }
 
-// tagRE finds mustaches the way the SDK's get_parameters_in_template does.
-var tagRE = regexp.MustCompile(`(?s){{[{]?(.*?)[}]?}}`)
+// eachTag calls fn with the inside of every mustache, as the SDK's
+// get_parameters_in_template regexp `{{[{]?(.*?)[}]?}}` finds them: after
+// "{{" and an optional "{", up to the first "}}" (taking a third "}" when
+// there is one). A hand-written scan: the regexp was most of the time to
+// validate a large file.
+func eachTag(tmpl string, fn func(tag string)) {
+	for {
+		i := strings.Index(tmpl, "{{")
+		if i < 0 {
+			return
+		}
+		rest := strings.TrimPrefix(tmpl[i+2:], "{")
+		j := strings.Index(rest, "}}")
+		if j < 0 {
+			return
+		}
+		fn(rest[:j])
+		end := j + 2
+		if strings.HasPrefix(rest[j:], "}}}") {
+			end = j + 3
+		}
+		tmpl = rest[end:]
+	}
+}
+
+// maxTemplateDepth bounds block nesting. Deeper templates are refused,
+// before the Handlebars parser (which is superlinear in the depth) sees
+// them; the SDK's pybars fails on them too (Python's recursion limit).
+const maxTemplateDepth = 256
+
+// templateDepth is the deepest block nesting of tmpl, counted by tags.
+func templateDepth(tmpl string) int {
+	depth, deepest := 0, 0
+	eachTag(tmpl, func(tag string) {
+		tag = strings.TrimSpace(strings.Trim(strings.TrimSpace(tag), "~&"))
+		if tag == "" {
+			return
+		}
+		switch tag[0] {
+		case '#', '^':
+			if tag != "^" {
+				depth++
+				deepest = max(deepest, depth)
+			}
+		case '/':
+			if depth > 0 {
+				depth--
+			}
+		}
+	})
+	return deepest
+}
+
+// checkDepth refuses a template nested deeper than maxTemplateDepth.
+func checkDepth(tmpl string) error {
+	if d := templateDepth(tmpl); d > maxTemplateDepth {
+		return fmt.Errorf("blocks nested %d deep (at most %d)", d, maxTemplateDepth)
+	}
+	return nil
+}
 
 var blockHelpers = map[string]bool{"if": true, "unless": true, "each": true, "with": true}
 
@@ -50,14 +106,18 @@ var blockHelpers = map[string]bool{"if": true, "unless": true, "each": true, "wi
 // item and are left out, as the SDK does.
 func TemplateRefs(tmpl string) []Ref {
 	var refs []Ref
-	var stack []bool // true: the block changes the context
-	nested := func() bool {
-		for _, n := range stack {
-			if n {
-				return true
-			}
+	// stack holds, per open block, whether it changes the context;
+	// changing counts those, so a tag's check is O(1) and a template of
+	// deeply nested blocks is read in linear time (rescanning the stack
+	// made a 16 MB file of nested {{#if}} take minutes to validate).
+	var stack []bool
+	changing := 0
+	nested := func() bool { return changing > 0 }
+	push := func(changes bool) {
+		stack = append(stack, changes)
+		if changes {
+			changing++
 		}
-		return false
 	}
 	add := func(tok string) {
 		tok = strings.TrimSpace(tok)
@@ -77,11 +137,11 @@ func TemplateRefs(tmpl string) []Ref {
 		}
 		refs = append(refs, Ref{Root: root, Path: tok})
 	}
-	for _, m := range tagRE.FindAllStringSubmatch(tmpl, -1) {
-		tag := strings.Trim(strings.TrimSpace(m[1]), "~&")
+	eachTag(tmpl, func(inner string) {
+		tag := strings.Trim(strings.TrimSpace(inner), "~&")
 		tag = strings.TrimSpace(tag)
 		if tag == "" || tag[0] == '!' || tag[0] == '>' || tag == "else" || tag == "^" {
-			continue
+			return
 		}
 		fields := strings.Fields(tag)
 		switch tag[0] {
@@ -91,20 +151,23 @@ func TemplateRefs(tmpl string) []Ref {
 				for _, f := range fields[1:] {
 					add(f)
 				}
-				stack = append(stack, name == "each" || name == "with")
+				push(name == "each" || name == "with")
 			} else {
 				add(name) // a section: {{#items}}...{{/items}}
-				stack = append(stack, true)
+				push(true)
 			}
-			continue
+			return
 		case '/':
 			if len(stack) > 0 {
+				if stack[len(stack)-1] {
+					changing--
+				}
 				stack = stack[:len(stack)-1]
 			}
-			continue
+			return
 		}
 		if strings.HasPrefix(tag, "else ") {
-			continue
+			return
 		}
 		if len(fields) > 1 && (fields[0] == "lookup" || fields[0] == "log") {
 			fields = fields[1:]
@@ -112,7 +175,7 @@ func TemplateRefs(tmpl string) []Ref {
 		for _, f := range fields {
 			add(f)
 		}
-	}
+	})
 	return refs
 }
 
@@ -126,8 +189,10 @@ func isLiteral(tok string) bool {
 	return false
 }
 
-// render executes a Handlebars template with params. raymond recovers
-// its own panics; the extra recover keeps fuzzed input from crashing us.
+// render executes a Handlebars template with params, whose objects must be
+// *handlebars.Object (see templateValue). The renderer is raymond's, with
+// the SDK's escaping, .length and ordered objects (internal/handlebars).
+// The extra recover keeps fuzzed input from crashing us.
 func render(tmpl string, params map[string]any) (out string, err error) {
 	if !strings.Contains(tmpl, "{{") {
 		return tmpl, nil
@@ -150,23 +215,53 @@ func render(tmpl string, params map[string]any) (out string, err error) {
 	return out, nil
 }
 
+// templateValue converts a decoded value for templates: every map becomes
+// an Object with its keys sorted (a Go map has no order left to keep, and
+// sorted is at least the same on every run). Values decoded from the
+// aiconfig come through orderedValue instead, in the file's order.
+func templateValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		o := handlebars.NewObject(len(keys))
+		for _, k := range keys {
+			o.Set(k, templateValue(t[k]))
+		}
+		return o
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = templateValue(x)
+		}
+		return out
+	}
+	return v
+}
+
 // templates caches parsed templates: a suite renders the same few
 // templates for every test, and lexing them each time was a measurable share
-// of the harness's CPU. A parsed raymond template is read-only, so one may be
+// of the harness's CPU. A parsed template is read-only, so one may be
 // executed concurrently. The cache stops growing at maxTemplates entries
 // (templates come from config files, so real runs stay far below).
 var (
-	templates     sync.Map // string -> *raymond.Template
+	templates     sync.Map // string -> *handlebars.Template
 	templateCount atomic.Int64
 )
 
 const maxTemplates = 4096
 
-func parseTemplate(src string) (*raymond.Template, error) {
+func parseTemplate(src string) (*handlebars.Template, error) {
 	if t, ok := templates.Load(src); ok {
-		return t.(*raymond.Template), nil
+		return t.(*handlebars.Template), nil
 	}
-	t, err := raymond.Parse(src)
+	if err := checkDepth(src); err != nil {
+		return nil, err
+	}
+	t, err := handlebars.Parse(src)
 	if err != nil {
 		return nil, err
 	}
@@ -178,9 +273,38 @@ func parseTemplate(src string) (*raymond.Template, error) {
 	return t, nil
 }
 
-// inputTemplate is the prompt's raw template: the input string, or the
-// string data of an input object.
+// chatKeys mark a prompt input written as a chat message ({role, content,
+// name, function_call, ...}), the form the SDK's serialize() writes for
+// function results, rather than as {data, attachments}.
+var chatKeys = []string{"role", "content", "name", "function_call", "tool_calls", "tool_call_id"}
+
+// chatInput returns the input as a chat message, if it is one: an object
+// whose data is not a string (the SDK's is_prompt_template is false) and
+// that has a chat message field.
+func chatInput(p *Prompt) (map[string]any, bool) {
+	in, ok := p.Input.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	if _, ok := in["data"].(string); ok {
+		return nil, false
+	}
+	for _, k := range chatKeys {
+		if _, ok := in[k]; ok {
+			return in, true
+		}
+	}
+	return nil, false
+}
+
+// inputTemplate is the prompt's raw template: the input string, the string
+// data of an input object, or the content of a chat-message input (the
+// SDK's get_prompt_template).
 func inputTemplate(p *Prompt) string {
+	if in, ok := chatInput(p); ok {
+		c, _ := in["content"].(string)
+		return c
+	}
 	switch in := p.Input.(type) {
 	case string:
 		return in
@@ -211,14 +335,45 @@ func systemTemplate(settings map[string]any) (string, bool) {
 	return "", false
 }
 
-// promptRefs lists what a prompt's input and system prompt read.
+// settingsMessages are the model settings' `messages` (a conversation
+// prefix), when it is a non-empty list: the SDK then renders each and
+// sends them instead of the system prompt and chat history.
+func settingsMessages(settings map[string]any) ([]any, bool) {
+	ms, ok := settings[settingMessages].([]any)
+	return ms, ok && len(ms) > 0
+}
+
+// promptTemplates are the templates a prompt renders besides its input:
+// the settings messages' contents when there are any, else the system
+// prompt.
+func promptTemplates(settings map[string]any) []string {
+	if ms, ok := settingsMessages(settings); ok {
+		var out []string
+		for _, m := range ms {
+			if c, ok := asMap(m)["content"].(string); ok {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	if sys, ok := systemTemplate(settings); ok {
+		return []string{sys}
+	}
+	return nil
+}
+
+// promptRefs lists what a prompt's input, system prompt and settings
+// messages read.
 func promptRefs(p *Prompt, settings map[string]any) []Ref {
 	refs := TemplateRefs(inputTemplate(p))
-	if sys, ok := systemTemplate(settings); ok {
-		refs = append(refs, TemplateRefs(sys)...)
+	for _, t := range promptTemplates(settings) {
+		refs = append(refs, TemplateRefs(t)...)
 	}
 	return refs
 }
+
+// settingMessages is the model setting holding a conversation prefix.
+const settingMessages = "messages"
 
 // runView is a Run's picture of the config: the prompts as loaded plus the
 // outputs produced during this Run, which win over saved ones.
@@ -226,6 +381,8 @@ type runView struct {
 	meta    Metadata
 	prompts []*Prompt
 	fresh   map[int]*llm.Response
+	// placeholder marks fresh outputs a dry run made up (see DryRun).
+	placeholder map[int]bool
 }
 
 func (v *runView) outputText(p *Prompt) (string, bool) {
@@ -238,14 +395,22 @@ func (v *runView) outputText(p *Prompt) (string, bool) {
 	return "", false
 }
 
-func (v *runView) outputTurn(p *Prompt) (llm.Message, bool) {
+// outputTurn is p's output as the SDK replays it in chat history, and the
+// tool calls it holds (see historyTurn).
+func (v *runView) outputTurn(p *Prompt) (llm.Message, json.RawMessage, bool) {
 	if res, ok := v.fresh[p.Index]; ok {
-		return llm.Message{Role: "assistant", Content: res.Text, ToolCalls: res.ToolCalls}, true
+		if res.Text == "" && len(res.ToolCalls) > 0 {
+			var calls []any
+			if json.Unmarshal(res.ToolCalls, &calls) == nil {
+				return toolCallsTurn(calls, "")
+			}
+		}
+		return llm.Message{Role: "assistant", Content: res.Text}, nil, true
 	}
 	if out := latestOutput(p); out != nil {
 		return outputMessage(out)
 	}
-	return llm.Message{}, false
+	return llm.Message{}, nil, false
 }
 
 // responseText is a response as prompt-output text: the text, else the
@@ -258,24 +423,27 @@ func responseText(res *llm.Response) string {
 }
 
 // params builds the parameters a prompt resolves with, later wins:
-// earlier prompts' {input, output}, global, prompt, run-time.
+// earlier prompts' {input, output}, global, prompt, run-time. Objects are
+// *handlebars.Object, so templates walk them in a fixed order.
 func (v *runView) params(p *Prompt, runParams map[string]any) map[string]any {
-	out := map[string]any{}
+	out := make(map[string]any, p.Index+len(v.meta.tparams)+len(p.tparams)+len(runParams))
 	for _, prev := range v.prompts[:p.Index] {
-		ref := map[string]any{"input": inputTemplate(prev), "output": nil}
+		ref := handlebars.NewObject(2)
+		ref.Set("input", inputTemplate(prev))
+		ref.Set("output", nil)
 		if text, ok := v.outputText(prev); ok {
-			ref["output"] = text
+			ref.Set("output", text)
 		}
 		out[prev.Name] = ref
 	}
-	for k, x := range v.meta.Parameters {
+	for k, x := range v.meta.tparams {
 		out[k] = x
 	}
-	for k, x := range p.Parameters {
+	for k, x := range p.tparams {
 		out[k] = x
 	}
 	for k, x := range runParams {
-		out[k] = x
+		out[k] = templateValue(x)
 	}
 	return out
 }
@@ -294,11 +462,22 @@ func missing(refs []Ref, params map[string]any) []string {
 	return out
 }
 
-// promptMessage resolves a prompt into its chat turn.
+// promptMessage resolves a prompt into its chat turn, as the SDK's
+// add_prompt_as_message: a template input is a user turn (aieval also
+// honours a role and name written next to data, and sends attachments); a
+// chat-message input keeps its role, name and function_call (and, which
+// the SDK drops though the API needs them, tool_calls and tool_call_id).
 func (v *runView) promptMessage(p *Prompt, params map[string]any) (llm.Message, error) {
 	text, err := render(inputTemplate(p), params)
 	if err != nil {
 		return llm.Message{}, fmt.Errorf("resolve prompt %q: %w", p.Name, err)
+	}
+	if in, ok := chatInput(p); ok {
+		msg, err := chatMessage(in, text)
+		if err != nil {
+			return llm.Message{}, fmt.Errorf("prompt %q input: %w", p.Name, err)
+		}
+		return msg, nil
 	}
 	msg := llm.Message{Role: "user", Content: text}
 	in, ok := p.Input.(map[string]any)
@@ -323,6 +502,62 @@ func (v *runView) promptMessage(p *Prompt, params map[string]any) (llm.Message, 
 	}
 	msg.Content = ""
 	return msg, nil
+}
+
+// chatMessage maps a chat message written in the file ({role, content,
+// name, function_call, tool_calls, tool_call_id}) to a turn whose content
+// is text (already rendered). A missing role is "user", as in the SDK.
+func chatMessage(m map[string]any, text string) (llm.Message, error) {
+	msg := llm.Message{Role: "user", Content: text}
+	if role, ok := m["role"].(string); ok && role != "" {
+		msg.Role = role
+	}
+	msg.Name, _ = m["name"].(string)
+	msg.ToolCallID, _ = m["tool_call_id"].(string)
+	if fc := m["function_call"]; fc != nil {
+		b, err := json.Marshal(fc)
+		if err != nil {
+			return msg, fmt.Errorf("function_call: %w", err)
+		}
+		msg.FunctionCall = b
+	}
+	if tc := m["tool_calls"]; tc != nil {
+		calls, ok := tc.([]any)
+		if !ok {
+			return msg, fmt.Errorf("tool_calls is a %T, want a list", tc)
+		}
+		msg.ToolCalls = cleanToolCalls(calls)
+	}
+	return msg, nil
+}
+
+// settingsTurns renders the model settings' messages (the SDK's
+// resolve_prompt_string on each content) into turns.
+func settingsTurns(p *Prompt, ms []any, params map[string]any) ([]llm.Message, error) {
+	out := make([]llm.Message, 0, len(ms))
+	for i, raw := range ms {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("prompt %q: model setting messages[%d] is a %T, want an object {role, content}", p.Name, i, raw)
+		}
+		text := ""
+		switch c := m["content"].(type) {
+		case string:
+			var err error
+			if text, err = render(c, params); err != nil {
+				return nil, fmt.Errorf("resolve model setting messages[%d] of %q: %w", i, p.Name, err)
+			}
+		case nil:
+		default:
+			return nil, fmt.Errorf("prompt %q: model setting messages[%d].content is a %T, want a string", p.Name, i, c)
+		}
+		msg, err := chatMessage(m, text)
+		if err != nil {
+			return nil, fmt.Errorf("prompt %q: model setting messages[%d]: %w", p.Name, i, err)
+		}
+		out = append(out, msg)
+	}
+	return out, nil
 }
 
 // attachmentPart maps an attachment to an OpenAI content part: images as

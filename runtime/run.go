@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ type runState struct {
 	file    string
 	view    *runView
 	results map[int]*Result
+	dry     *dryState // set by Requests: build requests, call nothing
 }
 
 func (r *Runtime) newState(c *Config) (*runState, error) {
@@ -24,7 +26,7 @@ func (r *Runtime) newState(c *Config) (*runState, error) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	v := &runView{meta: c.meta, prompts: append([]*Prompt(nil), c.prompts...), fresh: map[int]*llm.Response{}}
+	v := &runView{meta: c.meta, prompts: append([]*Prompt(nil), c.prompts...), fresh: map[int]*llm.Response{}, placeholder: map[int]bool{}}
 	return &runState{file: c.Path, view: v, results: map[int]*Result{}}, nil
 }
 
@@ -92,6 +94,12 @@ func (r *Runtime) runPrompt(ctx context.Context, st *runState, p *Prompt, opts R
 		return nil, fmt.Errorf("%s: %w", st.file, err)
 	}
 	res := &Result{Prompt: p.Name, Request: req, Deps: deps, Warnings: warnings}
+	if st.dry != nil {
+		if err := st.dry.plan(r, st, p, res, rt, call); err != nil {
+			return nil, fmt.Errorf("%s: prompt %q: %w", st.file, p.Name, err)
+		}
+		return res, nil
+	}
 	if !call {
 		return res, nil
 	}
@@ -104,6 +112,132 @@ func (r *Runtime) runPrompt(ctx context.Context, st *runState, p *Prompt, opts R
 	st.view.fresh[p.Index] = resp
 	st.results[p.Index] = res
 	return res, nil
+}
+
+// Planned is one request a Run would send, as Requests sees it.
+type Planned struct {
+	Prompt  string
+	Request *llm.Request
+	// Exact is false when the request holds a placeholder for an earlier
+	// prompt's output that only a model call could give (see Placeholders).
+	Exact bool
+	// Placeholders name the prompts whose made-up outputs this request
+	// holds.
+	Placeholders []string
+	// Output says where this prompt's output came from for the requests
+	// after it: "recorded" (the Recorded hook, a cache), "local" (a parser
+	// that calls no model, such as echo), "placeholder"; "" for the
+	// prompt asked for.
+	Output   string
+	Warnings []string
+}
+
+// PlanOptions are RunOptions for Requests.
+type PlanOptions struct {
+	RunOptions
+	// Recorded answers a dependency's request without a model call (a
+	// cache lookup); nil, or false, means there is no record, and a
+	// placeholder text stands in for the output.
+	Recorded func(ctx context.Context, req *llm.Request) (*llm.Response, bool)
+}
+
+// PlaceholderOutput is the text standing in for prompt's output in a dry
+// run when no record of it exists. It has no character templates escape.
+func PlaceholderOutput(prompt string) string {
+	return "[aieval dry-run: output of prompt " + prompt + "]"
+}
+
+// Requests resolves prompt as Run would, returning every request Run would
+// send, in order (its dependencies first), and calls no model. A
+// dependency's output comes from opts.Recorded, or from a local parser
+// (echo), or else is a placeholder, and the requests using it say so.
+func (r *Runtime) Requests(ctx context.Context, c *Config, prompt string, opts PlanOptions) ([]Planned, error) {
+	st, err := r.newState(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := st.find(prompt)
+	if err != nil {
+		return nil, fmt.Errorf("resolve prompt: %w", err)
+	}
+	st.dry = &dryState{recorded: opts.Recorded, ctx: ctx}
+	if _, err := r.runPrompt(ctx, st, p, opts.RunOptions, false); err != nil {
+		return nil, err
+	}
+	return st.dry.planned, nil
+}
+
+type dryState struct {
+	ctx      context.Context
+	recorded func(context.Context, *llm.Request) (*llm.Response, bool)
+	planned  []Planned
+}
+
+// plan records p's request and, for a dependency, gives it an output
+// without calling a model.
+func (d *dryState) plan(r *Runtime, st *runState, p *Prompt, res *Result, rt Route, dep bool) error {
+	// A request no parser can send is no plan: say so, as Run would.
+	if _, err := r.parserFor(rt); err != nil {
+		return err
+	}
+	pl := Planned{Prompt: p.Name, Request: res.Request, Warnings: res.Warnings}
+	pl.Placeholders = st.view.placeholdersIn(r, p)
+	pl.Exact = len(pl.Placeholders) == 0
+	var resp *llm.Response
+	if dep {
+		if raw, ok := r.raw[rt.Parser]; ok && rt.Supported && localParser(rt.Parser) {
+			if out, err := raw.Complete(d.ctx, res.Request, nil); err == nil && out != nil {
+				resp, pl.Output = out, "local"
+			}
+		}
+		if resp == nil && d.recorded != nil {
+			if out, ok := d.recorded(d.ctx, res.Request); ok && out != nil {
+				resp, pl.Output = out, "recorded"
+			}
+		}
+		if resp == nil {
+			resp, pl.Output = &llm.Response{Text: PlaceholderOutput(p.Name), Role: "assistant"}, "placeholder"
+			st.view.placeholder[p.Index] = true
+		}
+		res.Response, res.Output = resp, responseText(resp)
+		st.view.fresh[p.Index] = resp
+		st.results[p.Index] = res
+	}
+	d.planned = append(d.planned, pl)
+	return nil
+}
+
+// localParser reports whether a parser id answers without any model call.
+func localParser(id string) bool { return id == ParserEcho }
+
+// placeholdersIn names the earlier prompts with a dry run's placeholder
+// output that p's request holds: referenced by its templates, or replayed
+// as its chat history.
+func (v *runView) placeholdersIn(r *Runtime, p *Prompt) []string {
+	if len(v.placeholder) == 0 {
+		return nil
+	}
+	model, settings := r.settingsFor(&v.meta, p)
+	roots := map[string]bool{}
+	for _, ref := range promptRefs(p, settings) {
+		roots[ref.Root] = true
+	}
+	_, prefixed := settingsMessages(settings)
+	var out []string
+	for _, prev := range v.prompts[:p.Index] {
+		if !v.placeholder[prev.Index] {
+			continue
+		}
+		inHistory := false
+		if p.RememberChatContext && !prefixed {
+			pm, _ := r.settingsFor(&v.meta, prev)
+			inHistory = pm == model
+		}
+		if roots[prev.Name] || inHistory {
+			out = append(out, prev.Name)
+		}
+	}
+	return out
 }
 
 // runDeps runs, in file order, the earlier prompts p references.
@@ -123,8 +257,9 @@ func (r *Runtime) runDeps(ctx context.Context, st *runState, p *Prompt, opts Run
 			deps = append(deps, done)
 			continue
 		}
-		// Same params; no streaming to the caller's terminal; sample 0.
-		res, err := r.runPrompt(ctx, st, prev, RunOptions{Params: opts.Params}, true)
+		// Same params; no streaming to the caller's terminal (but a
+		// NoStream still holds); sample 0.
+		res, err := r.runPrompt(ctx, st, prev, RunOptions{Params: opts.Params, NoStream: opts.NoStream}, true)
 		if err != nil {
 			return nil, fmt.Errorf("run dependency %q of %q: %w", prev.Name, p.Name, err)
 		}
@@ -144,34 +279,10 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 	for _, name := range missing(promptRefs(p, settings), params) {
 		warnings = append(warnings, fmt.Sprintf("prompt %q: parameter %q is not defined; it renders empty", p.Name, name))
 	}
-	var msgs []llm.Message
-	if sys, ok := systemTemplate(settings); ok {
-		text, err := render(sys, params)
-		if err != nil {
-			return nil, nil, Route{}, fmt.Errorf("resolve system_prompt of %q: %w", p.Name, err)
-		}
-		msgs = append(msgs, llm.Message{Role: "system", Content: text})
-	}
-	if p.RememberChatContext {
-		for _, prev := range v.prompts[:p.Index] {
-			if pm, _ := r.settingsFor(&v.meta, prev); pm != model {
-				continue
-			}
-			m, err := v.promptMessage(prev, v.params(prev, opts.Params))
-			if err != nil {
-				return nil, nil, Route{}, err
-			}
-			msgs = append(msgs, m)
-			if turn, ok := v.outputTurn(prev); ok {
-				msgs = append(msgs, turn)
-			}
-		}
-	}
-	m, err := v.promptMessage(p, params)
+	msgs, err := r.messages(v, p, model, settings, params, opts.Params)
 	if err != nil {
 		return nil, nil, Route{}, err
 	}
-	msgs = append(msgs, m)
 	rt := r.route(&v.meta, model, settings)
 	req := &llm.Request{
 		Provider:  rt.Parser,
@@ -181,12 +292,81 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 		Settings:  providerSettings(rt, settings),
 		Sample:    opts.Sample,
 		APIKeyEnv: rt.APIKeyEnv,
-		Stream:    opts.Stream || settings[settingStream] == true,
+		Stream:    (opts.Stream || settings[settingStream] == true) && !opts.NoStream,
 	}
 	if len(req.Settings) == 0 {
 		req.Settings = nil
 	}
 	return req, warnings, rt, nil
+}
+
+// messages builds p's conversation as the SDK's OpenAI parser does: the
+// settings' messages (rendered) when there are any, else the system prompt
+// and, with remember_chat_context, every earlier prompt of the same model
+// with its replayed output; then p's own turn.
+func (r *Runtime) messages(v *runView, p *Prompt, model string, settings, params, runParams map[string]any) ([]llm.Message, error) {
+	var msgs []llm.Message
+	if ms, ok := settingsMessages(settings); ok {
+		turns, err := settingsTurns(p, ms, params)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, turns...)
+	} else {
+		if sys, ok := systemTemplate(settings); ok {
+			text, err := render(sys, params)
+			if err != nil {
+				return nil, fmt.Errorf("resolve system_prompt of %q: %w", p.Name, err)
+			}
+			msgs = append(msgs, llm.Message{Role: "system", Content: text})
+		}
+		if p.RememberChatContext {
+			var calls map[int]json.RawMessage // turn index -> tool calls it replays
+			for _, prev := range v.prompts[:p.Index] {
+				if pm, _ := r.settingsFor(&v.meta, prev); pm != model {
+					continue
+				}
+				m, err := v.promptMessage(prev, v.params(prev, runParams))
+				if err != nil {
+					return nil, err
+				}
+				msgs = append(msgs, m)
+				if turn, tc, ok := v.outputTurn(prev); ok {
+					if tc != nil {
+						if calls == nil {
+							calls = map[int]json.RawMessage{}
+						}
+						calls[len(msgs)] = tc
+					}
+					msgs = append(msgs, turn)
+				}
+			}
+			m, err := v.promptMessage(p, params)
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, m)
+			return pairToolCalls(msgs, calls), nil
+		}
+	}
+	m, err := v.promptMessage(p, params)
+	if err != nil {
+		return nil, err
+	}
+	return append(msgs, m), nil
+}
+
+// pairToolCalls sends a replayed tool_calls output as tool_calls when the
+// next turn is a tool result (role "tool" must answer a tool_calls turn);
+// otherwise it stays the SDK's function_call form.
+func pairToolCalls(msgs []llm.Message, calls map[int]json.RawMessage) []llm.Message {
+	for i, tc := range calls {
+		if i+1 < len(msgs) && msgs[i+1].Role == "tool" {
+			msgs[i].FunctionCall = nil
+			msgs[i].ToolCalls = tc
+		}
+	}
+	return msgs
 }
 
 // parserFor returns the (wrapped) parser of a route.

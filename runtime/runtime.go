@@ -50,7 +50,7 @@ type Runtime struct {
 func New(opts Options) *Runtime {
 	raw := opts.Parsers
 	if raw == nil {
-		raw = defaultParsers()
+		raw = Parsers(llm.OpenAIOptions{})
 	}
 	r := &Runtime{opts: opts, raw: raw, parsers: make(map[string]ModelParser, len(raw))}
 	for id, p := range raw {
@@ -64,10 +64,13 @@ func New(opts Options) *Runtime {
 
 // RunOptions are per-call inputs.
 type RunOptions struct {
-	Params  map[string]any // run-time params: highest precedence
-	Stream  bool
-	OnChunk llm.ChunkFunc
-	Sample  int // repeat index; dependencies always use 0
+	Params map[string]any // run-time params: highest precedence
+	Stream bool           // stream, whatever the settings say
+	// NoStream never streams, even when the settings say stream: true
+	// (the SDK's InferenceOptions(stream=False)); it wins over Stream.
+	NoStream bool
+	OnChunk  llm.ChunkFunc
+	Sample   int // repeat index; dependencies always use 0
 }
 
 // Result is one prompt's run, with the dependencies it ran first.

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/runtime/internal/handlebars"
 )
 
 // The document is kept as a yaml.Node tree for both formats: it keeps key
@@ -218,6 +220,17 @@ var (
 // nodeValue converts a node to plain Go values (map[string]any, []any,
 // string, float64, bool, nil), resolving YAML aliases and merge keys.
 func nodeValue(n *yaml.Node, b *decodeBudget, depth int) (any, error) {
+	return decodeNode(n, b, depth, false)
+}
+
+// orderedValue is nodeValue with every mapping as a *handlebars.Object in
+// the file's key order: the values templates see, so {{#each}} over an
+// object renders the same prompt on every run.
+func orderedValue(n *yaml.Node, b *decodeBudget, depth int) (any, error) {
+	return decodeNode(n, b, depth, true)
+}
+
+func decodeNode(n *yaml.Node, b *decodeBudget, depth int, ordered bool) (any, error) {
 	if n == nil {
 		return nil, nil
 	}
@@ -233,10 +246,13 @@ func nodeValue(n *yaml.Node, b *decodeBudget, depth int) (any, error) {
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return nodeValue(n.Content[0], b, depth+1)
+		return decodeNode(n.Content[0], b, depth+1, ordered)
 	case yaml.AliasNode:
-		return nodeValue(n.Alias, b, depth+1)
+		return decodeNode(n.Alias, b, depth+1, ordered)
 	case yaml.MappingNode:
+		if ordered {
+			return decodeObject(n, b, depth, handlebars.NewObject(len(n.Content)/2))
+		}
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -258,7 +274,7 @@ func nodeValue(n *yaml.Node, b *decodeBudget, depth int) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := nodeValue(c, b, depth+1)
+			v, err := decodeNode(c, b, depth+1, ordered)
 			if err != nil {
 				return nil, err
 			}
@@ -269,6 +285,51 @@ func nodeValue(n *yaml.Node, b *decodeBudget, depth int) (any, error) {
 		return scalarValue(n), nil
 	}
 	return nil, nil
+}
+
+// decodeObject fills o from mapping n in key order. Merged keys (<<) come
+// where the merge key is written, and never override a key set explicitly,
+// as in nodeValue.
+func decodeObject(n *yaml.Node, b *decodeBudget, depth int, o *handlebars.Object) (*handlebars.Object, error) {
+	explicit := make(map[string]bool, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; !(k.Kind == yaml.ScalarNode && k.Tag == "!!merge") {
+			explicit[k.Value] = true
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			mv, err := decodeNode(v, b, depth+1, true)
+			if err != nil {
+				return nil, err
+			}
+			mergeObject(o, mv, explicit)
+			continue
+		}
+		val, err := decodeNode(v, b, depth+1, true)
+		if err != nil {
+			return nil, err
+		}
+		o.Set(k.Value, val)
+	}
+	return o, nil
+}
+
+func mergeObject(o *handlebars.Object, v any, explicit map[string]bool) {
+	switch t := v.(type) {
+	case *handlebars.Object:
+		for _, k := range t.Keys() {
+			if _, ok := o.Get(k); !ok && !explicit[k] {
+				x, _ := t.Get(k)
+				o.Set(k, x)
+			}
+		}
+	case []any:
+		for _, x := range t {
+			mergeObject(o, x, explicit)
+		}
+	}
 }
 
 func mergeInto(m map[string]any, v any) {

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aymerick/raymond"
+	"github.com/aieval/aieval/runtime/internal/handlebars"
 	"gopkg.in/yaml.v3"
 
 	"github.com/aieval/aieval/internal/text"
@@ -244,7 +244,11 @@ func validateTemplates(p *Prompt, meta *Metadata, known map[string]bool, index m
 			continue
 		}
 		if strings.Contains(src.tmpl, "{{") {
-			if _, err := raymond.Parse(src.tmpl); err != nil {
+			if err := checkDepth(src.tmpl); err != nil {
+				add(p, src.line, SeverityError, CodeTemplate, fmt.Sprintf("prompt %q: template %v", p.Name, err), "flatten the {{#...}} blocks")
+				continue
+			}
+			if _, err := handlebars.Parse(src.tmpl); err != nil {
 				add(p, src.line, SeverityError, CodeTemplate, fmt.Sprintf("prompt %q: invalid Handlebars template: %v", p.Name, err), "fix the {{...}} syntax")
 				continue
 			}

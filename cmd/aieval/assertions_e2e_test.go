@@ -28,7 +28,44 @@ func gradeByMarker(req fakeopenai.ChatRequest) string {
 		}
 		return "```json\n{\"pass\": false, \"score\": 0.2, \"reason\": \"misses the rubric\"}\n```"
 	}
+	if len(req.Messages) > 0 && strings.Contains(req.Messages[0].Content.String(), "Answer with ONLY a JSON object") {
+		return gradeMetric(req.Messages[0].Content.String(), req.LastUser())
+	}
 	return req.LastUser()
+}
+
+// gradeMetric answers the graded metrics by the JSON they ask for; a
+// PASS marker in the grader's user message decides the verdict.
+func gradeMetric(system, user string) string {
+	pass := strings.Contains(user, "PASS")
+	pick := func(yes, no string) string {
+		if pass {
+			return yes
+		}
+		return no
+	}
+	switch {
+	case strings.Contains(system, `"category"`):
+		return pick(`{"category": "C", "reason": "same facts"}`, `{"category": "D", "reason": "disagrees"}`)
+	case strings.Contains(system, `"answer": "Y or N"`):
+		return pick(`{"reasoning": "meets it", "answer": "Y"}`, `{"reasoning": "does not", "answer": "N"}`)
+	case strings.Contains(system, `{"steps"`):
+		return `{"steps": ["read the reply", "check the criteria"]}`
+	case strings.Contains(system, `"score": an integer`):
+		return pick(`{"score": 9, "reason": "clearly"}`, `{"score": 2, "reason": "barely"}`)
+	case strings.Contains(system, `{"questions"`):
+		answer := strings.TrimPrefix(user, "Answer:\n")
+		return pick(fmt.Sprintf(`{"questions": [%q, %q, %q]}`, answer, answer, answer), `{"questions": ["zebra migration routes", "quantum chromodynamics", "medieval tax law"]}`)
+	case strings.Contains(system, `"attributed"`):
+		return pick(`{"sentences": [{"sentence": "s", "attributed": true}]}`, `{"sentences": [{"sentence": "s", "attributed": false}]}`)
+	case strings.Contains(system, `a sentence copied from the context`):
+		return pick(`{"sentences": ["Alpha PASS one."]}`, `{"sentences": []}`)
+	case strings.Contains(system, `{"statements"`):
+		return `{"statements": ["the reply says one thing"]}`
+	case strings.Contains(system, `"supported"`):
+		return pick(`{"verdicts": [{"statement": "s", "explanation": "in context", "supported": true}]}`, `{"verdicts": [{"statement": "s", "explanation": "not in context", "supported": false}]}`)
+	}
+	return "not a verdict"
 }
 
 // TestEveryAssertionThroughTheCLI runs every assertion type, passing and
@@ -58,6 +95,10 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 		{"ends-with pass", "Regards, Bo", `{type: ends-with, value: Bo}`, "pass"},
 		{"ends-with fail", "Regards, Al", `{type: ends-with, value: Bo}`, "fail"},
 		{"regex pass", "order 12345", `{type: regex, value: "\\d{5}"}`, "pass"},
+		{"is-refusal pass", "I'm sorry, but I can't help with that.", `{type: is-refusal}`, "pass"},
+		{"is-refusal fail", "Paris", `{type: is-refusal}`, "fail"},
+		{"finish-reason pass", "Paris", `{type: finish-reason, value: stop}`, "pass"},
+		{"finish-reason fail", "Paris", `{type: finish-reason, value: length}`, "fail"},
 		{"regex fail", "order 123", `{type: regex, value: "\\d{5}"}`, "fail"},
 		{"is-json pass", `{"a": 1}`, `{type: is-json}`, "pass"},
 		{"is-json fail", `{"a": 1`, `{type: is-json}`, "fail"},
@@ -85,6 +126,34 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 		{"llm-rubric fail", "a rude reply", `{type: llm-rubric, value: "is polite"}`, "fail"},
 		{"similar pass", "the quick brown fox", `{type: similar, value: the quick brown fox, threshold: 0.9}`, "pass"},
 		{"similar fail", "lorem ipsum dolor", `{type: similar, value: the quick brown fox, threshold: 0.9}`, "fail"},
+		{"factuality pass", "Paris", `{type: factuality, value: "PASS Paris"}`, "pass"},
+		{"factuality fail", "Lyon", `{type: factuality, value: Paris}`, "fail"},
+		{"model-graded-closedqa pass", "Visit the Met", `{type: model-graded-closedqa, value: "PASS names a museum"}`, "pass"},
+		{"model-graded-closedqa fail", "Sleep in", `{type: model-graded-closedqa, value: names a museum}`, "fail"},
+		{"g-eval pass", "A fine PASS haiku", `{type: g-eval, value: is a haiku}`, "pass"},
+		{"g-eval fail", "no poem", `{type: g-eval, value: is a haiku}`, "fail"},
+		{"answer-relevance pass", "PASS the tower is 330 m tall", `{type: answer-relevance, threshold: 0.9}`, "pass"},
+		{"answer-relevance fail", "the tower is 330 m tall", `{type: answer-relevance, threshold: 0.9}`, "fail"},
+		{"context-recall pass", "the prompt is the context", `{type: context-recall, value: "PASS it opened in 1793"}`, "pass"},
+		{"context-recall fail", "the prompt is the context", `{type: context-recall, value: it opened in 1793}`, "fail"},
+		{"is-xml pass", "<a><b>1</b></a>", `{type: is-xml, value: a.b}`, "pass"},
+		{"is-xml fail", "<a><b>1</a>", `{type: is-xml}`, "fail"},
+		{"contains-xml pass", "Here: <a><b/></a> done", `{type: contains-xml}`, "pass"},
+		{"contains-xml fail", "no markup", `{type: contains-xml}`, "fail"},
+		{"is-sql pass", "SELECT id FROM users WHERE id = 1", `{type: is-sql}`, "pass"},
+		{"is-sql fail", "SELEC id FROM users", `{type: is-sql}`, "fail"},
+		{"rouge-n pass", "the cat sat on the mat", `{type: rouge-n, value: the cat sat on the mat}`, "pass"},
+		{"rouge-n fail", "a dog ran", `{type: rouge-n, value: the cat sat on the mat}`, "fail"},
+		{"bleu pass", "the cat sat on the mat", `{type: bleu, value: the cat sat on the mat}`, "pass"},
+		{"bleu fail", "a dog ran", `{type: bleu, value: the cat sat on the mat}`, "fail"},
+		{"is-valid-tool-call pass", toolReply("get_weather", `{"city":"Paris"}`), `{type: is-valid-tool-call, value: [{name: get_weather, parameters: {type: object, required: [city]}}]}`, "pass"},
+		{"is-valid-tool-call fail", toolReply("get_weather", `{}`), `{type: is-valid-tool-call, value: [{name: get_weather, parameters: {type: object, required: [city]}}]}`, "fail"},
+		{"is-valid-openai-tools-call pass", toolReply("now", `{}`), `{type: is-valid-openai-tools-call, value: [{type: function, function: {name: now}}]}`, "pass"},
+		{"is-valid-openai-tools-call fail", toolReply("later", `{}`), `{type: is-valid-openai-tools-call, value: [{type: function, function: {name: now}}]}`, "fail"},
+		{"tool-call pass", toolReply("get_weather", `{"city":"Paris","unit":"c"}`), `{type: tool-call, value: {name: get_weather, arguments: {city: Paris}}}`, "pass"},
+		{"tool-call fail", toolReply("get_weather", `{"city":"Rome"}`), `{type: tool-call, value: {name: get_weather, arguments: {city: Paris}}}`, "fail"},
+		{"tool-call-f1 pass", toolReply("get_weather", `{}`), `{type: tool-call-f1, value: [get_weather]}`, "pass"},
+		{"tool-call-f1 fail", toolReply("get_weather", `{}`), `{type: tool-call-f1, value: [get_weather, now]}`, "fail"},
 		{"not- pass", "fine", `{type: not-contains, value: "As an AI"}`, "pass"},
 		{"not- fail", "As an AI, I cannot", `{type: not-contains, value: "As an AI"}`, "fail"},
 	}
@@ -92,6 +161,19 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 	suite.WriteString("description: every assertion\nconfig: probe.aiconfig.json\ntests:\n")
 	for _, c := range cases {
 		fmt.Fprintf(&suite, "  - name: %q\n    prompt: say\n    params: {reply: %q}\n    assert:\n      - %s\n", c.name, c.reply, c.assert)
+	}
+	// RAG metrics that read query and context params.
+	for _, c := range []struct{ name, context, assert string }{
+		{"context-relevance pass", "Alpha PASS one. Beta two.", `{type: context-relevance, threshold: 0.5}`},
+		{"context-relevance fail", "Alpha one. Beta two.", `{type: context-relevance, threshold: 0.5}`},
+		{"context-faithfulness pass", "Alpha PASS one.", `{type: context-faithfulness}`},
+		{"context-faithfulness fail", "Alpha one.", `{type: context-faithfulness}`},
+	} {
+		fmt.Fprintf(&suite, "  - name: %q\n    prompt: say\n    params: {reply: an answer, query: a question, context: %q}\n    assert:\n      - %s\n", c.name, c.context, c.assert)
+		cases = append(cases, struct {
+			name, reply, assert string
+			want                results.Status
+		}{c.name, "", c.assert, results.Status(strings.Fields(c.name)[1])})
 	}
 	// Weights: one failing assertion of weight 1 against a passing one of
 	// weight 3 reaches a 0.7 threshold (score 0.75), but not 0.8.
@@ -128,12 +210,44 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 	if len(seen) != len(want) {
 		t.Errorf("ran %d tests, want %d", len(seen), len(want))
 	}
+	// Types that cannot score a single-model run with no moderation
+	// endpoint or logprobs are an error for their test, saying why.
+	errSuite := "description: errors\nconfig: probe.aiconfig.json\ntests:\n"
+	for _, c := range []struct{ assert, why string }{
+		{`{type: select-best, value: the shortest}`, "models: matrix"},
+		{`{type: moderation}`, "no moderation endpoint"},
+		{`{type: perplexity, threshold: 2}`, "no token logprobs"},
+		{`{type: perplexity-score, threshold: 0.5}`, "no token logprobs"},
+	} {
+		errSuite += fmt.Sprintf("  - name: %q\n    prompt: say\n    params: {reply: hi}\n    assert:\n      - %s\n", c.why+" "+c.assert, c.assert)
+	}
+	epath := write(t, dir, "errors.eval.yaml", errSuite)
+	ejs := filepath.Join(dir, "errors.json")
+	if o := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "OPENAI_API_KEY", "k").run("run", "--cache-mode", "off", "--json", ejs, epath); o.code != 3 {
+		t.Fatalf("errors suite: exit %d, want 3\n%s\n%s", o.code, o.stdout, o.stderr)
+	}
+	eres, err := results.ReadFile(ejs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range eres.Tests {
+		if why := strings.SplitN(tr.Name, " {", 2)[0]; tr.Status != results.StatusError || !strings.Contains(tr.Reason, why) {
+			t.Errorf("%s: %s (%s), want an error saying %q", tr.Name, tr.Status, tr.Reason, why)
+		}
+	}
 	// Every registered type is exercised here.
+	all := suite.String() + errSuite
 	for _, typ := range assertionTypes() {
-		if !strings.Contains(suite.String(), "type: "+typ+",") && !strings.Contains(suite.String(), "type: "+typ+"}") {
+		if !strings.Contains(all, "type: "+typ+",") && !strings.Contains(all, "type: "+typ+"}") {
 			t.Errorf("assertion type %s has no end-to-end case", typ)
 		}
 	}
 }
 
 func assertionTypes() []string { return assertions.Names() }
+
+// toolReply is a model output that is only tool calls, as the runtime
+// gives a response without text.
+func toolReply(name, args string) string {
+	return fmt.Sprintf(`[{"id":"call_1","type":"function","function":{"name":%q,"arguments":%q}}]`, name, args)
+}

@@ -50,7 +50,9 @@ func commands() []command {
 		{"report", "render a results file (--html, --junit, --markdown)", cmdReport},
 		{"merge", "merge results files of shards into one", cmdMerge},
 		{"history", "show pass rate and cost per run", cmdHistory},
+		{"view", "serve a local web viewer of runs (results files, history)", cmdView},
 		{"cache", "manage the record/replay cache (prune)", cmdCache},
+		{"github", "comment a pull request with the results (github comment RESULTS.json)", cmdGitHub},
 		{"init", "write a starter suite and GitHub workflow", cmdInit},
 		{"version", "print the version", cmdVersion},
 	}
@@ -62,6 +64,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
+	helpLists(w)
 	fmt.Fprintln(w, "\nRun 'aieval COMMAND -h' for a command's flags.")
 	fmt.Fprintln(w, "Exit codes: 0 all passed, 1 a test failed or regressed, 2 invalid input, 3 a test could not be evaluated.")
 }

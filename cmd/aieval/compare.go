@@ -42,8 +42,8 @@ func cmdCompare(ctx context.Context, args []string, st *state) error {
 			return err
 		}
 	}
-	if rep.Regressions() > 0 {
-		return &exitError{code: results.ExitFailed}
+	if code := rep.ExitCode(); code != 0 {
+		return &exitError{code: code}
 	}
 	return nil
 }

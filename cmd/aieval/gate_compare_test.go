@@ -474,3 +474,147 @@ func TestSuiteSpellings(t *testing.T) {
 		})
 	}
 }
+
+// TestBaselineRefReadsTheRefsCache: the baseline replays the cache as
+// committed at the ref, so pruning the base's entries on the branch does
+// not hide a regression (before, the base called a model that by then
+// answered otherwise, and "fail → fail" showed nothing). With the base's
+// entries missing at the ref too, the base is unavailable: exit 3,
+// baseline_errors counted, and the action fails under fail-on: regression.
+func TestBaselineRefReadsTheRefsCache(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	// The action script and binary, read before the test leaves the repo.
+	script, runner := gateActionScript(t, "Run suites"), ""
+	if _, err := exec.LookPath("bash"); err == nil && !testing.Short() {
+		runner = gateBuildAieval(t)
+	}
+	var moved atomic.Bool // the live model no longer answers as recorded
+	srv := fakeopenai.New(fakeopenai.WithReply(func(req fakeopenai.ChatRequest) string {
+		if moved.Load() {
+			return "no idea"
+		}
+		return gateGradingReply(req)
+	}))
+	defer srv.Close()
+	dir, _ := gateProject(t)
+	c := newCLI(t, "OPENAI_BASE_URL", srv.URL())
+	gateGit(t, dir, "init", "-q", "-b", "main")
+	write(t, dir, ".gitignore", "results.json\n")
+	gateGit(t, dir, "add", "-A")
+	gateGit(t, dir, "commit", "-q", "-m", "suite, no cache yet")
+	gateGit(t, dir, "tag", "nocache")
+	write(t, dir, ".aieval/cache/.gitkeep", "")
+	t.Chdir(dir)
+	if o := c.run("run", "--no-history", "gate.eval.yaml"); o.code != 0 {
+		t.Fatalf("record: exit %d\n%s", o.code, o.stderr)
+	}
+	gateGit(t, dir, "add", "-A")
+	gateGit(t, dir, "commit", "-q", "-m", "recorded cache")
+	gateGit(t, dir, "checkout", "-q", "-b", "coffee")
+	write(t, dir, "gate.aiconfig.json", strings.Replace(gateConfig, "List facts about {{item}}.", "List facts about coffee.", 1))
+	gateGit(t, dir, "commit", "-q", "-am", "facts about coffee")
+	moved.Store(true)
+	cacheDir := filepath.Join(dir, ".aieval", "cache")
+
+	// prune keeps what the default branch's suites use, and says so.
+	o := c.run("cache", "prune", "gate.eval.yaml")
+	if o.code != 0 || !strings.Contains(o.stdout, "removed 0 unused") || !strings.Contains(o.stdout, "2 more used by the suites at main") {
+		t.Errorf("prune on the branch: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+	if n := len(gateCacheFiles(t, cacheDir)); n != 6 {
+		t.Errorf("prune on the branch left %d entries, want main's 6", n)
+	}
+	// Told to keep only the branch's, it drops main's facts and pitch.
+	o = c.run("cache", "prune", "--keep-ref", "none", "gate.eval.yaml")
+	if o.code != 0 || !strings.Contains(o.stdout, "removed 2 unused") {
+		t.Fatalf("prune --keep-ref none: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+
+	o, res := gateRun(t, c, "--baseline-ref", "main", "--cache-mode", "read-only", "gate.eval.yaml")
+	if o.code != 1 || res.Summary.Regressed != 2 || res.Summary.BaselineErrors != 0 {
+		t.Errorf("baseline at main with the branch pruned: exit %d, regressed %d, baseline errors %d; want 1, 2, 0\n%s\n%s",
+			o.code, res.Summary.Regressed, res.Summary.BaselineErrors, o.stdout, o.stderr)
+	}
+
+	// At nocache the base's entries are nowhere: the base is unavailable.
+	o, res = gateRun(t, c, "--baseline-ref", "nocache", "--cache-mode", "read-only", "gate.eval.yaml")
+	if o.code != 3 || res.Summary.BaselineErrors != 2 {
+		t.Errorf("baseline with no entries: exit %d, baseline errors %d; want 3, 2\n%s\n%s", o.code, res.Summary.BaselineErrors, o.stdout, o.stderr)
+	}
+	for _, want := range []string{"2 baseline unavailable", "BASELINE UNAVAILABLE  gate.eval.yaml::facts mention tea", "no cached output"} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("the comparison does not say %q:\n%s", want, o.stdout)
+		}
+	}
+
+	// The action's step fails under fail-on: regression.
+	if runner == "" {
+		t.Skip("bash not installed")
+	}
+	summary, output := filepath.Join(t.TempDir(), "summary.md"), filepath.Join(t.TempDir(), "output.txt")
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(gateCleanEnv(),
+		"GITHUB_ACTIONS=true", "GITHUB_OUTPUT="+output, "GITHUB_STEP_SUMMARY="+summary,
+		"RUNNER_TEMP="+runner, "SUITES=gate.eval.yaml", "CACHE_DIR=", "CACHE_MODE=read-only",
+		"OFFLINE=false", "BASELINE_REF=nocache", "FAIL_ON=regression", "EXTRA_ARGS=--no-history",
+		"OUT="+filepath.Join(t.TempDir(), "out"), "OPENAI_BASE_URL="+srv.URL(), "HOME="+dir, "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Errorf("action step under fail-on regression: %v, want exit 3\n%s", err, out)
+	}
+	if outputs, _ := os.ReadFile(output); !slices.Contains(strings.Split(string(outputs), "\n"), "baseline_errors=2") {
+		t.Errorf("GITHUB_OUTPUT lacks baseline_errors=2:\n%s", outputs)
+	}
+}
+
+// TestStatusFlipIsARegression: a repeat: 3 test going 3/3 → 0/3 fails its
+// own verdict, so it is a regression though the Wilson intervals overlap
+// (before: "WITHIN NOISE", exit 0); and a base that errored is "baseline
+// unavailable", exit 3, never a fix.
+func TestStatusFlipIsARegression(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cmp.aiconfig.json", cmpConfig)
+	suite := write(t, dir, "three.eval.yaml", `config: cmp.aiconfig.json
+tests:
+  - name: thrice
+    prompt: answer
+    params: {q: six}
+    repeat: 3
+    assert:
+      - type: icontains
+        value: good
+`)
+	run := func(name, reply string, extra ...string) string {
+		srv := fakeopenai.New(fakeopenai.WithReply(func(fakeopenai.ChatRequest) string { return reply }))
+		defer srv.Close()
+		js := filepath.Join(dir, name)
+		newCLI(t, "OPENAI_BASE_URL", srv.URL()).run(append([]string{"run", "--no-history", "--cache-mode", "off", "--json", js}, append(extra, suite)...)...)
+		return js
+	}
+	base, head := run("base.json", "good"), run("head.json", "bad")
+	o := newCLI(t).run("compare", base, head)
+	if o.code != 1 || !strings.Contains(o.stdout, "REGRESSION") || !strings.Contains(o.stdout, "3/3") || !strings.Contains(o.stdout, "status went pass → fail") {
+		t.Errorf("compare 3/3 → 0/3: exit %d\n%s", o.code, o.stdout)
+	}
+	// A base that could not be evaluated (server down) is no pass.
+	down := fakeopenai.New()
+	url := down.URL()
+	down.Close()
+	broken := filepath.Join(dir, "broken.json")
+	newCLI(t, "OPENAI_BASE_URL", url).run("run", "--no-history", "--cache-mode", "off", "--retries", "0", "--json", broken, suite)
+	js := filepath.Join(dir, "cmp.json")
+	o = newCLI(t).run("compare", broken, run("good.json", "good"), "--json", js)
+	if o.code != 3 || !strings.Contains(o.stdout, "BASELINE UNAVAILABLE") || strings.Contains(o.stdout, "FIXED") {
+		t.Errorf("compare from an errored base: exit %d\n%s", o.code, o.stdout)
+	}
+	var rep struct {
+		BaselineErrors int `json:"baseline_errors"`
+	}
+	raw, _ := os.ReadFile(js)
+	if err := json.Unmarshal(raw, &rep); err != nil || rep.BaselineErrors != 1 {
+		t.Errorf("compare --json baseline_errors %d (%v)\n%s", rep.BaselineErrors, err, raw)
+	}
+}

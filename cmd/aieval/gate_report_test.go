@@ -134,11 +134,50 @@ func TestShardsMerge(t *testing.T) {
 	if o := c.run("merge", files[0], files[0], "--json", merged); o.code != 2 || !strings.Contains(o.stderr, "overlap") {
 		t.Errorf("merging a shard twice: exit %d, stderr %q", o.code, o.stderr)
 	}
+	// Each results file records its shard: 2 of 3 shards (whichever holds
+	// the failures) is not the run, and says which one is missing.
+	for _, drop := range []int{0, 1, 2} {
+		var two []string
+		for i, f := range files {
+			if i != drop {
+				two = append(two, f)
+			}
+		}
+		missing := strconv.Itoa(drop+1) + "/3 missing"
+		if o := c.run(append([]string{"merge", "--json", merged}, two...)...); o.code != 2 || !strings.Contains(o.stderr, missing) {
+			t.Errorf("merging 2 of 3 shards: exit %d, stderr %q, want %q", o.code, o.stderr, missing)
+		}
+	}
+	if o := c.run("merge", single0(t, dir, c, suite), files[1], files[2]); o.code != 2 || !strings.Contains(o.stderr, "no shard") {
+		t.Errorf("merging an unsharded run: exit %d, stderr %q", o.code, o.stderr)
+	}
+	// Shards of different runs (GitHub run ids) do not merge.
+	other := filepath.Join(dir, "other.json")
+	og := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "GITHUB_RUN_ID", "42")
+	if o := og.run("run", "--no-history", "--cache-mode", "off", "--shard", "1/3", "--json", other, suite); o.code > 1 {
+		t.Fatalf("shard of run 42: %+v", o)
+	}
+	if r, _ := results.ReadFile(other); r == nil || r.RunGroup != "42" || r.Shard == nil || *r.Shard != (results.ShardInfo{Index: 1, Count: 3}) {
+		t.Errorf("results of run 42 shard 1/3 record %+v", r)
+	}
+	if o := c.run("merge", other, files[1], files[2]); o.code != 2 || !strings.Contains(o.stderr, `run "42"`) {
+		t.Errorf("merging shards of two runs: exit %d, stderr %q", o.code, o.stderr)
+	}
 	for _, bad := range []string{"0/3", "4/3", "1/0", "a/b", "1"} {
 		if o := c.run("run", "--shard", bad, suite); o.code != 2 || !strings.Contains(o.stderr, "--shard") {
 			t.Errorf("--shard %s: exit %d, stderr %q", bad, o.code, o.stderr)
 		}
 	}
+}
+
+// single0 writes an unsharded run's results and returns the file.
+func single0(t *testing.T, dir string, c *cli, suite string) string {
+	t.Helper()
+	js := filepath.Join(dir, "unsharded.json")
+	if o := c.run("run", "--no-history", "--cache-mode", "off", "--json", js, suite); o.code > 1 {
+		t.Fatalf("unsharded run: %+v", o)
+	}
+	return js
 }
 
 // TestHTMLReport: report --html writes one self-contained file: nothing is
@@ -266,14 +305,16 @@ func TestInit(t *testing.T) {
 			}
 		}
 		cacheDir := filepath.Join(dir, ".aieval", "cache")
-		if o, res := gateRun(t, c, suite); o.code != 0 || res.Summary.Passed != 1 || srv.Requests() != 1 {
+		// One smoke test per prompt: facts, pitch (chained on facts, whose
+		// answer is shared) and slogan.
+		if o, res := gateRun(t, c, suite); o.code != 0 || res.Summary.Passed != 3 || srv.Requests() != 3 {
 			t.Errorf("starter suite: exit %d, %+v, %d requests\n%s", o.code, res.Summary, srv.Requests(), o.stderr)
 		}
 		// The run recorded into the project's cache, so it replays offline.
-		if n := len(gateCacheFiles(t, cacheDir)); n != 1 {
-			t.Errorf("%d entries in the project cache, want 1", n)
+		if n := len(gateCacheFiles(t, cacheDir)); n != 3 {
+			t.Errorf("%d entries in the project cache, want 3", n)
 		}
-		if o, _ := gateRun(t, c, "--offline", suite); o.code != 0 || srv.Requests() != 1 {
+		if o, _ := gateRun(t, c, "--offline", suite); o.code != 0 || srv.Requests() != 3 {
 			t.Errorf("offline replay: exit %d, %d requests\n%s", o.code, srv.Requests(), o.stderr)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aieval/aieval/eval/results"
@@ -207,7 +208,15 @@ func TestRecordReplay(t *testing.T) {
 // TestCacheModes: what each --cache-mode calls and writes, starting from a
 // recorded cache or an empty one; errors are never cached.
 func TestCacheModes(t *testing.T) {
-	always500 := fakeopenai.WithFault(fakeopenai.FaultAlways(fakeopenai.Status(500, "")))
+	// One server records and answers (the endpoint is part of the cache
+	// key); faulty turns its faults on after the recording.
+	var faulty atomic.Bool
+	always500 := fakeopenai.WithFault(func(int64, fakeopenai.ChatRequest) fakeopenai.Fault {
+		if faulty.Load() {
+			return fakeopenai.Status(500, "")
+		}
+		return fakeopenai.None
+	})
 	tests := []struct {
 		name         string
 		recorded     bool // start from a recorded cache
@@ -233,20 +242,18 @@ func TestCacheModes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, suite := gateProject(t)
 			cacheDir := filepath.Join(t.TempDir(), "cache")
+			faulty.Store(false)
+			srv := fakeopenai.New(fakeopenai.WithReply(gateGradingReply), always500)
+			defer srv.Close()
+			var recorded int64
 			if tt.recorded {
-				rec := fakeopenai.New(fakeopenai.WithReply(gateGradingReply))
-				o := newCLI(t, "OPENAI_BASE_URL", rec.URL()).run("run", "--no-history", "--cache", cacheDir, suite)
-				rec.Close()
+				o := newCLI(t, "OPENAI_BASE_URL", srv.URL()).run("run", "--no-history", "--cache", cacheDir, suite)
 				if o.code != 0 || len(gateCacheFiles(t, cacheDir)) != 6 {
 					t.Fatalf("record: exit %d, %d files\n%s", o.code, len(gateCacheFiles(t, cacheDir)), o.stderr)
 				}
+				recorded = srv.Requests()
 			}
-			opts := []fakeopenai.Option{fakeopenai.WithReply(gateGradingReply)}
-			if tt.fault {
-				opts = append(opts, always500)
-			}
-			srv := fakeopenai.New(opts...)
-			defer srv.Close()
+			faulty.Store(tt.fault)
 			before := gateCacheFiles(t, cacheDir)
 			c := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "OPENAI_API_KEY", "sk-test")
 			o, res := gateRun(t, c, append(append([]string{"--cache", cacheDir}, tt.args...), suite)...)
@@ -255,7 +262,7 @@ func TestCacheModes(t *testing.T) {
 			}
 			// With faults, the grader and later samples may not be reached:
 			// only count the requests that always happen.
-			if got := srv.Requests(); (!tt.fault && got != tt.wantRequests) || (tt.fault && got < 3) {
+			if got := srv.Requests() - recorded; (!tt.fault && got != tt.wantRequests) || (tt.fault && got < 3) {
 				t.Errorf("%d requests, want %d", got, tt.wantRequests)
 			}
 			after := gateCacheFiles(t, cacheDir)
@@ -354,5 +361,46 @@ func TestCachePrune(t *testing.T) {
 				t.Errorf("replay after prune: exit %d, %d new requests, %+v\n%s", o.code, srv.Requests()-reqs, res.Summary, o.stderr)
 			}
 		})
+	}
+}
+
+// TestReplayEveryCallKind: chat, grader (llm-rubric) and embeddings
+// (similar) calls all record and replay: a replay makes 0 requests of any
+// kind, --offline passes, and the endpoint is in the key (normalised:
+// another spelling of the same URL hits, another endpoint misses).
+func TestReplayEveryCallKind(t *testing.T) {
+	srv := fakeopenai.New(fakeopenai.WithReply(gateGradingReply))
+	defer srv.Close()
+	dir := t.TempDir()
+	write(t, dir, "gate.aiconfig.json", gateConfig)
+	suite := write(t, dir, "kinds.eval.yaml", `config: gate.aiconfig.json
+tests:
+  - name: all kinds
+    prompt: slogan
+    assert:
+      - {type: similar, value: "Write a slogan for tea.", threshold: 0.9}
+      - {type: llm-rubric, value: It is a slogan}
+`)
+	cacheDir := filepath.Join(dir, "cache")
+	c := newCLI(t, "OPENAI_BASE_URL", srv.URL())
+	if o, res := gateRun(t, c, "--cache", cacheDir, suite); o.code != 0 || srv.Requests() != 2 || srv.EmbedRequests() != 1 {
+		t.Fatalf("record: exit %d, %d chats, %d embeddings\n%s\n%+v", o.code, srv.Requests(), srv.EmbedRequests(), o.stderr, res.Tests)
+	}
+	for _, args := range [][]string{{"--cache-mode", "read-only"}, {"--offline"}} {
+		o, res := gateRun(t, c, append(append([]string{"--cache", cacheDir}, args...), suite)...)
+		if o.code != 0 || srv.Requests() != 2 || srv.EmbedRequests() != 1 || !res.Tests[0].Cached {
+			t.Errorf("replay %v: exit %d, %d chats, %d embeddings (want 2, 1: none new)\n%s", args, o.code, srv.Requests(), srv.EmbedRequests(), o.stderr)
+		}
+	}
+	// The same endpoint spelled otherwise (scheme case, trailing slash).
+	same := strings.Replace(srv.URL(), "http://", "HTTP://", 1) + "/"
+	if o, _ := gateRun(t, newCLI(t, "OPENAI_BASE_URL", same), "--offline", "--cache", cacheDir, suite); o.code != 0 {
+		t.Errorf("replay from %s: exit %d\n%s", same, o.code, o.stderr)
+	}
+	// Another endpoint does not get the first one's answers.
+	other := fakeopenai.New(fakeopenai.WithReply(gateGradingReply))
+	defer other.Close()
+	if o, _ := gateRun(t, newCLI(t, "OPENAI_BASE_URL", other.URL()), "--cache-mode", "read-only", "--cache", cacheDir, suite); o.code != 0 || other.Requests() != 2 || other.EmbedRequests() != 1 {
+		t.Errorf("another endpoint: exit %d, %d chats, %d embeddings (want its own calls)\n%s", o.code, other.Requests(), other.EmbedRequests(), o.stderr)
 	}
 }

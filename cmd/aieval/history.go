@@ -10,7 +10,7 @@ import (
 
 func cmdHistory(ctx context.Context, args []string, st *state) error {
 	fl := newFlags("history", st)
-	dbPath := fl.String("db", "", "history `FILE` (default the nearest .aieval/history.db)")
+	dbPath := fl.String("db", "", "history `FILE` or postgres:// URL (default $"+history.EnvVar+", else the nearest .aieval/history.db)")
 	test := fl.String("test", "", "show the trend of one test (`NAME` or suite::name)")
 	limit := fl.Int("limit", 20, "runs to show")
 	if _, err := parseFlags(fl, args); err != nil {
@@ -18,12 +18,18 @@ func cmdHistory(ctx context.Context, args []string, st *state) error {
 	}
 	path := *dbPath
 	if path == "" {
+		path = st.getenv(history.EnvVar)
+	}
+	if path == "" {
 		if path = findProjectPath(".", "history.db"); path == "" {
 			return inputErr(fmt.Errorf("no .aieval/history.db found (record runs with 'aieval run --history .aieval/history.db')"))
 		}
 	}
-	if _, err := os.Stat(path); err != nil {
-		return inputErr(fmt.Errorf("history: %w", err))
+	if !history.IsPostgres(path) {
+		// Reading must not create an empty file where none was.
+		if _, err := os.Stat(path); err != nil {
+			return inputErr(fmt.Errorf("history: %w", err))
+		}
 	}
 	db, err := history.Open(path)
 	if err != nil {

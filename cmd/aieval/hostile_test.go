@@ -81,6 +81,15 @@ var hostileCorpus = []hostileCase{
 	{file: "huge-threshold.eval.yaml", line: 5, want: "threshold must be a number from 0 to 1"},
 	{file: "alias-bomb.eval.yaml", line: 4, want: "too many nodes after expanding aliases"},
 	{file: "api-key-in-suite.eval.yaml", line: 5, want: "api_key is not allowed"},
+	// files that are not regular files (committed symlinks to a device)
+	{file: "dev-zero.aiconfig.json", want: "it is a symbolic link to /dev/zero (a character device), not a regular file"},
+	{file: "config-dev-zero.eval.yaml", names: "dev-zero.aiconfig.json", want: "not a regular file"},
+	{file: "dev-zero-cases.yaml", want: "not a regular file"},
+	{file: "cases-dev-zero.eval.yaml", line: 2, want: "leaves the suite's directory through a symbolic link"},
+	// json-schema $refs: never fetched, never out of the suite directory
+	{file: "schema-ref-http.eval.yaml", line: 6, want: "it is never fetched"},
+	{file: "schema-ref-dev-zero.eval.yaml", line: 6, want: "escapes the suite directory"},
+	{file: "schema-ref-escape.eval.yaml", line: 6, want: "escapes the suite directory"},
 }
 
 // TestHostileCorpus: every broken file gives exit 2 and one line naming the

@@ -36,6 +36,7 @@ func main() {
 		close(stop)
 		time.AfterFunc(gracePeriod, cancel)
 		<-sigs
+		runCleanups()
 		os.Exit(130)
 	}()
 	st := &state{
@@ -49,6 +50,7 @@ func main() {
 	stopProfile := startProfile(os.Getenv("AIEVAL_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], st)
 	stopProfile()
+	runCleanups()
 	os.Exit(code)
 }
 

@@ -17,7 +17,7 @@ type writer = io.Writer
 // writeWith writes a file through fn into a temp file renamed into place,
 // so a reader never sees a half-written report.
 func writeWith(path string, fn func(w writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".aieval-*")
+	tmp, err := createReportTemp(filepath.Dir(path)) // 0644 less the umask
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

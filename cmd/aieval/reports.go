@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/aieval/aieval/eval/compare"
@@ -51,15 +52,16 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 	var summary bytes.Buffer
 	summaryPath := st.getenv("GITHUB_STEP_SUMMARY")
 	if gha {
-		stdoutFormat("github", opts)
+		gopts := opts
+		gopts.FilePath = workspacePath(st.getenv("GITHUB_WORKSPACE"))
+		stdoutFormat("github", gopts)
 		if summaryPath != "" {
 			add("step summary", func(v *results.Results) error { return render(&summary, "markdown", v, opts) })
 		}
 	}
-	var console *aside
-	if !f.quiet || res.ExitCode() != 0 {
-		console = stdoutFormat("console", opts)
-	}
+	copts := opts
+	copts.Quiet = f.quiet // the totals line and failures only
+	console := stdoutFormat("console", copts)
 	var historyErr error
 	add("history", func(v *results.Results) error { historyErr = recordHistory(st, v, f); return nil })
 
@@ -87,10 +89,6 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 			a.buf.CopyTo(st.stdout)
 		}
 		a.buf.Close()
-	}
-	if console == nil {
-		s := res.Summary
-		fmt.Fprintf(st.stdout, "%d passed, %d failed, %d errors, %d skipped\n", s.Passed, s.Failed, s.Errors, s.Skipped)
 	}
 	if gha && summaryPath != "" {
 		if err := appendSummary(summaryPath, summary.Bytes(), cmp); err != nil {
@@ -176,6 +174,40 @@ func writeFile(path, name string, res *results.Results, opts reporters.Options) 
 	return writeWith(path, func(w writer) error { return render(w, name, res, opts) })
 }
 
+// workspacePath maps a suite path (relative to the working directory) to
+// the path GitHub annotations need: relative to $GITHUB_WORKSPACE, so they
+// attach when the run starts in a subdirectory; "" when the file does not
+// exist or lies outside the workspace (an annotation naming a file GitHub
+// cannot find is dropped).
+func workspacePath(workspace string) func(string) string {
+	wd, _ := os.Getwd()
+	if workspace != "" {
+		if ws, err := filepath.EvalSymlinks(workspace); err == nil {
+			workspace = ws
+		}
+	}
+	return func(p string) string {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(wd, p)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return ""
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		if workspace == "" {
+			return p
+		}
+		rel, err := filepath.Rel(workspace, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return ""
+		}
+		return filepath.ToSlash(rel)
+	}
+}
+
 // maxStepSummary stays under GitHub's 1 MiB limit per step summary.
 const maxStepSummary = 1<<20 - 4096
 
@@ -208,8 +240,8 @@ func writeGitHubOutput(path string, res *results.Results, f runFlags) error {
 		return fmt.Errorf("github output: %w", err)
 	}
 	s := res.Summary
-	fmt.Fprintf(fh, "total=%d\npassed=%d\nfailed=%d\nerrors=%d\nskipped=%d\nregressed=%d\nexit-code=%d\n",
-		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, s.Regressed, res.ExitCode())
+	fmt.Fprintf(fh, "total=%d\npassed=%d\nfailed=%d\nerrors=%d\nskipped=%d\nregressed=%d\nbaseline_errors=%d\nexit-code=%d\n",
+		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, s.Regressed, s.BaselineErrors, res.ExitCode())
 	if f.junit != "" {
 		fmt.Fprintf(fh, "junit=%s\n", f.junit)
 	}

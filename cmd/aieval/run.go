@@ -34,10 +34,11 @@ type runFlags struct {
 	cacheDir, cacheMode            string
 	offline                        bool
 	baseline, baselineRef          string
+	baselineOut                    string
 	quiet, noProgress, verbose     bool
 	models                         kvFlag
 	maxCost                        float64
-	shard                          string
+	shard, runGroup                string
 	history                        string
 	noHistory                      bool
 	scoreTolerance                 float64
@@ -66,6 +67,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
 	fs.StringVar(&f.baseline, "baseline", "", "compare with a previous --json `FILE`; a pass-to-fail is a regression")
 	fs.StringVar(&f.baselineRef, "baseline-ref", "", "build the baseline by running the suites as they are at git `REF` (from the cache)")
+	fs.StringVar(&f.baselineOut, "baseline-out", "", "also write the baseline's results as JSON to `FILE` (the input of github comment --baseline)")
 	fs.Float64Var(&f.scoreTolerance, "score-tolerance", 0.05, "score drop against the baseline that is reported")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals line and failures")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress line")
@@ -73,7 +75,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.Var(f.models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
 	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls past this budget in `USD`")
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of the tests (stable split)")
-	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` (default .aieval/history.db when it exists)")
+	fs.StringVar(&f.runGroup, "run-group", envStr(st, "AIEVAL_RUN_GROUP", st.getenv("GITHUB_RUN_ID")), "`ID` shared by the shards of one run, checked by merge (default $GITHUB_RUN_ID)")
+	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` or postgres:// URL (default $AIEVAL_HISTORY, else .aieval/history.db when it exists)")
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
 	var mf monitorFlags
 	mf.register(fs, st)
@@ -116,12 +119,21 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			}
 		}
 	}
-	// Results stream to a spool file while the run goes; it is only needed
-	// until the reports are written.
-	if opts.SpoolDir, err = os.MkdirTemp("", "aieval-run-*"); err != nil {
-		return fmt.Errorf("run: %w", err)
+	if err := eval.Preflight(suites, opts, opts.Warn); err != nil {
+		return inputErr(err)
 	}
-	defer os.RemoveAll(opts.SpoolDir)
+	// Results stream to a spool file while the run goes; it is only needed
+	// until the reports are written. A TMPDIR that cannot take it must not
+	// lose the results: the runner then spools next to the reports, or
+	// keeps them in memory.
+	if opts.SpoolDir, err = os.MkdirTemp("", "aieval-run-*"); err != nil {
+		opts.Warn(fmt.Sprintf("results spool: %v; trying the reports' directory", err))
+		opts.SpoolDir = ""
+		opts.SpoolFallbackDir = f.reportDir()
+	} else {
+		defer os.RemoveAll(opts.SpoolDir)
+	}
+	defer registerCleanup(func() { os.RemoveAll(opts.SpoolDir) })() // also on a second signal
 	if opts.CacheDir == "" && opts.CacheMode != "off" {
 		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
 	}
@@ -143,6 +155,17 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			return inputErr(err)
 		}
 	}
+	// A missing key is named now (after the baseline, which is a replay that needs none), not after a call's retries.
+	if missing, err := missingKeys(ctx, st, suites, opts); err != nil {
+		return inputErr(err)
+	} else if len(missing) > 0 {
+		return inputErr(errors.New(strings.Join(missing, "\naieval: ")))
+	}
+	if base != nil && f.baselineOut != "" {
+		if err := writeFile(f.baselineOut, "json", base, reporters.Options{}); err != nil {
+			return &exitError{code: results.ExitErrored, err: err}
+		}
+	}
 
 	var progress *reporters.Progress
 	if !f.quiet && !f.noProgress && st.isTTY && st.getenv("CI") == "" {
@@ -162,15 +185,23 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if progress != nil {
 		progress.Finish()
 	}
+	if err == nil && opts.SpoolFallbackDir != "" {
+		defer os.Remove(eval.SpoolPath(opts.SpoolFallbackDir, res.RunID))
+	}
 	if err != nil {
 		return &exitError{code: results.ExitErrored, err: fmt.Errorf("run: %w", err)}
 	}
 	c := <-gitc
 	res.GitSHA, res.GitRef = c.sha, c.ref
+	res.RunGroup = f.runGroup
+	if opts.ShardCount > 0 {
+		res.Shard = &results.ShardInfo{Index: opts.ShardIndex, Count: opts.ShardCount}
+	}
 	var cmp *compare.Report
 	if base != nil {
 		cmp = compare.Compare(base, res, compare.Options{ScoreTolerance: f.scoreTolerance})
 		res.Summary.Regressed = cmp.Regressions()
+		res.Summary.BaselineErrors = cmp.BaselineErrors
 	}
 	if err := writeReports(st, res, base, cmp, f); err != nil {
 		return &exitError{code: results.ExitErrored, err: err}
@@ -179,6 +210,17 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// reportDir is the directory of the first report file asked for, where a
+// run spools when the temp dir fails; "" when no report file is asked for.
+func (f *runFlags) reportDir() string {
+	for _, p := range []string{f.jsonOut, f.junit, f.html, f.markdown} {
+		if p != "" {
+			return filepath.Dir(p)
+		}
+	}
+	return ""
 }
 
 func (f *runFlags) options(st *state) (eval.Options, error) {
@@ -299,6 +341,9 @@ func recordHistory(st *state, res *results.Results, f runFlags) error {
 		return nil
 	}
 	path := f.history
+	if path == "" {
+		path = st.getenv(history.EnvVar) // a file or a postgres:// URL (a CI secret)
+	}
 	if path == "" {
 		// Recording is opt-in: on when the project has a .aieval/history.db.
 		if path = findProjectPath(".", "history.db"); path == "" {

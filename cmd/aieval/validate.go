@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"sort"
 
 	"github.com/aieval/aieval/eval"
 	"github.com/aieval/aieval/runtime"
@@ -14,21 +14,42 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 	fl := newFlags("validate", st)
 	quiet := fl.Bool("quiet", false, "print only problems")
 	strict := fl.Bool("strict", false, "treat warnings (undefined parameters, duplicate names, unknown models) as errors")
+	list := fl.Bool("list-assertions", false, "list the assertion types and exit")
+	var verbose bool
+	fl.BoolVar(&verbose, "v", false, "with no FILE: also list the .json/.yaml files skipped and why")
+	fl.BoolVar(&verbose, "verbose", false, "same as -v")
 	paths, err := parseFlags(fl, args)
 	if err != nil {
 		return err
 	}
+	if *list {
+		listAssertions(st.stdout)
+		return nil
+	}
 	if len(paths) == 0 {
-		if paths, err = findConfigFiles("."); err != nil {
+		var skipped func(path, why string)
+		if verbose {
+			skipped = func(path, why string) { fmt.Fprintf(st.stdout, "skip %s: %s\n", path, why) }
+		}
+		if paths, err = findConfigFiles(".", skipped); err != nil {
 			return inputErr(err)
 		}
 		if len(paths) == 0 {
-			return inputErr(errors.New("no *.aiconfig.json, *.aiconfig.yaml or *.eval.yaml found below the current directory"))
+			return inputErr(errors.New("no aiconfig (a .json/.yaml file with a \"prompts\" list and \"schema_version\" or \"metadata\") or *.eval.yaml found below the current directory"))
 		}
 	}
 	bad := 0
 	for _, p := range paths {
 		problems, warnings := validateFile(p, *strict)
+		if len(problems) == 0 && eval.IsSuiteFile(p) {
+			// What run would stop on: an unset key a call needs.
+			keys := suiteKeyProblems(ctx, st, p)
+			if *strict {
+				problems = append(problems, keys...)
+			} else {
+				warnings = append(warnings, keys...)
+			}
+		}
 		for _, msg := range warnings {
 			fmt.Fprintln(st.stderr, "warning: "+oneLine(msg))
 		}
@@ -97,17 +118,19 @@ var lenient = map[string]bool{
 	runtime.CodeDottedPrompt:    true,
 }
 
-// isAIConfig matches the aiconfig file names the contract names.
-func isAIConfig(path string) bool {
-	for _, ext := range []string{".aiconfig.json", ".aiconfig.yaml", ".aiconfig.yml"} {
-		if strings.HasSuffix(path, ext) {
-			return true
-		}
+// findConfigFiles lists the suites and aiconfigs below root, aiconfigs by
+// content whatever their name (see eval.AIConfigShape); skipped hears of
+// the other JSON/YAML files.
+func findConfigFiles(root string, skipped func(path, why string)) ([]string, error) {
+	suites, err := eval.Discover(root)
+	if err != nil {
+		return nil, err
 	}
-	return false
-}
-
-// findConfigFiles lists the suites and aiconfigs below root.
-func findConfigFiles(root string) ([]string, error) {
-	return eval.Find(root, func(name string) bool { return eval.IsSuiteFile(name) || isAIConfig(name) })
+	configs, err := eval.FindAIConfigs(root, skipped)
+	if err != nil {
+		return nil, err
+	}
+	out := append(suites, configs...)
+	sort.Strings(out)
+	return out, nil
 }

@@ -21,18 +21,19 @@ const DefaultTolerance = 0.05
 type Kind string
 
 const (
-	KindRegression Kind = "regression"   // pass -> fail/error, or a significant pass-rate drop
-	KindScoreDrop  Kind = "score_drop"   // same status, score fell beyond the tolerance
-	KindChanged    Kind = "changed"      // another status move (fail <-> error, skip)
-	KindNoise      Kind = "within_noise" // pass-rate moved but the intervals overlap
-	KindFixed      Kind = "fixed"        // fail/error -> pass
-	KindScoreRise  Kind = "score_rise"   // same status, score rose beyond the tolerance
-	KindNew        Kind = "new"          // only in head
-	KindRemoved    Kind = "removed"      // only in base
+	KindRegression Kind = "regression"           // pass -> fail/error, or a significant pass-rate drop
+	KindBaseError  Kind = "baseline_unavailable" // the base could not evaluate the test: never a pass
+	KindScoreDrop  Kind = "score_drop"           // same status, score fell beyond the tolerance
+	KindChanged    Kind = "changed"              // another status move (fail <-> error, skip)
+	KindNoise      Kind = "within_noise"         // pass-rate moved but the intervals overlap
+	KindFixed      Kind = "fixed"                // fail/error -> pass
+	KindScoreRise  Kind = "score_rise"           // same status, score rose beyond the tolerance
+	KindNew        Kind = "new"                  // only in head
+	KindRemoved    Kind = "removed"              // only in base
 )
 
 // Kinds in report order: worst first.
-var Kinds = []Kind{KindRegression, KindScoreDrop, KindChanged, KindNoise, KindFixed, KindScoreRise, KindNew, KindRemoved}
+var Kinds = []Kind{KindRegression, KindBaseError, KindScoreDrop, KindChanged, KindNoise, KindFixed, KindScoreRise, KindNew, KindRemoved}
 
 func rank(k Kind) int {
 	for i, x := range Kinds {
@@ -95,6 +96,10 @@ type Report struct {
 	Counts    map[Kind]int `json:"counts"`
 	Unchanged int          `json:"unchanged"`
 	Entries   []Entry      `json:"entries"`
+	// BaselineErrors counts head tests whose base could not be evaluated
+	// (Counts["baseline_unavailable"]): a gate fails on them as on
+	// regressions, since nothing shows the test did not regress.
+	BaselineErrors int `json:"baseline_errors"`
 	// Warnings are problems that made the report incomplete (an
 	// unreadable results spool, a duplicate test id).
 	Warnings []string `json:"warnings,omitempty"`
@@ -105,8 +110,13 @@ type Report struct {
 // Regressions counts the entries that fail a gate.
 func (r *Report) Regressions() int { return r.Counts[KindRegression] }
 
-// ExitCode is results.ExitFailed when anything regressed.
+// ExitCode is results.ExitErrored when a baseline test could not be
+// evaluated (it wins, as in a run), results.ExitFailed when anything
+// regressed.
 func (r *Report) ExitCode() int {
+	if r.BaselineErrors > 0 {
+		return results.ExitErrored
+	}
 	if r.Regressions() > 0 {
 		return results.ExitFailed
 	}
@@ -216,6 +226,7 @@ func Compare(base, head *results.Results, opts Options) *Report {
 	for _, e := range rep.Entries {
 		rep.Counts[e.Kind]++
 	}
+	rep.BaselineErrors = rep.Counts[KindBaseError]
 	return rep
 }
 
@@ -259,9 +270,22 @@ func ran(s results.Status) bool { return s == results.StatusPass || s == results
 
 // classify decides the kind of change of one test; "" means unchanged.
 func classify(b, h Side, tol float64) (Kind, string) {
-	// Repeated on both sides and evaluated: the statistics decide, since a
-	// status flip of a flaky test is mostly noise.
-	if b.PassRate != nil && h.PassRate != nil && b.PassRate.Runs > 0 && h.PassRate.Runs > 0 && ran(b.Status) && ran(h.Status) {
+	// A base that could not be evaluated shows nothing about the head:
+	// whatever the head did, it is not a pass of the gate.
+	if b.Status == results.StatusError {
+		return KindBaseError, "baseline unavailable: the base could not evaluate this test"
+	}
+	repeated := b.PassRate != nil && h.PassRate != nil && b.PassRate.Runs > 0 && h.PassRate.Runs > 0 && ran(b.Status) && ran(h.Status)
+	// The test's own verdict going pass -> fail is a regression whatever
+	// the intervals say: the test itself says the change is not good
+	// enough. The intervals only qualify moves that keep the status.
+	if repeated && b.Status == results.StatusPass && h.Status == results.StatusFail {
+		if k, note := passRateChange(b, h); k == KindRegression {
+			return k, note
+		}
+		return KindRegression, rateDesc(b.PassRate, h.PassRate) + ": the test's status went pass → fail (the 95% intervals overlap; the test's own verdict rules)"
+	}
+	if repeated {
 		if k, note := passRateChange(b, h); k != "" {
 			return k, note
 		}
@@ -295,7 +319,7 @@ func passRateChange(b, h Side) (Kind, string) {
 	bl, bh := results.Wilson(bp.Passed, bp.Runs)
 	hl, hh := results.Wilson(hp.Passed, hp.Runs)
 	br, hr := float64(bp.Passed)/float64(bp.Runs), float64(hp.Passed)/float64(hp.Runs)
-	desc := fmt.Sprintf("pass rate %s → %s", rateText(bp.Passed, bp.Runs, bl, bh), rateText(hp.Passed, hp.Runs, hl, hh))
+	desc := rateDesc(bp, hp)
 	disjoint := hh < bl || bh < hl
 	switch {
 	case disjoint && hr < br:
@@ -309,6 +333,13 @@ func passRateChange(b, h Side) (Kind, string) {
 		return KindNoise, desc + ": within noise (95% intervals overlap)"
 	}
 	return "", ""
+}
+
+// rateDesc is "pass rate 3/3 [44–100%] → 0/3 [0–56%]".
+func rateDesc(bp, hp *results.PassRate) string {
+	bl, bh := results.Wilson(bp.Passed, bp.Runs)
+	hl, hh := results.Wilson(hp.Passed, hp.Runs)
+	return fmt.Sprintf("pass rate %s → %s", rateText(bp.Passed, bp.Runs, bl, bh), rateText(hp.Passed, hp.Runs, hl, hh))
 }
 
 func rateText(passed, runs int, lo, hi float64) string {

@@ -114,7 +114,9 @@ func TestStatusAndScoreRules(t *testing.T) {
 		wantRegress bool
 	}{
 		{"pass to error", tr("t", pass, 1, ""), tr("t", errst, 0, ""), 0, KindRegression, true},
-		{"error to pass", tr("t", errst, 0, ""), tr("t", pass, 1, ""), 0, KindFixed, false},
+		{"error to pass: baseline unavailable", tr("t", errst, 0, ""), tr("t", pass, 1, ""), 0, KindBaseError, false},
+		{"error to fail: baseline unavailable", tr("t", errst, 0, ""), tr("t", fail, 0, ""), 0, KindBaseError, false},
+		{"error to error: baseline unavailable", tr("t", errst, 0, ""), tr("t", errst, 0, ""), 0, KindBaseError, false},
 		{"fail to error", tr("t", fail, 0, ""), tr("t", errst, 0, ""), 0, KindChanged, false},
 		{"skip to fail", tr("t", skip, 0, ""), tr("t", fail, 0, ""), 0, KindChanged, false},
 		{"fail score drop", tr("t", fail, 0.6, ""), tr("t", fail, 0.3, ""), 0, KindScoreDrop, false},
@@ -154,7 +156,10 @@ func TestPassRateUsesWilsonIntervals(t *testing.T) {
 		want    Kind
 		noteHas string
 	}{
-		{"8/10 vs 7/10 is noise", repeated(pass, 8, 10), repeated(fail, 7, 10), KindNoise, "within noise"},
+		{"9/10 vs 8/10, both pass, is noise", repeated(pass, 9, 10), repeated(pass, 8, 10), KindNoise, "within noise"},
+		{"8/10 vs 7/10 is noise but fails the test", repeated(pass, 8, 10), repeated(fail, 7, 10), KindRegression, "status went pass → fail"},
+		{"3/3 vs 0/3 fails the test", repeated(pass, 3, 3), repeated(fail, 0, 3), KindRegression, "status went pass → fail"},
+		{"7/10 vs 8/10 fixes the test within noise", repeated(fail, 7, 10), repeated(pass, 8, 10), KindNoise, "within noise"},
 		{"10/10 vs 2/10 regresses", repeated(pass, 10, 10), repeated(fail, 2, 10), KindRegression, "do not overlap"},
 		{"both pass, 100/100 vs 60/100 regresses", repeated(pass, 100, 100), repeated(pass, 60, 100), KindRegression, "100/100"},
 		{"2/10 vs 10/10 is fixed", repeated(fail, 2, 10), repeated(pass, 10, 10), KindFixed, "do not overlap"},
@@ -332,5 +337,29 @@ func TestEscapesInOutputAreNeutralised(t *testing.T) {
 		if strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x1b]0") || strings.Contains(out, "\x07") {
 			t.Errorf("raw escape reached output: %q", out)
 		}
+	}
+}
+
+// TestBaselineErrors: a base test that could not be evaluated is counted,
+// said, and fails the gate with exit 3 whatever the head did.
+func TestBaselineErrors(t *testing.T) {
+	b := tr("t", errst, 0, "")
+	b.Reason = "no cached output for model gpt-4o (offline)"
+	r := Compare(mkResults("a", b, tr("u", pass, 1, "")), mkResults("b", tr("t", pass, 1, ""), tr("u", pass, 1, "")), Options{})
+	if r.BaselineErrors != 1 || r.Regressions() != 0 || r.ExitCode() != results.ExitErrored {
+		t.Fatalf("baseline errors %d, regressions %d, exit %d", r.BaselineErrors, r.Regressions(), r.ExitCode())
+	}
+	var buf bytes.Buffer
+	if err := WriteText(&buf, r, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 baseline unavailable", "BASELINE UNAVAILABLE", "base: no cached output"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, buf.String())
+		}
+	}
+	buf.Reset()
+	if err := WriteJSON(&buf, r); err != nil || !strings.Contains(buf.String(), `"baseline_errors": 1`) {
+		t.Errorf("json lacks baseline_errors: %v\n%s", err, buf.String())
 	}
 }

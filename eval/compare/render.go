@@ -15,6 +15,7 @@ const MarkdownLimit = 1 << 20
 
 var labels = map[Kind][2]string{ // singular, plural
 	KindRegression: {"regression", "regressions"},
+	KindBaseError:  {"baseline unavailable", "baseline unavailable"},
 	KindScoreDrop:  {"score drop", "score drops"},
 	KindChanged:    {"status change", "status changes"},
 	KindNoise:      {"within noise", "within noise"},
@@ -75,7 +76,7 @@ func reasons(e *Entry) []string {
 }
 
 var kindColor = map[Kind]string{
-	KindRegression: text.Bold + text.Red, KindScoreDrop: text.Yellow, KindChanged: text.Yellow,
+	KindRegression: text.Bold + text.Red, KindBaseError: text.Bold + text.Red, KindScoreDrop: text.Yellow, KindChanged: text.Yellow,
 	KindNoise: text.Dim, KindFixed: text.Green, KindScoreRise: text.Green, KindNew: text.Cyan, KindRemoved: text.Dim,
 }
 
@@ -145,7 +146,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	var sb strings.Builder
 	sb.WriteString("## aieval compare\n\n")
 	headline := mdCell.Replace(r.Headline())
-	if r.Regressions() > 0 {
+	if r.Regressions() > 0 || r.BaselineErrors > 0 {
 		headline = "**" + headline + "**"
 	}
 	sb.WriteString(headline + "\n\n")
@@ -162,7 +163,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	for i := range r.Entries {
 		e := &r.Entries[i]
 		change := labels[e.Kind][0]
-		if e.Kind == KindRegression {
+		if e.Kind == KindRegression || e.Kind == KindBaseError {
 			change = "**" + change + "**"
 		}
 		row := fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCell.Replace(text.Sanitize(e.ID)), change,

@@ -1,12 +1,15 @@
-// Package history records every run in a SQLite file (pure Go, no cgo) so
-// `aieval history` can show pass-rate and cost trends. The database holds
-// only a copy of what the results files say: deleting it loses nothing else.
+// Package history records every run so `aieval history` (and `aieval
+// view`) can show pass-rate and cost trends and each run's tests: in a
+// SQLite file by default (pure Go, no cgo), or in a PostgreSQL server
+// (postgres:// URL) that every branch and runner of a team records into.
+// Both hold one schema, built by one list of migrations. The store holds
+// only a copy of what the results files say: deleting it loses nothing
+// else.
 package history
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,18 +17,29 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
-	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // DefaultPath is where the CLI keeps history unless told otherwise.
 const DefaultPath = ".aieval/history.db"
 
+// EnvVar names the store when no flag does: a file path or a postgres://
+// URL, so CI can keep the URL (and its password) in a secret.
+const EnvVar = "AIEVAL_HISTORY"
+
+// migration is one schema step. sqlite is the SQL both dialects run
+// unless postgres is set: a variant only where types differ.
+type migration struct{ sqlite, postgres string }
+
 // migrations are applied in order; migration i brings the schema to
-// user_version i+1. Append only: never edit a released one.
-var migrations = []string{
-	`CREATE TABLE runs (
+// version i+1 (SQLite's user_version, PostgreSQL's schema_version table).
+// Append only: never edit a released one.
+var migrations = []migration{
+	{
+		sqlite: `CREATE TABLE runs (
 		id            INTEGER PRIMARY KEY AUTOINCREMENT,
 		run_id        TEXT    NOT NULL DEFAULT '',
 		started_at    TEXT    NOT NULL,
@@ -54,26 +68,119 @@ var migrations = []string{
 	);
 	CREATE INDEX tests_run ON tests(run);
 	CREATE INDEX tests_name ON tests(name, run);`,
+		// PostgreSQL's REAL is 4 bytes: DOUBLE PRECISION keeps what
+		// SQLite's REAL (8 bytes) keeps.
+		postgres: `CREATE TABLE runs (
+		id            BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		run_id        TEXT    NOT NULL DEFAULT '',
+		started_at    TEXT    NOT NULL,
+		git_sha       TEXT    NOT NULL DEFAULT '',
+		git_ref       TEXT    NOT NULL DEFAULT '',
+		config_hashes TEXT    NOT NULL DEFAULT '{}',
+		total         INTEGER NOT NULL DEFAULT 0,
+		passed        INTEGER NOT NULL DEFAULT 0,
+		failed        INTEGER NOT NULL DEFAULT 0,
+		errors        INTEGER NOT NULL DEFAULT 0,
+		skipped       INTEGER NOT NULL DEFAULT 0,
+		cost          DOUBLE PRECISION NOT NULL DEFAULT 0,
+		duration_ms   DOUBLE PRECISION NOT NULL DEFAULT 0
+	);
+	CREATE TABLE tests (
+		run        BIGINT  NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+		suite      TEXT    NOT NULL,
+		name       TEXT    NOT NULL,
+		status     TEXT    NOT NULL,
+		score      DOUBLE PRECISION NOT NULL DEFAULT 0,
+		latency_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+		cost       DOUBLE PRECISION NOT NULL DEFAULT 0,
+		cached     INTEGER NOT NULL DEFAULT 0,
+		repeats    INTEGER NOT NULL DEFAULT 0,
+		repeats_passed INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX tests_run ON tests(run);
+	CREATE INDEX tests_name ON tests(name, run);`,
+	},
+	{
+		// What a viewer shows of a test, and the run's results metadata
+		// (results version, suites, full summary, interrupted) as JSON, so
+		// Results rebuilds the run as recorded. One SQL for both: TEXT,
+		// INTEGER and DOUBLE PRECISION mean the same to each. JSON is
+		// kept as TEXT: PostgreSQL's jsonb refuses \u0000.
+		sqlite: `ALTER TABLE runs ADD COLUMN meta TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tests ADD COLUMN line INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tests ADD COLUMN config TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN config_name TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN prompt TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN params TEXT NOT NULL DEFAULT 'null';
+	ALTER TABLE tests ADD COLUMN input TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN output TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN model TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN provider TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tests ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tests ADD COLUMN total_tokens INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tests ADD COLUMN threshold DOUBLE PRECISION;
+	ALTER TABLE tests ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN assertions TEXT NOT NULL DEFAULT 'null';
+	ALTER TABLE tests ADD COLUMN pass_rate TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tests ADD COLUMN shard TEXT NOT NULL DEFAULT '';
+	CREATE INDEX tests_run_seq ON tests(run, seq);`,
+	},
 }
 
-// SchemaVersion is the user_version this binary migrates to.
+// SchemaVersion is the schema version this binary migrates to.
 var SchemaVersion = len(migrations)
 
-// DB is an open history database.
+// DB is an open history store.
 type DB struct {
-	db   *sql.DB
-	path string
+	db      *sql.DB
+	d       dialect
+	path    string   // what messages name: the file, or the URL without credentials
+	secrets []string // what messages must never contain
 }
 
-// Open opens (creating it and its directory if needed) and migrates the
-// history database at path.
-func Open(path string) (*DB, error) {
-	if path == "" {
-		return nil, errors.New("open history: empty path (pass --history FILE)")
+// openTimeout bounds connecting and migrating, so an unreachable server
+// costs a run a warning, not minutes of TCP retries.
+const openTimeout = 30 * time.Second
+
+// Open opens and migrates the history store at target: a postgres:// or
+// postgresql:// URL (PostgreSQL through pgx), else a SQLite file path
+// (created with its directory if needed).
+func Open(target string) (*DB, error) {
+	if target == "" {
+		return nil, errors.New("open history: empty path (pass --history FILE or a postgres:// URL)")
 	}
+	var h *DB
+	var err error
+	if IsPostgres(target) {
+		h, err = openPostgres(target)
+	} else {
+		h, err = openSQLite(target)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	if err := h.db.PingContext(ctx); err != nil {
+		h.db.Close()
+		return nil, fmt.Errorf("open history %s: %w", h.path, h.scrub(err))
+	}
+	if err := h.migrate(ctx); err != nil {
+		h.db.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+func openSQLite(path string) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
 		// The driver reads query parameters after '?'.
 		return nil, fmt.Errorf("open history %s: the path may not contain '?' or '#'", path)
+	}
+	if err := safefile.CheckRegular(path); err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -88,25 +195,39 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
-	h := &DB{db: db, path: path}
-	if err := h.migrate(context.Background()); err != nil {
-		db.Close()
-		return nil, err
+	return &DB{db: db, d: sqliteDialect{}, path: path}, nil
+}
+
+func openPostgres(url string) (*DB, error) {
+	h := &DB{d: postgresDialect{}, path: Redact(url), secrets: secrets(url)}
+	// pgx knows a URL by its scheme, in lower case only.
+	scheme, rest, _ := strings.Cut(url, "://")
+	db, err := sql.Open("pgx", strings.ToLower(scheme)+"://"+rest)
+	if err != nil {
+		return nil, fmt.Errorf("open history %s: %w", h.path, h.scrub(err))
 	}
+	// A run records over one connection; a second lets a read overlap.
+	db.SetMaxOpenConns(2)
+	h.db = db
 	return h, nil
 }
 
 // Close closes the database.
 func (h *DB) Close() error { return h.db.Close() }
 
-// Path is the file the database lives in.
+// Path is where the store lives, fit for messages: the file, or the
+// server's URL without its credentials.
 func (h *DB) Path() string { return h.path }
 
-func (h *DB) version(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (int, error) {
-	var v int
-	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+// Postgres reports whether the store is a PostgreSQL server.
+func (h *DB) Postgres() bool { _, ok := h.d.(postgresDialect); return ok }
+
+func (h *DB) version(ctx context.Context, q querier) (int, error) {
+	v, err := h.d.version(ctx, q)
+	if err != nil {
+		if h.Postgres() {
+			return 0, fmt.Errorf("read history %s: %w", h.path, h.scrub(err))
+		}
 		return 0, fmt.Errorf("read history %s: %w (is it a SQLite file? delete it to start over)", h.path, err)
 	}
 	return v, nil
@@ -118,7 +239,7 @@ func (h *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	if v > SchemaVersion {
-		return fmt.Errorf("open history %s: schema version %d is newer than this aieval knows (%d); upgrade aieval or point --history at another file", h.path, v, SchemaVersion)
+		return fmt.Errorf("open history %s: schema version %d is newer than this aieval knows (%d); upgrade aieval or point --history elsewhere", h.path, v, SchemaVersion)
 	}
 	for v < SchemaVersion {
 		if err := h.step(ctx); err != nil {
@@ -132,13 +253,21 @@ func (h *DB) migrate(ctx context.Context) error {
 }
 
 // step applies the next migration in one transaction, re-reading the
-// version under the write lock in case another process got there first.
+// version under the dialect's lock in case another process got there
+// first. Both dialects run DDL inside transactions, so a failed step
+// leaves the schema as it was.
 func (h *DB) step(ctx context.Context) error {
+	fail := func(v int, err error) error {
+		return fmt.Errorf("migrate history %s to version %d: %w", h.path, v+1, h.scrub(err))
+	}
 	tx, err := h.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate history %s: %w", h.path, err)
+		return fmt.Errorf("migrate history %s: %w", h.path, h.scrub(err))
 	}
 	defer tx.Rollback()
+	if err := h.d.lock(ctx, tx); err != nil {
+		return fmt.Errorf("migrate history %s: %w", h.path, h.scrub(err))
+	}
 	v, err := h.version(ctx, tx)
 	if err != nil {
 		return err
@@ -146,85 +275,14 @@ func (h *DB) step(ctx context.Context) error {
 	if v >= SchemaVersion {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-		return fmt.Errorf("migrate history %s to version %d: %w", h.path, v+1, err)
+	if _, err := tx.ExecContext(ctx, h.d.migration(migrations[v])); err != nil {
+		return fail(v, err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-		return fmt.Errorf("migrate history %s to version %d: %w", h.path, v+1, err)
+	if err := h.d.setVersion(ctx, tx, v+1); err != nil {
+		return fail(v, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate history %s to version %d: %w", h.path, v+1, err)
+		return fail(v, err)
 	}
 	return nil
-}
-
-const timeFormat = time.RFC3339Nano
-
-// Record stores one run and its tests, read with r.Each so a spooled run
-// is streamed, and returns the run's row id.
-func (h *DB) Record(r *results.Results) (runID int64, err error) {
-	ctx := context.Background()
-	hashes := map[string]string{}
-	for _, s := range r.Suites {
-		if s.Config != "" && s.ConfigSHA256 != "" {
-			hashes[s.Config] = s.ConfigSHA256
-		}
-	}
-	hj, err := json.Marshal(hashes) // map keys sort: stable text
-	if err != nil {
-		return 0, fmt.Errorf("record run: %w", err)
-	}
-	started := r.StartedAt
-	if started.IsZero() {
-		started = time.Now()
-	}
-	tx, err := h.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("record run in %s: %w", h.path, err)
-	}
-	defer tx.Rollback()
-	s := r.Summary
-	res, err := tx.ExecContext(ctx, `INSERT INTO runs
-		(run_id, started_at, git_sha, git_ref, config_hashes, total, passed, failed, errors, skipped, cost, duration_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.RunID, started.UTC().Format(timeFormat), r.GitSHA, r.GitRef, string(hj),
-		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, s.Cost, s.DurationMS)
-	if err != nil {
-		return 0, fmt.Errorf("record run in %s: %w", h.path, err)
-	}
-	if runID, err = res.LastInsertId(); err != nil {
-		return 0, fmt.Errorf("record run in %s: %w", h.path, err)
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO tests
-		(run, suite, name, status, score, latency_ms, cost, cached, repeats, repeats_passed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return 0, fmt.Errorf("record tests in %s: %w", h.path, err)
-	}
-	defer stmt.Close()
-	var counted results.Summary
-	err = r.Each(func(t *results.TestResult) error {
-		counted.Add(t)
-		var n, p int
-		if t.PassRate != nil {
-			n, p = t.PassRate.Runs, t.PassRate.Passed
-		}
-		_, err := stmt.ExecContext(ctx, runID, t.Suite, t.Name, string(t.Status), t.Score, t.LatencyMS, t.Cost, t.Cached, n, p)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("record tests in %s: %w", h.path, err)
-	}
-	if s.Total == 0 && counted.Total > 0 {
-		// A results value built without a summary: use what the tests say.
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET total=?, passed=?, failed=?, errors=?, skipped=?, cost=? WHERE id=?`,
-			counted.Total, counted.Passed, counted.Failed, counted.Errors, counted.Skipped, counted.Cost, runID)
-		if err != nil {
-			return 0, fmt.Errorf("record run in %s: %w", h.path, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("record run in %s: %w", h.path, err)
-	}
-	return runID, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aieval/aieval/eval/history/historytest"
 	"github.com/aieval/aieval/eval/results"
 )
 
@@ -45,8 +46,27 @@ const (
 	fail = results.StatusFail
 )
 
-func TestRecordAndTrends(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "nested", ".aieval", "history.db")
+func TestMain(m *testing.M) {
+	code := m.Run()
+	historytest.Stop()
+	os.Exit(code)
+}
+
+// eachBackend runs fn against a fresh SQLite file and a fresh schema on a
+// real PostgreSQL server (see package historytest): one suite for both.
+func eachBackend(t *testing.T, fn func(t *testing.T, target string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, filepath.Join(t.TempDir(), "nested", ".aieval", "history.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, historytest.Target(t))
+	})
+}
+
+func TestRecordAndTrends(t *testing.T) { eachBackend(t, testRecordAndTrends) }
+
+func testRecordAndTrends(t *testing.T, path string) {
 	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +168,10 @@ func TestRecordAndTrends(t *testing.T) {
 }
 
 func TestRecordStreamsSpoolAndCountsWithoutSummary(t *testing.T) {
+	eachBackend(t, testRecordStreamsSpool)
+}
+
+func testRecordStreamsSpool(t *testing.T, target string) {
 	dir := t.TempDir()
 	var buf bytes.Buffer
 	enc := results.NewSpoolEncoder(&buf)
@@ -159,17 +183,26 @@ func TestRecordStreamsSpoolAndCountsWithoutSummary(t *testing.T) {
 	}
 	r := &results.Results{Version: 1}
 	r.UseSpool(filepath.Join(dir, "spool.jsonl"))
-	db, err := Open(filepath.Join(dir, "h.db"))
+	db, err := Open(target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Record(r); err != nil {
+	id, err := db.Record(r)
+	if err != nil {
 		t.Fatal(err)
 	}
 	runs, _ := db.Runs(0)
 	if len(runs) != 1 || runs[0].Total != 3 || runs[0].Passed != 1 || runs[0].Skipped != 1 || runs[0].StartedAt.IsZero() {
 		t.Errorf("runs %+v", runs)
+	}
+	// The summary counted from the tests is the one Results returns.
+	got, err := db.Results(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary.Total != 3 || got.Summary.Failed != 1 || len(got.Tests) != 3 || got.Tests[2].Status != results.StatusSkip {
+		t.Errorf("Results = %+v", got)
 	}
 }
 
@@ -192,7 +225,7 @@ func TestOpenErrors(t *testing.T) {
 		path string
 		want string
 	}{
-		{future, "schema version 99 is newer than this aieval knows (1); upgrade aieval"},
+		{future, "schema version 99 is newer than this aieval knows (2); upgrade aieval"},
 		{garbage, "garbage.db"},
 		{"", "empty path"},
 		{filepath.Join(dir, "a?b.db"), "may not contain"},

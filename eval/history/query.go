@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,7 +13,7 @@ import (
 
 // RunRow is one recorded run.
 type RunRow struct {
-	ID           int64             `json:"id"`
+	ID           int64             `json:"id"` // the row id: what Results and TestRow.Run take
 	RunID        string            `json:"run_id,omitempty"`
 	StartedAt    time.Time         `json:"started_at"`
 	GitSHA       string            `json:"git_sha,omitempty"`
@@ -55,15 +56,12 @@ type TestRow struct {
 // Runs returns the latest limit runs (all when limit <= 0), oldest first,
 // so a table reads as a trend.
 func (h *DB) Runs(limit int) ([]RunRow, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	rows, err := h.db.QueryContext(context.Background(), `SELECT * FROM (
+	rows, err := h.db.QueryContext(context.Background(), h.d.bind(`SELECT * FROM (
 		SELECT id, run_id, started_at, git_sha, git_ref, config_hashes,
 		       total, passed, failed, errors, skipped, cost, duration_ms
-		FROM runs ORDER BY id DESC LIMIT ?) ORDER BY id`, limit)
+		FROM runs ORDER BY id DESC LIMIT ?) AS recent ORDER BY id`), noLimit(limit))
 	if err != nil {
-		return nil, fmt.Errorf("read history %s: %w", h.path, err)
+		return nil, h.readErr(err)
 	}
 	defer rows.Close()
 	var out []RunRow
@@ -72,7 +70,7 @@ func (h *DB) Runs(limit int) ([]RunRow, error) {
 		var started, hashes string
 		if err := rows.Scan(&r.ID, &r.RunID, &started, &r.GitSHA, &r.GitRef, &hashes,
 			&r.Total, &r.Passed, &r.Failed, &r.Errors, &r.Skipped, &r.Cost, &r.DurationMS); err != nil {
-			return nil, fmt.Errorf("read history %s: %w", h.path, err)
+			return nil, h.readErr(err)
 		}
 		r.StartedAt, _ = time.Parse(timeFormat, started)
 		if err := json.Unmarshal([]byte(hashes), &r.ConfigHashes); err != nil {
@@ -81,7 +79,7 @@ func (h *DB) Runs(limit int) ([]RunRow, error) {
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read history %s: %w", h.path, err)
+		return nil, h.readErr(err)
 	}
 	return out, nil
 }
@@ -89,23 +87,22 @@ func (h *DB) Runs(limit int) ([]RunRow, error) {
 // TestTrend returns, for the latest limit runs holding the test, its
 // outcome per run, oldest first. name is a test name or a "suite::name" id.
 func (h *DB) TestTrend(name string, limit int) ([]TestRow, error) {
-	if limit <= 0 {
-		limit = -1
+	where, args := "t.name = ?", []any{name}
+	if suite, tname, isID := strings.Cut(name, "::"); isID {
+		where, args = "t.name = ? OR (t.suite = ? AND t.name = ?)", []any{name, suite, tname}
 	}
-	suite, tname, isID := strings.Cut(name, "::")
-	if !isID {
-		suite, tname = "\x00", "\x00" // matches nothing
-	}
-	rows, err := h.db.QueryContext(context.Background(), `SELECT * FROM (
+	// GROUP BY r.id covers r's other columns: id is its primary key,
+	// which PostgreSQL accepts as determining them.
+	rows, err := h.db.QueryContext(context.Background(), h.d.bind(`SELECT * FROM (
 		SELECT r.id, r.run_id, r.started_at, r.git_sha, COUNT(*),
-		       SUM(CASE WHEN t.repeats > 0 THEN t.repeats ELSE t.status <> 'skip' END),
-		       SUM(CASE WHEN t.repeats > 0 THEN t.repeats_passed ELSE t.status = 'pass' END),
+		       SUM(CASE WHEN t.repeats > 0 THEN t.repeats WHEN t.status <> 'skip' THEN 1 ELSE 0 END),
+		       SUM(CASE WHEN t.repeats > 0 THEN t.repeats_passed WHEN t.status = 'pass' THEN 1 ELSE 0 END),
 		       AVG(t.score), AVG(t.latency_ms), SUM(t.cost), MIN(t.status), MAX(t.status)
 		FROM tests t JOIN runs r ON r.id = t.run
-		WHERE t.name = ? OR (t.suite = ? AND t.name = ?)
-		GROUP BY r.id ORDER BY r.id DESC LIMIT ?) ORDER BY 1`, name, suite, tname, limit)
+		WHERE `+where+`
+		GROUP BY r.id ORDER BY r.id DESC LIMIT ?) AS recent ORDER BY 1`), append(args, noLimit(limit))...)
 	if err != nil {
-		return nil, fmt.Errorf("read history %s: %w", h.path, err)
+		return nil, h.readErr(err)
 	}
 	defer rows.Close()
 	var out []TestRow
@@ -114,7 +111,7 @@ func (h *DB) TestTrend(name string, limit int) ([]TestRow, error) {
 		var started, lo, hi string
 		if err := rows.Scan(&r.Run, &r.RunID, &started, &r.GitSHA, &r.Tests, &r.Runs, &r.Passed,
 			&r.Score, &r.LatencyMS, &r.Cost, &lo, &hi); err != nil {
-			return nil, fmt.Errorf("read history %s: %w", h.path, err)
+			return nil, h.readErr(err)
 		}
 		r.StartedAt, _ = time.Parse(timeFormat, started)
 		r.Status = lo
@@ -127,9 +124,22 @@ func (h *DB) TestTrend(name string, limit int) ([]TestRow, error) {
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read history %s: %w", h.path, err)
+		return nil, h.readErr(err)
 	}
 	return out, nil
+}
+
+// noLimit maps limit <= 0 (all) to a LIMIT both dialects accept:
+// SQLite's -1 and PostgreSQL's ALL are each the other's syntax error.
+func noLimit(limit int) int64 {
+	if limit <= 0 {
+		return math.MaxInt64
+	}
+	return int64(limit)
+}
+
+func (h *DB) readErr(err error) error {
+	return fmt.Errorf("read history %s: %w", h.path, h.scrub(err))
 }
 
 // RenderRuns writes runs as an aligned text table.

@@ -6,9 +6,14 @@ import (
 )
 
 // Merge joins shard results into one run, in the order a single run
-// reports: suites in first-seen order, tests by suite then line.
+// reports: suites in first-seen order, tests by suite then line. The parts
+// must be shards 1..n of one n, each once, of one run group: a missing
+// shard would drop its tests (and their failures) from the verdict.
 func Merge(parts []*Results) (*Results, error) {
-	out := &Results{Version: ResultsVersion}
+	if err := checkShards(parts); err != nil {
+		return nil, err
+	}
+	out := &Results{Version: ResultsVersion, RunGroup: parts[0].RunGroup}
 	suiteIdx := map[string]int{}
 	seen := map[string]string{}
 	for i, p := range parts {
@@ -50,4 +55,52 @@ func Merge(parts []*Results) (*Results, error) {
 		out.Summary.Add(&out.Tests[i])
 	}
 	return out, nil
+}
+
+// checkShards refuses a set of parts that is not exactly one run's shards.
+func checkShards(parts []*Results) error {
+	if len(parts) == 0 {
+		return fmt.Errorf("merge: no results to merge")
+	}
+	n := 0
+	at := map[int]int{} // shard index -> part
+	for i, p := range parts {
+		if p.Shard == nil {
+			return fmt.Errorf("merge: results %d of %d records no shard (run each part with --shard i/n)", i+1, len(parts))
+		}
+		if n == 0 {
+			n = p.Shard.Count
+		}
+		if p.Shard.Count != n || p.Shard.Index < 1 || p.Shard.Index > p.Shard.Count {
+			return fmt.Errorf("merge: results %d is shard %s, results 1 is of %d shards (merge the shards of one run)", i+1, p.Shard, n)
+		}
+		if p.RunGroup != parts[0].RunGroup {
+			return fmt.Errorf("merge: results %d belongs to run %q, results 1 to run %q (merge the shards of one run)", i+1, p.RunGroup, parts[0].RunGroup)
+		}
+		if prev, dup := at[p.Shard.Index]; dup {
+			return fmt.Errorf("merge: results %d and %d are both shard %s (shards must not overlap)", prev+1, i+1, p.Shard)
+		}
+		at[p.Shard.Index] = i
+	}
+	var missing []int
+	for k := 1; k <= n; k++ {
+		if _, ok := at[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("merge: shard %s missing: %d of %d shards given (merge every shard of the run)", shardList(missing, n), len(parts), n)
+	}
+	return nil
+}
+
+func shardList(idx []int, n int) string {
+	s := ""
+	for i, k := range idx {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d/%d", k, n)
+	}
+	return s
 }

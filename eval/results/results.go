@@ -14,6 +14,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/aieval/aieval/internal/safefile"
 )
 
 // Status of one test.
@@ -59,28 +61,56 @@ type PassRate struct {
 
 // TestResult is one test of one suite.
 type TestResult struct {
-	Suite      string            `json:"suite"`            // suite file path, as given
-	Name       string            `json:"name"`             // unique within the suite
-	Line       int               `json:"line,omitempty"`   // line of the test in the suite
-	Config     string            `json:"config"`           // aiconfig path
-	ConfigName string            `json:"config_name"`      // aiconfig name
-	Prompt     string            `json:"prompt"`           // prompt name
-	Params     map[string]any    `json:"params,omitempty"` // resolved params
-	Input      string            `json:"input,omitempty"`  // resolved prompt text
-	Output     string            `json:"output"`
-	Model      string            `json:"model,omitempty"`
-	Provider   string            `json:"provider,omitempty"`
-	LatencyMS  float64           `json:"latency_ms"`
-	Tokens     Tokens            `json:"tokens"`
-	Cost       float64           `json:"cost"`
-	Cached     bool              `json:"cached"`
-	Status     Status            `json:"status"`
-	Score      float64           `json:"score"`
-	Threshold  *float64          `json:"threshold,omitempty"`
-	Reason     string            `json:"reason,omitempty"` // error, skip reason, or first failed assertion's reason
-	Assertions []AssertionResult `json:"assertions"`
-	PassRate   *PassRate         `json:"pass_rate,omitempty"`
-	Shard      string            `json:"shard,omitempty"`
+	Suite      string         `json:"suite"`            // suite file path, as given
+	Name       string         `json:"name"`             // unique within the suite
+	Line       int            `json:"line,omitempty"`   // line of the test in the suite
+	Config     string         `json:"config"`           // aiconfig path
+	ConfigName string         `json:"config_name"`      // aiconfig name
+	Prompt     string         `json:"prompt"`           // prompt name
+	Params     map[string]any `json:"params,omitempty"` // resolved params
+	Input      string         `json:"input,omitempty"`  // resolved prompt text
+	Output     string         `json:"output"`
+	// Refusal: the model declined; Output is its explanation.
+	Refusal bool `json:"refusal,omitempty"`
+	// ToolCalls are the tool calls the model made, as the API gave them
+	// (Output holds their JSON when the reply had no text).
+	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	// FinishReason is why the model stopped: stop, length, tool_calls,
+	// content_filter.
+	FinishReason string            `json:"finish_reason,omitempty"`
+	Model        string            `json:"model,omitempty"`
+	Provider     string            `json:"provider,omitempty"`
+	LatencyMS    float64           `json:"latency_ms"`
+	Tokens       Tokens            `json:"tokens"`
+	Cost         float64           `json:"cost"`
+	Cached       bool              `json:"cached"`
+	Status       Status            `json:"status"`
+	Score        float64           `json:"score"`
+	Threshold    *float64          `json:"threshold,omitempty"`
+	Reason       string            `json:"reason,omitempty"` // error, skip reason, or first failed assertion's reason
+	Assertions   []AssertionResult `json:"assertions"`
+	PassRate     *PassRate         `json:"pass_rate,omitempty"`
+	Shard        string            `json:"shard,omitempty"`
+
+	// Request is the full request sent (system prompt, chat context,
+	// settings); nil when no model was called.
+	Request *Request `json:"request,omitempty"`
+}
+
+// Request is what a test sent its model: every message of the chat (system
+// prompt, context, the user turn) and the API settings, so a reader of the
+// record sees the whole request, not only the last user message. Message
+// contents are capped like outputs in reports.
+type Request struct {
+	Messages []Message      `json:"messages,omitempty"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// Message is one chat turn of a Request.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+	Name    string `json:"name,omitempty"`
 }
 
 // ID is the test's stable identity across runs.
@@ -112,17 +142,23 @@ type MetricSummary struct {
 
 // Summary totals a run.
 type Summary struct {
-	Total      int                      `json:"total"`
-	Passed     int                      `json:"passed"`
-	Failed     int                      `json:"failed"`
-	Errors     int                      `json:"errors"`
-	Skipped    int                      `json:"skipped"`
-	Regressed  int                      `json:"regressed,omitempty"`
-	DurationMS float64                  `json:"duration_ms"`
-	Cost       float64                  `json:"cost"`
-	Tokens     Tokens                   `json:"tokens"`
-	Cached     int                      `json:"cached"`
-	Metrics    map[string]MetricSummary `json:"metrics,omitempty"`
+	Total     int `json:"total"`
+	Passed    int `json:"passed"`
+	Failed    int `json:"failed"`
+	Errors    int `json:"errors"`
+	Skipped   int `json:"skipped"`
+	Regressed int `json:"regressed,omitempty"`
+	// BaselineErrors counts tests whose baseline could not be evaluated
+	// (a replay miss at the base ref, say): the gate fails on them.
+	BaselineErrors int     `json:"baseline_errors,omitempty"`
+	DurationMS     float64 `json:"duration_ms"`
+	// Cost is what the run spent on model calls; replayed (cached)
+	// tests cost nothing and count in CostSaved instead.
+	Cost      float64                  `json:"cost"`
+	CostSaved float64                  `json:"cost_saved,omitempty"`
+	Tokens    Tokens                   `json:"tokens"`
+	Cached    int                      `json:"cached"`
+	Metrics   map[string]MetricSummary `json:"metrics,omitempty"`
 
 	// LatencyMS sums the tests' model latency (JUnit's per-suite time).
 	LatencyMS float64 `json:"-"`
@@ -141,7 +177,11 @@ func (s *Summary) Add(t *TestResult) {
 	case StatusSkip:
 		s.Skipped++
 	}
-	s.Cost += finite(t.Cost)
+	if t.Cached {
+		s.CostSaved += finite(t.Cost)
+	} else {
+		s.Cost += finite(t.Cost)
+	}
 	s.LatencyMS += finite(t.LatencyMS)
 	s.Tokens.Prompt += t.Tokens.Prompt
 	s.Tokens.Completion += t.Tokens.Completion
@@ -182,6 +222,12 @@ type Results struct {
 	Summary   Summary     `json:"summary"`
 	// Interrupted is set when the run was stopped before every test ran.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Shard is set by `run --shard i/n`: which part of the run this is,
+	// so merge can refuse a missing or repeated shard.
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// RunGroup names the run the shards belong to (--run-group, else
+	// $GITHUB_RUN_ID): merge refuses shards of different runs.
+	RunGroup string `json:"run_group,omitempty"`
 
 	Tests []TestResult `json:"tests"`
 
@@ -199,6 +245,14 @@ type Results struct {
 	// once from the one read of the spool.
 	feed *fanFeed
 }
+
+// ShardInfo is shard Index (from 1) of Count.
+type ShardInfo struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+func (s ShardInfo) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
 // Count adds a finished test to the summary and to its suite's totals. The
 // producer of the results (the runner) calls it once per test.
@@ -332,7 +386,7 @@ func (r *Results) Suite(path string) (SuiteInfo, bool) {
 
 // ReadFile loads a JSON results file (the --json artifact).
 func ReadFile(path string) (*Results, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.LargeLimit())
 	if err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}
@@ -358,7 +412,7 @@ const (
 func (r *Results) ExitCode() int {
 	s := r.Summary
 	switch {
-	case s.Errors > 0 || r.Interrupted:
+	case s.Errors > 0 || s.BaselineErrors > 0 || r.Interrupted:
 		return ExitErrored
 	case s.Failed > 0 || s.Regressed > 0:
 		return ExitFailed

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aieval/aieval/internal/eventlog"
+	"github.com/aieval/aieval/internal/secrets"
 	"github.com/aieval/aieval/runtime"
 )
 
@@ -26,6 +27,8 @@ func TestScrubber(t *testing.T) {
 		"SHORT":                      "abc",
 	}
 	s := eventlog.FromEnv(func(k string) string { return env[k] }, "TEAM_KEY", "SHORT")
+	// A key the process's set learnt elsewhere (a model client read it).
+	secrets.Register("sk-registered-by-a-client-0005")
 	for _, tc := range []struct {
 		name, in, gone string
 	}{
@@ -35,6 +38,8 @@ func TestScrubber(t *testing.T) {
 		{"key shape", "masked sk-proj-abc***xyz123 in a 401", "sk-proj"},
 		{"aws access key id", "id AKIAABCDEFGHIJKLMNOP here", "AKIAABCD"},
 		{"url userinfo", `{"u":"https://bob:hunter2pass@example.com/v1"}`, "hunter2"},
+		{"secret query value", `{"u":"https://x.example/v1?key=AIzaNOTSHAPED"}`, "NOTSHAPED"},
+		{"process set", "answer: sk-registered-by-a-client-0005", "0005"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in

@@ -3,53 +3,49 @@ package eventlog
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
 	"strings"
 
+	"github.com/aieval/aieval/internal/secrets"
 	"github.com/aieval/aieval/runtime"
 )
 
-// MinSecretLen is the shortest value treated as a secret: shorter ones
-// ("x", "ollama") would blank ordinary words out of outputs.
-const MinSecretLen = 8
-
 // Redacted replaces every secret.
-const Redacted = "[redacted]"
+const Redacted = secrets.Redacted
 
-// SecretEnv are the variables whose values are credentials: the
-// providers' keys, cloud and CI tokens, and the OTLP exporter's headers.
-var SecretEnv = []string{
-	"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
-	"AZURE_OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_API_TOKEN", "GROQ_API_KEY",
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-	"GITHUB_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-	"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-}
-
-// Scrubber removes known secret values, key-shaped tokens and URL
-// userinfo from encoded JSON lines. It is not safe for concurrent use (the
-// Writer holds its lock around it).
+// Scrubber removes credentials from encoded JSON lines: the process's
+// secrets (internal/secrets' Default set: keys the model clients read,
+// api_key_env values of loaded suites, URL credentials, key shapes), plus
+// the values of the variables this Scrubber reads through its own getenv
+// (the CLI's injectable environment), each also in its JSON-escaped form.
+// It is not safe for concurrent use (the Writer holds its lock around it).
 type Scrubber struct {
 	getenv func(string) string // nil: values are only those given
 	seen   map[string]bool     // variables already read
-	values [][]byte            // each secret raw and as JSON escapes it
+	set    *secrets.Set
 }
 
-// NewScrubber holds values (shorter than MinSecretLen are ignored).
+func noEnv(string) string { return "" }
+
+// NewScrubber holds values (shorter than secrets.MinLen are ignored) on
+// top of the process's secrets.
 func NewScrubber(values ...string) *Scrubber {
-	s := &Scrubber{}
+	s := &Scrubber{set: secrets.New(noEnv), seen: map[string]bool{}}
 	for _, v := range values {
 		s.add(v)
 	}
 	return s
 }
 
-// FromEnv holds the values of SecretEnv and of names (a suite's
-// api_key_env variables). An OTLP headers variable is split into its
-// header values, since "key=value" pairs show up one by one.
+// FromEnv holds the values of secrets.StandardEnv, of the URLs of
+// secrets.URLEnv and of names (a suite's api_key_env variables, any
+// variable SecretName flags), as getenv returns them. An OTLP headers
+// variable is also split into its header values, which travel alone.
 func FromEnv(getenv func(string) string, names ...string) *Scrubber {
-	s := &Scrubber{getenv: getenv, seen: map[string]bool{}}
-	for _, n := range append(append([]string(nil), SecretEnv...), names...) {
+	s := &Scrubber{getenv: getenv, seen: map[string]bool{}, set: secrets.New(getenv)}
+	for _, n := range append(append([]string(nil), secrets.StandardEnv...), names...) {
+		s.AddEnv(n)
+	}
+	for _, n := range []string{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"} {
 		s.AddEnv(n)
 	}
 	return s
@@ -68,6 +64,15 @@ func (s *Scrubber) AddEnv(name string) {
 			if _, hv, ok := strings.Cut(kv, "="); ok {
 				s.add(strings.TrimSpace(hv))
 			}
+		}
+	}
+}
+
+func (s *Scrubber) add(v string) {
+	s.set.Register(v)
+	if b, err := json.Marshal(strings.TrimSpace(v)); err == nil {
+		if esc := string(b[1 : len(b)-1]); esc != strings.TrimSpace(v) {
+			s.set.Register(esc)
 		}
 	}
 }
@@ -94,46 +99,16 @@ func (s *Scrubber) Learn(ev runtime.Event) {
 	}
 }
 
-func (s *Scrubber) add(v string) {
-	if len(v) < MinSecretLen {
-		return
-	}
-	s.values = append(s.values, []byte(v))
-	if b, err := json.Marshal(v); err == nil {
-		if esc := b[1 : len(b)-1]; !bytes.Equal(esc, []byte(v)) {
-			s.values = append(s.values, esc)
-		}
-	}
-}
-
-// keyShape matches tokens shaped like provider keys (servers echo masked
-// keys in error bodies) and AWS access key ids.
-var keyShape = regexp.MustCompile(`\b(?:sk|rk|pk)-[A-Za-z0-9_\-*]{6,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bhf_[A-Za-z0-9]{10,}|\bgsk_[A-Za-z0-9]{10,}|\bAIza[0-9A-Za-z_\-]{20,}`)
-
-// userinfo matches the user:password part of a URL.
-var userinfo = regexp.MustCompile(`(://)[^/\s"@\\]+@`)
-
 // Line returns line without any secret. A line whose JSON a replacement
 // broke (a secret ending inside an escape) is replaced by a notice.
 func (s *Scrubber) Line(line []byte) []byte {
-	out := line
-	changed := false
-	for _, v := range s.values {
-		if bytes.Contains(out, v) {
-			out = bytes.ReplaceAll(out, v, []byte(Redacted))
-			changed = true
-		}
+	in := string(line)
+	out := secrets.Default().Scrub(s.set.Scrub(in))
+	if out == in {
+		return line
 	}
-	if keyShape.Match(out) {
-		out = keyShape.ReplaceAll(out, []byte(Redacted))
-		changed = true
-	}
-	if userinfo.Match(out) {
-		out = userinfo.ReplaceAll(out, []byte("${1}"+Redacted+"@"))
-		changed = true
-	}
-	if changed && !json.Valid(bytes.TrimSpace(out)) {
+	if !json.Valid(bytes.TrimSpace([]byte(out))) {
 		return []byte(`{"name":"redacted","data":{"note":"an event holding a credential was dropped"}}` + "\n")
 	}
-	return out
+	return []byte(out)
 }

@@ -172,9 +172,15 @@ func (s *Server) Leaks(secret string) []string {
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	status := 200
+	// Recorded before answering: a client may read the whole answer and
+	// look at Seen before this handler returns.
+	s.mu.Lock()
+	idx := len(s.seen)
+	s.seen = append(s.seen, Seen{Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body, Status: status})
+	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.seen = append(s.seen, Seen{Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body, Status: status})
+		s.seen[idx].Status = status
 		s.mu.Unlock()
 	}()
 	fail := func(code int, typ, msg string) {

@@ -169,9 +169,15 @@ func (s *Server) Leaks(secret string) []string {
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	seen := Seen{Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body, Status: 200}
+	// Recorded before answering: a client may read the whole answer and
+	// look at Seen before this handler returns.
+	s.mu.Lock()
+	idx := len(s.seen)
+	s.seen = append(s.seen, seen)
+	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.seen = append(s.seen, seen)
+		s.seen[idx] = seen
 		s.mu.Unlock()
 	}()
 	fail := func(code int, typ, msg string) {

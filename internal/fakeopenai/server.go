@@ -1,5 +1,5 @@
 // Package fakeopenai is a local test server speaking the OpenAI wire format
-// (chat completions, JSON and SSE, and embeddings) with injectable latency
+// (chat completions, JSON and SSE, embeddings and moderations) with injectable latency
 // and faults, so model calls can be tested without a network or a key.
 package fakeopenai
 
@@ -23,12 +23,14 @@ type Server struct {
 	reply      func(ChatRequest) string
 	fault      FaultFunc
 	embedFault func(n int64, req EmbedRequest) Fault
+	moderate   func(input string) []string
 	keep       int
 
 	done      chan struct{}
 	closeOnce sync.Once
 
 	chats, embeds, faulted atomic.Int64
+	moderations            atomic.Int64
 	inflight, maxInflight  atomic.Int64
 
 	mu     sync.Mutex
@@ -81,6 +83,7 @@ func New(opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
 	mux.HandleFunc("POST /v1/embeddings", s.handleEmbed)
+	mux.HandleFunc("POST /v1/moderations", s.handleModeration)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "unknown route "+r.Method+" "+r.URL.Path)
 	})

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +25,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/aieval/aieval/internal/secrets"
 )
 
 // Variables of the OpenTelemetry SDK read to decide whether to export.
@@ -215,14 +216,6 @@ func onceHandler(warn func(string)) otel.ErrorHandler {
 	})
 }
 
-// userinfo is the user:password of a URL, compiled on first use (no
-// package-level cost).
-var userinfo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(://)[^/\s"'@]+@`) })
-
-// redact drops URL userinfo from text (an endpoint may carry a password).
-func redact(s string) string {
-	if !strings.Contains(s, "@") {
-		return s
-	}
-	return userinfo().ReplaceAllString(s, "${1}[redacted]@")
-}
+// redact removes credentials from text: URL userinfo, key shapes and
+// every secret the process knows (internal/secrets).
+func redact(s string) string { return secrets.Scrub(s) }

@@ -237,7 +237,7 @@ func TestDownCollector(t *testing.T) {
 	e, err := telemetry.Start(context.Background(), telemetry.Options{
 		URL: "http://user:pw-SECRET-1234@" + addr, FlushTimeout: 500 * time.Millisecond,
 		Getenv: func(k string) string { return map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}[k] },
-		Warn: func(s string) { mu.Lock(); warned = append(warned, s); mu.Unlock() },
+		Warn:   func(s string) { mu.Lock(); warned = append(warned, s); mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)

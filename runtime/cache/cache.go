@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aieval/aieval/internal/safefile"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -75,6 +76,16 @@ type Options struct {
 	// Note is written into every entry this cache records, e.g.
 	// "hand-written fixture" for example caches that are not real outputs.
 	Note string
+	// ReadFirst are directories read, never written, before dir: a
+	// baseline reads the cache as committed at its git ref first, so
+	// entries pruned or forged on the branch cannot change it.
+	ReadFirst []string
+	// Endpoint gives the endpoint a request really goes to (its base_url,
+	// else the provider's variable such as OPENAI_BASE_URL); it is part of
+	// the key, normalised. "" means the provider's default endpoint, which
+	// keys as no endpoint, so caches recorded before stay valid. nil keys
+	// on req.BaseURL alone.
+	Endpoint func(req *llm.Request) string
 }
 
 // DefaultPassthrough lets the local "echo" parser through: it calls no
@@ -182,6 +193,23 @@ func (c *Cache) warn(path string, err error) {
 	}
 }
 
+// warnWrite reports a failed write once per run (a read-only cache dir
+// fails every write the same way), and a refused shard once per shard.
+func (c *Cache) warnWrite(err error) {
+	cat, msg := "\x00write", err.Error()+" (entries are not recorded; further write errors this run are not shown)"
+	var se *shardError
+	if errors.As(err, &se) {
+		cat, msg = "\x00shard "+se.dir, err.Error()
+	}
+	c.mu.Lock()
+	seen := c.warned[cat]
+	c.warned[cat] = true
+	c.mu.Unlock()
+	if !seen && c.opts.Warn != nil {
+		c.opts.Warn(msg)
+	}
+}
+
 // Key is the request's content address: sha256 hex of its canonical JSON.
 // json.Marshal sorts map keys, compacts raw JSON and leaves out the
 // fields tagged "-" (the key's variable name, streaming), so only what
@@ -194,6 +222,7 @@ func Key(req *llm.Request) string {
 
 func key(req *llm.Request) (string, error) {
 	r := *req
+	r.BaseURL = NormalizeEndpoint(r.BaseURL)
 	if r.Messages == nil {
 		r.Messages = []llm.Message{} // nil and empty ask the same thing
 	}
@@ -203,6 +232,16 @@ func key(req *llm.Request) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// key is the request's address in this cache: with its effective endpoint.
+func (c *Cache) key(req *llm.Request) (string, error) {
+	if c.opts.Endpoint == nil {
+		return key(req)
+	}
+	r := *req
+	r.BaseURL = c.opts.Endpoint(req)
+	return key(&r)
 }
 
 // path is DIR/<key[:2]>/<key>.json: sharding keeps directories small.
@@ -227,7 +266,7 @@ func (cl *client) Complete(ctx context.Context, req *llm.Request, onChunk llm.Ch
 	if c.opts.Passthrough(req) {
 		return cl.next.Complete(ctx, req, onChunk)
 	}
-	k, kerr := key(req)
+	k, kerr := c.key(req)
 	if kerr == nil && (c.mode == ReadWrite || c.mode == ReadOnly) {
 		if resp := c.lookup(k); resp != nil {
 			c.hits.Add(1)
@@ -251,30 +290,32 @@ func (cl *client) Complete(ctx context.Context, req *llm.Request, onChunk llm.Ch
 	if kerr == nil && (c.mode == ReadWrite || c.mode == Refresh) {
 		if err := c.store(k, req, resp); err != nil {
 			// The answer is good; a failed write only costs a future call.
-			if c.opts.Warn != nil {
-				c.opts.Warn(err.Error())
-			}
+			c.warnWrite(err)
 		}
 	}
 	return resp, nil
 }
 
 // lookup reads the entry for key; a missing or unreadable entry is nil.
+// The ReadFirst directories are read before the cache's own.
 func (c *Cache) lookup(key string) *llm.Response {
-	p := entryPath(c.dir, key)
-	data, err := os.ReadFile(p)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			c.warn(p, err)
+	for _, dir := range append(c.opts.ReadFirst[:len(c.opts.ReadFirst):len(c.opts.ReadFirst)], c.dir) {
+		p := entryPath(dir, key)
+		data, err := safefile.ReadFile(p, safefile.Limit()) // a committed entry may be a link to /dev/zero
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.warn(p, err)
+			}
+			continue
 		}
-		return nil
+		e, err := decodeEntry(data, key)
+		if err != nil {
+			c.warn(p, err)
+			continue
+		}
+		return e.response()
 	}
-	e, err := decodeEntry(data, key)
-	if err != nil {
-		c.warn(p, err)
-		return nil
-	}
-	return e.response()
+	return nil
 }
 
 func (c *Cache) store(key string, req *llm.Request, resp *llm.Response) error {
@@ -282,7 +323,7 @@ func (c *Cache) store(key string, req *llm.Request, resp *llm.Response) error {
 	if c.mode == Refresh {
 		// Re-recording an identical answer would only churn recorded_at
 		// and latency in git diffs: keep the file.
-		if data, err := os.ReadFile(p); err == nil {
+		if data, err := safefile.ReadFile(p, safefile.Limit()); err == nil {
 			if old, err := decodeEntry(data, key); err == nil && old.sameAnswer(resp) {
 				c.markUsed(key)
 				return nil
@@ -313,10 +354,46 @@ func writeEntry(dir, key string, req *llm.Request, resp *llm.Response, note stri
 	if err != nil {
 		return fmt.Errorf("write cache entry %s: %w", key, err)
 	}
+	if _, err := shardDir(dir, key); err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
 	if err := atomicWrite(entryPath(dir, key), data); err != nil {
 		return fmt.Errorf("write cache entry: %w", err)
 	}
 	return nil
+}
+
+// shardError is a shard directory that is not a real directory under the
+// root (a committed symlink would send writes wherever it points).
+type shardError struct{ dir, what string }
+
+func (e *shardError) Error() string {
+	return "cache shard " + e.dir + " is " + e.what + ", not a directory: entries under it are not written (remove it)"
+}
+
+// shardDir returns root/<key[:2]>, created if missing, after checking with
+// Lstat that it is a directory and not a link: writes stay in the cache.
+// Entry files need no check: they are renamed into place, which replaces
+// a link rather than following it.
+func shardDir(root, key string) (string, error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	sd := filepath.Join(root, key[:2])
+	if err := os.Mkdir(sd, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	st, err := os.Lstat(sd)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return "", &shardError{sd, "a symbolic link"}
+	case !st.IsDir():
+		return "", &shardError{sd, "a " + st.Mode().Type().String() + " file"}
+	}
+	return sd, nil
 }
 
 // atomicWrite never leaves a torn file at path, even after kill -9: the

@@ -496,3 +496,65 @@ func BenchmarkReplayHit(b *testing.B) {
 		}
 	}
 }
+
+func TestNormalizeEndpoint(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                       "",
+		"https://api.openai.com/v1":              "https://api.openai.com/v1",
+		"https://API.OpenAI.com/v1/":             "https://api.openai.com/v1",
+		"HTTP://user:secret@Example.com:8080/v1": "http://example.com:8080/v1",
+		"https://x.example/v1?api-key=secret#f":  "https://x.example/v1",
+		"not a url?key=secret":                   "not a url",
+	} {
+		if got := NormalizeEndpoint(in); got != want {
+			t.Errorf("NormalizeEndpoint(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestReadFirstWins: a ReadFirst directory (the cache at a baseline's git
+// ref) answers before the cache's own, which only fills its gaps; neither
+// is written in read-only mode.
+func TestReadFirstWins(t *testing.T) {
+	ref, work := t.TempDir(), t.TempDir()
+	for dir, text := range map[string]string{ref: "as committed", work: "forged"} {
+		if err := WriteEntry(dir, request("q"), &llm.Response{Text: text}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteEntry(work, request("only here"), &llm.Response{Text: "working"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	c := open(t, work, ReadOnly, Options{Offline: true, ReadFirst: []string{ref}})
+	cl := c.Wrap(nil)
+	for q, want := range map[string]string{"q": "as committed", "only here": "working"} {
+		resp, err := cl.Complete(context.Background(), request(q), nil)
+		if err != nil || resp.Text != want {
+			t.Errorf("%s: %v %+v, want %q", q, err, resp, want)
+		}
+	}
+	if _, err := cl.Complete(context.Background(), request("nowhere"), nil); err == nil {
+		t.Error("a miss in both layers replayed")
+	}
+}
+
+// TestEndpointInKey: the effective endpoint, normalised, is part of the key.
+func TestEndpointInKey(t *testing.T) {
+	dir := t.TempDir()
+	ep := "http://a.example/v1"
+	c := open(t, dir, ReadWrite, Options{Endpoint: func(*llm.Request) string { return ep }})
+	cl := c.Wrap(&fake{})
+	req := request("q")
+	req.BaseURL = ""
+	if _, err := cl.Complete(context.Background(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	ep = "HTTP://A.example/v1/"
+	if r, err := cl.Complete(context.Background(), req, nil); err != nil || !r.Cached {
+		t.Errorf("the same endpoint spelled otherwise missed: %v %+v", err, r)
+	}
+	ep = "http://b.example/v1"
+	if r, err := cl.Complete(context.Background(), req, nil); err != nil || r.Cached {
+		t.Errorf("another endpoint replayed the first one's answer: %v %+v", err, r)
+	}
+}

@@ -35,6 +35,7 @@ type entryRequest struct {
 
 type entryResponse struct {
 	Text         string          `json:"text"`
+	Refusal      string          `json:"refusal,omitempty"`
 	Role         string          `json:"role,omitempty"`
 	ToolCalls    json.RawMessage `json:"tool_calls,omitempty"`
 	FinishReason string          `json:"finish_reason,omitempty"`
@@ -74,6 +75,7 @@ func encodeEntry(key string, req *llm.Request, resp *llm.Response, note string, 
 		Request:    entryRequest{Messages: msgs, Settings: settings, Sample: req.Sample, BaseURL: req.BaseURL},
 		Response: &entryResponse{
 			Text:         resp.Text,
+			Refusal:      resp.Refusal,
 			Role:         resp.Role,
 			ToolCalls:    resp.ToolCalls,
 			FinishReason: resp.FinishReason,
@@ -117,6 +119,7 @@ func (e *entry) response() *llm.Response {
 	r := e.Response
 	return &llm.Response{
 		Text:         r.Text,
+		Refusal:      r.Refusal,
 		Role:         r.Role,
 		ToolCalls:    r.ToolCalls,
 		FinishReason: r.FinishReason,
@@ -131,7 +134,7 @@ func (e *entry) response() *llm.Response {
 // sameAnswer ignores latency and time: only what a test could assert on.
 func (e *entry) sameAnswer(resp *llm.Response) bool {
 	r := e.Response
-	return r.Text == resp.Text && r.Role == resp.Role && r.FinishReason == resp.FinishReason &&
+	return r.Text == resp.Text && r.Refusal == resp.Refusal && r.Role == resp.Role && r.FinishReason == resp.FinishReason &&
 		r.Usage == resp.Usage && r.Model == resp.Model && jsonEqual(r.ToolCalls, resp.ToolCalls)
 }
 

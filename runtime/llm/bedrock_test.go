@@ -57,7 +57,9 @@ func TestBedrockComplete(t *testing.T) {
 	}{
 		{name: "plain", wantText: "plan a day in NYC", wantFinish: "stop", wantUsage: llm.Usage{PromptTokens: 8, CompletionTokens: 5, TotalTokens: 13}},
 		{name: "stream", stream: true, wantText: "plan a day in NYC", wantFinish: "stop", wantUsage: llm.Usage{PromptTokens: 8, CompletionTokens: 5, TotalTokens: 13}},
-		{name: "max tokens", opt: fakebedrock.WithReply(func(fakebedrock.Request) fakebedrock.Reply { return fakebedrock.Reply{Text: "cut", StopReason: "max_tokens"} }),
+		{name: "max tokens", opt: fakebedrock.WithReply(func(fakebedrock.Request) fakebedrock.Reply {
+			return fakebedrock.Reply{Text: "cut", StopReason: "max_tokens"}
+		}),
 			wantText: "cut", wantFinish: "length", wantUsage: llm.Usage{PromptTokens: 8, CompletionTokens: 1, TotalTokens: 9}},
 		{name: "tools", opt: toolReply, settings: weatherTool, wantText: "Checking.", wantFinish: "tool_calls", wantCalls: calls,
 			wantUsage: llm.Usage{PromptTokens: 8, CompletionTokens: 11, TotalTokens: 19}},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/aieval/aieval/internal/secrets"
 )
 
 // ErrorKind classifies why a model call failed.
@@ -58,7 +60,7 @@ func canceled(endpoint, model string, attempts int, cause error) *Error {
 }
 
 func (e *Error) Error() string {
-	s := fmt.Sprintf("%s: %s", e.Endpoint, e.Kind)
+	s := fmt.Sprintf("%s: %s", secrets.RedactURL(e.Endpoint), e.Kind)
 	if e.Status != 0 {
 		s += fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
@@ -68,5 +70,5 @@ func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
-	return s
+	return secrets.Scrub(s)
 }

@@ -56,6 +56,7 @@ type Usage struct {
 // Response is what a model call returned.
 type Response struct {
 	Text         string          `json:"text"`
+	Refusal      string          `json:"refusal,omitempty"` // the model declined: its explanation, Text empty
 	Role         string          `json:"role,omitempty"`
 	ToolCalls    json.RawMessage `json:"tool_calls,omitempty"`
 	FinishReason string          `json:"finish_reason,omitempty"`

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aieval/aieval/internal/secrets"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -136,6 +138,8 @@ func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
 		name = "OPENAI_API_KEY"
 	}
 	key := o.getenv(name)
+	secrets.Register(key) // scrubbed from everything written from now on
+	secrets.Default().RegisterURL(endpoint)
 	sum := sha256.Sum256([]byte(key))
 	k := clientKey{endpoint, keyEnv}
 	o.mu.Lock()
@@ -151,9 +155,64 @@ func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
 	return c, key
 }
 
+// CheckKeyHost refuses a call that would send a well-known key to a host
+// other than its own (keyHomes): the default OPENAI_API_KEY goes only to
+// OPENAI_BASE_URL's host, else api.openai.com, whether it is used by
+// default or named with api_key_env. A base_url elsewhere (from a suite or
+// an aiconfig, so possibly from a pull request) must name its own key
+// variable. An unset variable has nothing to leak, so keyless local
+// servers work as before. Callers may use it at load time (exit 2); every
+// call checks it.
+func (o *OpenAI) CheckKeyHost(baseURL, keyEnv, model string) error {
+	name := keyEnv
+	if name == "" {
+		name = "OPENAI_API_KEY"
+	}
+	if o.getenv(name) == "" {
+		return nil
+	}
+	origins, via, bound := o.keyOrigins(name)
+	if !bound {
+		return nil
+	}
+	endpoint := o.Endpoint(baseURL)
+	for _, h := range origins {
+		if origin(endpoint) == h {
+			return nil
+		}
+	}
+	where := "nowhere: it is not a model API key"
+	if len(origins) > 0 {
+		where = "only to " + strings.Join(origins, " or ")
+		if via != "" {
+			where += " (" + via + ")"
+		}
+	} else if via != "" {
+		where = "only to the host of " + via + ", which is not set"
+	}
+	return &Error{Kind: KindClient, Endpoint: endpoint, Model: model,
+		Msg: "model " + strconvQuote(model) + ": " + name + " goes " + where + ", not to base_url host " +
+			origin(endpoint) + "; name this endpoint's own key variable with api_key_env (suite models: or aiconfig settings)"}
+}
+
+// origin is scheme://host[:port] of a URL, lowercased, without userinfo:
+// the unit a key is bound to (http and https of one host differ).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return secrets.RedactURL(raw)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
 // Complete sends a chat completion, streamed when req.Stream.
 func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) (*Response, error) {
 	endpoint := o.Endpoint(req.BaseURL)
+	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
+		return nil, err
+	}
 	cc, key := o.client(endpoint, req.APIKeyEnv)
 	creq, extra, err := buildChat(req)
 	if err != nil {
@@ -171,7 +230,9 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 		delivered := false
 		chunk := onChunk
 		if onChunk != nil {
-			chunk = func(d string) { delivered = true; onChunk(d) }
+			// Per chunk: a key split across two chunks is caught only in
+			// the final text below.
+			chunk = func(d string) { delivered = true; onChunk(secrets.Default().ScrubValues(d)) }
 		}
 		var resp *Response
 		if req.Stream {
@@ -181,10 +242,16 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 		}
 		if err == nil {
 			resp.Latency = time.Since(st.lastTry)
+			// An endpoint echoing the key must not get it cached or
+			// reported; only known values go, key-like examples stay.
+			resp.Text = secrets.Default().ScrubValues(resp.Text)
+			if len(resp.ToolCalls) > 0 {
+				resp.ToolCalls = json.RawMessage(secrets.Default().ScrubValues(string(resp.ToolCalls)))
+			}
 			return resp, nil
 		}
 		e := toError(ctx, err, st, req.Model)
-		if e.Kind == KindBadResponse && !delivered && i+1 < tries {
+		if e.Kind == KindBadResponse && !delivered && i+1 < tries && !errors.As(e, new(errTooLarge)) {
 			continue
 		}
 		return nil, e
@@ -202,6 +269,7 @@ func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.Ch
 	ch := r.Choices[0]
 	resp := &Response{
 		Text:         ch.Message.Content,
+		Refusal:      ch.Message.Refusal,
 		Role:         ch.Message.Role,
 		FinishReason: string(ch.FinishReason),
 		Model:        r.Model,
@@ -221,6 +289,7 @@ func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.Chat
 	defer s.Close()
 	var (
 		text    strings.Builder
+		refusal strings.Builder
 		resp    = &Response{}
 		choices bool
 		calls   []openai.ToolCall
@@ -255,6 +324,7 @@ func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.Chat
 					onChunk(d.Content)
 				}
 			}
+			refusal.WriteString(d.Refusal)
 			if ch.FinishReason != "" {
 				resp.FinishReason = string(ch.FinishReason)
 			}
@@ -271,7 +341,7 @@ func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.Chat
 	if !choices {
 		return nil, errEmptyChoices
 	}
-	resp.Text = text.String()
+	resp.Text, resp.Refusal = text.String(), refusal.String()
 	if resp.Role == "" {
 		resp.Role = "assistant"
 	}
@@ -324,6 +394,9 @@ func toolCallsJSON(calls []openai.ToolCall, fn *openai.FunctionCall) json.RawMes
 // Embed calls /embeddings.
 func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, error) {
 	endpoint := o.Endpoint(req.BaseURL)
+	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
+		return nil, err
+	}
 	cc, key := o.client(endpoint, req.APIKeyEnv)
 	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key}
 	ctx = withState(ctx, st)

@@ -29,7 +29,10 @@ func newHarness(t testing.TB, retry llm.RetryPolicy, timeout time.Duration, opts
 	h.client = llm.NewOpenAI(llm.OpenAIOptions{
 		Retry:   &retry,
 		Timeout: timeout,
-		Getenv:  func(k string) string { return map[string]string{"OPENAI_API_KEY": "sk-test-key"}[k] },
+		// The key's own endpoint is the fake: OPENAI_API_KEY goes only there.
+		Getenv: func(k string) string {
+			return map[string]string{"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": h.srv.URL()}[k]
+		},
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			h.mu.Lock()
 			h.sleeps = append(h.sleeps, d)

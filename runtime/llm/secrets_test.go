@@ -28,6 +28,7 @@ func TestKeyNeverInErrors(t *testing.T) {
 	for _, f := range faults {
 		for _, stream := range []bool{false, true} {
 			srv := fakeopenai.New(fakeopenai.WithFault(fakeopenai.FaultAlways(f)))
+			t.Setenv("OPENAI_BASE_URL", srv.URL()) // the key's own host
 			c := llm.NewOpenAI(llm.OpenAIOptions{Retry: &llm.RetryPolicy{MaxRetries: 1}, Timeout: 50 * time.Millisecond,
 				Sleep: func(context.Context, time.Duration) error { return nil }})
 			req := &llm.Request{BaseURL: srv.URL(), Model: "gpt-4o", Stream: stream,
@@ -53,6 +54,7 @@ func TestKeyNeverInErrors(t *testing.T) {
 			strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	}))
 	defer echo.Close()
+	t.Setenv("OPENAI_BASE_URL", echo.URL)
 	c := llm.NewOpenAI(llm.OpenAIOptions{Sleep: func(context.Context, time.Duration) error { return nil }})
 	_, err := c.Complete(context.Background(), &llm.Request{BaseURL: echo.URL, Model: "m",
 		Messages: []llm.Message{{Role: "user", Content: "x"}}}, nil)

@@ -1,6 +1,9 @@
 package llm
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -287,6 +290,15 @@ func buildMessages(in []Message) ([]openai.ChatCompletionMessage, error) {
 			}
 		} else {
 			cm.Content = m.Content
+			if m.Content == "" {
+				// go-openai drops an empty content (omitempty); the API
+				// refuses a user turn without one, and the SDK sends "".
+				// A turn that calls a tool has content null, as the SDK's.
+				cm.Content = contentEmpty
+				if len(m.ToolCalls) > 0 || len(m.FunctionCall) > 0 {
+					cm.Content = contentNull
+				}
+			}
 		}
 		if len(m.ToolCalls) > 0 {
 			if err := json.Unmarshal(m.ToolCalls, &cm.ToolCalls); err != nil {
@@ -302,4 +314,59 @@ func buildMessages(in []Message) ([]openai.ChatCompletionMessage, error) {
 		out[i] = cm
 	}
 	return out, nil
+}
+
+// contentEmpty and contentNull stand in for an empty and a null content in
+// go-openai's message (whose content is omitempty); restoreContent puts the
+// real value back in the encoded body. The random part keeps a prompt from
+// ever producing them.
+var (
+	contentNonce = func() string {
+		b := make([]byte, 12)
+		if _, err := rand.Read(b); err != nil {
+			panic(err) // crypto/rand never fails on supported platforms
+		}
+		return hex.EncodeToString(b)
+	}()
+	contentEmpty = "aieval-content-empty-" + contentNonce
+	contentNull  = "aieval-content-null-" + contentNonce
+
+	contentMark      = []byte("aieval-content-")
+	contentEmptyJSON = []byte(`"content":"` + contentEmpty + `"`)
+	contentNullJSON  = []byte(`"content":"` + contentNull + `"`)
+)
+
+// restoreContent replaces buildMessages' placeholders in a request body
+// with "content":"" and "content":null.
+func restoreContent(body []byte) []byte {
+	if !bytes.Contains(body, contentMark) {
+		return body
+	}
+	body = bytes.ReplaceAll(body, contentEmptyJSON, []byte(`"content":""`))
+	return bytes.ReplaceAll(body, contentNullJSON, []byte(`"content":null`))
+}
+
+// ChatBody is the JSON body an OpenAI-compatible endpoint receives for req
+// (the `aieval prompt --dry-run` view), byte for byte as Complete sends it.
+func ChatBody(req *Request) ([]byte, error) {
+	cr, extra, err := buildChat(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Stream {
+		cr.Stream = true
+		cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+	b, err := json.Marshal(cr)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	if len(extra) > 0 && len(b) > 1 {
+		sep := ","
+		if b[1] == '}' {
+			sep = ""
+		}
+		b = append(append(append([]byte("{"), extra...), sep...), b[1:]...)
+	}
+	return restoreContent(b), nil
 }

@@ -9,11 +9,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/aieval/aieval/internal/secrets"
 )
 
 // callState travels in the request context from Complete/Embed to the
@@ -53,7 +54,10 @@ type transport struct {
 	breakers *breakers
 }
 
-const maxBody = 64 << 20 // a non-streamed answer larger than this is not a chat answer
+// maxBody caps one answer's body, streamed or not: a chat answer is never
+// this large, and a hostile endpoint must not cost more memory than this
+// (a var so tests can lower it).
+var maxBody int64 = 64 << 20
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := stateFrom(req.Context())
@@ -61,6 +65,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st = &callState{endpoint: req.URL.Scheme + "://" + req.URL.Host}
 	}
 	body, err := replayable(req, st.extra)
+	body = restoreContent(body)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: st.endpoint, Msg: "read request body: " + err.Error()}
 	}
@@ -78,6 +83,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			cancel()
 			br.abort()
 			return nil, canceled(st.endpoint, "", st.attempts, parent.Err())
+		}
+		if tl := (errTooLarge{}); errors.As(err, &tl) {
+			cancel()
+			br.success()
+			return nil, &Error{Kind: KindBadResponse, Endpoint: st.endpoint, Attempts: st.attempts, Msg: tl.Error(), err: tl}
 		}
 		if err != nil {
 			cancel()
@@ -148,13 +158,13 @@ func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, con
 		resp.Body = &streamBody{rc: resp.Body, cancel: cancel, tail: tail}
 		return resp, func() {}, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	rb, n, err := readCapped(resp.Body, maxBody)
 	resp.Body.Close()
 	if err != nil {
 		return nil, cancel, err
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	resp.ContentLength = int64(len(b))
+	resp.Body = io.NopCloser(rb)
+	resp.ContentLength = n
 	return resp, cancel, nil
 }
 
@@ -162,6 +172,44 @@ func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, con
 // unread: SSE, or the AWS binary event stream (Bedrock's converse-stream).
 func isStreamType(ct string) bool {
 	return strings.HasPrefix(ct, "text/event-stream") || strings.HasPrefix(ct, "application/vnd.amazon.eventstream")
+}
+
+// errTooLarge is an answer past maxBody.
+type errTooLarge struct{ limit int64 }
+
+func (e errTooLarge) Error() string {
+	return "response body over " + strconv.FormatInt(e.limit>>20, 10) + " MiB; refused"
+}
+
+// readCapped reads r whole in 1 MiB chunks, failing as soon as it passes
+// limit, and returns a reader over the chunks: the body costs its own
+// size once (no doubling growth, no copy), and a huge one is dropped at
+// the cap before any decoding starts.
+func readCapped(r io.Reader, limit int64) (io.Reader, int64, error) {
+	const chunk = 1 << 20
+	var parts []io.Reader
+	var n int64
+	for {
+		size := int64(chunk)
+		if left := limit + 1 - n; left < size {
+			size = left
+		}
+		buf := make([]byte, size)
+		m, err := io.ReadFull(r, buf)
+		n += int64(m)
+		if m > 0 {
+			parts = append(parts, bytes.NewReader(buf[:m]))
+		}
+		if n > limit {
+			return nil, n, errTooLarge{limit}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return io.MultiReader(parts...), n, nil
+		}
+		if err != nil {
+			return nil, n, err
+		}
+	}
 }
 
 // replayable returns the request body as bytes, with extra members spliced
@@ -283,7 +331,8 @@ func statusError(resp *http.Response, st *callState) *Error {
 		e.Kind, e.Msg = KindClient, "request rejected"
 	}
 	if detail != "" {
-		e.Msg += ": " + shorten(detail, 200)
+		// Scrubbed whole, then cut: a key across the cut must not leak in part.
+		e.Msg += ": " + shorten(scrub(detail, st.key), 200)
 	}
 	e.Msg = scrub(e.Msg, st.key)
 	return e
@@ -297,12 +346,16 @@ type streamBody struct {
 	cancel context.CancelFunc
 	tail   []byte // last bytes seen, to find a marker split across reads
 	done   bool
+	read   int64 // bytes so far; past maxBody the stream is refused
 }
 
 var doneMarker = []byte("\ndata: [DONE]")
 
 func (s *streamBody) Read(p []byte) (int, error) {
 	n, err := s.rc.Read(p)
+	if s.read += int64(n); s.read > maxBody {
+		return 0, errTooLarge{maxBody}
+	}
 	if n > 0 && !s.done {
 		chunk := p[:n]
 		edge := append(s.tail, chunk[:min(n, len(doneMarker))]...)
@@ -327,19 +380,18 @@ func (s *streamBody) Close() error {
 	return s.rc.Close()
 }
 
-var keyLike = regexp.MustCompile(`\b(sk|rk|pk)-[A-Za-z0-9_\-*]{6,}`)
-
-// scrub removes the call's key, and anything shaped like an OpenAI key
-// (servers echo masked keys in 401 messages), from text.
+// scrub removes the call's key, every secret aieval knows, and anything
+// shaped like a provider key (servers echo masked keys in 401 messages).
 func scrub(s, key string) string {
 	if len(key) >= 4 {
-		s = strings.ReplaceAll(s, key, "[redacted]")
+		s = strings.ReplaceAll(s, key, secrets.Redacted)
 	}
-	return keyLike.ReplaceAllString(s, "[redacted]")
+	return secrets.Scrub(s)
 }
 
+// shorten makes s one line of at most n bytes, scrubbed before the cut.
 func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(secrets.Scrub(s)), " ")
 	if len(s) <= n {
 		return s
 	}
