@@ -14,7 +14,7 @@ import (
 func TestTestEventsAndScopes(t *testing.T) {
 	srv := fakeopenai.New()
 	defer srv.Close()
-	s := fakeSuite(t, srv.URL(), "prices:\n  fake: {input: 1000000, output: 2000000}\n", `
+	s := fakeSuite(t, srv.URL(), "prices:\n  fake: {input: 1000, output: 2000}\n", `
   - name: plain
     prompt: ask
     params: {q: hello there}
