@@ -134,5 +134,5 @@ func Run(ctx context.Context, suites []*Suite, opts Options) (*results.Results, 
 	if err != nil {
 		return nil, err
 	}
-	return r.run(ctx)
+	return r.observed(ctx)
 }

@@ -149,6 +149,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 			Getenv:     opts.Getenv,
 		})
 	}
+	cbs := r.pricedCallbacks()
 	for _, s := range suites {
 		if s == nil || s.Config == nil {
 			return nil, errors.New("run suites: a suite was not loaded (use LoadSuite)")
@@ -159,7 +160,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		}}
 		sr.rt = runtime.New(runtime.Options{
 			Parsers: parsers, Endpoints: s.Models, ModelMap: opts.ModelMap,
-			Wrap: wrap, Callbacks: opts.Callbacks, Getenv: opts.Getenv,
+			Wrap: wrap, Callbacks: cbs, Getenv: opts.Getenv,
 		})
 		r.suites = append(r.suites, sr)
 		if c := s.lazy; c != nil {
@@ -357,7 +358,7 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 				if !ok {
 					return
 				}
-				col.add(r.runJob(ctx, j))
+				col.add(r.runObserved(ctx, j))
 			}
 		}()
 	}

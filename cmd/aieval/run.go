@@ -78,6 +78,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.StringVar(&f.runGroup, "run-group", envStr(st, "AIEVAL_RUN_GROUP", st.getenv("GITHUB_RUN_ID")), "`ID` shared by the shards of one run, checked by merge (default $GITHUB_RUN_ID)")
 	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` or postgres:// URL (default $AIEVAL_HISTORY, else .aieval/history.db when it exists)")
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
+	var mf monitorFlags
+	mf.register(fs, st)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -101,7 +103,12 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			return inputErr(errors.New("no *.eval.yaml found below the current directory (pass a suite path, or run 'aieval init')"))
 		}
 	}
-	suites, err := loadSuites(paths)
+	mon, err := startMonitor(ctx, st, mf)
+	if err != nil {
+		return err
+	}
+	defer mon.close(ctx)
+	suites, err := mon.loadSuites(ctx, paths)
 	if err != nil {
 		return err
 	}
@@ -173,6 +180,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		sha, ref := gitInfo(context.WithoutCancel(ctx), st)
 		gitc <- commit{sha, ref}
 	}()
+	opts.Callbacks = mon.cbs // set after the baseline: its runs are not this run's events
 	res, err := eval.Run(ctx, suites, opts)
 	if progress != nil {
 		progress.Finish()
