@@ -107,7 +107,7 @@ type Options struct {
 	// idle connections for Concurrency.
 	HTTPClient *http.Client
 	// Parsers replaces the built-in model parsers by id ("openai", "echo").
-	Parsers map[string]runtime.ModelParser
+	Parsers map[string]llm.Client
 	// Warn receives one-line warnings (corrupt cache entries, failed cache
 	// writes); nil drops them.
 	Warn func(string)

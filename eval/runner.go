@@ -237,7 +237,7 @@ func (r *runner) httpClient() *http.Client {
 // wrapper builds memo(cache(meter(parser))): identical requests of one run
 // are made once (shared chained dependencies), the cache replays and
 // records, and the meter counts what was really spent.
-func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error) {
+func (r *runner) wrapper() (func(llm.Client) llm.Client, error) {
 	mode, err := cache.ParseMode(r.opts.CacheMode)
 	if err != nil {
 		return nil, err
@@ -256,8 +256,8 @@ func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error
 		}
 	}
 	var mu sync.Mutex
-	done := map[runtime.ModelParser]runtime.ModelParser{}
-	return func(p runtime.ModelParser) runtime.ModelParser {
+	done := map[llm.Client]llm.Client{}
+	return func(p llm.Client) llm.Client {
 		comparable := p != nil && reflect.TypeOf(p).Comparable()
 		if comparable {
 			mu.Lock()
@@ -280,7 +280,7 @@ func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error
 
 // meter adds the cost of every call that reached a model to the budget.
 type meter struct {
-	next runtime.ModelParser
+	next llm.Client
 	r    *runner
 }
 

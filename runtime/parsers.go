@@ -419,8 +419,8 @@ func ProviderIDs() []string {
 // use it, so a provider added here is reachable from every command. Pass
 // the same Getenv as Options.Getenv, so routing and the clients read one
 // environment.
-func Parsers(opts llm.OpenAIOptions) map[string]ModelParser {
-	return map[string]ModelParser{
+func Parsers(opts llm.OpenAIOptions) map[string]llm.Client {
+	return map[string]llm.Client{
 		ParserOpenAI:      llm.NewOpenAI(opts),
 		ParserEcho:        llm.Echo{},
 		ParserGemini:      llm.NewGemini(opts),

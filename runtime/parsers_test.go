@@ -200,7 +200,7 @@ func TestCorpusRoutes(t *testing.T) {
 		"typescript____tests____parsers__palm":                         "palm",
 	}
 	runs := map[string]bool{"openai": true, "groq": true, "gemini": true, "azure": true, "huggingface": true}
-	rt := New(Options{Parsers: map[string]ModelParser{ParserOpenAI: llm.Echo{}, ParserEcho: llm.Echo{}, ParserGemini: llm.Echo{}, ParserAzure: llm.Echo{}, ParserHuggingFace: llm.Echo{}}})
+	rt := New(Options{Parsers: map[string]llm.Client{ParserOpenAI: llm.Echo{}, ParserEcho: llm.Echo{}, ParserGemini: llm.Echo{}, ParserAzure: llm.Echo{}, ParserHuggingFace: llm.Echo{}}})
 	n := 0
 	for _, f := range corpusFiles(t) {
 		c, err := Load(f)

@@ -370,7 +370,7 @@ func pairToolCalls(msgs []llm.Message, calls map[int]json.RawMessage) []llm.Mess
 }
 
 // parserFor returns the (wrapped) parser of a route.
-func (r *Runtime) parserFor(rt Route) (ModelParser, error) {
+func (r *Runtime) parserFor(rt Route) (llm.Client, error) {
 	if !rt.Supported {
 		return nil, &UnsupportedError{Model: rt.Model, Parser: rt.Parser}
 	}
