@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/safefile"
 	"github.com/aieval/aieval/internal/text"
 )
 
@@ -86,6 +87,13 @@ func run(ctx context.Context, args []string, st *state) int {
 	for _, c := range commands() {
 		if c.name != name {
 			continue
+		}
+		// A cap that cannot be read is refused, not silently replaced by
+		// the default.
+		if v := st.getenv(safefile.EnvVar); v != "" {
+			if _, err := safefile.ParseMB(v); err != nil {
+				return exitCode(inputErr(fmt.Errorf("%s: %w", safefile.EnvVar, err)), st)
+			}
 		}
 		err := c.run(ctx, args[1:], st)
 		return exitCode(err, st)
