@@ -24,9 +24,10 @@ import (
 // not rerun the tests below it.
 
 // PromptHashes hashes each prompt of c with what its request depends on:
-// its own input, model, settings, parameters and saved outputs; the global
-// settings of its model and the global parameters it reads; and, by their
-// own hashes, the earlier prompts it chains on or resends as chat context.
+// its own input, model, settings and parameters; the global settings of
+// its model and the global parameters it reads; and, by their own hashes
+// and saved outputs, the earlier prompts it chains on or resends as chat
+// context.
 // Editing one prompt changes its hash and the hashes of the prompts that
 // depend on it, nothing else.
 func PromptHashes(c *runtime.Config) map[string]string {
@@ -51,7 +52,9 @@ func PromptHashes(c *runtime.Config) map[string]string {
 			}
 		}
 		h := sha256.New()
-		writeJSON(h, "prompt", p.Name, p.Input, model, p.Settings, p.Parameters, p.RememberChatContext, p.Outputs)
+		// Its own saved outputs are not part of its request: only of the
+		// requests that resend it as chat context (below).
+		writeJSON(h, "prompt", p.Name, p.Input, model, p.Settings, p.Parameters, p.RememberChatContext)
 		writeJSON(h, "global", meta.Models[model], meta.ModelParsers[model], globals)
 		// The prompts it chains on are the earlier ones whose name it
 		// reads (ParamsRead follows the chain); with remember_chat_context
@@ -68,7 +71,7 @@ func PromptHashes(c *runtime.Config) map[string]string {
 			}
 			if reads[prev.Name] || (p.RememberChatContext && prevModel == model) {
 				seen[prev.Name] = true
-				writeJSON(h, "dep", prev.Name, hashOf(prev))
+				writeJSON(h, "dep", prev.Name, hashOf(prev), prev.Outputs)
 			}
 		}
 		sum := hex.EncodeToString(h.Sum(nil))

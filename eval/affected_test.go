@@ -19,7 +19,8 @@ const affectedConfig = `{
   },
   "prompts": [
     {"name": "facts", "input": "Facts about {{item}}."},
-    {"name": "pitch", "input": "Pitch {{item}} using {{facts.output}}"},
+    {"name": "pitch", "input": "Pitch {{item}} using {{facts.output}}",
+     "outputs": [{"output_type": "execute_result", "execution_count": 0, "data": "A saved pitch.", "metadata": {}}]},
     {"name": "greet", "input": "Say hi in a {{tone}} tone.", "metadata": {"remember_chat_context": false}},
     {"name": "short", "input": "Hello.", "metadata": {"model": "other"}},
     {"name": "recap", "input": "Recap."}
@@ -84,6 +85,8 @@ func TestAffected(t *testing.T) {
 		{"prompt input reruns it and the prompts chaining on it",
 			[]edit{{"shop.aiconfig.json", "Facts about", "Three facts about"}}, []string{"facts", "pitch", "recap", "row one", "row two"}},
 		{"a prompt resent as chat context", []edit{{"shop.aiconfig.json", "Pitch {{item}}", "Sell {{item}}"}}, []string{"pitch", "recap"}},
+		{"saved outputs rerun the prompts resending them, not the prompt's own tests",
+			[]edit{{"shop.aiconfig.json", "A saved pitch.", "Another pitch."}}, []string{"recap"}},
 		{"a prompt nothing reads", []edit{{"shop.aiconfig.json", "Recap.", "Sum up."}}, []string{"recap"}},
 		{"a global parameter reruns the prompts reading it", []edit{{"shop.aiconfig.json", `"warm"`, `"cold"`}}, []string{"greet", "judged", "recap"}},
 		{"a model's global settings (system prompt)", []edit{{"shop.aiconfig.json", "Be brief.", "Be terse."}}, []string{"short"}},

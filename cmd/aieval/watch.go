@@ -25,6 +25,9 @@ import (
 // tests that did not pass are listed.
 const watchMaxLines = 40
 
+// watchMaxProblems caps the problems shown of a broken save.
+const watchMaxProblems = 10
+
 // cmdWatch is the local loop: run the suites, then on every save rerun
 // only the tests the edit affects (see eval.Suite.Fingerprints) and show
 // them. It runs until SIGINT (st.stop) or ctx ends, and exits 0.
@@ -184,11 +187,17 @@ func (w *watcher) reload(ctx context.Context, changed []string) {
 	suites, err := loadSuites(w.paths)
 	if err != nil {
 		// Keep the last good state: once the file is fixed, the diff is
-		// against what last ran. Watch the files the broken load may
-		// name anew (a new cases file) too.
+		// against what last ran.
 		w.clear()
 		fmt.Fprintf(w.st.stdout, "aieval watch · %s · %s\n", time.Now().Format("15:04:05"), what)
-		fmt.Fprintln(w.st.stdout, "  "+oneLine(strings.TrimPrefix(err.Error(), "aieval: ")))
+		problems := strings.Split(strings.TrimSpace(err.Error()), "\n")
+		for i, p := range problems {
+			if i == watchMaxProblems {
+				fmt.Fprintf(w.st.stdout, "  … %d more\n", len(problems)-i)
+				break
+			}
+			fmt.Fprintln(w.st.stdout, "  "+oneLine(strings.TrimPrefix(p, "aieval: ")))
+		}
 		fmt.Fprintln(w.st.stdout, "fix the file and save; the tests rerun then")
 		fmt.Fprintf(w.st.stdout, "watching %s · Ctrl-C to quit\n", plural(len(w.files), "file"))
 		return
@@ -298,7 +307,7 @@ func (w *watcher) line(t *results.TestResult) {
 	l += text.OneLine(t.Name, 0)
 	if t.Cached {
 		l += " (cached)"
-	} else if t.Status != results.StatusSkip {
+	} else if t.Status == results.StatusPass || t.Status == results.StatusFail {
 		l += fmt.Sprintf(" %.0fms", text.Finite(t.LatencyMS))
 	}
 	if t.Status != results.StatusPass && t.Reason != "" {
@@ -371,7 +380,7 @@ func newFileEvents(poll time.Duration, warn func(string)) (fileEvents, error) {
 	if poll == 0 {
 		fw, err := fsnotify.NewWatcher()
 		if err == nil {
-			n := &notifyEvents{pending: pending{signal: make(chan struct{}, 1)}, fw: fw, dirs: map[string]bool{}}
+			n := &notifyEvents{pending: pending{signal: make(chan struct{}, 1)}, fw: fw, dirs: map[string]bool{}, warn: warn, warned: map[string]bool{}}
 			go n.forward(warn)
 			return n, nil
 		}
@@ -435,8 +444,10 @@ func (p *pending) set(files []string) {
 // sees the new name appear.
 type notifyEvents struct {
 	pending
-	fw   *fsnotify.Watcher
-	dirs map[string]bool
+	fw     *fsnotify.Watcher
+	dirs   map[string]bool
+	warn   func(string)
+	warned map[string]bool // directories already warned about
 }
 
 func (n *notifyEvents) watch(files []string) {
@@ -456,6 +467,10 @@ func (n *notifyEvents) watch(files []string) {
 		// branch switch) needs a new watch; adding a watched one is a no-op.
 		if err := n.fw.Add(d); err == nil {
 			n.dirs[d] = true
+		} else if !n.warned[d] {
+			// Out of inotify watches, say: saves there go unseen.
+			n.warned[d] = true
+			n.warn(fmt.Sprintf("cannot watch %s (%v); rerun with --poll 500ms", suiteID(d), err))
 		}
 	}
 }
