@@ -179,7 +179,7 @@ func writeFile(path, name string, res *results.Results, opts reporters.Options) 
 }
 
 // junitFlavorUsage is the help of --junit-flavor (run, report, merge).
-var junitFlavorUsage = "add to the JUnit file what annotating consumers read, beyond the strict XSD: `NAME` " +
+var junitFlavorUsage = "add to the JUnit file what annotating consumers read beyond the strict XSD; `NAME`: " +
 	strings.Join(reporters.JUnitFlavors(), ", ") + " (github: testcase file and line, for action-junit-report, publish-unit-test-result-action, dorny/test-reporter)"
 
 // junitOptions sets the JUnit flavor; a flavor names files as GitHub

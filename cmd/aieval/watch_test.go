@@ -199,3 +199,16 @@ func TestWatchRefusesCI(t *testing.T) {
 		t.Errorf("watch under CI: %+v", o)
 	}
 }
+
+// TestWatchClearsOnlyATerminal: piped output appends screens, a terminal
+// gets a fresh one per save.
+func TestWatchClearsOnlyATerminal(t *testing.T) {
+	for _, tty := range []bool{false, true} {
+		var b strings.Builder
+		w := &watcher{st: &state{stdout: &b, isTTY: tty, getenv: func(string) string { return "" }}}
+		w.clear()
+		if got := strings.Contains(b.String(), "\x1b[2J"); got != tty {
+			t.Errorf("isTTY=%v: clear wrote %q", tty, b.String())
+		}
+	}
+}
