@@ -96,6 +96,9 @@ type Options struct {
 	Getenv      func(string) string
 	Callbacks   *runtime.CallbackManager
 
+	// Select, when set, runs only the tests it accepts (by suite path and
+	// test name), after Filter: `aieval watch` reruns the affected ones.
+	Select func(suite, test string) bool
 	// Stop, when closed, stops starting new tests but lets the ones in
 	// flight finish (the first SIGINT); cancelling ctx also cancels them
 	// (the end of the grace period, or a second signal).

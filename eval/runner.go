@@ -191,9 +191,12 @@ func (r *runner) runsOf(t *Test) int {
 	return max(t.Repeat, 1)
 }
 
-// wanted applies --filter and --shard.
+// wanted applies --filter, Select and --shard.
 func (r *runner) wanted(s *Suite, name string) bool {
 	if r.opts.Filter != nil && !r.opts.Filter.MatchString(name) {
+		return false
+	}
+	if r.opts.Select != nil && !r.opts.Select(s.Path, name) {
 		return false
 	}
 	return r.opts.ShardCount <= 1 || ShardOf(s.Path, name, r.opts.ShardCount) == r.opts.ShardIndex

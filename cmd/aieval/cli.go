@@ -45,6 +45,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run suites and report (no argument: every *.eval.yaml below .)", cmdRun},
+		{"watch", "rerun the tests an edit affects, on every save (local loop)", cmdWatch},
 		{"validate", "check aiconfig and suite files without calling a model", cmdValidate},
 		{"prompt", "run one prompt of an aiconfig and print its output", cmdPrompt},
 		{"compare", "list regressions between two results files", cmdCompare},

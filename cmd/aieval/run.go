@@ -42,6 +42,7 @@ type runFlags struct {
 	history                        string
 	noHistory                      bool
 	scoreTolerance                 float64
+	junitFlavor                    string
 }
 
 func cmdRun(ctx context.Context, args []string, st *state) error {
@@ -55,6 +56,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs := newFlags("run", st)
 	fs.StringVar(&f.junit, "junit", st.getenv("AIEVAL_JUNIT"), "write JUnit XML to `FILE`")
 	fs.StringVar(&f.jsonOut, "json", st.getenv("AIEVAL_JSON"), "write JSON results to `FILE` (input of compare and --baseline)")
+	fs.StringVar(&f.junitFlavor, "junit-flavor", st.getenv("AIEVAL_JUNIT_FLAVOR"), junitFlavorUsage)
 	fs.StringVar(&f.html, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary to `FILE`")
 	fs.IntVar(&f.concurrency, "concurrency", envInt(st, "AIEVAL_CONCURRENCY", 8), "model calls in flight at once")
@@ -93,6 +95,9 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	}
 	opts, err := f.options(st)
 	if err != nil {
+		return inputErr(err)
+	}
+	if err := reporters.CheckJUnitFlavor(f.junitFlavor); err != nil {
 		return inputErr(err)
 	}
 	if len(paths) == 0 {
