@@ -132,13 +132,18 @@ func annotationText(t *results.TestResult) (title, message string) {
 
 // escapeData escapes a workflow command's message: %, CR and LF.
 func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", "##[", legacyBreak).Replace(s)
 }
+
+// legacyBreak replaces "##[" in model text: the runner also executes the
+// legacy ##[command] syntax found anywhere in a line; a zero-width space
+// keeps the text readable and inert.
+const legacyBreak = "#\u200b#["
 
 // escapeProperty escapes a workflow command's property value: as data,
 // plus ':' and ','.
 func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C", "##[", legacyBreak).Replace(s)
 }
 
 // StopCommands makes what is written to w until the returned func is

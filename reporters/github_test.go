@@ -80,3 +80,23 @@ func TestGitHubEscaping(t *testing.T) {
 		t.Errorf("annotation\n got %q\nwant %q", got, want)
 	}
 }
+
+// FuzzAnnotationText: whatever the model wrote, an annotation stays one
+// line the runner reads as aieval's command only: no line break, no
+// legacy ##[ command, and the message decodes back to the text.
+func FuzzAnnotationText(f *testing.F) {
+	for _, s := range []string{"plain", "a\nb\r\nc", "::warning::x", "##[error]x", "#%23#[", "100% \n::add-mask::k"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, esc := range []string{escapeData(s), escapeProperty(s)} {
+			if strings.ContainsAny(esc, "\r\n") || strings.Contains(esc, "##[") {
+				t.Fatalf("%q escaped to %q", s, esc)
+			}
+		}
+		back := strings.NewReplacer("%0A", "\n", "%0D", "\r", "%25", "%").Replace(escapeData(s))
+		if want := strings.ReplaceAll(s, "##[", legacyBreak); back != want && !strings.Contains(s, "#[") {
+			t.Fatalf("%q decodes to %q", s, back)
+		}
+	})
+}

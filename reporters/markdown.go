@@ -127,7 +127,7 @@ func mdRow(t *results.TestResult) string {
 	if n := responseNote(t); n != "" {
 		reason = "⚠ " + n + ": " + reason
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s |\n", word, cell(t.Name), cell(location(t)), cell(reason))
+	return fmt.Sprintf("| %s | %s | %s | %s |\n", word, cell(t.Name), cell(location(t)), codeCell(reason))
 }
 
 // mdDetails is the collapsible block of one test: assertion reasons and diffs.
@@ -140,7 +140,7 @@ func mdDetails(t *results.TestResult, suite string) string {
 	fmt.Fprintf(&b, "<details><summary>%s %s › %s</summary>\n\n", word,
 		html.EscapeString(text.OneLine(suite, mdMaxCell)), html.EscapeString(text.OneLine(t.Name, mdMaxCell)))
 	if a, ok := firstFailure(t); t.Reason != "" && (!ok || a.Reason != t.Reason) {
-		fmt.Fprintf(&b, "%s\n\n", html.EscapeString(text.OneLine(t.Reason, 2000)))
+		fmt.Fprintf(&b, "%s\n\n", text.CodeSpan(t.Reason, 2000))
 	}
 	if l := passRateLine(t); l != "" {
 		fmt.Fprintf(&b, "%s\n\n", l)
@@ -154,7 +154,7 @@ func mdDetails(t *results.TestResult, suite string) string {
 			word = "fail"
 		}
 		fmt.Fprintf(&b, "- %s **%s** (score %.2f): %s\n", word, html.EscapeString(text.OneLine(a.Type, 100)),
-			text.Finite(a.Score), html.EscapeString(text.OneLine(a.Reason, 2000)))
+			text.Finite(a.Score), text.CodeSpan(a.Reason, 2000))
 	}
 	for _, a := range t.Assertions {
 		if a.Diff == "" || a.Pass {
@@ -193,6 +193,13 @@ func cell(s string) string {
 	s = text.OneLine(s, mdMaxCell)
 	s = strings.NewReplacer("\\", "\\\\", "|", "\\|", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 	return s
+}
+
+// codeCell shows model text in a table cell as a code span: nothing in it
+// is live Markdown or HTML; a pipe is escaped, as GFM tables need even
+// inside code.
+func codeCell(s string) string {
+	return strings.ReplaceAll(text.CodeSpan(s, mdMaxCell), "|", "\\|")
 }
 
 // codeFence returns a backtick fence longer than any backtick run in s, so

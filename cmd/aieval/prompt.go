@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/reporters"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/cache"
 	"github.com/aieval/aieval/runtime/llm"
@@ -73,6 +74,10 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 			}
 		}
 		return dryRun(ctx, st, rt, cfg, pos[1], opts, dir)
+	}
+	if st.getenv("GITHUB_ACTIONS") == "true" {
+		// The model's text is printed as it is: inert for the runner.
+		defer reporters.StopCommands(st.stdout)()
 	}
 	streamed := false
 	if *stream {

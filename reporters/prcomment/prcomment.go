@@ -14,7 +14,6 @@ import (
 	"html"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aieval/aieval/eval/compare"
 	"github.com/aieval/aieval/eval/results"
@@ -80,7 +79,7 @@ func Render(c Comment) (string, error) {
 	s := r.Summary
 	var head strings.Builder
 	head.WriteString(Marker(c.Workflow) + "\n")
-	fmt.Fprintf(&head, "### aieval · %s: %s\n\n", inline(c.Workflow, 100), headline(c))
+	fmt.Fprintf(&head, "### aieval · %s: %s\n\n", text.CodeSpan(c.Workflow, 100), headline(c))
 	head.WriteString("| tests | passed | failed | errors | skipped | cached | cost | time |\n")
 	head.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	fmt.Fprintf(&head, "| %d | %d | %d | %d | %d | %d | %s | %s |\n\n",
@@ -88,7 +87,7 @@ func Render(c Comment) (string, error) {
 	if cmp := c.Compare; cmp != nil {
 		line := "Against the baseline"
 		if sha := shortSHA(cmp.Base.GitSHA); sha != "" {
-			line += " (" + inline(sha, 12) + ")"
+			line += " (" + text.CodeSpan(sha, 12) + ")"
 		}
 		line += ": " + cmp.Headline() + "."
 		if b := cmp.Base.Summary.Cost; b != 0 || s.Cost != 0 {
@@ -96,7 +95,7 @@ func Render(c Comment) (string, error) {
 		}
 		head.WriteString(line + "\n\n")
 		for _, w := range cmp.Warnings {
-			head.WriteString("> ⚠️ " + inline(w, 300) + "\n\n")
+			head.WriteString("> ⚠️ " + text.CodeSpan(w, 300) + "\n\n")
 		}
 	}
 	if r.Interrupted {
@@ -113,7 +112,7 @@ func Render(c Comment) (string, error) {
 	if v == "" {
 		v = "dev"
 	}
-	parts = append(parts, "aieval "+inline(v, 40), "updated on every run")
+	parts = append(parts, "aieval "+text.CodeSpan(v, 40), "updated on every run")
 	foot.WriteString("<sub>" + strings.Join(parts, " · ") + "</sub>\n")
 
 	blocks, err := sections(c)
@@ -222,7 +221,7 @@ func headline(c Comment) string {
 }
 
 func entryLine(e *compare.Entry) string {
-	return inline(e.Suite+" › "+e.Name, 200) + ": " + sideText(e.Base) + " → " + sideText(e.Head)
+	return text.CodeSpan(e.Suite+" › "+e.Name, 200) + ": " + sideText(e.Base) + " → " + sideText(e.Head)
 }
 
 // entryDetails is a regression (or another status or score move) with its
@@ -230,23 +229,23 @@ func entryLine(e *compare.Entry) string {
 func entryDetails(e *compare.Entry) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<details open><summary><code>%s</code>: %s → %s</summary>\n\n",
-		html.EscapeString(oneLine(e.Suite+" › "+e.Name, 200)), sideText(e.Base), sideText(e.Head))
+		html.EscapeString(text.OneLine(e.Suite+" › "+e.Name, 200)), sideText(e.Base), sideText(e.Head))
 	var why []string
 	if e.Note != "" {
 		why = append(why, e.Note)
 	}
 	if e.Base != nil && e.Base.Reason != "" {
-		why = append(why, "base: "+oneLine(e.Base.Reason, 500))
+		why = append(why, "base: "+text.OneLine(e.Base.Reason, 500))
 	}
 	if e.Head != nil && e.Head.Reason != "" {
-		why = append(why, "head: "+oneLine(e.Head.Reason, 500))
+		why = append(why, "head: "+text.OneLine(e.Head.Reason, 500))
 	}
 	if len(why) > 0 {
-		b.WriteString(fenced("text", strings.Join(why, "\n")))
+		b.WriteString(text.CodeBlock("text", strings.Join(why, "\n")))
 	}
 	if e.Diff != "" {
 		b.WriteString("Output diff (`[-removed-]` `{+added+}`):\n\n")
-		b.WriteString(fenced("diff", e.Diff))
+		b.WriteString(text.CodeBlock("diff", e.Diff))
 	} else if e.Base != nil && e.Head != nil {
 		b.WriteString("Same output; the assertions judged it differently.\n\n")
 	}
@@ -255,7 +254,7 @@ func entryDetails(e *compare.Entry) string {
 }
 
 func testLine(t *results.TestResult) string {
-	return inline(t.Suite+" › "+t.Name, 200) + ": " + string(t.Status)
+	return text.CodeSpan(t.Suite+" › "+t.Name, 200) + ": " + string(t.Status)
 }
 
 // testDetails is one failed or errored test of a run without a baseline:
@@ -263,22 +262,22 @@ func testLine(t *results.TestResult) string {
 func testDetails(t *results.TestResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<details><summary><code>%s</code>: %s</summary>\n\n",
-		html.EscapeString(oneLine(t.Suite+" › "+t.Name, 200)), t.Status)
+		html.EscapeString(text.OneLine(t.Suite+" › "+t.Name, 200)), t.Status)
 	var why []string
 	if t.Reason != "" {
-		why = append(why, oneLine(t.Reason, 500))
+		why = append(why, text.OneLine(t.Reason, 500))
 	}
 	for _, a := range t.Assertions {
 		if !a.Pass {
-			why = append(why, fmt.Sprintf("%s (score %.2f): %s", oneLine(a.Type, 60), a.Score, oneLine(a.Reason, 500)))
+			why = append(why, fmt.Sprintf("%s (score %.2f): %s", text.OneLine(a.Type, 60), a.Score, text.OneLine(a.Reason, 500)))
 		}
 	}
 	if len(why) > 0 {
-		b.WriteString(fenced("text", strings.Join(why, "\n")))
+		b.WriteString(text.CodeBlock("text", strings.Join(why, "\n")))
 	}
 	if t.Output != "" {
 		b.WriteString("Output:\n\n")
-		b.WriteString(fenced("text", capText(t.Output, maxOutput)))
+		b.WriteString(text.CodeBlock("text", text.Cap(t.Output, maxOutput)))
 	}
 	b.WriteString("</details>\n\n")
 	return b.String()
@@ -292,64 +291,6 @@ func sideText(s *compare.Side) string {
 		return fmt.Sprintf("%s %d/%d", s.Status, s.PassRate.Passed, s.PassRate.Runs)
 	}
 	return fmt.Sprintf("%s %.2f", s.Status, s.Score)
-}
-
-// inline shows s as a code span on one line: no Markdown, HTML, mention
-// or link inside it is live.
-func inline(s string, max int) string {
-	s = oneLine(s, max)
-	if s == "" {
-		return ""
-	}
-	fence := strings.Repeat("`", longestRun(s, '`')+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || strings.HasPrefix(s, " ") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
-// fenced shows s as a fenced code block whose fence no line of s can close.
-func fenced(lang, s string) string {
-	s = strings.TrimRight(text.Sanitize(s), "\n")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	fence := strings.Repeat("`", max(3, longestRun(s, '`')+1))
-	return fence + lang + "\n" + s + "\n" + fence + "\n\n"
-}
-
-func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(text.Sanitize(s)), " ")
-	if max > 0 && utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max-1]) + "…"
-	}
-	return s
-}
-
-// capText keeps the head and the tail of a long output.
-func capText(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	h, t := max/2, len(s)-max/2
-	for h > 0 && !utf8.RuneStart(s[h]) {
-		h--
-	}
-	for t < len(s) && !utf8.RuneStart(s[t]) {
-		t++
-	}
-	return s[:h] + fmt.Sprintf("\n[... %d bytes omitted ...]\n", t-h) + s[t:]
-}
-
-func longestRun(s string, c byte) int {
-	best, n := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			n++
-			best = max(best, n)
-		} else {
-			n = 0
-		}
-	}
-	return best
 }
 
 func money(f float64) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aieval/aieval/eval/compare"
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
@@ -171,8 +172,8 @@ func TestInline(t *testing.T) {
 		{"a\nb", "`a b`"},
 	}
 	for _, tt := range tests {
-		if got := inline(tt.in, 100); got != tt.want {
-			t.Errorf("inline(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := text.CodeSpan(tt.in, 100); got != tt.want {
+			t.Errorf("text.CodeSpan(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
