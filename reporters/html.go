@@ -39,15 +39,17 @@ var reportJS string
 
 // htmlDetail is what the page's script needs to draw one test's details.
 type htmlDetail struct {
-	Output     string                    `json:"output"`
-	Input      string                    `json:"input,omitempty"`
-	Params     map[string]any            `json:"params,omitempty"`
-	Model      string                    `json:"model,omitempty"`
-	Cached     bool                      `json:"cached,omitempty"`
-	Reason     string                    `json:"reason,omitempty"`
-	PassRate   string                    `json:"pass_rate,omitempty"`
-	Assertions []results.AssertionResult `json:"assertions"`
-	Base       *htmlBase                 `json:"base,omitempty"`
+	Output      string                    `json:"output"`
+	Input       string                    `json:"input,omitempty"`
+	Transform   string                    `json:"transform,omitempty"`
+	Transformed *string                   `json:"transformed,omitempty"`
+	Params      map[string]any            `json:"params,omitempty"`
+	Model       string                    `json:"model,omitempty"`
+	Cached      bool                      `json:"cached,omitempty"`
+	Reason      string                    `json:"reason,omitempty"`
+	PassRate    string                    `json:"pass_rate,omitempty"`
+	Assertions  []results.AssertionResult `json:"assertions"`
+	Base        *htmlBase                 `json:"base,omitempty"`
 }
 
 // htmlBase is the baseline's side of a test, with the output diff as
@@ -255,10 +257,18 @@ func (h *HTML) detail(t *results.TestResult, base map[string]*htmlBase) htmlDeta
 		Reason:   text.Sanitize(t.Reason),
 		PassRate: passRateLine(t),
 	}
+	if t.Transformed != nil {
+		tr := text.Cap(text.Sanitize(*t.Transformed), h.opts.MaxOutput)
+		d.Transform, d.Transformed = text.Sanitize(t.Transform), &tr
+	}
 	d.Assertions = make([]results.AssertionResult, len(t.Assertions))
 	for i, a := range t.Assertions {
 		a.Type, a.Reason, a.Metric = text.Sanitize(a.Type), text.Sanitize(a.Reason), text.Sanitize(a.Metric)
 		a.Diff = text.Cap(text.Sanitize(a.Diff), h.opts.MaxOutput)
+		if a.Transformed != nil {
+			tr := text.Cap(text.Sanitize(*a.Transformed), h.opts.MaxOutput)
+			a.Transformed = &tr
+		}
 		a.Score, a.Weight = text.Finite(a.Score), text.Finite(a.Weight)
 		d.Assertions[i] = a
 	}

@@ -57,6 +57,7 @@
       d.assertions.forEach(function (a) {
         var word = a.error ? "error" : (a.pass ? "pass" : "fail");
         var li = el("li", word, word.toUpperCase() + " " + a.type + " (score " + a.score.toFixed(2) + "): " + a.reason);
+        if (a.transformed != null) { li.appendChild(el("pre", "", "scored its transformed output: " + a.transformed)); }
         if (a.diff) { li.appendChild(el("pre", "", a.diff)); }
         ul.appendChild(li);
       });
@@ -75,6 +76,7 @@
     } else {
       section(box, "Output", el("pre", "", d.output));
     }
+    if (d.transformed != null) { section(box, "Transformed output (" + d.transform + ")", el("pre", "", d.transformed)); }
     if (d.params) { section(box, "Params", el("pre", "", JSON.stringify(d.params, null, 2))); }
     if (d.input) { section(box, "Input", el("pre", "", d.input)); }
     return box;
