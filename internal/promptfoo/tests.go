@@ -19,6 +19,8 @@ type suiteWriter struct {
 	reads  map[string]bool // variables some prompt reads
 	names  map[string]bool // test names given
 	noted  map[string]bool // variable and prompt pairs already noted
+	// defaultVars are defaultTest's vars, for assertion values.
+	defaultVars map[string]any
 }
 
 // Why promptfoo assertion types aieval has no equivalent of are left out.
@@ -60,16 +62,24 @@ func (sw *suiteWriter) defaultTest(n *yaml.Node) *testOut {
 		switch k {
 		case "vars":
 			t.Params = sw.vars(f[k])
+			sw.defaultVars = t.Params
 		case "assert":
 			t.Assert = sw.asserts(f[k])
+			for _, a := range t.Assert {
+				if s, ok := a.Value.(string); ok && strings.Contains(s, "{{") {
+					im.noteAt(at[k], "defaultTest assertion %s: the value %q is not rendered with each test's vars (aieval does not template assertion values): put the assertion on the tests", a.Type, oneLine(s))
+				}
+			}
 		case "threshold":
 			t.Threshold = number(f[k])
-		case "options":
-			sw.options(f[k], t, true)
+		case "options": // after the loop: it reads the assertions
 		case "description", "metadata":
 		default:
 			im.noteAt(at[k], "defaultTest.%s: not mapped", k)
 		}
+	}
+	if f["options"] != nil {
+		sw.options(f["options"], t, true)
 	}
 	sw.dropUnread(t, t.Assert, n)
 	if t.Params == nil && t.Assert == nil && t.Threshold == nil && t.Transform == nil {
@@ -212,8 +222,7 @@ func (sw *suiteWriter) test(n *yaml.Node) []any {
 			t.Assert = sw.asserts(f[k])
 		case "threshold":
 			t.Threshold = number(f[k])
-		case "options":
-			sw.options(f[k], t, false)
+		case "options": // after the loop: it reads the assertions
 		case "metadata":
 			im.noteAt(at[k], "test metadata: not kept (name the test to filter it with --filter)")
 		case "providers", "prompts":
@@ -223,6 +232,9 @@ func (sw *suiteWriter) test(n *yaml.Node) []any {
 		default:
 			im.noteAt(at[k], "test %s: not mapped", k)
 		}
+	}
+	if f["options"] != nil {
+		sw.options(f["options"], t, false)
 	}
 	sw.dropUnread(t, t.Assert, n)
 	var out []any
@@ -244,6 +256,7 @@ func (sw *suiteWriter) test(n *yaml.Node) []any {
 		}
 		sw.names[name] = true
 		c.Name = name
+		c.Assert = sw.fillAsserts(c.Assert, sw.withDefaults(params), n)
 		out = append(out, &c)
 	}
 	return out
@@ -579,4 +592,56 @@ func promptReads(ps []promptIn) map[string]bool {
 		}
 	}
 	return out
+}
+
+// withDefaults is params over defaultTest's vars.
+func (sw *suiteWriter) withDefaults(params map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range sw.defaultVars {
+		out[k] = v
+	}
+	for k, v := range params {
+		out[k] = v
+	}
+	return out
+}
+
+var valueVarRe = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+
+// fillAsserts renders {{var}} in assertion values with the test's vars, as
+// promptfoo renders assertion values (aieval does not template them). The
+// assertions are copied: a var list expands one test into several.
+func (sw *suiteWriter) fillAsserts(asserts []*assertOut, vars map[string]any, at *yaml.Node) []*assertOut {
+	out := make([]*assertOut, len(asserts))
+	for i, a := range asserts {
+		c := *a
+		c.Value = sw.fill(c.Value, vars, at)
+		out[i] = &c
+	}
+	return out
+}
+
+func (sw *suiteWriter) fill(v any, vars map[string]any, at *yaml.Node) any {
+	switch x := v.(type) {
+	case string:
+		if !strings.Contains(x, "{{") {
+			return x
+		}
+		return valueVarRe.ReplaceAllStringFunc(x, func(m string) string {
+			name := valueVarRe.FindStringSubmatch(m)[1]
+			val, ok := vars[name]
+			if !ok {
+				sw.im.noteAt(at, "assertion value %q: var %s is not set by the test: kept as text", oneLine(x), name)
+				return m
+			}
+			return fmt.Sprint(val)
+		})
+	case []any:
+		c := make([]any, len(x))
+		for i := range x {
+			c[i] = sw.fill(x[i], vars, at)
+		}
+		return c
+	}
+	return v
 }
