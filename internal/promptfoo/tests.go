@@ -518,6 +518,9 @@ func (sw *suiteWriter) assertion(n *yaml.Node) *assertOut {
 		return nil
 	}
 	a := &assertOut{Type: f["type"].Value}
+	if t, ok := strings.CutSuffix(a.Type, "similar:cosine"); ok {
+		a.Type = t + "similar" // aieval's similar is the cosine one
+	}
 	base := strings.TrimPrefix(a.Type, "not-")
 	if why, ok := unmappedTypes[base]; ok {
 		im.noteAt(n, "assertion %s: not mapped: %s", a.Type, why)
