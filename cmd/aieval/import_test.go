@@ -78,7 +78,7 @@ func TestImportPromptfooExamples(t *testing.T) {
 				t.Fatalf("run: exit %d (input error)\n%s\n%s", o.code, o.stdout, o.stderr)
 			}
 			var r struct {
-				Summary results.Summary     `json:"summary"`
+				Summary results.Summary      `json:"summary"`
 				Tests   []results.TestResult `json:"tests"`
 			}
 			b, err := os.ReadFile(jsonOut)
