@@ -25,7 +25,7 @@ func TestTemplate(t *testing.T) {
 		{"no vars", "no vars", ""},
 	} {
 		im := &importer{path: "c.yaml"}
-		got := im.template(c.in, "", &yaml.Node{Line: 3}, "prompt p")
+		got := im.template(c.in, "", 1, &yaml.Node{Line: 3}, "prompt p")
 		if got != c.want {
 			t.Errorf("template(%q) = %q, want %q", c.in, got, c.want)
 		}
@@ -126,7 +126,7 @@ func TestChatPrompts(t *testing.T) {
 	write("sys.json", `[{"role":"system","content":"Be {{tone}}."},{"role":"user","content":"{{q}}"}]`)
 	write("few.yaml", "- role: user\n  content: 2+2?\n- role: assistant\n  content: '4'\n- role: user\n  content: '{{q}}'\n")
 	write("bad.json", `[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]`)
-	write("multi.txt", "First {{a}}\n---\nSecond {{b}}\n")
+	write("multi.txt", "First {{a}}\n---\nSecond {{b | lower}}\n")
 	im := &importer{path: filepath.Join(dir, "c.yaml"), dir: dir, out: dir}
 	var doc yaml.Node
 	src := "- file://sys.json\n- file://few.yaml\n- file://bad.json\n- file://multi.txt\n- '[{\"role\": \"user\", \"content\": \"inline {{q}}\"}]'\n- id: file://gen.js\n"
@@ -150,7 +150,7 @@ func TestChatPrompts(t *testing.T) {
 		notes = append(notes, n.String())
 	}
 	joined := strings.Join(notes, "\n")
-	for _, w := range []string{`c.yaml:3: prompt bad (`, `the last message is "assistant"`, "c.yaml:6: prompt file gen.js is a .js function"} {
+	for _, w := range []string{`c.yaml:3: prompt bad (`, `the last message is "assistant"`, "c.yaml:6: prompt file gen.js is a .js function", "multi.txt:3: prompt multi_2: filter |lower on b dropped"} {
 		if !strings.Contains(joined, w) {
 			t.Errorf("notes lack %q:\n%s", w, joined)
 		}
@@ -164,5 +164,45 @@ func TestVarsExpand(t *testing.T) {
 	}
 	if got := expand(nil); len(got) != 1 || got[0] != nil {
 		t.Errorf("expand(nil) = %v", got)
+	}
+}
+
+func TestAssertionMapping(t *testing.T) {
+	src := `
+- {type: icontains-any, value: "Paris, Lyon"}
+- {type: not-similar:cosine, value: x, threshold: 0.9}
+- {type: llm-rubric, value: "mentions {{city}}", rubricPrompt: [{role: system, content: judge}], provider: openai:gpt-4o}
+- {type: python, value: file://check.py}
+- {type: classifier, value: x}
+- {type: equals, value: a, contextTransform: x}
+`
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	im := &importer{path: "c.yaml", types: map[string]bool{"icontains-any": true, "similar": true, "llm-rubric": true, "equals": true}}
+	sw := &suiteWriter{im: im, models: &modelSet{byKey: map[string]map[string]any{}}}
+	got := sw.fillAsserts(sw.asserts(doc.Content[0]), map[string]any{"city": "Paris"}, nil)
+	if len(got) != 4 {
+		t.Fatalf("%d assertions, want 4: %+v", len(got), got)
+	}
+	if l, ok := got[0].Value.([]any); !ok || len(l) != 2 || l[1] != "Lyon" {
+		t.Errorf("comma list: %#v", got[0].Value)
+	}
+	if got[1].Type != "not-similar" || *got[1].Threshold != 0.9 {
+		t.Errorf("similar:cosine: %+v", got[1])
+	}
+	if got[2].Value != "mentions Paris" || got[2].RubricPrompt != `[{"content":"judge","role":"system"}]` || got[2].Provider != "gpt-4o" {
+		t.Errorf("llm-rubric: %+v", got[2])
+	}
+	var notes []string
+	for _, n := range im.notes {
+		notes = append(notes, n.String())
+	}
+	joined := strings.Join(notes, "\n")
+	for _, w := range []string{"c.yaml:5: assertion python: not mapped: use an exec assertion", "c.yaml:6: assertion classifier: not mapped: aieval has no classifier type", "c.yaml:7: assertion equals: contextTransform not mapped"} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("notes lack %q:\n%s", w, joined)
+		}
 	}
 }

@@ -166,32 +166,36 @@ func (im *importer) filePrompts(name, path string, at *yaml.Node) []promptIn {
 		return out
 	}
 	// Text (.txt, .md, .j2, ...): promptfoo splits a file on lines of ---.
-	parts := splitPrompts(text)
+	parts, lines := splitPrompts(text)
 	var out []promptIn
 	for i, part := range parts {
 		n := name
 		if len(parts) > 1 {
 			n = name + "_" + strconv.Itoa(i+1)
 		}
-		if p, ok := im.textPromptIn(n, part, path, at); ok {
+		if p, ok := im.textPromptIn(n, part, path, lines[i], at); ok {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-func splitPrompts(s string) []string {
+// splitPrompts splits a prompt file on lines of ---, returning each part
+// and the line it starts on.
+func splitPrompts(s string) (parts []string, lines []int) {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var out []string
+	line := 1
 	for _, p := range strings.Split(s, "\n---\n") {
 		if strings.TrimSpace(p) != "" {
-			out = append(out, strings.TrimSuffix(p, "\n"))
+			parts = append(parts, strings.TrimSuffix(p, "\n"))
+			lines = append(lines, line)
 		}
+		line += strings.Count(p, "\n") + 2
 	}
-	if len(out) == 0 {
-		out = []string{s}
+	if len(parts) == 0 {
+		return []string{s}, []int{1}
 	}
-	return out
+	return parts, lines
 }
 
 // textPrompt converts inline text, which may be a JSON chat.
@@ -201,11 +205,13 @@ func (im *importer) textPrompt(name, text string, at *yaml.Node) (promptIn, bool
 			return im.chatPrompt(name, msgs, "", at)
 		}
 	}
-	return im.textPromptIn(name, text, "", at)
+	return im.textPromptIn(name, text, "", 1, at)
 }
 
-func (im *importer) textPromptIn(name, text, file string, at *yaml.Node) (promptIn, bool) {
-	in := im.template(text, file, at, "prompt "+name)
+// textPromptIn converts a text prompt; file and line say where it starts
+// when it comes from a file.
+func (im *importer) textPromptIn(name, text, file string, line int, at *yaml.Node) (promptIn, bool) {
+	in := im.template(text, file, line, at, "prompt "+name)
 	if strings.TrimSpace(in) == "" {
 		im.noteAt(at, "prompt %s is empty: skipped", name)
 		return promptIn{}, false
@@ -260,7 +266,7 @@ func (im *importer) chatPrompt(name string, msgs []chatMsg, file string, at *yam
 		if !ok {
 			im.noteAt(at, "prompt %s (%s): a %s message whose content is not text (images, parts): not mapped", name, where, m.Role)
 		}
-		return im.template(s, file, at, "prompt "+name), ok
+		return im.template(s, file, 1, at, "prompt "+name), ok
 	}
 	input, ok := text(last)
 	if !ok {

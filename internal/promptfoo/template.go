@@ -19,11 +19,13 @@ var (
 	ifRe      = regexp.MustCompile(`^if\s+(not\s+)?([A-Za-z_][A-Za-z0-9_.]*)$`)
 )
 
-// template converts one Nunjucks template; what: "prompt x", for notes.
-func (im *importer) template(s, file string, at *yaml.Node, what string) string {
+// template converts one Nunjucks template; what: "prompt x", for notes,
+// which name file and the line (s starts on line first of it) or, for
+// inline text, at's line.
+func (im *importer) template(s, file string, first int, at *yaml.Node, what string) string {
 	line := func(off int) int {
 		if file != "" {
-			return strings.Count(s[:off], "\n") + 1
+			return first + strings.Count(s[:off], "\n")
 		}
 		if at != nil {
 			return at.Line

@@ -38,6 +38,10 @@ var gradedTypes = map[string]bool{
 	"context-faithfulness": true, "context-recall": true, "context-relevance": true, "select-best": true,
 }
 
+// listTypes take a list of texts, which promptfoo also reads from a
+// comma-separated text.
+var listTypes = map[string]bool{"contains-any": true, "contains-all": true, "icontains-any": true, "icontains-all": true}
+
 // paramTypes read test variables besides the prompt (RAG metrics).
 var paramTypes = map[string][]string{
 	"context-faithfulness": {"query", "context"}, "context-recall": {"query", "context"},
@@ -238,17 +242,19 @@ func (sw *suiteWriter) test(n *yaml.Node) []any {
 	}
 	sw.dropUnread(t, t.Assert, n)
 	var out []any
-	for _, params := range expand(t.Params) {
+	combos := expand(t.Params)
+	for _, params := range combos {
 		c := *t
 		c.Params = params
 		name := desc
-		if name == "" {
+		switch {
+		case desc != "" && len(combos) > 1:
+			name = desc + " (" + paramsName(params) + ")"
+		case desc == "":
 			name = paramsName(params)
 		}
 		if name == "" {
 			name = "test " + strconv.Itoa(len(sw.names)+1)
-		} else if desc != "" && len(out) > 0 || desc != "" && len(expand(t.Params)) > 1 {
-			name = desc + " (" + paramsName(params) + ")"
 		}
 		base := name
 		for i := 2; sw.names[name]; i++ {
@@ -536,6 +542,17 @@ func (sw *suiteWriter) assertion(n *yaml.Node) *assertOut {
 		case "type":
 		case "value":
 			a.Value = sw.value(plain(v))
+			if str, ok := a.Value.(string); ok && listTypes[base] && strings.Contains(str, ",") {
+				// promptfoo splits a text on commas for these types; aieval
+				// wants the list written out.
+				var list []any
+				for _, p := range strings.Split(str, ",") {
+					if p = strings.TrimSpace(p); p != "" {
+						list = append(list, p)
+					}
+				}
+				a.Value = list
+			}
 		case "threshold":
 			a.Threshold = number(v)
 		case "weight":
