@@ -16,8 +16,9 @@ import (
 func cmdImport(ctx context.Context, args []string, st *state) error {
 	fl := newFlags("import", st)
 	out := fl.String("out", "", "directory to write the aiconfig and suites to (default: the config's directory)")
+	force := fl.Bool("force", false, "overwrite files that exist")
 	fl.Usage = func() {
-		fmt.Fprintln(st.stderr, "Usage: aieval import promptfoo promptfooconfig.yaml [--out DIR]")
+		fmt.Fprintln(st.stderr, "Usage: aieval import promptfoo promptfooconfig.yaml [--out DIR] [--force]")
 		fl.PrintDefaults()
 	}
 	pos, err := parseFlags(fl, args)
@@ -27,7 +28,7 @@ func cmdImport(ctx context.Context, args []string, st *state) error {
 	if len(pos) != 2 || pos[0] != "promptfoo" {
 		return inputErr(errors.New("usage: aieval import promptfoo promptfooconfig.yaml [--out DIR] (promptfoo is the only format imported)"))
 	}
-	res, err := promptfoo.Import(pos[1], promptfoo.Options{Out: *out, Types: assertions.Names()})
+	res, err := promptfoo.Import(pos[1], promptfoo.Options{Out: *out, Types: assertions.Names(), Force: *force})
 	if err != nil {
 		return inputErr(err)
 	}

@@ -127,6 +127,17 @@ func TestImportPromptfooInPlace(t *testing.T) {
 	if o := cli.run("run", "--cache-mode", "off", "--no-progress", "--model", "gpt-4o-mini=echo", suite); o.code != 0 {
 		t.Errorf("run: exit %d\n%s\n%s", o.code, o.stdout, o.stderr)
 	}
+	// A second import would overwrite: refused, unless --force.
+	write(t, dir, filepath.Base(dir)+".eval.yaml", "# edited by hand\n")
+	if o := cli.run("import", "promptfoo", filepath.Join(dir, "promptfooconfig.yaml")); o.code != results.ExitInput || !strings.Contains(o.stderr, "exists") {
+		t.Errorf("re-import: exit %d %q, want 2 and exists", o.code, o.stderr)
+	}
+	if b, _ := os.ReadFile(suite); string(b) != "# edited by hand\n" {
+		t.Errorf("a refused import wrote %q", b)
+	}
+	if o := cli.run("import", "promptfoo", filepath.Join(dir, "promptfooconfig.yaml"), "--force"); o.code != 0 {
+		t.Errorf("re-import --force: exit %d %q", o.code, o.stderr)
+	}
 }
 
 func TestImportPromptfooErrors(t *testing.T) {

@@ -1,8 +1,8 @@
 package promptfoo
 
 import (
+	"bytes"
 	"encoding/csv"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -88,12 +88,11 @@ func specialColumn(c string) bool {
 // directory) for one prompt.
 func (sw *suiteWriter) cellCSV(ref string, reads map[string]bool, prompt string) string {
 	path := filepath.Join(sw.im.out, strings.TrimPrefix(ref, "file://"))
-	f, err := os.Open(path)
+	data, err := sw.im.readOut(path)
 	if err != nil {
 		return ref // aieval validate names the problem
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	rows, err := r.ReadAll()
 	if err != nil || len(rows) == 0 {
@@ -151,19 +150,11 @@ func (sw *suiteWriter) cellCSV(ref string, reads map[string]bool, prompt string)
 	}
 	base := strings.TrimSuffix(path, filepath.Ext(path))
 	dst := base + "." + prompt + ".csv"
-	w, err := os.Create(dst)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := csv.NewWriter(&buf).WriteAll(out); err != nil {
 		sw.im.note("", 0, "write %s: %v", dst, err)
 		return ref
 	}
-	cw := csv.NewWriter(w)
-	err = cw.WriteAll(out)
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		sw.im.note("", 0, "write %s: %v", dst, err)
-		return ref
-	}
+	sw.im.put(dst, buf.Bytes())
 	return "file://" + sw.im.rel(dst)
 }

@@ -39,6 +39,9 @@ type Options struct {
 	// Types are aieval's assertion types (assertions.Names()): a promptfoo
 	// type among them maps one for one.
 	Types []string
+	// Force overwrites files that exist; without it an import that would
+	// overwrite one writes nothing.
+	Force bool
 }
 
 // Result is what an import wrote.
@@ -74,18 +77,13 @@ func Import(path string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(im.out, 0o755); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
 	res := &Result{Notes: im.notes, Models: doc.models}
 	res.Config = filepath.Join(im.out, doc.base+".aiconfig.json")
 	cfg, err := json.MarshalIndent(doc.aiconfig, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("import: encode the aiconfig: %w", err)
 	}
-	if err := os.WriteFile(res.Config, append(cfg, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
+	im.put(res.Config, append(cfg, '\n'))
 	for _, s := range doc.suites {
 		p := filepath.Join(im.out, s.file)
 		var b strings.Builder
@@ -95,12 +93,52 @@ func Import(path string, opts Options) (*Result, error) {
 		if err := enc.Encode(s.suite); err != nil {
 			return nil, fmt.Errorf("import: encode %s: %w", p, err)
 		}
-		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-			return nil, fmt.Errorf("import: %w", err)
-		}
+		im.put(p, []byte(b.String()))
 		res.Suites = append(res.Suites, p)
 	}
+	if err := im.flush(opts.Force); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// put queues a file to write; flush writes them all, or none when one
+// exists and force is off.
+func (im *importer) put(path string, data []byte) {
+	if im.pending == nil {
+		im.pending = map[string][]byte{}
+	}
+	if _, dup := im.pending[path]; !dup {
+		im.order = append(im.order, path)
+	}
+	im.pending[path] = data
+}
+
+func (im *importer) flush(force bool) error {
+	if !force {
+		for _, p := range im.order {
+			if _, err := os.Stat(p); err == nil {
+				return fmt.Errorf("%s exists: import into another --out directory, or pass --force to overwrite", p)
+			}
+		}
+	}
+	for _, p := range im.order {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if err := os.WriteFile(p, im.pending[p], 0o644); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+	}
+	return nil
+}
+
+// readOut reads a file of the output directory: one queued, else on disk.
+func (im *importer) readOut(path string) ([]byte, error) {
+	if b, ok := im.pending[path]; ok {
+		return b, nil
+	}
+	return readLimited(path)
 }
 
 type importer struct {
@@ -110,8 +148,10 @@ type importer struct {
 	types map[string]bool
 	notes []Note
 	// file is the file being read, for notes (a prompt or tests file).
-	file   string
-	copied map[string]bool // files bring wrote
+	file string
+	// pending are the files to write, in order (see put).
+	pending map[string][]byte
+	order   []string
 }
 
 func (im *importer) note(file string, line int, format string, args ...any) {
@@ -250,20 +290,13 @@ func (im *importer) bring(path string) string {
 		r = filepath.Base(path)
 	}
 	dst := filepath.Join(im.out, r)
-	if im.copied == nil {
-		im.copied = map[string]bool{}
-	}
-	if !im.copied[dst] {
-		im.copied[dst] = true
+	if _, done := im.pending[dst]; !done {
 		data, err := readLimited(path)
-		if err == nil {
-			if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
-				err = os.WriteFile(dst, data, 0o644)
-			}
-		}
 		if err != nil {
 			im.note("", 0, "copy %s to %s: %v", path, dst, err)
+			return filepath.ToSlash(r)
 		}
+		im.put(dst, data)
 	}
 	return filepath.ToSlash(r)
 }
