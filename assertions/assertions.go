@@ -77,6 +77,9 @@ type Result struct {
 	Score  float64
 	Reason string
 	Diff   string // for text comparisons: expected vs actual
+	// Transformed is the output the check scored when the assertion has
+	// its own transform (nil otherwise).
+	Transformed *string
 
 	// diff builds Diff only if the final verdict is a failure: a passing
 	// not- check must not pay for a diff it throws away.

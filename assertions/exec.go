@@ -278,6 +278,18 @@ type execReply struct {
 }
 
 func (e *execCheck) Check(ctx context.Context, in *Input) (Result, error) {
+	code, stdout, stderr, err := e.run(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
+	return e.judge(code, stdout, stderr)
+}
+
+// run runs the command once with in as the protocol's JSON on stdin, in
+// the credential-free environment and its own process group; err is set
+// when it could not start, timed out or was cancelled, not for an exit
+// code. exec assertions and exec transforms share it.
+func (e *execCheck) run(ctx context.Context, in *Input) (code int, stdout, stderr string, err error) {
 	params := in.Params
 	if params == nil {
 		params = map[string]any{}
@@ -287,7 +299,7 @@ func (e *execCheck) Check(ctx context.Context, in *Input) (Result, error) {
 		"test": in.Test, "suite": in.Suite,
 	})
 	if err != nil {
-		return Result{}, fmt.Errorf("encode exec input: %w", err)
+		return 0, "", "", fmt.Errorf("encode exec input: %w", err)
 	}
 	runCtx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -295,26 +307,25 @@ func (e *execCheck) Check(ctx context.Context, in *Input) (Result, error) {
 	cmd.Dir = e.dir
 	cmd.Env = judgeEnv(os.Environ(), e.env)
 	cmd.Stdin = bytes.NewReader(payload)
-	stdout, stderr := &capBuffer{max: maxCapture}, &capBuffer{max: maxCapture}
+	outBuf, errBuf := &capBuffer{max: maxCapture}, &capBuffer{max: maxCapture}
 	cmd.WaitDelay = time.Second // do not hang on pipes a stray child keeps open
 	setProcessGroup(cmd)
-	err = runJudge(cmd, stdout, stderr)
+	err = runJudge(cmd, outBuf, errBuf)
 	name := e.name
 	switch {
 	case ctx.Err() != nil:
-		return Result{}, fmt.Errorf("run %s: %w", name, ctx.Err())
+		return 0, "", "", fmt.Errorf("run %s: %w", name, ctx.Err())
 	case runCtx.Err() != nil:
-		return Result{}, fmt.Errorf("command %s timed out after %s; make it faster or raise value.timeout", name, e.timeout)
+		return 0, "", "", fmt.Errorf("command %s timed out after %s; make it faster or raise value.timeout", name, e.timeout)
 	}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) && !errors.Is(err, exec.ErrWaitDelay) {
-		return Result{}, fmt.Errorf("start command %s: %w", name, err)
+		return 0, "", "", fmt.Errorf("start command %s: %w", name, err)
 	}
-	code := 0
 	if cmd.ProcessState != nil {
 		code = cmd.ProcessState.ExitCode()
 	}
-	return e.judge(code, stdout.String(), stderr.String())
+	return code, outBuf.String(), errBuf.String(), nil
 }
 
 // runJudge runs cmd with its output captured through pipes aieval reads

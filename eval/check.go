@@ -73,9 +73,13 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 		}
 	}
 	t.Params = mergeParams(defs.params, r.params)
+	t.Transform = r.transform
+	if t.Transform == nil {
+		t.Transform = defs.transform
+	}
 	t.Asserts = make([]*Assert, 0, len(defs.asserts)+len(r.asserts))
 	t.Asserts = append(append(t.Asserts, defs.asserts...), r.asserts...)
-	if reads, ok := s.reads[t.Prompt]; ok && !readsParams(t.Asserts) {
+	if reads, ok := s.reads[t.Prompt]; ok && !readsParams(t.Asserts) && !t.Transform.ReadsParams() {
 		reads = withAssertReads(reads, t.Asserts)
 		noun := "parameter"
 		if r.csv {
@@ -112,7 +116,7 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 // them on stdin), so no parameter of its test is unused.
 func readsParams(asserts []*Assert) bool {
 	for _, a := range asserts {
-		if _, all := assertions.ParamsRead(a.Spec.Type); all {
+		if _, all := assertions.ParamsRead(a.Spec.Type); all || a.Transform.ReadsParams() {
 			return true
 		}
 	}
@@ -155,7 +159,7 @@ func unreadParam(noun, k, prompt string, reads map[string]bool, csv bool) string
 
 // noteUse records what test t reads, for checkSharedParams.
 func (l *loader) noteUse(t *Test) {
-	l.execAny = l.execAny || readsParams(t.Asserts)
+	l.execAny = l.execAny || readsParams(t.Asserts) || t.Transform.ReadsParams()
 }
 
 // checkSharedParams refuses a suite or defaults parameter that no prompt of

@@ -55,6 +55,9 @@ type Test struct {
 	Repeat    int
 	PassRate  float64
 	Skip      string // reason; "" = run it
+	// Transform rewrites the output before every assertion scores it
+	// (`transform:`, else the defaults'); nil = none.
+	Transform *assertions.Transform
 
 	// File and FileLine are where the test is written: the suite, or a
 	// file:// cases file (then Line is the reference's line in the suite).
@@ -69,6 +72,9 @@ func (t *Test) Source() string { return fmt.Sprintf("%s:%d", t.File, t.FileLine)
 type Assert struct {
 	Spec assertions.Spec
 	Impl assertions.Assertion
+	// Transform is the assertion's own transform (Impl applies it); kept
+	// to know that an exec transform reads the parameters.
+	Transform *assertions.Transform
 }
 
 // Observer sees progress; it is called from one goroutine at a time.

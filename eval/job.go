@@ -129,6 +129,9 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 	var sumW, sumWS, sumS float64
 	allPass := true
 	var firstFail *results.AssertionResult
+	if !transformOutput(ctx, t, in, res) {
+		return
+	}
 	for _, a := range t.Asserts {
 		// A per-assertion provider picks the grader or embedding model.
 		gm, em := graderModel, embedModel
@@ -147,6 +150,7 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 			return
 		}
 		ar.Pass, ar.Score, ar.Reason, ar.Diff = v.Pass, clamp01(v.Score), v.Reason, v.Diff
+		ar.Transformed = v.Transformed
 		res.Assertions = append(res.Assertions, ar)
 		sumW += ar.Weight
 		sumWS += ar.Weight * ar.Score

@@ -21,9 +21,9 @@ import (
 
 var (
 	suiteKeys   = []string{"description", "config", "params", "defaults", "models", "grader", "prices", "tests"}
-	testKeys    = []string{"name", "prompt", "params", "assert", "threshold", "repeat", "pass_rate", "skip"}
+	testKeys    = []string{"name", "prompt", "params", "assert", "threshold", "repeat", "pass_rate", "skip", "transform"}
 	defaultKeys = testKeys[1:] // everything but name
-	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout", "rubric_prompt", "env"}
+	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout", "rubric_prompt", "env", "transform"}
 	modelKeys   = []string{"provider", "base_url", "api_key_env", "model"}
 	priceKeys   = []string{"input", "output"}
 	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -300,6 +300,7 @@ type rawTest struct {
 	repeat     int
 	passRate   float64
 	skip       *string
+	transform  *assertions.Transform
 }
 
 // test reads one test mapping (or the defaults, with what == "defaults").
@@ -352,6 +353,9 @@ func (l *loader) test(n *yaml.Node, what string, allowed []string, s *Suite) *ra
 	}
 	if x := f["assert"]; x != nil {
 		t.asserts = l.asserts(x, what, s)
+	}
+	if x := f["transform"]; x != nil {
+		t.transform = l.transform(x, what, s)
 	}
 	return t
 }
@@ -493,7 +497,7 @@ func (l *loader) assertList(d *yaml.Node, what string, s *Suite) []*Assert {
 			spec.Env = l.names(x, spec.Type+": env")
 		}
 		if a := l.build(spec, what); a != nil {
-			out = append(out, a)
+			out = append(out, l.withTransform(a, f["transform"], what, s))
 		}
 	}
 	return out

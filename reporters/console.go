@@ -128,6 +128,9 @@ func (c *Console) failure(w io.Writer, t *results.TestResult, suite string) {
 	if n := responseNote(t); n != "" {
 		fmt.Fprintf(w, "  %s %s\n", c.paint(text.Yellow, "⚠"), n)
 	}
+	if l := transformLine(t, 200); l != "" {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
 	failed := failedAssertions(t)
 	reason := reasonOf(t)
 	if len(failed) == 0 || reason != failed[0].Reason {
@@ -144,7 +147,7 @@ func (c *Console) failure(w io.Writer, t *results.TestResult, suite string) {
 		if a.Error {
 			what = text.OneLine(a.Type, 0) + " (error)"
 		}
-		fmt.Fprintf(w, "  %s %s: %s\n", c.paint(colour, "✗"), what, indent(a.Reason, "    "))
+		fmt.Fprintf(w, "  %s %s: %s%s\n", c.paint(colour, "✗"), what, indent(a.Reason, "    "), assertionTransform(a, 200))
 		if a.Diff != "" {
 			c.diff(w, a.Diff)
 		}

@@ -25,6 +25,8 @@ func fixedStart() time.Time { return time.Date(2025, 3, 14, 15, 9, 26, 0, time.U
 
 func f64(v float64) *float64 { return &v }
 
+func str(s string) *string { return &s }
+
 // bigOutput is a deterministic 1 MB model output.
 func bigOutput() string {
 	var b strings.Builder
@@ -81,6 +83,7 @@ func fixture(big bool) *results.Results {
 				{Type: "is-json", Pass: true, Score: 1, Reason: "output is valid JSON"},
 				{Type: "equals", Pass: false, Score: 0, Reason: "output does not equal the expected text",
 					Diff: "-{\"answer\": \"Central Park\", \"count\": 2}\n+{\"answer\": \"Central Park\", \"count\": 3}\n"},
+				{Type: "icontains", Pass: true, Score: 1, Reason: "output contains \"park\"", Transformed: str("Central Park")},
 			},
 		},
 		{
@@ -105,6 +108,7 @@ func fixture(big bool) *results.Results {
 		{
 			Suite: extract, Name: "flaky rubric", Line: 26, ConfigName: "extract.v2", Prompt: "extract_person",
 			Output: "Name: Ada", LatencyMS: 450, Status: results.StatusFail, Score: 0.5,
+			Transform: `regex "Name: (.*)"`, Transformed: str("Ada"),
 			Reason:   "pass rate 5/10 below the required 80%",
 			PassRate: &results.PassRate{Runs: 10, Passed: 5, Rate: 0.5, Low: 0.2366, High: 0.7634, Required: 0.8},
 			Assertions: []results.AssertionResult{

@@ -50,16 +50,20 @@ func PageJS() string { return commonJS }
 // Detail is what the pages' script (aieval.detail) needs to draw one
 // test: the same JSON in the static report and in the viewer.
 type Detail struct {
-	Output     string                    `json:"output"`
-	Input      string                    `json:"input,omitempty"`
-	Params     map[string]any            `json:"params,omitempty"`
-	Model      string                    `json:"model,omitempty"`
-	Cached     bool                      `json:"cached,omitempty"`
-	Reason     string                    `json:"reason,omitempty"`
-	PassRate   string                    `json:"pass_rate,omitempty"`
-	Assertions []results.AssertionResult `json:"assertions"`
-	Request    *results.Request          `json:"request,omitempty"`
-	Base       *htmlBase                 `json:"base,omitempty"`
+	Output string `json:"output"`
+	Input  string `json:"input,omitempty"`
+	// Transform and Transformed: the test's transform and what it made
+	// of the output, which the assertions scored.
+	Transform   string                    `json:"transform,omitempty"`
+	Transformed *string                   `json:"transformed,omitempty"`
+	Params      map[string]any            `json:"params,omitempty"`
+	Model       string                    `json:"model,omitempty"`
+	Cached      bool                      `json:"cached,omitempty"`
+	Reason      string                    `json:"reason,omitempty"`
+	PassRate    string                    `json:"pass_rate,omitempty"`
+	Assertions  []results.AssertionResult `json:"assertions"`
+	Request     *results.Request          `json:"request,omitempty"`
+	Base        *htmlBase                 `json:"base,omitempty"`
 }
 
 // htmlBase is the baseline's side of a test, with the output diff as
@@ -269,10 +273,18 @@ func NewDetail(t *results.TestResult, maxOutput int) Detail {
 		Reason:   text.Sanitize(t.Reason),
 		PassRate: passRateLine(t),
 	}
+	if t.Transformed != nil {
+		tr := text.Cap(text.Sanitize(*t.Transformed), maxOutput)
+		d.Transform, d.Transformed = text.Sanitize(t.Transform), &tr
+	}
 	d.Assertions = make([]results.AssertionResult, len(t.Assertions))
 	for i, a := range t.Assertions {
 		a.Type, a.Reason, a.Metric = text.Sanitize(a.Type), text.Sanitize(a.Reason), text.Sanitize(a.Metric)
 		a.Diff = text.Cap(text.Sanitize(a.Diff), maxOutput)
+		if a.Transformed != nil {
+			tr := text.Cap(text.Sanitize(*a.Transformed), maxOutput)
+			a.Transformed = &tr
+		}
 		a.Score, a.Weight = text.Finite(a.Score), text.Finite(a.Weight)
 		d.Assertions[i] = a
 	}

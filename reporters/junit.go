@@ -289,6 +289,9 @@ func (j *JUnit) body(t *results.TestResult) string {
 	if l := passRateLine(t); l != "" {
 		b.WriteString(l + "\n")
 	}
+	if l := transformLine(t, 2000); l != "" {
+		b.WriteString(l + "\n")
+	}
 	for _, a := range t.Assertions {
 		word := "PASS"
 		switch {
@@ -297,7 +300,7 @@ func (j *JUnit) body(t *results.TestResult) string {
 		case !a.Pass:
 			word = "FAIL"
 		}
-		fmt.Fprintf(&b, "%s %s (score %.3f): %s\n", word, a.Type, text.Finite(a.Score), a.Reason)
+		fmt.Fprintf(&b, "%s %s (score %.3f): %s%s\n", word, a.Type, text.Finite(a.Score), a.Reason, assertionTransform(a, 2000))
 		if a.Diff != "" {
 			b.WriteString("  " + strings.ReplaceAll(strings.TrimRight(a.Diff, "\n"), "\n", "\n  ") + "\n")
 		}

@@ -145,6 +145,9 @@ func mdDetails(t *results.TestResult, suite string) string {
 	if l := passRateLine(t); l != "" {
 		fmt.Fprintf(&b, "%s\n\n", l)
 	}
+	if l := transformLine(t, 500); l != "" {
+		fmt.Fprintf(&b, "%s\n\n", html.EscapeString(l))
+	}
 	for _, a := range t.Assertions {
 		word := "pass"
 		switch {
@@ -154,7 +157,7 @@ func mdDetails(t *results.TestResult, suite string) string {
 			word = "fail"
 		}
 		fmt.Fprintf(&b, "- %s **%s** (score %.2f): %s\n", word, html.EscapeString(text.OneLine(a.Type, 100)),
-			text.Finite(a.Score), text.CodeSpan(a.Reason, 2000))
+			text.Finite(a.Score), text.CodeSpan(a.Reason+assertionTransform(a, 500), 2000))
 	}
 	for _, a := range t.Assertions {
 		if a.Diff == "" || a.Pass {

@@ -41,3 +41,26 @@ func costLine(s results.Summary) string {
 func timeLine(r *results.Results, t *results.SuiteTotal) string {
 	return fmt.Sprintf("%s wall, %s model latency summed", duration(r.Summary.DurationMS), duration(t.LatencyMS))
 }
+
+// transformLine is "transformed by $.answer: \"...\"" for a test whose
+// transform: rewrote the output its assertions scored (Output stays the
+// raw reply); "" when it has none or it did not apply.
+func transformLine(t *results.TestResult, max int) string {
+	if t.Transformed == nil {
+		return ""
+	}
+	return "transformed by " + text.OneLine(t.Transform, 0) + ": " + quoted(*t.Transformed, max)
+}
+
+// assertionTransform is " (scored \"...\")" for an assertion with its
+// own transform; "" otherwise.
+func assertionTransform(a results.AssertionResult, max int) string {
+	if a.Transformed == nil {
+		return ""
+	}
+	return " (scored its transformed output " + quoted(*a.Transformed, max) + ")"
+}
+
+func quoted(s string, max int) string {
+	return fmt.Sprintf("%q", text.OneLine(s, max))
+}

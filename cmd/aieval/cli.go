@@ -56,6 +56,7 @@ func commands() []command {
 		{"cache", "manage the record/replay cache (prune)", cmdCache},
 		{"github", "comment a pull request with the results (github comment RESULTS.json)", cmdGitHub},
 		{"init", "write a starter suite and GitHub workflow", cmdInit},
+		{"import", "convert a promptfoo config to an aiconfig and suites (import promptfoo FILE)", cmdImport},
 		{"version", "print the version", cmdVersion},
 	}
 }

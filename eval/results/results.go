@@ -39,6 +39,9 @@ type AssertionResult struct {
 	Diff   string  `json:"diff,omitempty"`
 	Error  bool    `json:"error,omitempty"` // could not evaluate
 	Line   int     `json:"line,omitempty"`  // line of the assertion in the suite
+	// Transformed is what this assertion scored when it has its own
+	// transform: (nil otherwise).
+	Transformed *string `json:"transformed,omitempty"`
 }
 
 // Tokens used by a test's model call(s).
@@ -70,6 +73,10 @@ type TestResult struct {
 	Params     map[string]any `json:"params,omitempty"` // resolved params
 	Input      string         `json:"input,omitempty"`  // resolved prompt text
 	Output     string         `json:"output"`
+	// Transform and Transformed: the test's transform (as written) and
+	// the output it made, which every assertion scored; Output stays raw.
+	Transform   string  `json:"transform,omitempty"`
+	Transformed *string `json:"transformed,omitempty"`
 	// Refusal: the model declined; Output is its explanation.
 	Refusal bool `json:"refusal,omitempty"`
 	// ToolCalls are the tool calls the model made, as the API gave them

@@ -74,6 +74,7 @@ var aieval = (function () {
       d.assertions.forEach(function (a) {
         var word = a.error ? "error" : (a.pass ? "pass" : "fail");
         var li = el("li", word, word.toUpperCase() + " " + a.type + " (score " + score(a.score) + "): " + a.reason);
+        if (a.transformed != null) { li.appendChild(el("pre", "", "scored its transformed output: " + a.transformed)); }
         if (a.diff) { li.appendChild(el("pre", "", a.diff)); }
         ul.appendChild(li);
       });
@@ -85,6 +86,7 @@ var aieval = (function () {
     } else {
       section(box, "Output", el("pre", "output", d.output));
     }
+    if (d.transformed != null) { section(box, "Transformed output (" + d.transform + ")", el("pre", "", d.transformed)); }
     if (d.params) { section(box, "Params", el("pre", "", JSON.stringify(d.params, null, 2))); }
     if (d.request) { section(box, "Request", request(d.request)); }
     else if (d.input) { section(box, "Input", el("pre", "", d.input)); }
