@@ -163,9 +163,7 @@ func mdDetails(t *results.TestResult, suite string) string {
 		if a.Diff == "" || a.Pass {
 			continue
 		}
-		d := text.Cap(text.Sanitize(strings.TrimRight(a.Diff, "\n")), mdMaxDetails/2)
-		fence := codeFence(d)
-		fmt.Fprintf(&b, "\n%sdiff\n%s\n%s\n", fence, d, fence)
+		b.WriteString("\n" + strings.TrimSuffix(text.CodeBlock("diff", text.Cap(a.Diff, mdMaxDetails/2)), "\n"))
 	}
 	b.WriteString("\n</details>\n\n")
 	return b.String()
@@ -203,19 +201,4 @@ func cell(s string) string {
 // inside code.
 func codeCell(s string) string {
 	return strings.ReplaceAll(text.CodeSpan(s, mdMaxCell), "|", "\\|")
-}
-
-// codeFence returns a backtick fence longer than any backtick run in s, so
-// a diff of Markdown cannot close its own block.
-func codeFence(s string) string {
-	longest, run := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return strings.Repeat("`", max(3, longest+1))
 }

@@ -82,11 +82,3 @@ func TestMarkdownCell(t *testing.T) {
 		}
 	}
 }
-
-func TestCodeFenceOutlastsContent(t *testing.T) {
-	for in, want := range map[string]string{"plain": "```", "has ``` inside": "````", "`````": "``````"} {
-		if got := codeFence(in); got != want {
-			t.Errorf("codeFence(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

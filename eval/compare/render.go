@@ -205,26 +205,16 @@ func detailsBlock(e *Entry, rs []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<details><summary>%s: %s</summary>\n\n", htmlText.Replace(text.Sanitize(e.ID)), labels[e.Kind][0])
 	for _, line := range rs {
+		// A side's reason is model or judge text: shown as code.
+		if side, reason, ok := strings.Cut(line, ": "); ok && (side == "base" || side == "head") {
+			b.WriteString(side + ": " + text.CodeSpan(reason, 0) + "\n\n")
+			continue
+		}
 		b.WriteString(mdCell.Replace(line) + "\n\n")
 	}
 	if e.Diff != "" {
-		d := text.Sanitize(e.Diff)
-		fence := strings.Repeat("`", max(3, longestRun(d, '`')+1))
-		b.WriteString(fence + "diff\n" + d + "\n" + fence + "\n\n")
+		b.WriteString(text.CodeBlock("diff", e.Diff))
 	}
 	b.WriteString("</details>\n\n")
 	return b.String()
-}
-
-func longestRun(s string, c byte) int {
-	best, n := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			n++
-			best = max(best, n)
-		} else {
-			n = 0
-		}
-	}
-	return best
 }

@@ -84,3 +84,11 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("oneLine cut = %q", got)
 	}
 }
+
+func TestCodeBlockOutlastsContent(t *testing.T) {
+	for in, want := range map[string]string{"plain": "```", "has ``` inside": "````", "`````": "``````"} {
+		if got := CodeBlock("", in); !strings.HasPrefix(got, want+"\n") || !strings.HasSuffix(got, "\n"+want+"\n\n") {
+			t.Errorf("CodeBlock(%q) = %q, want fence %q", in, got, want)
+		}
+	}
+}
