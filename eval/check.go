@@ -99,6 +99,20 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 	if t.PassRate == 0 {
 		t.PassRate = defs.passRate
 	}
+	t.Matrix = r.matrix
+	if t.Matrix == nil {
+		t.Matrix = defs.matrix
+	}
+	if t.Matrix == nil {
+		t.Matrix = s.Matrix
+	}
+	t.PassK = r.passK
+	if t.PassK == 0 {
+		t.PassK = defs.passK
+	}
+	if t.PassK > t.Repeat {
+		errAt(r.file, r.line, "%s: pass_k %d is above repeat %d: pass@k draws k of the test's runs", label, t.PassK, t.Repeat)
+	}
 	switch {
 	case r.skip != nil:
 		t.Skip = *r.skip

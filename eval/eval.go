@@ -26,6 +26,12 @@ type Suite struct {
 	Params      map[string]any
 	Models      map[string]runtime.Endpoint
 	Grader      string
+	// Matrix lists the models every test runs on (suite matrix:); a test's
+	// own matrix: replaces it. Nil: each test runs on its prompt's model.
+	Matrix []string
+	// PassRate is the suite's top-level pass_rate: the fraction of its
+	// tests that must pass; 0 = every test.
+	PassRate float64
 	// Tests is nil when the tests come from a cases file of more than
 	// LazyThreshold rows: they are read when run. TestCount counts both.
 	Tests []*Test
@@ -55,6 +61,11 @@ type Test struct {
 	Repeat    int
 	PassRate  float64
 	Skip      string // reason; "" = run it
+	// Matrix: the models the test runs on, each as its own result named
+	// "name [model]"; nil runs it once on its prompt's model.
+	Matrix []string
+	// PassK is the k of pass@k and pass^k for a repeated test; 0 = repeat.
+	PassK int
 
 	// File and FileLine are where the test is written: the suite, or a
 	// file:// cases file (then Line is the reference's line in the suite).
@@ -121,6 +132,10 @@ type Options struct {
 	// directory of the report files); when neither can, results are kept
 	// in memory.
 	SpoolFallbackDir string
+	// MinPassRate, when above 0, gates the run on the fraction of tests
+	// passed (--min-pass-rate) instead of on every test, over the suites'
+	// own pass_rate:. Errors still exit 3.
+	MinPassRate float64
 	// CacheReadFirst are cache directories read (never written) before
 	// CacheDir: the baseline of --baseline-ref reads the cache at its ref.
 	CacheReadFirst []string

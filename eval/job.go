@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,7 +36,10 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		ConfigName: sel.sr.info.ConfigName, Prompt: t.Prompt, Params: params,
 		Threshold: t.Threshold, Shard: r.shard, Assertions: []results.AssertionResult{},
 	}
-	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res}
+	if j.model != "" {
+		res.Name, res.Matrix = t.Name+results.MatrixSuffix(j.model), j.model
+	}
+	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res, mi: j.mi, mn: j.mn}
 	switch {
 	case j.broken != "":
 		res.Status, res.Reason = results.StatusError, oneLine(j.broken)
@@ -54,7 +58,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	}
 
 	start := time.Now()
-	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample})
+	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample, Model: j.model})
 	wall := time.Since(start)
 	if run != nil && run.Request != nil {
 		res.Model, res.Provider = run.Request.Model, run.Request.Provider
@@ -100,7 +104,9 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		Tokens:    assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
 		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request),
 	}
-	r.check(ctx, sel.sr, t, run.Request, in, res)
+	if pending := r.check(ctx, sel.sr, t, run.Request, in, res, j.mn > 1); len(pending) > 0 {
+		out.mx = &matrixPart{in: in, req: run.Request, pending: pending}
+	}
 	if res.Status == results.StatusError && ctx.Err() != nil {
 		out.interrupted = true
 		r.interrupted.Store(true)
@@ -108,48 +114,86 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	return out
 }
 
-// check runs the assertions and decides the verdict of one run.
-func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Request, in *assertions.Input, res *results.TestResult) {
-	graderModel := sr.s.Grader
-	if graderModel == "" {
-		graderModel = sr.s.Config.Metadata().DefaultModel
-	}
-	if graderModel == "" {
-		graderModel = req.Model
-	}
+// check runs the assertions and decides the verdict of one run. In a
+// matrix (matrix true) a Comparer assertion (select-best) is left as a
+// placeholder whose index is returned: it is scored across the models
+// once all have run (see gatherMatrix), and the verdict with it.
+func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Request, in *assertions.Input, res *results.TestResult, matrix bool) (pending []int) {
 	embedModel := defaultEmbedModel
 	if req.Provider == runtime.ParserEcho {
 		embedModel = req.Model // echo embeds offline too
 	}
-	var sumW, sumWS, sumS float64
-	allPass := true
-	var firstFail *results.AssertionResult
 	for _, a := range t.Asserts {
 		// A per-assertion provider picks the grader or embedding model.
-		gm, em := graderModel, embedModel
+		em := embedModel
 		if a.Spec.Provider != "" {
-			gm, em = a.Spec.Provider, a.Spec.Provider
+			em = a.Spec.Provider
 		}
-		in.Grader = r.graderFor(sr, gm)
+		in.Grader = r.graderFor(sr, graderModel(sr, req, a))
 		in.Embedder = embedder{rt: sr.rt, model: em}
 		ar := results.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
+		if _, ok := a.Impl.(assertions.Comparer); ok && matrix {
+			pending = append(pending, len(res.Assertions))
+			res.Assertions = append(res.Assertions, ar)
+			continue
+		}
 		v, err := a.Impl.Check(ctx, in)
 		if err != nil {
+			// The test is an error: no placeholder waits for the others.
+			for i := len(pending) - 1; i >= 0; i-- {
+				res.Assertions = slices.Delete(res.Assertions, pending[i], pending[i]+1)
+			}
 			ar.Error, ar.Reason = true, oneLine(err.Error())
 			res.Assertions = append(res.Assertions, ar)
-			res.Status = results.StatusError
-			res.Reason = fmt.Sprintf("assertion %s (line %d) could not be evaluated: %s", a.Spec.Type, a.Spec.Line, ar.Reason)
-			return
+			decide(t, res)
+			return nil
 		}
 		ar.Pass, ar.Score, ar.Reason, ar.Diff = v.Pass, clamp01(v.Score), v.Reason, v.Diff
 		res.Assertions = append(res.Assertions, ar)
+	}
+	if len(pending) == 0 {
+		decide(t, res)
+	}
+	return pending
+}
+
+// graderModel is the grader of assertion a: its provider, else the
+// suite's grader, else the aiconfig's default model, else the model under
+// test.
+func graderModel(sr *suiteRun, req *llm.Request, a *Assert) string {
+	switch {
+	case a.Spec.Provider != "":
+		return a.Spec.Provider
+	case sr.s.Grader != "":
+		return sr.s.Grader
+	case sr.s.Config.Metadata().DefaultModel != "":
+		return sr.s.Config.Metadata().DefaultModel
+	}
+	return req.Model
+}
+
+// decide sets the verdict of one run from its assertion results: an
+// assertion that could not be evaluated makes it an error; else it
+// passes when all pass, or, with a test threshold, when the weighted mean
+// score reaches it.
+func decide(t *Test, res *results.TestResult) {
+	var sumW, sumWS, sumS float64
+	allPass := true
+	var firstFail *results.AssertionResult
+	for i := range res.Assertions {
+		ar := &res.Assertions[i]
+		if ar.Error {
+			res.Status = results.StatusError
+			res.Reason = fmt.Sprintf("assertion %s (line %d) could not be evaluated: %s", ar.Type, ar.Line, ar.Reason)
+			return
+		}
 		sumW += ar.Weight
 		sumWS += ar.Weight * ar.Score
 		sumS += ar.Score
 		if !ar.Pass {
 			allPass = false
 			if firstFail == nil {
-				firstFail = &res.Assertions[len(res.Assertions)-1]
+				firstFail = ar
 			}
 		}
 	}

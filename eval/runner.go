@@ -39,6 +39,8 @@ type runner struct {
 	spent   float64 // USD of real (not cached) model calls, for --max-cost
 
 	interrupted atomic.Bool
+
+	matrix matrixGroups // matrix tests waiting for their other models
 }
 
 // suiteRun is a suite with its runtime.
@@ -55,6 +57,10 @@ type selected struct {
 	t    *Test
 	row  int32
 	runs int32 // of a held test; a lazy one's are known once it is read
+	// model is the matrix model this selection runs the test on ("" when
+	// the test has no matrix); it is member mi of the test's mn.
+	model  string
+	mi, mn int32
 }
 
 // job is one run of one test (a test with repeat: N gives N jobs). It
@@ -65,6 +71,8 @@ type job struct {
 	runs   int
 	t      *Test
 	broken string // why the test could not be read: it ends as an error
+	model  string // matrix model, "" outside a matrix
+	mi, mn int    // member mi of the test's mn matrix models
 }
 
 // outcome is one finished job.
@@ -75,6 +83,8 @@ type outcome struct {
 	t           *Test
 	res         *results.TestResult
 	interrupted bool
+	mi, mn      int         // matrix member mi of mn
+	mx          *matrixPart // assertions waiting for the other models
 }
 
 // Preflight checks what a run would select before anything runs: --repeat
@@ -88,6 +98,9 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 	}
 	if m := opts.MaxCost; m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
 		return fmt.Errorf("--max-cost must be a finite number of USD >= 0 (0: no budget), got %v", m)
+	}
+	if m := opts.MinPassRate; m < 0 || m > 1 || math.IsNaN(m) {
+		return fmt.Errorf("--min-pass-rate must be a fraction from 0 to 1 (0.9: nine tests in ten must pass), got %v", m)
 	}
 	total, matched, inShard := 0, 0, 0
 	r := &runner{opts: opts}
@@ -165,18 +178,32 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		if c := s.lazy; c != nil {
 			for i := range c.sums {
 				if r.wanted(s, c.name(i)) {
-					r.sel = append(r.sel, selected{sr: sr, row: int32(i)})
+					r.sel = appendMatrix(r.sel, selected{sr: sr, row: int32(i)}, s.Matrix)
 				}
 			}
 			continue
 		}
 		for _, t := range s.Tests {
 			if r.wanted(s, t.Name) {
-				r.sel = append(r.sel, selected{sr: sr, t: t, row: -1, runs: int32(r.runsOf(t))})
+				r.sel = appendMatrix(r.sel, selected{sr: sr, t: t, row: -1, runs: int32(r.runsOf(t))}, t.Matrix)
 			}
 		}
 	}
 	return r, nil
+}
+
+// appendMatrix selects sel once per matrix model, side by side in matrix
+// order, or once when there is no matrix.
+func appendMatrix(out []selected, sel selected, matrix []string) []selected {
+	if len(matrix) == 0 {
+		return append(out, sel)
+	}
+	for i, m := range matrix {
+		s := sel
+		s.model, s.mi, s.mn = m, int32(i), int32(len(matrix))
+		out = append(out, s)
+	}
+	return out
 }
 
 // runsOf is how many times t runs.
@@ -357,7 +384,9 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 				if !ok {
 					return
 				}
-				col.add(r.runJob(ctx, j))
+				for _, o := range r.gather(ctx, r.runJob(ctx, j)) {
+					col.add(o)
+				}
 			}
 		}()
 	}
@@ -366,9 +395,29 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 		r.opts.OnCacheDone(r.cache)
 	}
 	col.finish()
+	res.Summary.Finish()
+	res.Gate = r.gate()
 	res.Interrupted = r.interrupted.Load()
 	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
+}
+
+// gate is the run's pass-rate gate: --min-pass-rate, else the suites'
+// top-level pass_rate; nil when neither is set (every test must pass).
+func (r *runner) gate() *results.PassRateGate {
+	if r.opts.MinPassRate > 0 {
+		return &results.PassRateGate{Min: r.opts.MinPassRate}
+	}
+	var g *results.PassRateGate
+	for _, sr := range r.suites {
+		if sr.s.PassRate > 0 {
+			if g == nil {
+				g = &results.PassRateGate{Suites: map[string]float64{}}
+			}
+			g.Suites[sr.s.Path] = sr.s.PassRate
+		}
+	}
+	return g
 }
 
 // openSpool creates the run's spool in the first directory that takes it:
@@ -418,6 +467,10 @@ type feed struct {
 	runs   int
 	broken string
 	cur    *lazyCursor
+	// lastBroken and lastRuns are those of the lazy row last read, for
+	// the other matrix models of that row.
+	lastBroken string
+	lastRuns   int
 }
 
 func (f *feed) next() (job, bool) {
@@ -431,8 +484,12 @@ func (f *feed) next() (job, bool) {
 			return job{}, false
 		}
 		s := f.r.sel[f.ord]
+		prev := f.t
 		f.t, f.runs, f.broken, f.k = s.t, int(s.runs), "", 0
-		if f.t == nil {
+		if f.t == nil && s.mi > 0 && f.cur != nil && f.cur.s == s.sr.s {
+			// The next model of the row just read: the same test.
+			f.t, f.broken, f.runs = prev, f.lastBroken, f.lastRuns
+		} else if f.t == nil {
 			if f.cur == nil || f.cur.s != s.sr.s {
 				f.cur.close()
 				f.cur = s.sr.s.lazy.open(s.sr.s)
@@ -442,9 +499,11 @@ func (f *feed) next() (job, bool) {
 			if f.broken != "" {
 				f.runs = 1
 			}
+			f.lastBroken, f.lastRuns = f.broken, f.runs
 		}
 	}
-	j := job{ord: f.ord, sample: f.k, runs: f.runs, t: f.t, broken: f.broken}
+	s := f.r.sel[f.ord]
+	j := job{ord: f.ord, sample: f.k, runs: f.runs, t: f.t, broken: f.broken, model: s.model, mi: int(s.mi), mn: int(s.mn)}
 	f.k++
 	return j, true
 }

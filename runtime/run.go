@@ -270,7 +270,7 @@ func (r *Runtime) runDeps(ctx context.Context, st *runState, p *Prompt, opts Run
 
 // buildRequest resolves settings, messages and endpoint for p.
 func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Request, []string, Route, error) {
-	model, settings := r.settingsFor(&v.meta, p)
+	model, settings := r.settingsAs(&v.meta, p, opts.Model)
 	if model == "" {
 		return nil, nil, Route{}, fmt.Errorf("prompt %q has no model and the aiconfig has no default_model (set metadata.model on the prompt or metadata.default_model)", p.Name)
 	}

@@ -71,6 +71,10 @@ type RunOptions struct {
 	NoStream bool
 	OnChunk  llm.ChunkFunc
 	Sample   int // repeat index; dependencies always use 0
+	// Model, when set, runs the prompt on this model instead of its own
+	// (a matrix member), renamed as --model renames; the prompts it
+	// chains keep theirs, so every model answers the same input.
+	Model string
 }
 
 // Result is one prompt's run, with the dependencies it ran first.

@@ -13,7 +13,7 @@ func Merge(parts []*Results) (*Results, error) {
 	if err := checkShards(parts); err != nil {
 		return nil, err
 	}
-	out := &Results{Version: ResultsVersion, RunGroup: parts[0].RunGroup}
+	out := &Results{Version: ResultsVersion, RunGroup: parts[0].RunGroup, Gate: parts[0].Gate}
 	suiteIdx := map[string]int{}
 	seen := map[string]string{}
 	for i, p := range parts {
@@ -54,6 +54,7 @@ func Merge(parts []*Results) (*Results, error) {
 		out.Tests[i].Shard = ""
 		out.Summary.Add(&out.Tests[i])
 	}
+	out.Summary.Finish()
 	return out, nil
 }
 
