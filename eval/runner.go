@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -396,10 +397,26 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	}
 	col.finish()
 	res.Summary.Finish()
+	r.orderModels(&res.Summary)
 	res.Gate = r.gate()
 	res.Interrupted = r.interrupted.Load()
 	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
+}
+
+// orderModels puts the per-model totals in matrix order (the order the
+// models are first selected in), not the order they finished.
+func (r *runner) orderModels(s *results.Summary) {
+	if len(s.Models) < 2 {
+		return
+	}
+	rank := map[string]int{}
+	for _, sel := range r.sel {
+		if _, ok := rank[sel.model]; !ok && sel.model != "" {
+			rank[sel.model] = len(rank)
+		}
+	}
+	slices.SortStableFunc(s.Models, func(a, b results.ModelSummary) int { return rank[a.Model] - rank[b.Model] })
 }
 
 // gate is the run's pass-rate gate: --min-pass-rate, else the suites'
