@@ -221,6 +221,8 @@ func Compare(base, head *results.Results, opts Options) *Report {
 		rep.Entries = append(rep.Entries, Entry{ID: b.suite + "::" + b.name, Suite: b.suite, Name: b.name, Line: b.line, Kind: KindRemoved, Base: &bs})
 	}
 
+	rep.Entries = append(rep.Entries, metricChanges(base.Summary.Metrics, head.Summary.Metrics)...)
+
 	rep.addDiffs(base, limit)
 	sort.SliceStable(rep.Entries, func(i, j int) bool { return rank(rep.Entries[i].Kind) < rank(rep.Entries[j].Kind) })
 	for _, e := range rep.Entries {
@@ -344,4 +346,48 @@ func rateDesc(bp, hp *results.PassRate) string {
 
 func rateText(passed, runs int, lo, hi float64) string {
 	return fmt.Sprintf("%d/%d [%.0f–%.0f%%]", passed, runs, lo*100, hi*100)
+}
+
+// metricStatus marks a metric's side of a comparison: its mean, not a
+// test's status.
+const metricStatus results.Status = "mean"
+
+// metricChanges compares each metric both runs have by the 95% bootstrap
+// intervals of its mean: a fall is a regression only when the intervals
+// do not overlap; a move within them is noise. A run written before the
+// intervals were recorded (both bounds 0 over a non-zero mean) has none,
+// so its moves are never called regressions.
+func metricChanges(base, head map[string]results.MetricSummary) []Entry {
+	var out []Entry
+	names := make([]string, 0, len(head))
+	for name := range head {
+		if _, ok := base[name]; ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b, h := base[name], head[name]
+		if b.Count == 0 || h.Count == 0 || round(b.Mean) == round(h.Mean) {
+			continue
+		}
+		known := !(b.Low == 0 && b.High == 0 && b.Mean != 0) && !(h.Low == 0 && h.High == 0 && h.Mean != 0)
+		disjoint := known && !results.Overlap(b.Low, b.High, h.Low, h.High)
+		desc := fmt.Sprintf("metric %s mean %.3f [%.3f–%.3f] over %d → %.3f [%.3f–%.3f] over %d",
+			name, b.Mean, b.Low, b.High, b.Count, h.Mean, h.Low, h.High, h.Count)
+		e := Entry{ID: "metric " + name, Name: "metric " + name, ScoreDelta: round(h.Mean - b.Mean),
+			Base: &Side{Status: metricStatus, Score: b.Mean}, Head: &Side{Status: metricStatus, Score: h.Mean}}
+		switch {
+		case disjoint && h.Mean < b.Mean:
+			e.Kind, e.Note = KindRegression, desc+": 95% bootstrap intervals do not overlap"
+		case disjoint:
+			e.Kind, e.Note = KindScoreRise, desc+": 95% bootstrap intervals do not overlap"
+		case known:
+			e.Kind, e.Note = KindNoise, desc+": within noise (95% bootstrap intervals overlap)"
+		default:
+			e.Kind, e.Note = KindNoise, desc+": the base records no interval, so the move is not judged"
+		}
+		out = append(out, e)
+	}
+	return out
 }
