@@ -305,6 +305,7 @@ func (s *Summary) Finish() {
 		m.Low, m.High = Bootstrap(xs)
 		s.Metrics[name] = m
 	}
+	s.samples = nil // the scores are not part of the record
 }
 
 // ResultsVersion is the version of the JSON results format.
