@@ -58,7 +58,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	}
 
 	start := time.Now()
-	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample, Model: j.model})
+	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample, Model: j.model, Logprobs: wantsLogprobs(t)})
 	wall := time.Since(start)
 	if run != nil && run.Request != nil {
 		res.Model, res.Provider = run.Request.Model, run.Request.Provider
@@ -102,7 +102,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		Output: res.Output, Refusal: res.Refusal, FinishReason: res.FinishReason, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
 		LatencyMS: res.LatencyMS, Cost: cost, HasCost: hasCost,
 		Tokens:    assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
-		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request),
+		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request), Logprobs: resp.Logprobs,
 	}
 	if pending := r.check(ctx, sel.sr, t, run.Request, in, res, j.mn > 1); len(pending) > 0 {
 		out.mx = &matrixPart{in: in, req: run.Request, pending: pending}
@@ -131,6 +131,7 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 		}
 		in.Grader = r.graderFor(sr, graderModel(sr, req, a))
 		in.Embedder = embedder{rt: sr.rt, model: em}
+		in.Moderator = moderator{rt: sr.rt, model: a.Spec.Provider}
 		ar := results.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
 		if _, ok := a.Impl.(assertions.Comparer); ok && matrix {
 			pending = append(pending, len(res.Assertions))
@@ -325,4 +326,32 @@ func (e embedder) Embed(ctx context.Context, texts []string) ([][]float64, error
 		return nil, fmt.Errorf("embeddings %s: %w", e.model, err)
 	}
 	return v, nil
+}
+
+// moderator checks outputs for the moderation assertion through the
+// runtime: model is the assertion's provider, "" for the default
+// moderation model; the suite's models: mapping points it anywhere.
+type moderator struct {
+	rt    *runtime.Runtime
+	model string
+}
+
+func (m moderator) Moderate(ctx context.Context, text string) (assertions.Moderation, error) {
+	res, err := m.rt.Moderate(ctx, m.model, text)
+	if err != nil {
+		return assertions.Moderation{}, err
+	}
+	return assertions.Moderation{Flagged: res.Flagged, Categories: res.Categories, Scores: res.Scores}, nil
+}
+
+// wantsLogprobs reports whether a test scores perplexity, which needs the
+// output tokens' logprobs asked for.
+func wantsLogprobs(t *Test) bool {
+	for _, a := range t.Asserts {
+		switch strings.TrimPrefix(a.Spec.Type, "not-") {
+		case "perplexity", "perplexity-score":
+			return true
+		}
+	}
+	return false
 }

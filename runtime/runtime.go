@@ -75,6 +75,10 @@ type RunOptions struct {
 	// (a matrix member), renamed as --model renames; the prompts it
 	// chains keep theirs, so every model answers the same input.
 	Model string
+	// Logprobs asks for the output tokens' log probabilities (logprobs:
+	// true) where the prompt's route is OpenAI-compatible: the perplexity
+	// assertion needs them. Other routes are left as they are.
+	Logprobs bool
 }
 
 // Result is one prompt's run, with the dependencies it ran first.
