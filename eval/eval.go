@@ -132,6 +132,9 @@ type Options struct {
 	// directory of the report files); when neither can, results are kept
 	// in memory.
 	SpoolFallbackDir string
+	// Rerun, when not nil, runs only the tests whose result IDs it holds
+	// (--retry-errors: those that ended in error; see results.Retried).
+	Rerun map[string]bool
 	// MinPassRate, when above 0, gates the run on the fraction of tests
 	// passed (--min-pass-rate) instead of on every test, over the suites'
 	// own pass_rate:. Errors still exit 3.

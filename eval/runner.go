@@ -103,11 +103,22 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 	if m := opts.MinPassRate; m < 0 || m > 1 || math.IsNaN(m) {
 		return fmt.Errorf("--min-pass-rate must be a fraction from 0 to 1 (0.9: nine tests in ten must pass), got %v", m)
 	}
-	total, matched, inShard := 0, 0, 0
+	total, matched, inShard, rerun := 0, 0, 0, 0
 	r := &runner{opts: opts}
 	for _, s := range suites {
-		each := func(name string) {
+		each := func(name string, matrix []string) {
 			total++
+			if opts.Rerun != nil {
+				id := s.Path + "::" + name
+				if opts.Rerun[id] {
+					rerun++
+				}
+				for _, m := range matrix {
+					if opts.Rerun[id+results.MatrixSuffix(m)] {
+						rerun++
+					}
+				}
+			}
 			if r.opts.Filter == nil || r.opts.Filter.MatchString(name) {
 				matched++
 			}
@@ -117,12 +128,12 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 		}
 		if c := s.lazy; c != nil {
 			for i := range c.sums {
-				each(c.name(i))
+				each(c.name(i), s.Matrix)
 			}
 			continue
 		}
 		for _, t := range s.Tests {
-			each(t.Name)
+			each(t.Name, t.Matrix)
 		}
 	}
 	switch {
@@ -130,6 +141,8 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 		return errors.New("no test selected: the suites have no tests")
 	case matched == 0:
 		return fmt.Errorf("no test selected: --filter %q matches none of the %d tests (it is a regular expression on test names)", opts.Filter, total)
+	case opts.Rerun != nil && rerun == 0:
+		return fmt.Errorf("no test selected: none of the %d errored tests to retry is in these suites (run the suites the results file was written by)", len(opts.Rerun))
 	case inShard == 0 && warn != nil:
 		warn(fmt.Sprintf("shard %d/%d selects none of the %d tests: nothing to run in this shard", opts.ShardIndex, opts.ShardCount, matched))
 	}
@@ -190,7 +203,47 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 			}
 		}
 	}
+	if opts.Rerun != nil {
+		r.sel = r.rerunOnly(r.sel)
+	}
 	return r, nil
+}
+
+// rerunOnly keeps the selections whose result ID is in Options.Rerun
+// (--retry-errors). A matrix test keeps all its models when one of them
+// is asked for: select-best compares them all, and the group must be
+// whole for the runner to wait for it.
+func (r *runner) rerunOnly(sel []selected) []selected {
+	out := sel[:0:0]
+	for i := 0; i < len(sel); {
+		n := max(int(sel[i].mn), 1)
+		group := sel[i:min(i+n, len(sel))]
+		keep := false
+		for _, s := range group {
+			if r.opts.Rerun[r.selID(s)] {
+				keep = true
+			}
+		}
+		if keep {
+			out = append(out, group...)
+		}
+		i += len(group)
+	}
+	return out
+}
+
+// selID is the result ID a selection will have (TestResult.ID).
+func (r *runner) selID(s selected) string {
+	name := ""
+	if s.t != nil {
+		name = s.t.Name
+	} else if lz := s.sr.s.lazy; lz != nil {
+		name = lz.name(int(s.row))
+	}
+	if s.model != "" {
+		name += results.MatrixSuffix(s.model)
+	}
+	return s.sr.s.Path + "::" + name
 }
 
 // appendMatrix selects sel once per matrix model, side by side in matrix
