@@ -106,6 +106,13 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 	if t.Matrix == nil {
 		t.Matrix = s.Matrix
 	}
+	if len(t.Matrix) < 2 {
+		for _, a := range t.Asserts {
+			if _, ok := a.Impl.(assertions.Comparer); ok {
+				errAt(a.Spec.File, a.Spec.Line, "%s: %s compares the outputs of several models; run the test on at least two with matrix: [model, model] on the suite or the test", label, a.Spec.Type)
+			}
+		}
+	}
 	t.PassK = r.passK
 	if t.PassK == 0 {
 		t.PassK = defs.passK

@@ -186,3 +186,16 @@ func TestRepeatStatisticsAndGate(t *testing.T) {
 		t.Errorf("exit %d with --min-pass-rate 0.9, want 1", code)
 	}
 }
+
+func TestSelectBestNeedsAMatrix(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"fake.aiconfig.json": fakeConfig,
+		"s.eval.yaml": "config: fake.aiconfig.json\nparams: {topic: t}\nmatrix: [fake]\ntests:\n" +
+			"  - {name: a, prompt: ask, params: {q: x}, assert: [{type: select-best, value: shortest}]}\n",
+	})
+	_, err := LoadSuite(dir + "/s.eval.yaml")
+	if err == nil || !strings.Contains(err.Error(), "s.eval.yaml:5") || !strings.Contains(err.Error(), "at least two with matrix:") {
+		t.Errorf("select-best on one model: %v", err)
+	}
+
+}

@@ -230,27 +230,14 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 	if len(seen) != len(want) {
 		t.Errorf("ran %d tests, want %d", len(seen), len(want))
 	}
-	// select-best cannot score a single-model run: an error for its test,
-	// saying why.
-	errSuite := "description: errors\nconfig: probe.aiconfig.json\ntests:\n"
-	for _, c := range []struct{ assert, why string }{
-		{`{type: select-best, value: the shortest}`, "several models with matrix:"},
-	} {
-		errSuite += fmt.Sprintf("  - name: %q\n    prompt: say\n    params: {reply: hi}\n    assert:\n      - %s\n", c.why+" "+c.assert, c.assert)
-	}
+	// select-best on a single model is refused at load (exit 2), naming
+	// the line and the fix.
+	errSuite := "description: errors\nconfig: probe.aiconfig.json\ntests:\n" +
+		"  - name: alone\n    prompt: say\n    params: {reply: hi}\n    assert:\n      - {type: select-best, value: the shortest}\n"
 	epath := write(t, dir, "errors.eval.yaml", errSuite)
-	ejs := filepath.Join(dir, "errors.json")
-	if o := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "OPENAI_API_KEY", "k").run("run", "--cache-mode", "off", "--json", ejs, epath); o.code != 3 {
-		t.Fatalf("errors suite: exit %d, want 3\n%s\n%s", o.code, o.stdout, o.stderr)
-	}
-	eres, err := results.ReadFile(ejs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range eres.Tests {
-		if why := strings.SplitN(tr.Name, " {", 2)[0]; tr.Status != results.StatusError || !strings.Contains(tr.Reason, why) {
-			t.Errorf("%s: %s (%s), want an error saying %q", tr.Name, tr.Status, tr.Reason, why)
-		}
+	if o := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "OPENAI_API_KEY", "k").run("run", "--cache-mode", "off", epath); o.code != 2 ||
+		!strings.Contains(o.stderr, "errors.eval.yaml:8") || !strings.Contains(o.stderr, "matrix: [model, model]") {
+		t.Errorf("select-best without a matrix: exit %d, want 2 naming line 8 and matrix:\n%s", o.code, o.stderr)
 	}
 	// Every registered type is exercised here.
 	all := suite.String() + errSuite
