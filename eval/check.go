@@ -237,6 +237,7 @@ func (l *loader) validateConfig(s *Suite) {
 	if s.Config == nil || l.full() {
 		return
 	}
+	l.checkMatrix(s)
 	known := map[string]bool{}
 	for k := range s.Params {
 		known[k] = true
@@ -265,6 +266,41 @@ func (l *loader) validateConfig(s *Suite) {
 			l.errAt(file, d.Line, "%s", msg)
 		} else {
 			s.Warnings = append(s.Warnings, Problem{File: file, Line: d.Line, Msg: msg}.String())
+		}
+	}
+}
+
+// checkMatrix refuses a matrix model aieval cannot call: one no parser
+// claims, with no endpoint in the suite's models: mapping or the
+// aiconfig's settings, would make every test on it an error.
+func (l *loader) checkMatrix(s *Suite) {
+	type use struct {
+		file string
+		line int
+	}
+	seen := map[string]use{}
+	var order []string
+	add := func(ms []string, u use) {
+		for _, m := range ms {
+			if _, ok := seen[m]; !ok {
+				seen[m] = u
+				order = append(order, m)
+			}
+		}
+	}
+	add(s.Matrix, use{s.Path, s.matrixLine})
+	for _, t := range s.Tests {
+		add(t.Matrix, use{t.File, t.FileLine})
+	}
+	if len(order) == 0 {
+		return
+	}
+	meta := s.Config.Metadata()
+	rt := runtime.New(runtime.Options{Endpoints: s.Models})
+	for _, m := range order {
+		if r := rt.RouteOf(&meta, m, meta.Models[m]); !r.Supported {
+			u := seen[m]
+			l.errAt(u.file, u.line, "matrix model %q: %s", m, r.Reason)
 		}
 	}
 }

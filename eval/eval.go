@@ -40,7 +40,8 @@ type Suite struct {
 	Prices     map[string]Price // `prices:`, over llm's defaults
 	Warnings   []string         // non-fatal findings of the aiconfig checks, one line each
 
-	lazy *lazyCases // the tests, when Tests is nil
+	lazy       *lazyCases // the tests, when Tests is nil
+	matrixLine int        // line of the suite's matrix:
 
 	// reads is, per prompt, the parameter names a run of it can read
 	// (runtime.Config.ParamsRead), filled once the aiconfig is loaded.

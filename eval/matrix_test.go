@@ -101,8 +101,9 @@ func TestMatrixRunsEveryModelSideBySide(t *testing.T) {
 
 func TestMatrixSelectBestWithOneAnswer(t *testing.T) {
 	srv := matrixServer(t)
-	// m4 has no endpoint: its run errors, leaving one output to compare.
-	s := fakeSuite(t, srv.URL(), matrixModels(srv.URL())+"matrix: [m1, nope-unknown-model]\n", `
+	// dead's endpoint refuses connections: its run errors, leaving one
+	// output to compare.
+	s := fakeSuite(t, srv.URL(), matrixModels(srv.URL())+"  dead: {base_url: \"http://127.0.0.1:1/v1\", api_key_env: FAKE_KEY}\nmatrix: [m1, dead]\n", `
   - name: best
     prompt: ask
     params: {q: tea}
@@ -130,6 +131,7 @@ func TestMatrixLoadErrors(t *testing.T) {
 		{"", "  - {name: a, prompt: ask, matrix: x}\n", "matrix must be a non-empty list"},
 		{"pass_rate: 0\n", "  - {name: a, prompt: ask}\n", "pass_rate"},
 		{"", "  - {name: a, prompt: ask, repeat: 2, pass_k: 3}\n", "pass_k 3 is above repeat 2"},
+		{"", "  - {name: a, prompt: ask, matrix: [nosuchmodel]}\n", `matrix model "nosuchmodel"`},
 	} {
 		dir := writeFiles(t, map[string]string{
 			"fake.aiconfig.json": fakeConfig,

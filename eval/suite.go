@@ -75,6 +75,7 @@ func (l *loader) suite(path string) *Suite {
 	}
 	if n := f["matrix"]; n != nil {
 		s.Matrix = l.matrix(n, "matrix")
+		s.matrixLine = l.deref(n).Line
 	}
 	if n := f["pass_rate"]; n != nil {
 		s.PassRate, _ = l.fraction(n, "pass_rate (the fraction of the suite's tests that must pass)", true)
