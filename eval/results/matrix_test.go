@@ -49,13 +49,10 @@ func TestBootstrapIsDeterministicAndCoversTheMean(t *testing.T) {
 }
 
 func TestSuitePassRateGate(t *testing.T) {
-	r := &Results{Version: ResultsVersion, Suites: []SuiteInfo{{Path: "a"}, {Path: "b"}}}
-	for _, tr := range []TestResult{
+	r := &Results{Version: ResultsVersion, Suites: []SuiteInfo{{Path: "a"}, {Path: "b"}}, Tests: []TestResult{
 		{Suite: "a", Name: "1", Status: StatusPass}, {Suite: "a", Name: "2", Status: StatusFail},
 		{Suite: "b", Name: "1", Status: StatusPass}, {Suite: "b", Name: "2", Status: StatusPass},
-	} {
-		r.Tests = append(r.Tests, tr)
-	}
+	}}
 	for i := range r.Tests {
 		r.Count(&r.Tests[i])
 	}
