@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // Spec is one `assert:` entry of a suite, already decoded.
@@ -46,7 +48,7 @@ type Input struct {
 	Test      string
 	Suite     string
 	LatencyMS float64
-	Tokens    Tokens
+	Tokens    results.Tokens // as counted by the endpoint
 	Cost      float64
 	HasCost   bool // false when the model's price is unknown
 	Grader    Grader
@@ -67,11 +69,6 @@ type Input struct {
 	// Logprobs are the output tokens' log probabilities when the endpoint
 	// returned them (perplexity); nil otherwise.
 	Logprobs []float64
-}
-
-// Tokens as counted by the endpoint.
-type Tokens struct {
-	Prompt, Completion, Total int
 }
 
 // Result of one assertion. Score is in [0,1].

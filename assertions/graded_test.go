@@ -72,7 +72,7 @@ type gradeEnv struct {
 	replies []string
 }
 
-func newGradeEnv(t *testing.T, wrap func(runtime.ModelParser) runtime.ModelParser) *gradeEnv {
+func newGradeEnv(t *testing.T, wrap func(llm.Client) llm.Client) *gradeEnv {
 	t.Helper()
 	t.Setenv("AIEVAL_FAKE_KEY", "sk-test-grader")
 	e := &gradeEnv{}
@@ -349,10 +349,10 @@ func TestSelectBest(t *testing.T) {
 // records them and --offline replays them without the server.
 func TestGradedCachedAndOffline(t *testing.T) {
 	dir := t.TempDir()
-	open := func(offline bool) func(runtime.ModelParser) runtime.ModelParser {
+	open := func(offline bool) func(llm.Client) llm.Client {
 		c, err := cache.Open(dir, cache.ReadWrite, cache.Options{Offline: offline})
 		must(t, err)
-		return func(p runtime.ModelParser) runtime.ModelParser { return c.Wrap(p) }
+		return func(p llm.Client) llm.Client { return c.Wrap(p) }
 	}
 	spec := Spec{Type: "factuality", Value: "Paris", Weight: 1}
 	in := Input{Prompt: "Capital of France?", Output: "Paris"}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 func TestDistanceAndBounds(t *testing.T) {
@@ -32,11 +34,11 @@ func TestMetrics(t *testing.T) {
 		{name: "cost pass", spec: Spec{Type: "cost", Threshold: thr(0.01)}, in: Input{Cost: 0.0042, HasCost: true}, pass: true, score: 1, reason: "cost $0.0042 is within the $0.01 limit"},
 		{name: "cost fail", spec: Spec{Type: "cost", Threshold: thr(0.001)}, in: Input{Cost: 0.0042, HasCost: true}, reason: "exceeds the $0.001 limit"},
 		{name: "not-cost fail", spec: Spec{Type: "not-cost", Threshold: thr(0.01)}, in: Input{Cost: 0.001, HasCost: true}, reason: "within the $0.01 limit but must not"},
-		{name: "not-tokens pass", spec: Spec{Type: "not-tokens", Threshold: thr(10)}, in: Input{Tokens: Tokens{Total: 11}}, pass: true, score: 1},
-		{name: "tokens threshold pass", spec: Spec{Type: "tokens", Threshold: thr(100)}, in: Input{Tokens: Tokens{Prompt: 40, Completion: 60, Total: 100}}, pass: true, score: 1},
-		{name: "tokens total derived", spec: Spec{Type: "tokens", Threshold: thr(99)}, in: Input{Tokens: Tokens{Prompt: 40, Completion: 60}}, reason: "total 100 > 99"},
-		{name: "tokens map fail", spec: Spec{Type: "tokens", Value: map[string]any{"prompt": 10, "completion": 100}}, in: Input{Tokens: Tokens{Prompt: 40, Completion: 60, Total: 100}}, reason: "token limit exceeded: prompt 40 > 10 (tokens used"},
-		{name: "tokens map pass", spec: Spec{Type: "tokens", Value: map[string]any{"completion": 60}}, in: Input{Tokens: Tokens{Prompt: 40, Completion: 60, Total: 100}}, pass: true, score: 1},
+		{name: "not-tokens pass", spec: Spec{Type: "not-tokens", Threshold: thr(10)}, in: Input{Tokens: results.Tokens{Total: 11}}, pass: true, score: 1},
+		{name: "tokens threshold pass", spec: Spec{Type: "tokens", Threshold: thr(100)}, in: Input{Tokens: results.Tokens{Prompt: 40, Completion: 60, Total: 100}}, pass: true, score: 1},
+		{name: "tokens total derived", spec: Spec{Type: "tokens", Threshold: thr(99)}, in: Input{Tokens: results.Tokens{Prompt: 40, Completion: 60}}, reason: "total 100 > 99"},
+		{name: "tokens map fail", spec: Spec{Type: "tokens", Value: map[string]any{"prompt": 10, "completion": 100}}, in: Input{Tokens: results.Tokens{Prompt: 40, Completion: 60, Total: 100}}, reason: "token limit exceeded: prompt 40 > 10 (tokens used"},
+		{name: "tokens map pass", spec: Spec{Type: "tokens", Value: map[string]any{"completion": 60}}, in: Input{Tokens: results.Tokens{Prompt: 40, Completion: 60, Total: 100}}, pass: true, score: 1},
 	})
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/aieval/aieval/assertions"
 
+	"github.com/aieval/aieval/internal/jsonnode"
 	"github.com/aieval/aieval/internal/safefile"
 )
 
@@ -182,12 +183,13 @@ func (l *loader) jsonlRow(b []byte, line int, s *Suite) *rawTest {
 	}
 	// encoding/json, not the YAML parser: a row is plain JSON, and the
 	// YAML parser cost ~35 KB of garbage per row on 100k-row files.
-	node, ok := l.json.parse(b, line)
+	l.json.MaxDepth = maxDepth
+	node, ok := l.json.Parse(b, line)
 	var err error
 	if !ok { // the exact result or message
-		node, err = jsonNode(b, line)
+		node, err = jsonnode.Parse(b, line, jsonnode.Limits{MaxDepth: maxDepth})
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if jsonnode.IsEOF(err) {
 		err = errors.New("the line ends inside the JSON object (one whole object per line)")
 	}
 	if err != nil {
@@ -536,72 +538,4 @@ func csvErr(err error) string {
 		return fmt.Sprintf("line %d: %v", pe.Line, pe.Err)
 	}
 	return err.Error()
-}
-
-// jsonNode decodes one JSON value into the yaml.Node tree the loader
-// checks, keeping key order; every node gets line.
-func jsonNode(b []byte, line int) (*yaml.Node, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	n, err := jsonValue(dec, line, 0)
-	if err != nil {
-		return nil, err
-	}
-	// b is trimmed: anything after the value is trailing data. (A second
-	// Token() would allocate a scanner error per row to say so.)
-	if dec.InputOffset() != int64(len(b)) {
-		return nil, errors.New("trailing data after the JSON object")
-	}
-	return n, nil
-}
-
-func jsonValue(dec *json.Decoder, line, depth int) (*yaml.Node, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("nested deeper than %d levels", maxDepth)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	scalar := func(tag, v string) *yaml.Node {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v, Line: line}
-	}
-	switch v := tok.(type) {
-	case json.Delim:
-		kind, end := yaml.MappingNode, json.Delim('}')
-		if v == '[' {
-			kind, end = yaml.SequenceNode, ']'
-		}
-		n := &yaml.Node{Kind: kind, Line: line, Style: yaml.FlowStyle}
-		for dec.More() {
-			if kind == yaml.MappingNode {
-				k, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				n.Content = append(n.Content, scalar("!!str", k.(string)))
-			}
-			child, err := jsonValue(dec, line, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			n.Content = append(n.Content, child)
-		}
-		if t, err := dec.Token(); err != nil || t != end {
-			return nil, fmt.Errorf("unterminated %c", v)
-		}
-		return n, nil
-	case string:
-		return scalar("!!str", v), nil
-	case json.Number:
-		if _, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
-			return scalar("!!int", v.String()), nil
-		}
-		return scalar("!!float", v.String()), nil
-	case bool:
-		return scalar("!!bool", strconv.FormatBool(v)), nil
-	case nil:
-		return scalar("!!null", "null"), nil
-	}
-	return nil, fmt.Errorf("unexpected token %v", tok)
 }

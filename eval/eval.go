@@ -108,6 +108,9 @@ type Options struct {
 	Getenv      func(string) string
 	Callbacks   *runtime.CallbackManager
 
+	// Select, when set, runs only the tests it accepts (by suite path and
+	// test name), after Filter: `aieval watch` reruns the affected ones.
+	Select func(suite, test string) bool
 	// Stop, when closed, stops starting new tests but lets the ones in
 	// flight finish (the first SIGINT); cancelling ctx also cancels them
 	// (the end of the grace period, or a second signal).
@@ -119,7 +122,7 @@ type Options struct {
 	// idle connections for Concurrency.
 	HTTPClient *http.Client
 	// Parsers replaces the built-in model parsers by id ("openai", "echo").
-	Parsers map[string]runtime.ModelParser
+	Parsers map[string]llm.Client
 	// Warn receives one-line warnings (corrupt cache entries, failed cache
 	// writes); nil drops them.
 	Warn func(string)
@@ -153,5 +156,5 @@ func Run(ctx context.Context, suites []*Suite, opts Options) (*results.Results, 
 	if err != nil {
 		return nil, err
 	}
-	return r.run(ctx)
+	return r.observed(ctx)
 }

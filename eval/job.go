@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	if j.model != "" {
 		res.Name, res.Matrix = t.Name+results.MatrixSuffix(j.model), j.model
 	}
+	if t.File != "" && !IsSuiteFile(t.File) { // a row of a cases file
+		res.File, res.FileLine = filepath.Clean(t.File), t.FileLine
+	}
 	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res, mi: j.mi, mn: j.mn}
 	switch {
 	case j.broken != "":
@@ -63,6 +67,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	if run != nil && run.Request != nil {
 		res.Model, res.Provider = run.Request.Model, run.Request.Provider
 		res.Input = llm.LastUserText(run.Request.Messages)
+		res.Request = requestRecord(run.Request)
 	}
 	if err == nil && (run == nil || run.Response == nil) {
 		err = errors.New("the runtime returned no response")
@@ -101,7 +106,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	in := &assertions.Input{
 		Output: res.Output, Refusal: res.Refusal, FinishReason: res.FinishReason, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
 		LatencyMS: res.LatencyMS, Cost: cost, HasCost: hasCost,
-		Tokens:    assertions.Tokens{Prompt: res.Tokens.Prompt, Completion: res.Tokens.Completion, Total: res.Tokens.Total},
+		Tokens:    res.Tokens,
 		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request), Logprobs: resp.Logprobs,
 	}
 	if pending := r.check(ctx, sel.sr, t, run.Request, in, res, j.mn > 1); len(pending) > 0 {

@@ -176,6 +176,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 			Getenv:     opts.Getenv,
 		})
 	}
+	cbs := r.pricedCallbacks()
 	for _, s := range suites {
 		if s == nil || s.Config == nil {
 			return nil, errors.New("run suites: a suite was not loaded (use LoadSuite)")
@@ -186,7 +187,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		}}
 		sr.rt = runtime.New(runtime.Options{
 			Parsers: parsers, Endpoints: s.Models, ModelMap: opts.ModelMap,
-			Wrap: wrap, Callbacks: opts.Callbacks,
+			Wrap: wrap, Callbacks: cbs, Getenv: opts.Getenv,
 		})
 		r.suites = append(r.suites, sr)
 		if c := s.lazy; c != nil {
@@ -271,9 +272,12 @@ func (r *runner) runsOf(t *Test) int {
 	return max(t.Repeat, 1)
 }
 
-// wanted applies --filter and --shard.
+// wanted applies --filter, Select and --shard.
 func (r *runner) wanted(s *Suite, name string) bool {
 	if r.opts.Filter != nil && !r.opts.Filter.MatchString(name) {
+		return false
+	}
+	if r.opts.Select != nil && !r.opts.Select(s.Path, name) {
 		return false
 	}
 	return r.opts.ShardCount <= 1 || ShardOf(s.Path, name, r.opts.ShardCount) == r.opts.ShardIndex
@@ -317,7 +321,7 @@ func (r *runner) httpClient() *http.Client {
 // wrapper builds memo(cache(meter(parser))): identical requests of one run
 // are made once (shared chained dependencies), the cache replays and
 // records, and the meter counts what was really spent.
-func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error) {
+func (r *runner) wrapper() (func(llm.Client) llm.Client, error) {
 	mode, err := cache.ParseMode(r.opts.CacheMode)
 	if err != nil {
 		return nil, err
@@ -336,8 +340,8 @@ func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error
 		}
 	}
 	var mu sync.Mutex
-	done := map[runtime.ModelParser]runtime.ModelParser{}
-	return func(p runtime.ModelParser) runtime.ModelParser {
+	done := map[llm.Client]llm.Client{}
+	return func(p llm.Client) llm.Client {
 		comparable := p != nil && reflect.TypeOf(p).Comparable()
 		if comparable {
 			mu.Lock()
@@ -360,7 +364,7 @@ func (r *runner) wrapper() (func(runtime.ModelParser) runtime.ModelParser, error
 
 // meter adds the cost of every call that reached a model to the budget.
 type meter struct {
-	next runtime.ModelParser
+	next llm.Client
 	r    *runner
 }
 
@@ -438,7 +442,7 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 				if !ok {
 					return
 				}
-				for _, o := range r.gather(ctx, r.runJob(ctx, j)) {
+				for _, o := range r.gather(ctx, r.runObserved(ctx, j)) {
 					col.add(o)
 				}
 			}

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aieval/aieval/assertions"
+	"github.com/aieval/aieval/internal/jsonnode"
 	"github.com/aieval/aieval/internal/text"
 	"gopkg.in/yaml.v3"
 
@@ -47,7 +48,7 @@ type loader struct {
 	interned  map[string]*Assert // see build
 	suitePath string
 	rowParams map[string]bool // parameter names of streamed rows, for validateConfig
-	json      jsonRow         // parses JSONL rows, reusing its memory
+	json      jsonnode.Row    // parses JSONL rows, reusing its memory
 	// rowAsserts holds the assertion lists of cases-file rows by the
 	// appendNodeKey of their node; keyBuf is reused to build keys.
 	rowAsserts map[string][]*Assert

@@ -73,8 +73,9 @@ func passRateLine(t *results.TestResult) string {
 
 // location is "suite.eval.yaml:LINE", or the path alone without a line.
 func location(t *results.TestResult) string {
-	if t.Line > 0 {
-		return fmt.Sprintf("%s:%d", t.Suite, t.Line)
+	file, line := t.Where()
+	if line > 0 {
+		return fmt.Sprintf("%s:%d", file, line)
 	}
-	return t.Suite
+	return file
 }

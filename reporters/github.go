@@ -61,7 +61,8 @@ func (g *GitHub) Report(w io.Writer, r *results.Results) error {
 			return nil
 		}
 		bad++
-		a := &annotation{seq: seq, errored: t.Status == results.StatusError, score: text.Finite(t.Score), file: t.Suite, line: t.Line}
+		file, line := t.Where()
+		a := &annotation{seq: seq, errored: t.Status == results.StatusError, score: text.Finite(t.Score), file: file, line: line}
 		if len(worst) == GitHubMaxAnnotations && !a.worse(worst[len(worst)-1]) {
 			return nil
 		}

@@ -37,8 +37,19 @@ var reportCSS string
 //go:embed assets/report.js
 var reportJS string
 
-// htmlDetail is what the page's script needs to draw one test's details.
-type htmlDetail struct {
+//go:embed assets/common.js
+var commonJS string
+
+// PageCSS is the stylesheet of the report, which `aieval view` shares.
+func PageCSS() string { return reportCSS }
+
+// PageJS is the drawing script (window.aieval: a test's details, the
+// request, diffs, the filter) the report shares with `aieval view`.
+func PageJS() string { return commonJS }
+
+// Detail is what the pages' script (aieval.detail) needs to draw one
+// test: the same JSON in the static report and in the viewer.
+type Detail struct {
 	Output     string                    `json:"output"`
 	Input      string                    `json:"input,omitempty"`
 	Params     map[string]any            `json:"params,omitempty"`
@@ -47,6 +58,7 @@ type htmlDetail struct {
 	Reason     string                    `json:"reason,omitempty"`
 	PassRate   string                    `json:"pass_rate,omitempty"`
 	Assertions []results.AssertionResult `json:"assertions"`
+	Request    *results.Request          `json:"request,omitempty"`
 	Base       *htmlBase                 `json:"base,omitempty"`
 }
 
@@ -118,7 +130,7 @@ func (h *HTML) Report(w io.Writer, r *results.Results) error {
 	if err := details.CopyTo(bw); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	bw.WriteString("]</script>\n<script>\n" + reportJS + "</script>\n</body>\n</html>\n")
+	bw.WriteString("]</script>\n<script>\n" + commonJS + reportJS + "</script>\n</body>\n</html>\n")
 	return bw.Flush()
 }
 
@@ -251,10 +263,12 @@ func change(t *results.TestResult, b *htmlBase, out string) string {
 	return "same"
 }
 
-func (h *HTML) detail(t *results.TestResult, base map[string]*htmlBase) htmlDetail {
-	d := htmlDetail{
-		Output:   text.Cap(text.Sanitize(t.Output), h.opts.MaxOutput),
-		Input:    text.Cap(text.Sanitize(t.Input), h.opts.MaxOutput),
+// NewDetail is t as the pages draw it: texts sanitized, outputs and
+// message contents capped at maxOutput (0: text.DefaultMax), numbers finite.
+func NewDetail(t *results.TestResult, maxOutput int) Detail {
+	d := Detail{
+		Output:   text.Cap(text.Sanitize(t.Output), maxOutput),
+		Input:    text.Cap(text.Sanitize(t.Input), maxOutput),
 		Params:   t.Params,
 		Model:    text.Sanitize(t.Model),
 		Cached:   t.Cached,
@@ -264,10 +278,22 @@ func (h *HTML) detail(t *results.TestResult, base map[string]*htmlBase) htmlDeta
 	d.Assertions = make([]results.AssertionResult, len(t.Assertions))
 	for i, a := range t.Assertions {
 		a.Type, a.Reason, a.Metric = text.Sanitize(a.Type), text.Sanitize(a.Reason), text.Sanitize(a.Metric)
-		a.Diff = text.Cap(text.Sanitize(a.Diff), h.opts.MaxOutput)
+		a.Diff = text.Cap(text.Sanitize(a.Diff), maxOutput)
 		a.Score, a.Weight = text.Finite(a.Score), text.Finite(a.Weight)
 		d.Assertions[i] = a
 	}
+	if r := t.Request; r != nil {
+		c := &results.Request{Settings: r.Settings}
+		for _, m := range r.Messages {
+			c.Messages = append(c.Messages, results.Message{Role: text.OneLine(m.Role, 40), Content: text.Cap(text.Sanitize(m.Content), maxOutput), Name: text.OneLine(m.Name, 80)})
+		}
+		d.Request = c
+	}
+	return d
+}
+
+func (h *HTML) detail(t *results.TestResult, base map[string]*htmlBase) Detail {
+	d := NewDetail(t, h.opts.MaxOutput)
 	if b, ok := base[t.ID()]; ok {
 		c := *b
 		dmp := diffmatchpatch.New()

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/aieval/aieval/eval/results"
 )
 
 // probeJS drives the page as a person would and writes what it saw into
@@ -27,6 +29,8 @@ window.addEventListener("load", function () {
   var d = row.nextElementSibling;
   out.push("open=" + !d.hidden + " del=" + d.querySelector("del").textContent + " ins=" + d.querySelector("ins").textContent);
   row.click(); out.push("closed=" + d.hidden);
+  var req = row.nextElementSibling.querySelectorAll(".request .role");
+  out.push("request=" + Array.prototype.map.call(req, function (e) { return e.textContent; }).join(","));
   var nasty = document.querySelector('tr.test-row[data-idx="4"]'); nasty.click();
   out.push("nasty=" + (nasty.nextElementSibling.textContent.indexOf("cdata end ]]> inside") >= 0));
   var pre = document.createElement("pre"); pre.id = "probe"; pre.textContent = out.join(" "); document.body.appendChild(pre);
@@ -51,7 +55,12 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 		t.Skip("chromium not found; apt-get install chromium")
 	}
-	page := append(render(t, "html", Options{Baseline: baselineFixture()}, fixture(true)), probeJS...)
+	fx := fixture(true)
+	fx.Tests[2].Request = &results.Request{
+		Messages: []results.Message{{Role: "system", Content: "be brief"}, {Role: "user", Content: "hi"}},
+		Settings: map[string]any{"temperature": 0.2},
+	}
+	page := append(render(t, "html", Options{Baseline: baselineFixture()}, fx), probeJS...)
 	path := filepath.Join(t.TempDir(), "report.html")
 	if err := os.WriteFile(path, page, 0o644); err != nil {
 		t.Fatal(err)
@@ -67,7 +76,7 @@ func TestHTMLInChromium(t *testing.T) {
 	if m == nil {
 		t.Fatalf("the probe did not run (a script error?):\n%.2000s", out)
 	}
-	want := "all=10 pass=4 fail=4 shown=4 rubric=2 open=true del=2 ins=3 closed=true nasty=true"
+	want := "all=10 pass=4 fail=4 shown=4 rubric=2 open=true del=2 ins=3 closed=true request=system,user,settings nasty=true"
 	if got := string(m[1]); got != want {
 		t.Errorf("in the browser:\n got %s\nwant %s", got, want)
 	}

@@ -69,7 +69,7 @@ func TestHTMLStructure(t *testing.T) {
 	if strings.Contains(body, "</") || strings.Contains(body, "<!--") {
 		t.Error(`data script contains "</" or "<!--"`)
 	}
-	var data []htmlDetail
+	var data []Detail
 	if err := json.Unmarshal([]byte(body), &data); err != nil {
 		t.Fatalf("data script is not JSON: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,14 +184,19 @@ func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *resu
 	if !r.StartedAt.IsZero() {
 		ts.SetTimestamp(r.StartedAt.UTC().Truncate(time.Second))
 	}
-	for _, p := range [][2]string{
-		{"aiconfig", st.Info.Config},
-		{"aiconfig.name", st.Info.ConfigName},
-		{"aiconfig.sha256", st.Info.ConfigSHA256},
-		{"run_id", r.RunID},
-		{"git_sha", r.GitSHA},
-		{"git_ref", r.GitRef},
-	} {
+	// No property name repeats in the file: xunitparser (and others that
+	// merge every testsuite's properties into one map) refuse a repeated
+	// name. The run's own properties go on the first testsuite only; a
+	// suite's are named after its id (suite.0.aiconfig, suite.1.aiconfig).
+	props := [][2]string{
+		{suiteProperty(id, "aiconfig"), st.Info.Config},
+		{suiteProperty(id, "aiconfig.name"), st.Info.ConfigName},
+		{suiteProperty(id, "aiconfig.sha256"), st.Info.ConfigSHA256},
+	}
+	if id == 0 {
+		props = append(props, [][2]string{{"run_id", r.RunID}, {"git_sha", r.GitSHA}, {"git_ref", r.GitRef}}...)
+	}
+	for _, p := range props {
 		if p[1] != "" {
 			ts.AddProperty(p[0], text.OneLine(p[1], 0))
 		}
@@ -228,7 +234,12 @@ func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *resu
 
 // testcase writes one test.
 func (j *JUnit) testcase(enc *xml.Encoder, t *results.TestResult, info results.SuiteInfo, used map[string]bool) error {
-	return enc.EncodeElement(j.testcaseOf(t, info, used), xml.StartElement{Name: xml.Name{Local: "testcase"}})
+	tc := j.testcaseOf(t, info, used)
+	start := xml.StartElement{Name: xml.Name{Local: "testcase"}}
+	if j.opts.JUnitFlavor == JUnitFlavorGitHub {
+		return enc.EncodeElement(j.githubCase(tc, t), start)
+	}
+	return enc.EncodeElement(tc, start)
 }
 
 // testcaseOf maps one test per the contract.
@@ -327,3 +338,59 @@ func uniqueName(name, suite string, used map[string]bool) string {
 }
 
 func attr(name, value string) xml.Attr { return xml.Attr{Name: xml.Name{Local: name}, Value: value} }
+
+// suiteProperty names a property of testsuite id, distinct from every
+// other testsuite's.
+func suiteProperty(id int, name string) string { return "suite." + strconv.Itoa(id) + "." + name }
+
+// JUnit flavors: the strict XSD of the contract is the default ("");
+// a flavor adds what some consumers read and the XSD refuses.
+const (
+	// JUnitFlavorGitHub is for the GitHub actions that turn a JUnit file
+	// into annotations: mikepenz/action-junit-report and
+	// EnricoMi/publish-unit-test-result-action read testcase file and line
+	// attributes, dorny/test-reporter reads them with reporter
+	// phpunit-junit and a failure body starting "FILE:LINE" with
+	// pytest-junit. Without them they annotate line 1 of the suite or the
+	// report file itself.
+	JUnitFlavorGitHub = "github"
+)
+
+// JUnitFlavors lists the flavors, for --help and errors.
+func JUnitFlavors() []string { return []string{JUnitFlavorGitHub} }
+
+// CheckJUnitFlavor refuses an unknown flavor ("" is the strict default).
+func CheckJUnitFlavor(name string) error {
+	if name == "" || slices.Contains(JUnitFlavors(), name) {
+		return nil
+	}
+	return fmt.Errorf("--junit-flavor %q: unknown (known: %s; leave it out for the strict JUnit XSD)", name, strings.Join(JUnitFlavors(), ", "))
+}
+
+// githubTestcase is a testcase with the attributes GitHub consumers read.
+type githubTestcase struct {
+	junit.Testcase
+	File string `xml:"file,attr,omitempty"`
+	Line int    `xml:"line,attr,omitempty"`
+}
+
+// githubCase adds where the test is written: the suite path as GitHub
+// annotations name it (Options.FilePath: relative to $GITHUB_WORKSPACE)
+// and the test's line; also as the first line of a failure or error body,
+// where dorny's pytest-junit parser looks.
+func (j *JUnit) githubCase(tc junit.Testcase, t *results.TestResult) githubTestcase {
+	file := t.Suite
+	if j.opts.FilePath != nil {
+		file = j.opts.FilePath(file)
+	}
+	g := githubTestcase{Testcase: tc, File: text.OneLine(file, 0), Line: max(t.Line, 0)}
+	if g.File != "" && g.Line > 0 {
+		where := fmt.Sprintf("%s:%d\n", g.File, g.Line)
+		for _, r := range []*junit.Result{g.Failure, g.Error} {
+			if r != nil {
+				r.Data = where + r.Data
+			}
+		}
+	}
+	return g
+}

@@ -31,6 +31,9 @@ type Options struct {
 	// (relative to $GITHUB_WORKSPACE); "" leaves the file out. nil keeps
 	// the suite path.
 	FilePath func(suite string) string
+	// JUnitFlavor adds to the JUnit file what some consumers read and the
+	// strict XSD refuses (see JUnitFlavors); "" writes the strict file.
+	JUnitFlavor string
 }
 
 var table = map[string]func(Options) Reporter{}

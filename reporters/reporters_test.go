@@ -27,6 +27,7 @@ var goldenCases = []struct {
 	{"console-color-verbose", "console", Options{Color: true, Verbose: true}, false},
 	// A small cap keeps the golden readable; the default cap is checked in junit_test.go.
 	{"junit", "junit", Options{MaxOutput: 2048, Hostname: "ci-runner-1"}, true},
+	{"junit-github", "junit", Options{MaxOutput: 2048, Hostname: "ci-runner-1", JUnitFlavor: JUnitFlavorGitHub}, true},
 	{"json", "json", Options{}, false},
 	{"github", "github", Options{}, true},
 	{"markdown", "markdown", Options{}, true},

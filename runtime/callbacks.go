@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -20,13 +21,18 @@ const (
 
 // Event is one callback notification. Data never holds credentials.
 type Event struct {
-	Name string         `json:"name"`
-	Time time.Time      `json:"ts"`
-	File string         `json:"file,omitempty"`
-	Data map[string]any `json:"data,omitempty"`
+	Name string    `json:"name"`
+	Time time.Time `json:"ts"`
+	// Scope names the unit of work the event happened in (eval: one run of
+	// one test), taken from the context by Emit, so a model call's events
+	// can be tied to the test that made them.
+	Scope string         `json:"scope,omitempty"`
+	File  string         `json:"file,omitempty"`
+	Data  map[string]any `json:"data,omitempty"`
 }
 
-// Callback receives events; it must be safe for concurrent use.
+// Callback receives events; it must be safe for concurrent use. Events of
+// one scope arrive in order from one goroutine at a time.
 type Callback func(ctx context.Context, ev Event)
 
 // CallbackManager fans events out to registered callbacks. The zero value
@@ -36,6 +42,12 @@ type CallbackManager struct {
 	cbs []Callback
 }
 
+// NewCallbackManager returns a manager with cbs registered, as the SDK's
+// CallbackManager(callbacks) does.
+func NewCallbackManager(cbs ...Callback) *CallbackManager {
+	return &CallbackManager{cbs: append([]Callback(nil), cbs...)}
+}
+
 // Add registers cb for every event.
 func (m *CallbackManager) Add(cb Callback) {
 	m.mu.Lock()
@@ -43,7 +55,19 @@ func (m *CallbackManager) Add(cb Callback) {
 	m.mu.Unlock()
 }
 
-// Emit sends ev to every callback, in registration order.
+// Active reports whether any callback is registered, so a caller can skip
+// building an event nobody reads.
+func (m *CallbackManager) Active() bool {
+	if m == nil {
+		return false
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.cbs) > 0
+}
+
+// Emit sends ev to every callback, in registration order. A zero Time is
+// set to now and an empty Scope to the context's.
 func (m *CallbackManager) Emit(ctx context.Context, ev Event) {
 	if m == nil {
 		return
@@ -57,7 +81,41 @@ func (m *CallbackManager) Emit(ctx context.Context, ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
+	if ev.Scope == "" {
+		ev.Scope = ScopeOf(ctx)
+	}
 	for _, cb := range cbs {
 		cb(ctx, ev)
 	}
+}
+
+type scopeKey struct{}
+
+// WithScope returns ctx marked as inside scope id: every event emitted
+// under it carries Scope id.
+func WithScope(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, scopeKey{}, id)
+}
+
+// ScopeOf is the scope ctx is in, or "".
+func ScopeOf(ctx context.Context) string {
+	if ctx == nil {
+		return ""
+	}
+	s, _ := ctx.Value(scopeKey{}).(string)
+	return s
+}
+
+// redactURL is an endpoint as events may show it: without userinfo or
+// query (either can carry a key).
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable url]"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }

@@ -97,7 +97,7 @@ func TestOpenAIWireIntegration(t *testing.T) {
 		b, _ := json.Marshal(ev)
 		events = append(events, string(b))
 	})
-	rt := New(Options{Parsers: map[string]ModelParser{ParserOpenAI: client}, Callbacks: cb})
+	rt := New(Options{Parsers: map[string]llm.Client{ParserOpenAI: client}, Callbacks: cb})
 	src := doc(fmt.Sprintf(`{"parameters":{"city":"<NYC>","order_by":"price"},"models":{"gpt-4":{"base_url":%q,"api_key_env":"TEST_KEY","model":"gpt-4-0613","temperature":0.5,"system_prompt":"Plan for {{city}}"}}}`, ws.URL+"/v1"),
 		`{"name":"get_activities","input":"Things to do in {{city}}","metadata":{"model":"gpt-4"}}`,
 		`{"name":"gen_itinerary","input":"Order {{{get_activities.output}}} by {{order_by}}","metadata":{"model":{"name":"gpt-4","settings":{"max_tokens":100,"stream":false}},"parameters":{"order_by":"duration"}}}`)

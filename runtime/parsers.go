@@ -207,9 +207,12 @@ func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) R
 		return rt // the OpenAI client reads OPENAI_BASE_URL and OPENAI_API_KEY itself
 	}
 	if rt.BaseURL == "" && p.baseEnv != "" {
-		rt.BaseURL = os.Getenv(p.baseEnv)
+		rt.BaseURL = r.getenv(p.baseEnv)
 	}
-	if rt.BaseURL == "" && p != provAnthropic {
+	if rt.BaseURL == "" && p == provBedrock {
+		rt.BaseURL = r.bedrockEndpoint()
+	}
+	if rt.BaseURL == "" {
 		rt.BaseURL = p.base // the endpoint is part of the cache key
 	}
 	if rt.APIKeyEnv == "" && len(p.keyEnvs) > 0 {
@@ -218,7 +221,7 @@ func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) R
 			rt.APIKeyEnv = p.keyName
 		}
 		for _, k := range p.keyEnvs {
-			if os.Getenv(k) != "" {
+			if r.getenv(k) != "" {
 				rt.APIKeyEnv = k
 				break
 			}
@@ -227,10 +230,46 @@ func (r *Runtime) route(meta *Metadata, model string, settings map[string]any) R
 	return rt
 }
 
+// PromptRoute reports where the named prompt of c is sent: its model
+// after --model renaming, with its merged settings. ok is false when c has
+// no such prompt.
+func (r *Runtime) PromptRoute(c *Config, prompt string) (mr ModelRoute, ok bool) {
+	p, ok := c.Prompt(prompt)
+	if !ok {
+		return ModelRoute{}, false
+	}
+	meta := c.Metadata()
+	model, settings := r.settingsFor(&meta, p)
+	return r.RouteOf(&meta, model, settings), true
+}
+
+// bedrockEndpoint is the endpoint the Bedrock client will use when the
+// request names none: $AWS_ENDPOINT_URL_BEDROCK_RUNTIME, $AWS_ENDPOINT_URL,
+// else the regional host of $AWS_REGION / $AWS_DEFAULT_REGION. Putting it
+// in the request puts the region in the cache identity: an answer
+// recorded in us-east-1 is not replayed for eu-west-1. "" when only the
+// AWS profile names the region (the client resolves it).
+func (r *Runtime) bedrockEndpoint() string {
+	for _, k := range []string{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"} {
+		if v := r.getenv(k); v != "" {
+			return v
+		}
+	}
+	region := r.getenv("AWS_REGION")
+	if region == "" {
+		region = r.getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		return ""
+	}
+	return "https://bedrock-runtime." + region + ".amazonaws.com"
+}
+
 // ModelRoute is where calls of one model go, for `aieval validate -v`:
 // the provider, the endpoint (no credentials) and the key variable.
 type ModelRoute struct {
 	Model     string `json:"model"`
+	APIModel  string `json:"api_model,omitempty"` // the name sent, when not Model (settings' model, an Azure deployment)
 	Provider  string `json:"provider"`
 	Parser    string `json:"parser"`
 	Endpoint  string `json:"endpoint,omitempty"`
@@ -244,6 +283,9 @@ type ModelRoute struct {
 func (r *Runtime) RouteOf(meta *Metadata, model string, settings map[string]any) ModelRoute {
 	rt := r.route(meta, model, settings)
 	mr := ModelRoute{Model: model, Provider: rt.Provider, Parser: rt.Parser, Supported: rt.Supported, KeyEnv: rt.APIKeyEnv, Endpoint: rt.BaseURL}
+	if rt.APIModel != model {
+		mr.APIModel = rt.APIModel
+	}
 	if rt.Supported {
 		if _, ok := r.parsers[rt.Parser]; !ok && r.parsers != nil {
 			mr.Supported = false
@@ -255,7 +297,7 @@ func (r *Runtime) RouteOf(meta *Metadata, model string, settings map[string]any)
 	switch rt.Provider {
 	case "openai":
 		if mr.Endpoint == "" {
-			mr.Endpoint = os.Getenv("OPENAI_BASE_URL")
+			mr.Endpoint = r.getenv("OPENAI_BASE_URL")
 		}
 		if mr.Endpoint == "" {
 			mr.Endpoint = llm.DefaultBaseURL
@@ -269,17 +311,8 @@ func (r *Runtime) RouteOf(meta *Metadata, model string, settings map[string]any)
 		}
 	case "bedrock":
 		if mr.Endpoint == "" {
-			mr.Endpoint = os.Getenv("AWS_ENDPOINT_URL")
-		}
-		if mr.Endpoint == "" {
-			region := os.Getenv("AWS_REGION")
-			if region == "" {
-				region = os.Getenv("AWS_DEFAULT_REGION")
-			}
-			if region == "" {
-				region = "$AWS_REGION"
-			}
-			mr.Endpoint = "https://bedrock-runtime." + region + ".amazonaws.com"
+			// The region comes from the AWS profile at call time.
+			mr.Endpoint = "https://bedrock-runtime.$AWS_REGION.amazonaws.com"
 		}
 		mr.KeyEnv = "AWS credential chain"
 	case "echo":
@@ -383,9 +416,11 @@ func ProviderIDs() []string {
 
 // Parsers builds one client per parser id aieval runs natively, all
 // sharing opts (HTTP client, retries, environment). run and prompt both
-// use it, so a provider added here is reachable from every command.
-func Parsers(opts llm.OpenAIOptions) map[string]ModelParser {
-	return map[string]ModelParser{
+// use it, so a provider added here is reachable from every command. Pass
+// the same Getenv as Options.Getenv, so routing and the clients read one
+// environment.
+func Parsers(opts llm.OpenAIOptions) map[string]llm.Client {
+	return map[string]llm.Client{
 		ParserOpenAI:      llm.NewOpenAI(opts),
 		ParserEcho:        llm.Echo{},
 		ParserGemini:      llm.NewGemini(opts),
@@ -394,4 +429,12 @@ func Parsers(opts llm.OpenAIOptions) map[string]ModelParser {
 		ParserAnthropic:   llm.NewAnthropic(opts),
 		ParserBedrock:     llm.NewBedrock(opts),
 	}
+}
+
+// getenv is Options.Getenv, else os.Getenv.
+func (r *Runtime) getenv(k string) string {
+	if r.opts.Getenv != nil {
+		return r.opts.Getenv(k)
+	}
+	return os.Getenv(k)
 }

@@ -70,7 +70,7 @@ func TestRetiredProviders(t *testing.T) {
 
 func TestRoute(t *testing.T) {
 	for _, k := range []string{"GOOGLE_API_KEY", "GEMINI_API_KEY", "GROQ_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "HF_TOKEN", "HF_INFERENCE_ENDPOINT",
-		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_KEY", "HUGGING_FACE_API_TOKEN", "ANTHROPIC_BASE_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"} {
+		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_KEY", "HUGGING_FACE_API_TOKEN", "ANTHROPIC_BASE_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"} {
 		t.Setenv(k, "")
 	}
 	meta := &Metadata{ModelParsers: map[string]string{"mixtral": "AnyscaleEndpoint", "mine": "echo", "hf": "HuggingFaceTextGenerationParser",
@@ -117,7 +117,7 @@ func TestRoute(t *testing.T) {
 		{"hf", nil, nil, "huggingface", "huggingface", "https://router.huggingface.co", "HF_TOKEN", "hf", true},
 		{"hf", nil, map[string]Endpoint{"hf": {BaseURL: "http://tgi/v1"}}, "openai", "openai", "http://tgi/v1", "", "hf", true},
 		{"hf", nil, map[string]Endpoint{"hf": {Provider: "huggingface", BaseURL: "http://tgi"}}, "huggingface", "huggingface", "http://tgi", "HF_TOKEN", "hf", true},
-		{"claude-3-5-sonnet-latest", nil, nil, "anthropic", "anthropic", "", "ANTHROPIC_API_KEY", "claude-3-5-sonnet-latest", true},
+		{"claude-3-5-sonnet-latest", nil, nil, "anthropic", "anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY", "claude-3-5-sonnet-latest", true},
 		{"claudev2:1", map[string]any{"model": "anthropic.claude-v2:1"}, nil, "bedrock", "bedrock", "", "", "anthropic.claude-v2:1", true},
 		{"anthropic.claude-3-haiku-20240307-v1:0", nil, nil, "bedrock", "bedrock", "", "", "anthropic.claude-3-haiku-20240307-v1:0", true},
 	}
@@ -140,6 +140,31 @@ func TestRoute(t *testing.T) {
 	}
 	if got := rt.route(meta, "gemini-pro", nil); got.APIKeyEnv != "GOOGLE_API_KEY" {
 		t.Errorf("gemini route = %+v", got)
+	}
+	// Bedrock: the region is in the request (hence the cache identity),
+	// and endpoint variables win over it in the SDK's order.
+	bed := "anthropic.claude-3-haiku-20240307-v1:0"
+	for _, tc := range []struct{ env, want string }{
+		{"AWS_DEFAULT_REGION=eu-west-1", "https://bedrock-runtime.eu-west-1.amazonaws.com"},
+		{"AWS_REGION=us-west-2", "https://bedrock-runtime.us-west-2.amazonaws.com"},
+		{"AWS_ENDPOINT_URL=http://aws.local", "http://aws.local"},
+		{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://bedrock.local", "http://bedrock.local"},
+	} {
+		k, v, _ := strings.Cut(tc.env, "=")
+		t.Setenv(k, v)
+		if got := rt.route(meta, bed, nil); got.BaseURL != tc.want {
+			t.Errorf("after %s: bedrock base = %q, want %q", tc.env, got.BaseURL, tc.want)
+		}
+	}
+	// The environment is the Runtime's own when it is given one.
+	rt2 := New(Options{Getenv: func(k string) string {
+		return map[string]string{"AWS_REGION": "ap-south-1", "GOOGLE_GEMINI_BASE_URL": "http://gm.local"}[k]
+	}})
+	if got := rt2.route(meta, bed, nil).BaseURL; got != "https://bedrock-runtime.ap-south-1.amazonaws.com" {
+		t.Errorf("Getenv bedrock base = %q", got)
+	}
+	if got := rt2.route(meta, "gemini-pro", nil).BaseURL; got != "http://gm.local" {
+		t.Errorf("Getenv gemini base = %q", got)
 	}
 }
 
@@ -175,7 +200,7 @@ func TestCorpusRoutes(t *testing.T) {
 		"typescript____tests____parsers__palm":                         "palm",
 	}
 	runs := map[string]bool{"openai": true, "groq": true, "gemini": true, "azure": true, "huggingface": true}
-	rt := New(Options{Parsers: map[string]ModelParser{ParserOpenAI: llm.Echo{}, ParserEcho: llm.Echo{}, ParserGemini: llm.Echo{}, ParserAzure: llm.Echo{}, ParserHuggingFace: llm.Echo{}}})
+	rt := New(Options{Parsers: map[string]llm.Client{ParserOpenAI: llm.Echo{}, ParserEcho: llm.Echo{}, ParserGemini: llm.Echo{}, ParserAzure: llm.Echo{}, ParserHuggingFace: llm.Echo{}}})
 	n := 0
 	for _, f := range corpusFiles(t) {
 		c, err := Load(f)

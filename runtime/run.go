@@ -375,7 +375,7 @@ func pairToolCalls(msgs []llm.Message, calls map[int]json.RawMessage) []llm.Mess
 }
 
 // parserFor returns the (wrapped) parser of a route.
-func (r *Runtime) parserFor(rt Route) (ModelParser, error) {
+func (r *Runtime) parserFor(rt Route) (llm.Client, error) {
 	if !rt.Supported {
 		return nil, &UnsupportedError{Model: rt.Model, Parser: rt.Parser}
 	}
@@ -394,6 +394,7 @@ func (r *Runtime) call(ctx context.Context, file, prompt string, opts RunOptions
 	}
 	r.opts.Callbacks.Emit(ctx, Event{Name: EventRunStart, File: file, Data: map[string]any{
 		"prompt": prompt, "params": opts.Params, "model": req.Model, "provider": req.Provider, "sample": req.Sample,
+		"api_key_env": req.APIKeyEnv, // the variable's name: lets an event sink scrub its value
 	}})
 	var onChunk llm.ChunkFunc
 	if req.Stream {
@@ -404,13 +405,14 @@ func (r *Runtime) call(ctx context.Context, file, prompt string, opts RunOptions
 	if err == nil && resp == nil {
 		err = fmt.Errorf("parser %q returned no response", req.Provider)
 	}
-	done := map[string]any{"prompt": prompt, "model": req.Model, "provider": req.Provider, "duration_ms": ms(time.Since(start))}
+	done := map[string]any{"prompt": prompt, "model": req.Model, "provider": req.Provider, "base_url": redactURL(req.BaseURL), "duration_ms": ms(time.Since(start))}
 	if err != nil {
 		done["error"] = err.Error()
 	} else {
 		done["output"] = responseText(resp)
 		done["cached"] = resp.Cached
 		done["usage"] = resp.Usage
+		done["response_model"], done["finish_reason"] = resp.Model, resp.FinishReason
 	}
 	r.opts.Callbacks.Emit(ctx, Event{Name: EventRunDone, File: file, Data: done})
 	return resp, err

@@ -12,7 +12,7 @@ import (
 	"github.com/aieval/aieval/runtime/llm"
 )
 
-// recorder is a fake ModelParser that records requests and answers
+// recorder is a fake llm.Client that records requests and answers
 // "out:<last user text>" (or what reply says).
 type recorder struct {
 	mu    sync.Mutex
@@ -51,7 +51,7 @@ func (r *recorder) requests() []*llm.Request {
 func newTest(opts Options) (*Runtime, *recorder) {
 	rec := &recorder{}
 	if opts.Parsers == nil {
-		opts.Parsers = map[string]ModelParser{ParserOpenAI: rec, ParserEcho: llm.Echo{}}
+		opts.Parsers = map[string]llm.Client{ParserOpenAI: rec, ParserEcho: llm.Echo{}}
 	}
 	return New(opts), rec
 }
@@ -373,7 +373,7 @@ func TestCallbacksAndWrap(t *testing.T) {
 		}
 	})
 	wrapped := 0
-	rt, _ := newTest(Options{Callbacks: cb, Wrap: func(p ModelParser) ModelParser { wrapped++; return p }})
+	rt, _ := newTest(Options{Callbacks: cb, Wrap: func(p llm.Client) llm.Client { wrapped++; return p }})
 	run(t, rt, c, "b", RunOptions{})
 	want := []string{
 		"on_resolve_start:a", "on_resolve_complete:a", "on_run_start:a", "on_run_complete:a",

@@ -14,12 +14,6 @@ type Endpoint struct {
 	Model     string `yaml:"model" json:"model,omitempty"` // name sent to the API, if different
 }
 
-// ModelParser turns a resolved request into a response. Implementations
-// live in runtime/llm; the cache wraps one to record and replay.
-type ModelParser interface {
-	Complete(ctx context.Context, req *llm.Request, onChunk llm.ChunkFunc) (*llm.Response, error)
-}
-
 // Embedder is the optional ability to embed texts (found by type assertion).
 type Embedder interface {
 	Embed(ctx context.Context, req *llm.EmbedRequest) ([][]float64, error)
@@ -28,22 +22,25 @@ type Embedder interface {
 // Options configure a Runtime.
 type Options struct {
 	// Parsers by parser id ("openai", "echo", ...). Nil uses the defaults.
-	Parsers map[string]ModelParser
+	Parsers map[string]llm.Client
 	// Endpoints by model name, e.g. from a suite's `models:`.
 	Endpoints map[string]Endpoint
 	// ModelMap renames models at run time (--model gpt-4=llama3).
 	ModelMap map[string]string
 	// Wrap, if set, wraps every parser (cache, memo, metrics).
-	Wrap      func(ModelParser) ModelParser
+	Wrap      func(llm.Client) llm.Client
 	Callbacks *CallbackManager
+	// Getenv reads the endpoint and key variables routing names; nil:
+	// os.Getenv. Give the clients the same one (Parsers).
+	Getenv func(string) string
 }
 
 // Runtime runs prompts. It is safe for concurrent use and never mutates a
 // Config while running.
 type Runtime struct {
 	opts    Options
-	raw     map[string]ModelParser // as given
-	parsers map[string]ModelParser // wrapped
+	raw     map[string]llm.Client // as given
+	parsers map[string]llm.Client // wrapped
 }
 
 // New builds a Runtime.
@@ -52,7 +49,7 @@ func New(opts Options) *Runtime {
 	if raw == nil {
 		raw = Parsers(llm.OpenAIOptions{})
 	}
-	r := &Runtime{opts: opts, raw: raw, parsers: make(map[string]ModelParser, len(raw))}
+	r := &Runtime{opts: opts, raw: raw, parsers: make(map[string]llm.Client, len(raw))}
 	for id, p := range raw {
 		if opts.Wrap != nil {
 			p = opts.Wrap(p)

@@ -72,7 +72,7 @@ func sdkRuntime(rs *rawServer) *Runtime {
 			}
 			return ""
 		}})
-	return New(Options{Parsers: map[string]ModelParser{ParserOpenAI: client}})
+	return New(Options{Parsers: map[string]llm.Client{ParserOpenAI: client}})
 }
 
 // sameJSON compares two JSON texts as values ("" vs null vs absent differ).

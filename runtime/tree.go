@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/aieval/aieval/internal/jsonnode"
 	"github.com/aieval/aieval/runtime/internal/handlebars"
 )
 
@@ -20,102 +21,25 @@ import (
 // order, unknown fields and line numbers, so saving rewrites only outputs and
 // every error can point at a line.
 
-// lineIndex maps byte offsets to 1-based line numbers.
-type lineIndex []int
-
-func newLineIndex(data []byte) lineIndex {
-	idx := lineIndex{0}
-	for i, b := range data {
-		if b == '\n' {
-			idx = append(idx, i+1)
-		}
-	}
-	return idx
-}
-
-func (li lineIndex) line(off int64) int {
-	return sort.Search(len(li), func(i int) bool { return int64(li[i]) > off })
-}
-
 // jsonTree parses JSON into a yaml.Node tree with line numbers. Syntax errors
 // come back as Diagnostics naming the line.
 func jsonTree(data []byte, file string) (*yaml.Node, error) {
-	li := newLineIndex(data)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	nodes := 0 // bounds memory: each value becomes a node
-	var build func(depth int) (*yaml.Node, error)
-	build = func(depth int) (*yaml.Node, error) {
-		if depth > maxDepth {
-			return nil, Diagnostic{File: file, Line: li.line(dec.InputOffset()), Message: "document nested too deeply", Fix: "flatten the structure"}
-		}
-		if nodes++; nodes > maxValues {
-			return nil, Diagnostic{File: file, Line: li.line(dec.InputOffset()), Message: errTooLarge.Error(), Fix: "simplify the document"}
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		line := li.line(dec.InputOffset() - 1)
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
-				for dec.More() {
-					ktok, err := dec.Token()
-					if err != nil {
-						return nil, err
-					}
-					key, _ := ktok.(string)
-					k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: li.line(dec.InputOffset() - 1)}
-					v, err := build(depth + 1)
-					if err != nil {
-						return nil, err
-					}
-					n.Content = append(n.Content, k, v)
-				}
-				if _, err := dec.Token(); err != nil { // '}'
-					return nil, err
-				}
-				return n, nil
-			case '[':
-				n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: line}
-				for dec.More() {
-					v, err := build(depth + 1)
-					if err != nil {
-						return nil, err
-					}
-					n.Content = append(n.Content, v)
-				}
-				if _, err := dec.Token(); err != nil { // ']'
-					return nil, err
-				}
-				return n, nil
-			}
-			return nil, fmt.Errorf("unexpected %q", t)
-		case string:
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t, Line: line}, nil
-		case json.Number:
-			tag := "!!int"
-			if strings.ContainsAny(string(t), ".eE") {
-				tag = "!!float"
-			}
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(t), Line: line}, nil
-		case bool:
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t), Line: line}, nil
-		case nil:
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: line}, nil
-		}
-		return nil, fmt.Errorf("unexpected token %v", tok)
-	}
-	root, err := build(0)
+	root, err := jsonnode.Parse(data, 1, jsonnode.Limits{MaxDepth: maxDepth, MaxValues: maxValues})
 	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			off := dec.InputOffset()
-			return nil, Diagnostic{File: file, Line: li.line(off), Message: "unexpected data after the top-level object", Fix: "remove everything after the closing }"}
-		}
 		return root, nil
+	}
+	li := jsonnode.NewLines(data, 1)
+	var je *jsonnode.Error
+	if errors.As(err, &je) {
+		switch {
+		case errors.Is(je.Err, jsonnode.ErrDepth):
+			return nil, Diagnostic{File: file, Line: je.Line, Message: "document nested too deeply", Fix: "flatten the structure"}
+		case errors.Is(je.Err, jsonnode.ErrTooLarge):
+			return nil, Diagnostic{File: file, Line: je.Line, Message: errTooLarge.Error(), Fix: "simplify the document"}
+		case errors.Is(je.Err, jsonnode.ErrTrailing):
+			return nil, Diagnostic{File: file, Line: je.Line, Message: "unexpected data after the top-level object", Fix: "remove everything after the closing }"}
+		}
+		err = je.Err
 	}
 	return nil, jsonSyntaxDiagnostic(data, li, file, err)
 }
@@ -123,7 +47,7 @@ func jsonTree(data []byte, file string) (*yaml.Node, error) {
 // jsonSyntaxDiagnostic turns a decoder error into a one-line Diagnostic. A
 // trailing comma (accepted by many editors, refused by JSON) gets its own
 // message pointing at the comma rather than at the closing bracket.
-func jsonSyntaxDiagnostic(data []byte, li lineIndex, file string, err error) error {
+func jsonSyntaxDiagnostic(data []byte, li jsonnode.Lines, file string, err error) error {
 	var d Diagnostic
 	if errors.As(err, &d) {
 		return d
@@ -135,7 +59,7 @@ func jsonSyntaxDiagnostic(data []byte, li lineIndex, file string, err error) err
 		off = se.Offset
 		msg = se.Error()
 	} else if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return Diagnostic{File: file, Line: li.line(off - 1), Message: "invalid JSON: unexpected end of file", Fix: "close every { and ["}
+		return Diagnostic{File: file, Line: li.At(off - 1), Message: "invalid JSON: unexpected end of file", Fix: "close every { and ["}
 	}
 	// Token errors point at the offending byte; Decode errors just past it.
 	bad := off
@@ -151,10 +75,10 @@ func jsonSyntaxDiagnostic(data []byte, li lineIndex, file string, err error) err
 			i--
 		}
 		if i >= 0 && data[i] == ',' {
-			return Diagnostic{File: file, Line: li.line(i), Message: "invalid JSON: trailing comma before " + string(data[bad]), Fix: "remove the comma"}
+			return Diagnostic{File: file, Line: li.At(i), Message: "invalid JSON: trailing comma before " + string(data[bad]), Fix: "remove the comma"}
 		}
 	}
-	return Diagnostic{File: file, Line: li.line(bad), Message: "invalid JSON: " + msg, Fix: "fix the JSON syntax"}
+	return Diagnostic{File: file, Line: li.At(bad), Message: "invalid JSON: " + msg, Fix: "fix the JSON syntax"}
 }
 
 // yamlTree parses YAML into its content node.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/safefile"
 	"github.com/aieval/aieval/internal/text"
 )
 
@@ -44,12 +45,14 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run suites and report (no argument: every *.eval.yaml below .)", cmdRun},
+		{"watch", "rerun the tests an edit affects, on every save (local loop)", cmdWatch},
 		{"validate", "check aiconfig and suite files without calling a model", cmdValidate},
 		{"prompt", "run one prompt of an aiconfig and print its output", cmdPrompt},
 		{"compare", "list regressions between two results files", cmdCompare},
 		{"report", "render a results file (--html, --junit, --markdown)", cmdReport},
 		{"merge", "merge results files of shards into one", cmdMerge},
 		{"history", "show pass rate and cost per run", cmdHistory},
+		{"view", "serve a local web viewer of runs (results files, history)", cmdView},
 		{"cache", "manage the record/replay cache (prune)", cmdCache},
 		{"github", "comment a pull request with the results (github comment RESULTS.json)", cmdGitHub},
 		{"init", "write a starter suite and GitHub workflow", cmdInit},
@@ -85,6 +88,13 @@ func run(ctx context.Context, args []string, st *state) int {
 	for _, c := range commands() {
 		if c.name != name {
 			continue
+		}
+		// A cap that cannot be read is refused, not silently replaced by
+		// the default.
+		if v := st.getenv(safefile.EnvVar); v != "" {
+			if _, err := safefile.ParseMB(v); err != nil {
+				return exitCode(inputErr(fmt.Errorf("%s: %w", safefile.EnvVar, err)), st)
+			}
 		}
 		err := c.run(ctx, args[1:], st)
 		return exitCode(err, st)

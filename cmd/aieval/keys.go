@@ -35,7 +35,7 @@ func missingKeys(ctx context.Context, st *state, suites []*eval.Suite, opts eval
 		SpoolDir: opts.SpoolDir, SpoolFallbackDir: opts.SpoolFallbackDir, Concurrency: opts.Concurrency, Filter: opts.Filter, Repeat: opts.Repeat,
 		ShardIndex: opts.ShardIndex, ShardCount: opts.ShardCount, ModelMap: opts.ModelMap, Rerun: opts.Rerun,
 		CacheDir: opts.CacheDir, CacheMode: mode, Getenv: st.getenv,
-		Parsers: map[string]runtime.ModelParser{runtime.ParserOpenAI: probe, runtime.ParserEcho: llm.Echo{}},
+		Parsers: map[string]llm.Client{runtime.ParserOpenAI: probe, runtime.ParserEcho: llm.Echo{}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("check API keys: %w", err)

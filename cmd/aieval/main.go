@@ -32,7 +32,11 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintf(os.Stderr, "\naieval: interrupted; finishing in-flight calls (up to %s) and writing reports; signal again to quit now\n", gracePeriod)
+		if len(os.Args) > 1 && os.Args[1] == "watch" {
+			fmt.Fprintln(os.Stderr, "\naieval: stopping watch")
+		} else {
+			fmt.Fprintf(os.Stderr, "\naieval: interrupted; finishing in-flight calls (up to %s) and writing reports; signal again to quit now\n", gracePeriod)
+		}
 		close(stop)
 		time.AfterFunc(gracePeriod, cancel)
 		<-sigs

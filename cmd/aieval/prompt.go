@@ -25,6 +25,8 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 	fl.Var(models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
 	stream := fl.Bool("stream", false, "stream the output as it arrives (--stream=false: never, even when the settings say stream: true)")
 	save := fl.Bool("save", false, "write the outputs back into the aiconfig file")
+	var mf monitorFlags
+	mf.register(fl, st)
 	dry := fl.Bool("dry-run", false, "print the resolved request(s) as JSON lines and call no model")
 	cacheDir := fl.String("cache", st.getenv("AIEVAL_CACHE_DIR"), "with --dry-run: cache `DIR` to read dependencies' recorded outputs from (default: the nearest .aieval/cache, else the user cache dir)")
 	pos, err := parseFlags(fl, args)
@@ -43,15 +45,22 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 	if *dry && *save {
 		return inputErr(errors.New("--dry-run calls no model, so it has no output to --save"))
 	}
-	cfg, err := runtime.Load(pos[0])
+	mon, err := startMonitor(ctx, st, mf)
+	if err != nil {
+		return err
+	}
+	defer mon.close(ctx)
+	// The key and endpoint come from the state's environment, like run's.
+	// The key and endpoint come from the state's environment, like run's.
+	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Getenv: st.getenv,
+		Parsers: runtime.Parsers(llm.OpenAIOptions{Getenv: st.getenv}), Callbacks: mon.cbs})
+	cfg, err := rt.Load(ctx, pos[0])
 	if err != nil {
 		return inputErr(err)
 	}
 	if _, ok := cfg.Prompt(pos[1]); !ok {
 		return inputErr(fmt.Errorf("%s: no prompt %q (prompts: %v)", pos[0], pos[1], cfg.PromptNames()))
 	}
-	// The key and endpoint come from the state's environment, like run's.
-	rt := runtime.New(runtime.Options{ModelMap: map[string]string(models), Parsers: runtime.Parsers(llm.OpenAIOptions{Getenv: st.getenv})})
 	opts := runtime.RunOptions{Params: map[string]any{}, Stream: *stream, NoStream: streamSet && !*stream}
 	for k, v := range params {
 		opts.Params[k] = v
@@ -85,7 +94,7 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 		fmt.Fprintln(st.stdout, res.Output)
 	}
 	if *save {
-		if err := saveOutputs(cfg, res); err != nil {
+		if err := saveOutputs(ctx, rt, cfg, res); err != nil {
 			return &exitError{code: results.ExitErrored, err: err}
 		}
 	}
@@ -94,7 +103,7 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 
 // saveOutputs records the run's outputs (dependencies first) and writes
 // the file back, as config.save() does after config.run().
-func saveOutputs(cfg *runtime.Config, res *runtime.Result) error {
+func saveOutputs(ctx context.Context, rt *runtime.Runtime, cfg *runtime.Config, res *runtime.Result) error {
 	var set func(r *runtime.Result) error
 	set = func(r *runtime.Result) error {
 		for _, d := range r.Deps {
@@ -107,7 +116,7 @@ func saveOutputs(cfg *runtime.Config, res *runtime.Result) error {
 	if err := set(res); err != nil {
 		return fmt.Errorf("save %s: %w", cfg.Path, err)
 	}
-	if err := cfg.Save(cfg.Path); err != nil {
+	if err := rt.Save(ctx, cfg, cfg.Path); err != nil {
 		return fmt.Errorf("save %s: %w", cfg.Path, err)
 	}
 	return nil

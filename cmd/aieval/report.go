@@ -39,11 +39,15 @@ func cmdReport(ctx context.Context, args []string, st *state) error {
 	fl := newFlags("report", st)
 	html := fl.String("html", "", "write a self-contained HTML report to `FILE`")
 	junit := fl.String("junit", "", "write JUnit XML to `FILE`")
+	flavor := fl.String("junit-flavor", st.getenv("AIEVAL_JUNIT_FLAVOR"), junitFlavorUsage)
 	md := fl.String("markdown", "", "write a Markdown summary to `FILE`")
 	baseline := fl.String("baseline", "", "show diffs against this results `FILE`")
 	pos, err := parseFlags(fl, args)
 	if err != nil {
 		return err
+	}
+	if err := reporters.CheckJUnitFlavor(*flavor); err != nil {
+		return inputErr(err)
 	}
 	if len(pos) != 1 {
 		return inputErr(errors.New("usage: aieval report RESULTS.json [--html OUT.html] [--junit OUT.xml] [--markdown OUT.md] [--baseline BASE.json]"))
@@ -61,7 +65,7 @@ func cmdReport(ctx context.Context, args []string, st *state) error {
 	if *html == "" && *junit == "" && *md == "" {
 		return render(st.stdout, "console", res, opts)
 	}
-	if err := writeFiles(res, opts, []output{{"html", *html}, {"junit", *junit}, {"markdown", *md}}); err != nil {
+	if err := writeFiles(res, junitOptions(st, opts, *flavor), []output{{"html", *html}, {"junit", *junit}, {"markdown", *md}}); err != nil {
 		return err
 	}
 	return nil
@@ -71,10 +75,14 @@ func cmdMerge(ctx context.Context, args []string, st *state) error {
 	fl := newFlags("merge", st)
 	js := fl.String("json", "", "write the merged JSON results to `FILE`")
 	junit := fl.String("junit", "", "write the merged JUnit XML to `FILE`")
+	flavor := fl.String("junit-flavor", st.getenv("AIEVAL_JUNIT_FLAVOR"), junitFlavorUsage)
 	md := fl.String("markdown", "", "write the merged Markdown summary to `FILE`")
 	pos, err := parseFlags(fl, args)
 	if err != nil {
 		return err
+	}
+	if err := reporters.CheckJUnitFlavor(*flavor); err != nil {
+		return inputErr(err)
 	}
 	if len(pos) == 0 {
 		return inputErr(errors.New("usage: aieval merge SHARD.json... [--json OUT] [--junit OUT] [--markdown OUT]"))
@@ -91,7 +99,7 @@ func cmdMerge(ctx context.Context, args []string, st *state) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if err := writeFiles(res, reporters.Options{}, []output{{"json", *js}, {"junit", *junit}, {"markdown", *md}}); err != nil {
+	if err := writeFiles(res, junitOptions(st, reporters.Options{}, *flavor), []output{{"json", *js}, {"junit", *junit}, {"markdown", *md}}); err != nil {
 		return err
 	}
 	if err := render(st.stdout, "console", res, reporters.Options{Color: color(st)}); err != nil {

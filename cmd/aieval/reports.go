@@ -28,7 +28,11 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 	}
 	for _, o := range []output{{"junit", f.junit}, {"json", f.jsonOut}, {"html", f.html}, {"markdown", f.markdown}} {
 		if o.path != "" {
-			add(o.name, func(v *results.Results) error { return writeFile(o.path, o.name, v, opts) })
+			oopts := opts
+			if o.name == "junit" {
+				oopts = junitOptions(st, opts, f.junitFlavor)
+			}
+			add(o.name, func(v *results.Results) error { return writeFile(o.path, o.name, v, oopts) })
 		}
 	}
 	// aside renders a stdout format into a buffer (a temp file for a
@@ -172,6 +176,20 @@ func writeFile(path, name string, res *results.Results, opts reporters.Options) 
 		}
 	}
 	return writeWith(path, func(w writer) error { return render(w, name, res, opts) })
+}
+
+// junitFlavorUsage is the help of --junit-flavor (run, report, merge).
+var junitFlavorUsage = "add to the JUnit file what annotating consumers read beyond the strict XSD; `NAME`: " +
+	strings.Join(reporters.JUnitFlavors(), ", ") + " (github: testcase file and line, for action-junit-report, publish-unit-test-result-action, dorny/test-reporter)"
+
+// junitOptions sets the JUnit flavor; a flavor names files as GitHub
+// annotations do (relative to $GITHUB_WORKSPACE).
+func junitOptions(st *state, opts reporters.Options, flavor string) reporters.Options {
+	opts.JUnitFlavor = flavor
+	if flavor != "" {
+		opts.FilePath = workspacePath(st.getenv("GITHUB_WORKSPACE"))
+	}
+	return opts
 }
 
 // workspacePath maps a suite path (relative to the working directory) to

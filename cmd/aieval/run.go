@@ -44,6 +44,7 @@ type runFlags struct {
 	scoreTolerance                 float64
 	retryErrors                    string  // --retry-errors FILE
 	minPassRate                    float64 // --min-pass-rate F
+	junitFlavor                    string
 }
 
 func cmdRun(ctx context.Context, args []string, st *state) error {
@@ -57,6 +58,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs := newFlags("run", st)
 	fs.StringVar(&f.junit, "junit", st.getenv("AIEVAL_JUNIT"), "write JUnit XML to `FILE`")
 	fs.StringVar(&f.jsonOut, "json", st.getenv("AIEVAL_JSON"), "write JSON results to `FILE` (input of compare and --baseline)")
+	fs.StringVar(&f.junitFlavor, "junit-flavor", st.getenv("AIEVAL_JUNIT_FLAVOR"), junitFlavorUsage)
 	fs.StringVar(&f.html, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary to `FILE`")
 	fs.IntVar(&f.concurrency, "concurrency", envInt(st, "AIEVAL_CONCURRENCY", 8), "model calls in flight at once")
@@ -82,6 +84,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
 	fs.StringVar(&f.retryErrors, "retry-errors", "", "run only the tests that ended in error in this --json `FILE` and write merged results (the others carried over)")
 	fs.Float64Var(&f.minPassRate, "min-pass-rate", 0, "pass the run when this `FRACTION` of its tests pass (0.9), not only when all do; errors still exit 3")
+	var mf monitorFlags
+	mf.register(fs, st)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -95,6 +99,9 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	}
 	opts, err := f.options(st)
 	if err != nil {
+		return inputErr(err)
+	}
+	if err := reporters.CheckJUnitFlavor(f.junitFlavor); err != nil {
 		return inputErr(err)
 	}
 	var prev *results.Results // --retry-errors: the run to complete
@@ -130,7 +137,12 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			return inputErr(errors.New("no *.eval.yaml found below the current directory (pass a suite path, or run 'aieval init')"))
 		}
 	}
-	suites, err := loadSuites(paths)
+	mon, err := startMonitor(ctx, st, mf)
+	if err != nil {
+		return err
+	}
+	defer mon.close(ctx)
+	suites, err := mon.loadSuites(ctx, paths)
 	if err != nil {
 		return err
 	}
@@ -202,6 +214,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		sha, ref := gitInfo(context.WithoutCancel(ctx), st)
 		gitc <- commit{sha, ref}
 	}()
+	opts.Callbacks = mon.cbs // set after the baseline: its runs are not this run's events
 	res, err := eval.Run(ctx, suites, opts)
 	if progress != nil {
 		progress.Finish()

@@ -264,7 +264,7 @@ func TestSecretsNotInErrorsOrEvents(t *testing.T) {
 					mu.Unlock()
 				})
 				openai := llm.NewOpenAI(llm.OpenAIOptions{Getenv: getenv, Retry: &llm.RetryPolicy{MaxRetries: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}})
-				rt := runtime.New(runtime.Options{Callbacks: cbs, Parsers: map[string]runtime.ModelParser{runtime.ParserOpenAI: openai}})
+				rt := runtime.New(runtime.Options{Callbacks: cbs, Parsers: map[string]llm.Client{runtime.ParserOpenAI: openai}})
 				path := write(t, t.TempDir(), "shop.aiconfig.json", secretsConfig)
 				ctx := context.Background()
 				cfg, err := rt.Load(ctx, path)

@@ -16,7 +16,7 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 	strict := fl.Bool("strict", false, "treat warnings (undefined parameters, duplicate names, unknown models) as errors")
 	list := fl.Bool("list-assertions", false, "list the assertion types and exit")
 	var verbose bool
-	fl.BoolVar(&verbose, "v", false, "with no FILE: also list the .json/.yaml files skipped and why")
+	fl.BoolVar(&verbose, "v", false, "list, per prompt, the provider, endpoint and key variable; with no FILE also the .json/.yaml files skipped and why")
 	fl.BoolVar(&verbose, "verbose", false, "same as -v")
 	paths, err := parseFlags(fl, args)
 	if err != nil {
@@ -60,6 +60,9 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 			bad++
 		} else if !*quiet {
 			fmt.Fprintf(st.stdout, "ok  %s\n", p)
+		}
+		if verbose && len(problems) == 0 {
+			printRoutes(st, p) // validate_routes.go
 		}
 	}
 	if bad > 0 {

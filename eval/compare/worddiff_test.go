@@ -68,3 +68,16 @@ func TestRenderCapsAndElides(t *testing.T) {
 		t.Errorf("cap: %d bytes, valid=%v, tail %q", len(capped), utf8.ValidString(capped), capped[len(capped)-30:])
 	}
 }
+
+func TestWordDiffOps(t *testing.T) {
+	got := WordDiff("the cat sat", "the dog sat")
+	want := []DiffOp{{0, "the "}, {-1, "cat"}, {1, "dog"}, {0, " sat"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("op %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -127,6 +127,12 @@ var migrations = []migration{
 	ALTER TABLE tests ADD COLUMN shard TEXT NOT NULL DEFAULT '';
 	CREATE INDEX tests_run_seq ON tests(run, seq);`,
 	},
+	{
+		// The rest of a test's record (its full request, refusal, tool
+		// calls, finish reason), as one JSON object: fields the run
+		// record gains later land here without a migration each.
+		sqlite: `ALTER TABLE tests ADD COLUMN extra TEXT NOT NULL DEFAULT '';`,
+	},
 }
 
 // SchemaVersion is the schema version this binary migrates to.

@@ -225,7 +225,7 @@ func TestOpenErrors(t *testing.T) {
 		path string
 		want string
 	}{
-		{future, "schema version 99 is newer than this aieval knows (2); upgrade aieval"},
+		{future, "schema version 99 is newer than this aieval knows (3); upgrade aieval"},
 		{garbage, "garbage.db"},
 		{"", "empty path"},
 		{filepath.Join(dir, "a?b.db"), "may not contain"},

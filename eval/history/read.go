@@ -48,7 +48,7 @@ func (h *DB) Results(id int64) (*results.Results, error) {
 
 	rows, err := h.db.QueryContext(ctx, h.d.bind(`SELECT suite, name, status, score, latency_ms, cost, cached,
 		repeats, repeats_passed, line, config, config_name, prompt, params, input, output, model, provider,
-		prompt_tokens, completion_tokens, total_tokens, threshold, reason, assertions, pass_rate, shard
+		prompt_tokens, completion_tokens, total_tokens, threshold, reason, assertions, pass_rate, shard, extra
 		FROM tests WHERE run = ? ORDER BY seq`), id)
 	if err != nil {
 		return nil, h.readErr(err)
@@ -58,12 +58,12 @@ func (h *DB) Results(id int64) (*results.Results, error) {
 	var latency float64
 	for rows.Next() {
 		var t results.TestResult
-		var status, params, assertions, passRate string
+		var status, params, assertions, passRate, extra string
 		var cached, repeats, repeatsPassed int
 		var threshold sql.NullFloat64
 		if err := rows.Scan(&t.Suite, &t.Name, &status, &t.Score, &t.LatencyMS, &t.Cost, &cached,
 			&repeats, &repeatsPassed, &t.Line, &t.Config, &t.ConfigName, &t.Prompt, &params, &t.Input, &t.Output, &t.Model, &t.Provider,
-			&t.Tokens.Prompt, &t.Tokens.Completion, &t.Tokens.Total, &threshold, &t.Reason, &assertions, &passRate, &t.Shard); err != nil {
+			&t.Tokens.Prompt, &t.Tokens.Completion, &t.Tokens.Total, &threshold, &t.Reason, &assertions, &passRate, &t.Shard, &extra); err != nil {
 			return nil, h.readErr(err)
 		}
 		t.Status, t.Cached = results.Status(status), cached != 0
@@ -75,6 +75,13 @@ func (h *DB) Results(id int64) (*results.Results, error) {
 		}
 		if err := json.Unmarshal([]byte(assertions), &t.Assertions); err != nil {
 			return nil, fmt.Errorf("read history %s: run %d test %s assertions: %w", h.path, id, t.ID(), err)
+		}
+		if extra != "" {
+			var x testExtra
+			if err := json.Unmarshal([]byte(extra), &x); err != nil {
+				return nil, fmt.Errorf("read history %s: run %d test %s: %w", h.path, id, t.ID(), err)
+			}
+			t.Request, t.Refusal, t.ToolCalls, t.FinishReason = x.Request, x.Refusal, x.ToolCalls, x.FinishReason
 		}
 		switch {
 		case passRate != "":

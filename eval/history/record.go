@@ -31,7 +31,7 @@ type runMeta struct {
 // testArgs.
 const testColumns = `run, seq, suite, name, status, score, latency_ms, cost, cached, repeats, repeats_passed,
 	line, config, config_name, prompt, params, input, output, model, provider,
-	prompt_tokens, completion_tokens, total_tokens, threshold, reason, assertions, pass_rate, shard`
+	prompt_tokens, completion_tokens, total_tokens, threshold, reason, assertions, pass_rate, shard, extra`
 
 var testColumnCount = strings.Count(testColumns, ",") + 1
 
@@ -164,12 +164,16 @@ func testArgs(runID int64, seq int, t *results.TestResult) ([]any, int, error) {
 	if t.Cached {
 		cached = 1
 	}
+	extra, err := marshalExtra(t)
+	if err != nil {
+		return nil, 0, fmt.Errorf("test %s: %w", t.ID(), err)
+	}
 	input, output, reason := capped(t.Input), capped(t.Output), capped(t.Reason)
 	args := []any{runID, seq, clean(t.Suite), clean(t.Name), clean(string(t.Status)),
 		finite(t.Score), finite(t.LatencyMS), finite(t.Cost), cached, n, p,
 		t.Line, clean(t.Config), clean(t.ConfigName), clean(t.Prompt), params, input, output, clean(t.Model), clean(t.Provider),
-		t.Tokens.Prompt, t.Tokens.Completion, t.Tokens.Total, threshold, reason, assertions, pr, clean(t.Shard)}
-	size := len(params) + len(input) + len(output) + len(reason) + len(assertions) + 256
+		t.Tokens.Prompt, t.Tokens.Completion, t.Tokens.Total, threshold, reason, assertions, pr, clean(t.Shard), extra}
+	size := len(params) + len(input) + len(output) + len(reason) + len(assertions) + len(extra) + 256
 	return args, size, nil
 }
 
@@ -244,4 +248,34 @@ func finite(f float64) float64 {
 		return 0
 	}
 	return f
+}
+
+// testExtra is what the extra column holds.
+type testExtra struct {
+	Request      *results.Request `json:"request,omitempty"`
+	Refusal      bool             `json:"refusal,omitempty"`
+	ToolCalls    json.RawMessage  `json:"tool_calls,omitempty"`
+	FinishReason string           `json:"finish_reason,omitempty"`
+}
+
+// marshalExtra is the extra column of t: "" when it has none of them.
+func marshalExtra(t *results.TestResult) (string, error) {
+	x := testExtra{Refusal: t.Refusal, ToolCalls: t.ToolCalls, FinishReason: clean(t.FinishReason)}
+	if r := t.Request; r != nil {
+		c := *r
+		c.Messages = make([]results.Message, len(r.Messages))
+		for i, m := range r.Messages {
+			m.Content = capped(m.Content)
+			c.Messages[i] = m
+		}
+		x.Request = &c
+	}
+	if x.Request == nil && !x.Refusal && len(x.ToolCalls) == 0 && x.FinishReason == "" {
+		return "", nil
+	}
+	b, err := marshal(x)
+	if err != nil {
+		return "", fmt.Errorf("extra: %w", err)
+	}
+	return b, nil
 }

@@ -37,7 +37,9 @@ func richRun() *results.Results {
 			Prompt: "get_activities", Params: map[string]any{"city": "NYC", "days": 3.0, "tags": []any{"a", true, nil}, "nested": map[string]any{"k": "v"}},
 			Input: "system: you plan trips\nuser: What to do in NYC?", Output: "Central Park — and the Statue of Liberty 🗽 <b>&</b>",
 			Model: "gpt-4o-mini", Provider: "openai", LatencyMS: 812.25, Tokens: results.Tokens{Prompt: 20, Completion: 30, Total: 50},
-			Cost: 0.000125, Status: results.StatusPass, Score: 1,
+			Cost: 0.000125, Status: results.StatusPass, Score: 1, FinishReason: "stop",
+			Request: &results.Request{Messages: []results.Message{{Role: "system", Content: "you plan trips"}, {Role: "user", Content: "What to do in NYC?"}},
+				Settings: map[string]any{"temperature": 0.0}},
 			Assertions: []results.AssertionResult{
 				{Type: "icontains-any", Pass: true, Score: 1, Reason: "found central park", Weight: 2, Metric: "recall", Line: 14},
 				{Type: "not-contains", Pass: true, Score: 1, Reason: "ok"},
@@ -47,7 +49,7 @@ func richRun() *results.Results {
 			Suite: "trip.eval.yaml", Name: "itinerary by price", Line: 20, Config: "trip.aiconfig.json", ConfigName: "trip",
 			Prompt: "gen_itinerary", Output: "1. Museum\n2. Park", Model: "claude-3-5-haiku", Provider: "anthropic",
 			LatencyMS: 1500, Cost: 0.002, Status: results.StatusFail, Score: 0.4, Threshold: ptr(0.7),
-			Reason: "not ordered by price", Cached: true,
+			Reason: "not ordered by price", Cached: true, Refusal: true, ToolCalls: json.RawMessage(`[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]`),
 			Assertions: []results.AssertionResult{
 				{Type: "llm-rubric", Pass: false, Score: 0.4, Reason: "not ordered by price", Diff: "-a\n+b", Metric: "recall"},
 				{Type: "exec", Pass: false, Error: true, Reason: "command not found"},

@@ -108,6 +108,41 @@ type TestResult struct {
 	// metric name (the Assertions are those of one run only), so metric
 	// statistics count every repeat.
 	MetricScores map[string][]float64 `json:"metric_scores,omitempty"`
+
+	// Request is the full request sent (system prompt, chat context,
+	// settings); nil when no model was called.
+	Request *Request `json:"request,omitempty"`
+
+	// File and FileLine are where a test written in a cases file
+	// (file://cases.csv) is: that file and its line. Empty for a test
+	// written in the suite itself (then Suite and Line say where).
+	File     string `json:"file,omitempty"`
+	FileLine int    `json:"file_line,omitempty"`
+}
+
+// Where is the file and line a test is written at: its cases file's
+// row, else its suite's line.
+func (t *TestResult) Where() (file string, line int) {
+	if t.File != "" {
+		return t.File, t.FileLine
+	}
+	return t.Suite, t.Line
+}
+
+// Request is what a test sent its model: every message of the chat (system
+// prompt, context, the user turn) and the API settings, so a reader of the
+// record sees the whole request, not only the last user message. Message
+// contents are capped like outputs in reports.
+type Request struct {
+	Messages []Message      `json:"messages,omitempty"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// Message is one chat turn of a Request.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+	Name    string `json:"name,omitempty"`
 }
 
 // ID is the test's stable identity across runs.

@@ -25,6 +25,7 @@ type Server struct {
 	embedFault func(n int64, req EmbedRequest) Fault
 	moderate   func(input string) []string
 	keep       int
+	bucket     *bucket // WithRateLimit; nil: no limit
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -225,6 +226,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	f := None
 	if s.fault != nil {
 		f = s.fault(n, req)
+	}
+	if s.bucket != nil && f.Kind == KindNone && !s.bucket.take(w) {
+		writeError(w, http.StatusTooManyRequests, errType(http.StatusTooManyRequests), "Rate limit reached for requests")
+		return
 	}
 	if f.Kind != KindNone {
 		s.faulted.Add(1)

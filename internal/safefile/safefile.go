@@ -36,8 +36,8 @@ var (
 
 var override atomic.Int64 // bytes; 0 = none
 
-// SetLimit sets the cap in bytes for the whole process (a --max-file-size
-// flag); n <= 0 returns to the default or the environment.
+// SetLimit sets the cap in bytes for the whole process (a flag, or a
+// test); n <= 0 returns to the default or the environment.
 func SetLimit(n int64) { override.Store(max(n, 0)) }
 
 // ParseMB reads a cap given in MiB (the value of AIEVAL_MAX_FILE_MB or of a
@@ -165,7 +165,7 @@ func CheckRegular(path string) error {
 // tooLarge names the file itself (no PathError around it), so the
 // message reads the same wherever it is printed.
 func tooLarge(path string, limit int64) error {
-	return &reason{ErrTooLarge, fmt.Sprintf("file %s is over %s (limit: %s or --max-file-size)", path, mib(limit), EnvVar)}
+	return &reason{ErrTooLarge, fmt.Sprintf("file %s is over %s (raise the limit with %s=MiB)", path, mib(limit), EnvVar)}
 }
 
 func mib(n int64) string {

@@ -47,7 +47,7 @@ func TestReadFile(t *testing.T) {
 		{"regular", small, 100, "", nil},
 		{"exactly the limit", big, 2000, "", nil},
 		{"symlink to a regular file", link, 100, "", nil},
-		{"over the limit", big, 1999, "file " + big + " is over 1999 bytes (limit: AIEVAL_MAX_FILE_MB or --max-file-size)", ErrTooLarge},
+		{"over the limit", big, 1999, "file " + big + " is over 1999 bytes (raise the limit with AIEVAL_MAX_FILE_MB=MiB)", ErrTooLarge},
 		{"symlink to /dev/zero", zero, 1 << 20, "it is a symbolic link to /dev/zero (a character device), not a regular file", ErrNotRegular},
 		{"device", "/dev/zero", 1 << 20, "it is a character device, not a regular file", ErrNotRegular},
 		{"FIFO", fifo, 1 << 20, "it is a FIFO (named pipe), not a regular file", ErrNotRegular},

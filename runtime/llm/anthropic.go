@@ -1,8 +1,6 @@
 package llm
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,8 +72,8 @@ func (a *Anthropic) Complete(ctx context.Context, req *Request, onChunk ChunkFun
 	hdr.Set("x-api-key", key)
 	hdr.Set("anthropic-version", AnthropicVersion)
 	url := messagesURL(endpoint)
-	return claudeCall(ctx, a.oa, st, req.Model, onChunk, func(ctx context.Context, chunk ChunkFunc) (*Response, error) {
-		resp, err := claudePost(ctx, a.oa, url, body, hdr)
+	return rest{a.oa}.call(ctx, st, req.Model, onChunk, func(ctx context.Context, chunk ChunkFunc) (*Response, error) {
+		resp, err := rest{a.oa}.post(ctx, url, body, hdr)
 		if err != nil {
 			return nil, err
 		}
@@ -85,49 +83,6 @@ func (a *Anthropic) Complete(ctx context.Context, req *Request, onChunk ChunkFun
 		}
 		return anthropicWhole(resp.Body)
 	})
-}
-
-// claudeCall runs one model call with the OpenAI client's policy: a broken
-// answer (cut stream, bad JSON) is retried once as a whole call, unless
-// text already reached the caller.
-func claudeCall(ctx context.Context, oa *OpenAI, st *callState, model string, onChunk ChunkFunc,
-	once func(ctx context.Context, chunk ChunkFunc) (*Response, error)) (*Response, error) {
-	ctx = withState(ctx, st)
-	tries := 1
-	if oa.retry.MaxRetries > 0 {
-		tries = 2
-	}
-	for i := 0; ; i++ {
-		delivered := false
-		chunk := onChunk
-		if onChunk != nil {
-			chunk = func(d string) { delivered = true; onChunk(d) }
-		}
-		resp, err := once(ctx, chunk)
-		if err == nil {
-			resp.Latency = time.Since(st.lastTry)
-			return resp, nil
-		}
-		e := toError(ctx, err, st, model)
-		if e.Kind == KindBadResponse && !delivered && i+1 < tries {
-			continue
-		}
-		return nil, e
-	}
-}
-
-// claudePost sends a JSON body through the retrying transport; a returned
-// response is a success (status < 400) whose body the caller closes.
-func claudePost(ctx context.Context, oa *OpenAI, url string, body []byte, hdr http.Header) (*http.Response, error) {
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, &Error{Kind: KindClient, Msg: "bad endpoint URL: " + err.Error()}
-	}
-	for k, v := range hdr {
-		r.Header[k] = v
-	}
-	r.Header.Set("Content-Type", "application/json")
-	return oa.http.Do(r)
 }
 
 // Wire types of the Messages API.
@@ -423,48 +378,27 @@ func anthropicStream(body io.Reader, onChunk ChunkFunc) (*Response, error) {
 // says the stream is complete. A body that ends first is a bad response;
 // other read errors are returned as stream errors for toError to name.
 func claudeSSE(body io.Reader, fn func(event string, data []byte) (done bool, err error)) error {
-	br := bufio.NewReaderSize(body, 64<<10)
-	var event string
-	var data []byte
-	has := false
-	for {
-		line, err := br.ReadBytes('\n')
-		if err == nil { // a line cut by the end of the body is not used
-
-			line = bytes.TrimRight(line, "\r\n")
-			if len(line) == 0 && has {
-				done, ferr := fn(event, data)
-				if ferr != nil || done {
-					return ferr
-				}
-				event, data, has = "", data[:0], false
-			} else if len(line) > 0 && line[0] != ':' {
-				field, value, _ := bytes.Cut(line, []byte(":"))
-				value = bytes.TrimPrefix(value, []byte(" "))
-				switch string(field) {
-				case "event":
-					event = string(value)
-				case "data":
-					if has {
-						data = append(data, '\n')
-					}
-					data = append(data, value...)
-					has = true
-				}
-			}
+	var fnErr error
+	err := readEvents(body, func(event string, data []byte) error {
+		done, err := fn(event, data)
+		switch {
+		case err != nil:
+			fnErr = err
+			return err
+		case done:
+			return errDone
 		}
-		if err != nil {
-			if has { // a last event without its blank line still counts
-				if done, ferr := fn(event, data); ferr != nil || done {
-					return ferr
-				}
-			}
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return &Error{Kind: KindBadResponse, Msg: "stream ended before message_stop"}
-			}
-			return &streamErr{err}
-		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case fnErr != nil:
+		return fnErr
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{Kind: KindBadResponse, Msg: "stream ended before message_stop"}
 	}
+	return &streamErr{err}
 }
 
 // anthropicRetryHint reads anthropic-ratelimit-{requests,tokens,...}-reset

@@ -183,8 +183,8 @@ func (b *Bedrock) Complete(ctx context.Context, req *Request, onChunk ChunkFunc)
 	url := endpoint + "/model/" + awsEscape(req.Model) + op
 	st := &callState{endpoint: endpoint, keyEnv: "AWS_ACCESS_KEY_ID", key: creds.SecretAccessKey}
 	ctx = context.WithValue(ctx, sigv4Key{}, &sigv4Info{creds: creds, region: region})
-	resp, err := claudeCall(ctx, b.oa, st, req.Model, onChunk, func(ctx context.Context, chunk ChunkFunc) (*Response, error) {
-		resp, err := claudePost(ctx, b.oa, url, body, nil)
+	resp, err := rest{b.oa}.call(ctx, st, req.Model, onChunk, func(ctx context.Context, chunk ChunkFunc) (*Response, error) {
+		resp, err := rest{b.oa}.post(ctx, url, body, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -94,7 +94,8 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 		dt.MaxIdleConns = 1024
 		base = dt
 	}
-	o.tr = &transport{base: base, policy: o.retry, timeout: opts.Timeout, sleep: sleep, now: o.now, breakers: newBreakers(opts.Breaker)}
+	o.tr = &transport{base: base, policy: o.retry, timeout: opts.Timeout, sleep: sleep, now: o.now, breakers: newBreakers(opts.Breaker),
+		limits: newLimiters(limitPolicy{initial: 8, max: 1024, maxPause: o.retry.MaxRetryAfter, timed: opts.Sleep == nil})}
 	hc.Transport = o.tr
 	o.http = hc
 	return o

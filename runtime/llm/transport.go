@@ -52,6 +52,7 @@ type transport struct {
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	breakers *breakers
+	limits   *limiters // adaptive concurrency per endpoint (limiter.go); nil: none
 }
 
 // maxBody caps one answer's body, streamed or not: a chat answer is never
@@ -75,9 +76,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if ok, why := br.allow(t.now()); !ok {
 			return nil, &Error{Kind: KindCircuitOpen, Endpoint: st.endpoint, Attempts: st.attempts, Msg: why}
 		}
+		lim := t.limits.get(st.endpoint)
+		started, lerr := lim.acquire(parent)
+		if lerr != nil {
+			return nil, canceled(st.endpoint, "", st.attempts, lerr)
+		}
 		st.attempts++
 		st.lastTry = time.Now()
 		resp, cancel, err := t.attempt(req, body)
+		lim.done(started, resp)
 		last := try >= t.policy.MaxRetries
 		if parent.Err() != nil {
 			cancel()

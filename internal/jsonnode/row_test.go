@@ -1,4 +1,4 @@
-package eval
+package jsonnode
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ var jsonRowSeeds = []string{
 	`{"s": "tab	in"}`, `{"s": "\x"}`, `{"s": "\u12"}`, `{"s": "\uZZZZ"}`, `{"a": [1, [2, [3]]], "b": {}}`,
 	`{"name": "t1", "prompt": "p", "params": {"city": "x"}, "assert": [{"type": "contains", "value": "42"}]}`,
 	`{"a":1`, `{"a":"`, `  {"a" : [ 1 , 2 ] }  `, `{"k":"v","k":"w"}`, `{"u": "\u0000"}`, `{"e": 1E5, "f": 0e0}`,
-	strings.Repeat("[", 70) + strings.Repeat("]", 70),
+	strings.Repeat("[", 210) + strings.Repeat("]", 210),
 }
 
 // FuzzJSONRow checks the fast row parser against encoding/json: the same
@@ -40,17 +40,17 @@ func FuzzJSONRow(f *testing.F) {
 	for _, s := range jsonRowSeeds {
 		f.Add(s)
 	}
-	var p jsonRow
+	var p Row
 	f.Fuzz(func(t *testing.T, s string) {
 		b := []byte(strings.TrimSpace(s))
 		if !utf8.Valid(b) {
 			return // jsonlRow refuses such rows before parsing
 		}
-		fast, ok := p.parse(b, 7)
-		slow, err := jsonNode(b, 7)
+		fast, ok := p.Parse(b, 7)
+		slow, err := Parse(b, 7, Limits{})
 		switch {
 		case !ok:
-			return // jsonNode decides
+			return // Parse decides
 		case err != nil:
 			t.Fatalf("%q: fast parser accepted what encoding/json rejects: %v", s, err)
 		}
@@ -62,9 +62,9 @@ func FuzzJSONRow(f *testing.F) {
 
 // The fast parser answers the usual rows itself (else it saves nothing).
 func TestJSONRowAnswersPlainRows(t *testing.T) {
-	var p jsonRow
+	var p Row
 	for _, s := range jsonRowSeeds[:5] {
-		if _, ok := p.parse([]byte(s), 1); !ok {
+		if _, ok := p.Parse([]byte(s), 1); !ok {
 			t.Errorf("%s: fast parser declined", s)
 		}
 	}

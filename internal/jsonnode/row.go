@@ -1,4 +1,4 @@
-package eval
+package jsonnode
 
 import (
 	"strconv"
@@ -7,14 +7,16 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// jsonRow parses one JSONL row into the same yaml.Node tree as jsonNode,
+// Row parses one JSONL row into the same yaml.Node tree as Parse,
 // without encoding/json's per-token allocations (~8 KB of garbage per row,
 // most of the load time of a 100k-row file). Nodes come from slabs reused
 // row after row: the loader keeps no node once a row is read. It accepts a
 // strict subset of what jsonNode accepts; for anything else (errors,
-// surrogate escapes, deep nesting) ok is false and the caller asks jsonNode,
+// surrogate escapes, deep nesting) ok is false and the caller asks Parse,
 // which gives the exact result or message.
-type jsonRow struct {
+type Row struct {
+	MaxDepth int // nesting; 0 means DefaultMaxDepth
+
 	b     []byte
 	i     int
 	line  int
@@ -24,7 +26,9 @@ type jsonRow struct {
 	buf   []byte       // unescaped string
 }
 
-func (p *jsonRow) parse(b []byte, line int) (*yaml.Node, bool) {
+// Parse reads the row b, whose nodes all get line. The tree is valid until
+// the next call.
+func (p *Row) Parse(b []byte, line int) (*yaml.Node, bool) {
 	p.b, p.i, p.line = b, 0, line
 	p.nodes, p.kids, p.stack = p.nodes[:0], p.kids[:0], p.stack[:0]
 	n, ok := p.value(0)
@@ -37,7 +41,7 @@ func (p *jsonRow) parse(b []byte, line int) (*yaml.Node, bool) {
 
 // node allocates from the slab. A full slab is replaced, not grown, so the
 // pointers already handed out stay valid.
-func (p *jsonRow) node(kind yaml.Kind, tag, value string) *yaml.Node {
+func (p *Row) node(kind yaml.Kind, tag, value string) *yaml.Node {
 	if len(p.nodes) == cap(p.nodes) {
 		p.nodes = make([]yaml.Node, 0, max(64, 2*cap(p.nodes)))
 	}
@@ -46,7 +50,7 @@ func (p *jsonRow) node(kind yaml.Kind, tag, value string) *yaml.Node {
 }
 
 // content moves the children pushed since mark into a Content slice.
-func (p *jsonRow) content(mark int) []*yaml.Node {
+func (p *Row) content(mark int) []*yaml.Node {
 	k := len(p.stack) - mark
 	if k == 0 {
 		return nil
@@ -60,7 +64,7 @@ func (p *jsonRow) content(mark int) []*yaml.Node {
 	return p.kids[start:len(p.kids):len(p.kids)]
 }
 
-func (p *jsonRow) ws() {
+func (p *Row) ws() {
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -71,8 +75,8 @@ func (p *jsonRow) ws() {
 	}
 }
 
-func (p *jsonRow) value(depth int) (*yaml.Node, bool) {
-	if depth > maxDepth {
+func (p *Row) value(depth int) (*yaml.Node, bool) {
+	if depth > p.maxDepth() {
 		return nil, false
 	}
 	p.ws()
@@ -100,14 +104,17 @@ func (p *jsonRow) value(depth int) (*yaml.Node, bool) {
 	return nil, false
 }
 
-func (p *jsonRow) container(open byte, depth int) (*yaml.Node, bool) {
+func (p *Row) container(open byte, depth int) (*yaml.Node, bool) {
 	kind, end := yaml.MappingNode, byte('}')
 	if open == '[' {
 		kind, end = yaml.SequenceNode, ']'
 	}
 	p.i++
-	n := p.node(kind, "", "")
-	n.Style = yaml.FlowStyle
+	tag := "!!map"
+	if kind == yaml.SequenceNode {
+		tag = "!!seq"
+	}
+	n := p.node(kind, tag, "")
 	mark := len(p.stack)
 	p.ws()
 	if p.i < len(p.b) && p.b[p.i] == end {
@@ -153,7 +160,7 @@ func (p *jsonRow) container(open byte, depth int) (*yaml.Node, bool) {
 	}
 }
 
-func (p *jsonRow) literal(word, tag string) (*yaml.Node, bool) {
+func (p *Row) literal(word, tag string) (*yaml.Node, bool) {
 	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
 		return nil, false
 	}
@@ -162,7 +169,7 @@ func (p *jsonRow) literal(word, tag string) (*yaml.Node, bool) {
 }
 
 // number checks JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-func (p *jsonRow) number() (*yaml.Node, bool) {
+func (p *Row) number() (*yaml.Node, bool) {
 	b, start := p.b, p.i
 	digits := func() int {
 		n := 0
@@ -196,14 +203,11 @@ func (p *jsonRow) number() (*yaml.Node, bool) {
 		}
 	}
 	text := string(b[start:p.i])
-	if _, err := strconv.ParseInt(text, 10, 64); err == nil {
-		return p.node(yaml.ScalarNode, "!!int", text), true
-	}
-	return p.node(yaml.ScalarNode, "!!float", text), true
+	return p.node(yaml.ScalarNode, numberTag(text), text), true
 }
 
 // str reads a string at p.i (a '"'); the row is valid UTF-8 already.
-func (p *jsonRow) str() (string, bool) {
+func (p *Row) str() (string, bool) {
 	b := p.b
 	p.i++
 	start := p.i
@@ -223,7 +227,7 @@ func (p *jsonRow) str() (string, bool) {
 	return "", false
 }
 
-func (p *jsonRow) escaped(start int) (string, bool) {
+func (p *Row) escaped(start int) (string, bool) {
 	b := p.b
 	p.buf = append(p.buf[:0], b[start:p.i]...)
 	for p.i < len(b) {
@@ -272,4 +276,11 @@ func (p *jsonRow) escaped(start int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func (p *Row) maxDepth() int {
+	if p.MaxDepth > 0 {
+		return p.MaxDepth
+	}
+	return DefaultMaxDepth
 }

@@ -12,10 +12,11 @@ import (
 	"time"
 )
 
-// rest is what the hand-written JSON clients (Gemini, Azure, Hugging Face)
-// share: the OpenAI client's retrying, circuit-breaking HTTP client and its
-// environment, reused as is, so every provider has one retry policy, one
-// breaker per endpoint and one way of scrubbing keys from errors.
+// rest is what the hand-written JSON clients (Gemini, Azure, Hugging Face,
+// Anthropic, Bedrock) share: the OpenAI client's retrying,
+// circuit-breaking, rate-adapting HTTP client and its environment, reused
+// as is, so every provider has one retry policy, one breaker and one
+// limiter per endpoint and one way of scrubbing keys from errors.
 type rest struct{ base *OpenAI }
 
 func newRest(opts OpenAIOptions) rest { return rest{base: NewOpenAI(opts)} }
@@ -58,7 +59,7 @@ func (r rest) circuitOpen(endpoint string) bool {
 func (r rest) post(ctx context.Context, url string, body []byte, hdr http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, &Error{Kind: KindClient, Msg: "bad endpoint URL: " + err.Error()}
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
@@ -106,26 +107,34 @@ func decodeJSON(resp *http.Response, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// readSSE calls fn with the data of each server-sent event in body. It
-// takes LF and CRLF line ends (Gemini writes CRLF) and "data:" with or
-// without the space (TGI writes none); "data: [DONE]" ends the stream.
-// It returns nil at [DONE], else the read error that ended the body
-// (io.EOF or io.ErrUnexpectedEOF when the body just stopped): whether
-// that is a complete answer is for the caller's format to say.
+// readSSE calls fn with the data of each server-sent event in body; see
+// readEvents.
 func readSSE(body io.Reader, fn func(data []byte) error) error {
+	return readEvents(body, func(_ string, data []byte) error { return fn(data) })
+}
+
+// readEvents calls fn with the name ("" when none) and data of each
+// server-sent event in body. It takes LF and CRLF line ends (Gemini writes
+// CRLF) and "data:" with or without the space (TGI writes none); "data:
+// [DONE]" ends the stream, and so does fn returning errDone. It returns
+// nil then, else fn's error or the read error that ended the body (io.EOF
+// or io.ErrUnexpectedEOF when the body just stopped): whether that is a
+// complete answer is for the caller's format to say.
+func readEvents(body io.Reader, fn func(event string, data []byte) error) error {
 	br := bufio.NewReaderSize(body, 64<<10)
+	var event string
 	var data []byte
 	has := false
 	flush := func() error {
 		if !has {
 			return nil
 		}
-		d := data
-		data, has = data[:0], false
+		ev, d := event, data
+		event, data, has = "", data[:0], false
 		if string(bytes.TrimSpace(d)) == "[DONE]" {
 			return errDone
 		}
-		return fn(d)
+		return fn(ev, d)
 	}
 	for {
 		line, err := br.ReadBytes('\n')
@@ -141,7 +150,10 @@ func readSSE(body io.Reader, fn func(data []byte) error) error {
 			default:
 				field, value, _ := bytes.Cut(line, []byte(":"))
 				value = bytes.TrimPrefix(value, []byte(" "))
-				if string(field) == "data" {
+				switch string(field) {
+				case "event":
+					event = string(value)
+				case "data":
 					if has {
 						data = append(data, '\n')
 					}

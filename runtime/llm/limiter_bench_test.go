@@ -1,0 +1,105 @@
+package llm_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aieval/aieval/internal/fakeopenai"
+	"github.com/aieval/aieval/runtime/llm"
+)
+
+// rateLimitRun drives workers callers (eval's fixed worker pool) at a fake
+// OpenAI endpoint allowing rps requests a second (burst rps/10, 20 ms per
+// answer) for d, and returns the completed calls per second (less the
+// bucket's initial burst) over rps and the fraction of requests answered
+// 429.
+func rateLimitRun(tb testing.TB, rps float64, workers int, d time.Duration, adaptive, bare bool) (ratio, frac429 float64) {
+	burst := max(1, int(rps/10))
+	opts := []fakeopenai.Option{fakeopenai.WithRateLimit(rps, burst), fakeopenai.WithLatency(20 * time.Millisecond), fakeopenai.WithKeep(0)}
+	if bare {
+		opts = append(opts, fakeopenai.WithRetryAfterOnly())
+	}
+	srv := fakeopenai.New(opts...)
+	defer srv.Close()
+	retry := llm.DefaultRetry
+	retry.MaxRetries = 20 // every call ends in an answer; the figure is the cost of getting it
+	c := llm.NewOpenAI(llm.OpenAIOptions{Retry: &retry, Getenv: func(k string) string {
+		return map[string]string{"BENCH_API_KEY": "sk-bench-0123456789"}[k]
+	}})
+	if !adaptive {
+		llm.WithoutLimiter(c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				_, err := c.Complete(ctx, &llm.Request{Provider: "openai", BaseURL: srv.URL(), Model: "gpt-4o-mini", APIKeyEnv: "BENCH_API_KEY",
+					Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil)
+				if err == nil {
+					ok.Add(1)
+				} else if ctx.Err() == nil {
+					tb.Errorf("call failed: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	limited, total := srv.RateLimited()
+	if total == 0 {
+		tb.Fatal("no request reached the server")
+	}
+	// The bucket starts full: its burst is free, not throughput.
+	sustained := float64(ok.Load()) - float64(burst)
+	return sustained / elapsed.Seconds() / rps, float64(limited) / float64(total)
+}
+
+// BenchmarkRateLimit reports, against a server allowing R requests a
+// second, a run's throughput as a fraction of R and the fraction of its
+// requests answered 429, with the adaptive limiter and without it:
+//
+//	go test -run '^$' -bench RateLimit -benchtime 1x ./runtime/llm
+func BenchmarkRateLimit(b *testing.B) {
+	for _, bc := range []struct {
+		name           string
+		rps            float64
+		workers        int
+		adaptive, bare bool
+	}{
+		{"R=100/workers=16/adaptive", 100, 16, true, false}, {"R=100/workers=16/fixed", 100, 16, false, false},
+		{"R=50/workers=32/adaptive", 50, 32, true, false}, {"R=50/workers=32/fixed", 50, 32, false, false},
+		// A server that sends only Retry-After (whole seconds).
+		{"R=100/workers=16/retry-after-only/adaptive", 100, 16, true, true}, {"R=100/workers=16/retry-after-only/fixed", 100, 16, false, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var ratio, frac float64
+			for i := 0; i < b.N; i++ {
+				ratio, frac = rateLimitRun(b, bc.rps, bc.workers, 5*time.Second, bc.adaptive, bc.bare)
+			}
+			b.ReportMetric(ratio, "throughput/R")
+			b.ReportMetric(100*frac, "%429")
+		})
+	}
+}
+
+// TestRateLimitSmoke is a short run of the benchmark with loose bounds (the
+// machine is shared; the benchmark holds the figure).
+func TestRateLimitSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timed run")
+	}
+	ratio, frac := rateLimitRun(t, 100, 16, 2*time.Second, true, false)
+	if ratio < 0.7 || frac > 0.06 {
+		t.Errorf("throughput %.2f of R, %.1f%% answered 429; want >= 0.9 and <= 2%% (bounds loosened to 0.7 and 6%% for a shared machine)", ratio, 100*frac)
+	}
+}
