@@ -100,6 +100,12 @@ type Report struct {
 	// (Counts["baseline_unavailable"]): a gate fails on them as on
 	// regressions, since nothing shows the test did not regress.
 	BaselineErrors int `json:"baseline_errors"`
+	// Metrics are the metrics whose mean moved, judged by their 95%
+	// bootstrap intervals (entries named "metric NAME"); Counts and
+	// Entries are per test only. MetricRegressions counts the falls whose
+	// intervals do not overlap: they fail a gate like test regressions.
+	Metrics           []Entry `json:"metrics,omitempty"`
+	MetricRegressions int     `json:"metric_regressions,omitempty"`
 	// Warnings are problems that made the report incomplete (an
 	// unreadable results spool, a duplicate test id).
 	Warnings []string `json:"warnings,omitempty"`
@@ -107,8 +113,17 @@ type Report struct {
 	diffLimit int
 }
 
-// Regressions counts the entries that fail a gate.
-func (r *Report) Regressions() int { return r.Counts[KindRegression] }
+// Regressions counts what fails a gate: test regressions and metric
+// regressions.
+func (r *Report) Regressions() int { return r.Counts[KindRegression] + r.MetricRegressions }
+
+// all is the test entries, then the metric ones: what the renderers list.
+func (r *Report) all() []Entry {
+	if len(r.Metrics) == 0 {
+		return r.Entries
+	}
+	return append(r.Entries[:len(r.Entries):len(r.Entries)], r.Metrics...)
+}
 
 // ExitCode is results.ExitErrored when a baseline test could not be
 // evaluated (it wins, as in a run), results.ExitFailed when anything
@@ -221,14 +236,18 @@ func Compare(base, head *results.Results, opts Options) *Report {
 		rep.Entries = append(rep.Entries, Entry{ID: b.suite + "::" + b.name, Suite: b.suite, Name: b.name, Line: b.line, Kind: KindRemoved, Base: &bs})
 	}
 
-	rep.Entries = append(rep.Entries, metricChanges(base.Summary.Metrics, head.Summary.Metrics)...)
-
 	rep.addDiffs(base, limit)
 	sort.SliceStable(rep.Entries, func(i, j int) bool { return rank(rep.Entries[i].Kind) < rank(rep.Entries[j].Kind) })
 	for _, e := range rep.Entries {
 		rep.Counts[e.Kind]++
 	}
 	rep.BaselineErrors = rep.Counts[KindBaseError]
+	rep.Metrics = metricChanges(base.Summary.Metrics, head.Summary.Metrics)
+	for _, e := range rep.Metrics {
+		if e.Kind == KindRegression {
+			rep.MetricRegressions++
+		}
+	}
 	return rep
 }
 

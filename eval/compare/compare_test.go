@@ -382,8 +382,11 @@ func TestMetricChangesByBootstrapIntervals(t *testing.T) {
 		"same": {Count: 5, Mean: 0.5, Low: 0.4, High: 0.6},
 	})
 	rep := Compare(base, head, Options{})
+	if len(rep.Entries) != 0 || len(rep.Counts) != 0 {
+		t.Errorf("metric changes among the test entries: %+v %v", rep.Entries, rep.Counts)
+	}
 	got := map[string]Kind{}
-	for _, e := range rep.Entries {
+	for _, e := range rep.Metrics {
 		got[e.ID] = e.Kind
 	}
 	want := map[string]Kind{"metric acc": KindRegression, "metric tone": KindNoise, "metric old": KindNoise}
@@ -395,7 +398,15 @@ func TestMetricChangesByBootstrapIntervals(t *testing.T) {
 			t.Errorf("%s: %s, want %s", id, got[id], k)
 		}
 	}
-	if rep.Regressions() != 1 || rep.ExitCode() != results.ExitFailed {
-		t.Errorf("regressions %d exit %d", rep.Regressions(), rep.ExitCode())
+	if rep.Regressions() != 1 || rep.ExitCode() != results.ExitFailed || rep.Headline() != "1 metric regression; 0 unchanged" {
+		t.Errorf("regressions %d exit %d headline %q", rep.Regressions(), rep.ExitCode(), rep.Headline())
+	}
+	var text, md strings.Builder
+	if err := WriteText(&text, rep, false); err != nil || !strings.Contains(text.String(), "REGRESSION  metric acc") ||
+		!strings.Contains(text.String(), "95% bootstrap intervals do not overlap") {
+		t.Errorf("text: %v\n%s", err, text.String())
+	}
+	if err := WriteMarkdown(&md, rep); err != nil || !strings.Contains(md.String(), "| metric acc | **regression** |") {
+		t.Errorf("markdown: %v\n%s", err, md.String())
 	}
 }
