@@ -709,7 +709,7 @@ func newSelectBest(spec Spec) (Assertion, error) {
 }
 
 func (s *selectBest) Check(context.Context, *Input) (Result, error) {
-	return Result{}, errors.New("select-best compares one test's outputs across several models; run the test on a models: matrix (it cannot score one output alone)")
+	return Result{}, errors.New("select-best compares one test's outputs across several models; run the test on several models with matrix: [model, ...] on the suite or the test (it cannot score one output alone)")
 }
 
 // CheckAll asks the grader (that of the first input) once for the best of

@@ -337,7 +337,7 @@ func TestSelectBest(t *testing.T) {
 	if rs[0].Pass || !rs[1].Pass {
 		t.Errorf("negated = %+v", rs)
 	}
-	if _, err := a.Check(context.Background(), ins[0]); err == nil || !strings.Contains(err.Error(), "models: matrix") {
+	if _, err := a.Check(context.Background(), ins[0]); err == nil || !strings.Contains(err.Error(), "matrix: [model, ...]") {
 		t.Errorf("single Check: err = %v", err)
 	}
 	if _, err := c.CheckAll(context.Background(), ins[:1]); err == nil || !strings.Contains(err.Error(), "at least two outputs") {

@@ -103,6 +103,27 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 	if t.PassRate == 0 {
 		t.PassRate = defs.passRate
 	}
+	t.Matrix = r.matrix
+	if t.Matrix == nil {
+		t.Matrix = defs.matrix
+	}
+	if t.Matrix == nil {
+		t.Matrix = s.Matrix
+	}
+	if len(t.Matrix) < 2 {
+		for _, a := range t.Asserts {
+			if _, ok := a.Impl.(assertions.Comparer); ok {
+				errAt(a.Spec.File, a.Spec.Line, "%s: %s compares the outputs of several models; run the test on at least two with matrix: [model, model] on the suite or the test", label, a.Spec.Type)
+			}
+		}
+	}
+	t.PassK = r.passK
+	if t.PassK == 0 {
+		t.PassK = defs.passK
+	}
+	if t.PassK > t.Repeat {
+		errAt(r.file, r.line, "%s: pass_k %d is above repeat %d: pass@k draws k of the test's runs", label, t.PassK, t.Repeat)
+	}
 	switch {
 	case r.skip != nil:
 		t.Skip = *r.skip
@@ -220,6 +241,7 @@ func (l *loader) validateConfig(s *Suite) {
 	if s.Config == nil || l.full() {
 		return
 	}
+	l.checkMatrix(s)
 	known := map[string]bool{}
 	for k := range s.Params {
 		known[k] = true
@@ -248,6 +270,41 @@ func (l *loader) validateConfig(s *Suite) {
 			l.errAt(file, d.Line, "%s", msg)
 		} else {
 			s.Warnings = append(s.Warnings, Problem{File: file, Line: d.Line, Msg: msg}.String())
+		}
+	}
+}
+
+// checkMatrix refuses a matrix model aieval cannot call: one no parser
+// claims, with no endpoint in the suite's models: mapping or the
+// aiconfig's settings, would make every test on it an error.
+func (l *loader) checkMatrix(s *Suite) {
+	type use struct {
+		file string
+		line int
+	}
+	seen := map[string]use{}
+	var order []string
+	add := func(ms []string, u use) {
+		for _, m := range ms {
+			if _, ok := seen[m]; !ok {
+				seen[m] = u
+				order = append(order, m)
+			}
+		}
+	}
+	add(s.Matrix, use{s.Path, s.matrixLine})
+	for _, t := range s.Tests {
+		add(t.Matrix, use{t.File, t.FileLine})
+	}
+	if len(order) == 0 {
+		return
+	}
+	meta := s.Config.Metadata()
+	rt := runtime.New(runtime.Options{Endpoints: s.Models})
+	for _, m := range order {
+		if r := rt.RouteOf(&meta, m, meta.Models[m]); !r.Supported {
+			u := seen[m]
+			l.errAt(u.file, u.line, "matrix model %q: %s", m, r.Reason)
 		}
 	}
 }

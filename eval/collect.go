@@ -260,6 +260,7 @@ type repeatAgg struct {
 	cost                       float64
 	tokens                     results.Tokens
 	allCached                  bool
+	metrics                    map[string][]float64 // every run's metric scores
 }
 
 // add counts one run; true when every run is in.
@@ -276,6 +277,14 @@ func (a *repeatAgg) add(o outcome) bool {
 	a.tokens.Completion += t.Tokens.Completion
 	a.tokens.Total += t.Tokens.Total
 	a.allCached = a.allCached && t.Cached
+	for _, ar := range t.Assertions {
+		if ar.Metric != "" {
+			if a.metrics == nil {
+				a.metrics = map[string][]float64{}
+			}
+			a.metrics[ar.Metric] = append(a.metrics[ar.Metric], ar.Score)
+		}
+	}
 	switch t.Status {
 	case results.StatusPass:
 		a.passed++
@@ -302,9 +311,15 @@ func (a *repeatAgg) result(test *Test) *results.TestResult {
 		required = 1
 	}
 	lo, hi := results.Wilson(a.passed, a.runs)
+	k := a.runs
+	if test.PassK > 0 {
+		k = min(test.PassK, a.runs) // --repeat may run fewer than pass_k
+	}
 	pr := &results.PassRate{Runs: a.runs, Passed: a.passed, Errors: a.errors,
-		Rate: float64(a.passed) / float64(a.runs), Low: lo, High: hi, Required: required}
+		Rate: float64(a.passed) / float64(a.runs), Low: lo, High: hi, Required: required,
+		K: k, PassAtK: results.PassAtK(a.runs, a.passed, k), PassHatK: results.PassHatK(a.runs, a.passed, k)}
 	t.PassRate = pr
+	t.MetricScores = a.metrics
 	t.Score = a.scoreSum / float64(a.runs)
 	t.LatencyMS = a.latencySum / float64(a.runs)
 	t.Cost, t.Tokens, t.Cached = a.cost, a.tokens, a.allCached

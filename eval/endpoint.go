@@ -42,3 +42,13 @@ func (m *meter) Embed(ctx context.Context, req *llm.EmbedRequest) ([][]float64, 
 	}
 	return e.Embed(ctx, req)
 }
+
+// Moderate lets moderations through the meter to the parser, so the cache
+// around the meter records and replays them.
+func (m *meter) Moderate(ctx context.Context, req *llm.ModerationRequest) (*llm.ModerationResult, error) {
+	mo, ok := m.next.(llm.Moderator)
+	if !ok {
+		return nil, errors.New("this model's parser has no moderation endpoint")
+	}
+	return mo.Moderate(ctx, req)
+}

@@ -26,6 +26,12 @@ type Suite struct {
 	Params      map[string]any
 	Models      map[string]runtime.Endpoint
 	Grader      string
+	// Matrix lists the models every test runs on (suite matrix:); a test's
+	// own matrix: replaces it. Nil: each test runs on its prompt's model.
+	Matrix []string
+	// PassRate is the suite's top-level pass_rate: the fraction of its
+	// tests that must pass; 0 = every test.
+	PassRate float64
 	// Tests is nil when the tests come from a cases file of more than
 	// LazyThreshold rows: they are read when run. TestCount counts both.
 	Tests []*Test
@@ -34,7 +40,8 @@ type Suite struct {
 	Prices     map[string]Price // `prices:`, over llm's defaults
 	Warnings   []string         // non-fatal findings of the aiconfig checks, one line each
 
-	lazy *lazyCases // the tests, when Tests is nil
+	lazy       *lazyCases // the tests, when Tests is nil
+	matrixLine int        // line of the suite's matrix:
 
 	// reads is, per prompt, the parameter names a run of it can read
 	// (runtime.Config.ParamsRead), filled once the aiconfig is loaded.
@@ -58,6 +65,11 @@ type Test struct {
 	// Transform rewrites the output before every assertion scores it
 	// (`transform:`, else the defaults'); nil = none.
 	Transform *assertions.Transform
+	// Matrix: the models the test runs on, each as its own result named
+	// "name [model]"; nil runs it once on its prompt's model.
+	Matrix []string
+	// PassK is the k of pass@k and pass^k for a repeated test; 0 = repeat.
+	PassK int
 
 	// File and FileLine are where the test is written: the suite, or a
 	// file:// cases file (then Line is the reference's line in the suite).
@@ -130,6 +142,13 @@ type Options struct {
 	// directory of the report files); when neither can, results are kept
 	// in memory.
 	SpoolFallbackDir string
+	// Rerun, when not nil, runs only the tests whose result IDs it holds
+	// (--retry-errors: those that ended in error; see results.Retried).
+	Rerun map[string]bool
+	// MinPassRate, when above 0, gates the run on the fraction of tests
+	// passed (--min-pass-rate) instead of on every test, over the suites'
+	// own pass_rate:. Errors still exit 3.
+	MinPassRate float64
 	// CacheReadFirst are cache directories read (never written) before
 	// CacheDir: the baseline of --baseline-ref reads the cache at its ref.
 	CacheReadFirst []string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,10 +37,13 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		ConfigName: sel.sr.info.ConfigName, Prompt: t.Prompt, Params: params,
 		Threshold: t.Threshold, Shard: r.shard, Assertions: []results.AssertionResult{},
 	}
+	if j.model != "" {
+		res.Name, res.Matrix = t.Name+results.MatrixSuffix(j.model), j.model
+	}
 	if t.File != "" && !IsSuiteFile(t.File) { // a row of a cases file
 		res.File, res.FileLine = filepath.Clean(t.File), t.FileLine
 	}
-	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res}
+	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res, mi: j.mi, mn: j.mn}
 	switch {
 	case j.broken != "":
 		res.Status, res.Reason = results.StatusError, oneLine(j.broken)
@@ -58,7 +62,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	}
 
 	start := time.Now()
-	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample})
+	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample, Model: j.model, Logprobs: wantsLogprobs(t)})
 	wall := time.Since(start)
 	if run != nil && run.Request != nil {
 		res.Model, res.Provider = run.Request.Model, run.Request.Provider
@@ -103,9 +107,11 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		Output: res.Output, Refusal: res.Refusal, FinishReason: res.FinishReason, Prompt: res.Input, Params: params, Test: t.Name, Suite: s.Path,
 		LatencyMS: res.LatencyMS, Cost: cost, HasCost: hasCost,
 		Tokens:    res.Tokens,
-		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request),
+		ToolCalls: resp.ToolCalls, Tools: declaredTools(run.Request), Logprobs: resp.Logprobs,
 	}
-	r.check(ctx, sel.sr, t, run.Request, in, res)
+	if pending := r.check(ctx, sel.sr, t, run.Request, in, res, j.mn > 1); len(pending) > 0 {
+		out.mx = &matrixPart{in: in, req: run.Request, pending: pending}
+	}
 	if res.Status == results.StatusError && ctx.Err() != nil {
 		out.interrupted = true
 		r.interrupted.Store(true)
@@ -113,52 +119,91 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	return out
 }
 
-// check runs the assertions and decides the verdict of one run.
-func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Request, in *assertions.Input, res *results.TestResult) {
-	graderModel := sr.s.Grader
-	if graderModel == "" {
-		graderModel = sr.s.Config.Metadata().DefaultModel
-	}
-	if graderModel == "" {
-		graderModel = req.Model
-	}
+// check runs the assertions and decides the verdict of one run. In a
+// matrix (matrix true) a Comparer assertion (select-best) is left as a
+// placeholder whose index is returned: it is scored across the models
+// once all have run (see gatherMatrix), and the verdict with it.
+func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Request, in *assertions.Input, res *results.TestResult, matrix bool) (pending []int) {
 	embedModel := defaultEmbedModel
 	if req.Provider == runtime.ParserEcho {
 		embedModel = req.Model // echo embeds offline too
 	}
-	var sumW, sumWS, sumS float64
-	allPass := true
-	var firstFail *results.AssertionResult
 	if !transformOutput(ctx, t, in, res) {
-		return
+		return nil // the verdict is the transform's: it found nothing, or could not run
 	}
 	for _, a := range t.Asserts {
 		// A per-assertion provider picks the grader or embedding model.
-		gm, em := graderModel, embedModel
+		em := embedModel
 		if a.Spec.Provider != "" {
-			gm, em = a.Spec.Provider, a.Spec.Provider
+			em = a.Spec.Provider
 		}
-		in.Grader = r.graderFor(sr, gm)
+		in.Grader = r.graderFor(sr, graderModel(sr, req, a))
 		in.Embedder = embedder{rt: sr.rt, model: em}
+		in.Moderator = moderator{rt: sr.rt, model: a.Spec.Provider}
 		ar := results.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
+		if _, ok := a.Impl.(assertions.Comparer); ok && matrix {
+			pending = append(pending, len(res.Assertions))
+			res.Assertions = append(res.Assertions, ar)
+			continue
+		}
 		v, err := a.Impl.Check(ctx, in)
 		if err != nil {
+			// The test is an error: no placeholder waits for the others.
+			for i := len(pending) - 1; i >= 0; i-- {
+				res.Assertions = slices.Delete(res.Assertions, pending[i], pending[i]+1)
+			}
 			ar.Error, ar.Reason = true, oneLine(err.Error())
 			res.Assertions = append(res.Assertions, ar)
-			res.Status = results.StatusError
-			res.Reason = fmt.Sprintf("assertion %s (line %d) could not be evaluated: %s", a.Spec.Type, a.Spec.Line, ar.Reason)
-			return
+			decide(t, res)
+			return nil
 		}
 		ar.Pass, ar.Score, ar.Reason, ar.Diff = v.Pass, clamp01(v.Score), v.Reason, v.Diff
 		ar.Transformed = v.Transformed
 		res.Assertions = append(res.Assertions, ar)
+	}
+	if len(pending) == 0 {
+		decide(t, res)
+	}
+	return pending
+}
+
+// graderModel is the grader of assertion a: its provider, else the
+// suite's grader, else the aiconfig's default model, else the model under
+// test.
+func graderModel(sr *suiteRun, req *llm.Request, a *Assert) string {
+	switch {
+	case a.Spec.Provider != "":
+		return a.Spec.Provider
+	case sr.s.Grader != "":
+		return sr.s.Grader
+	case sr.s.Config.Metadata().DefaultModel != "":
+		return sr.s.Config.Metadata().DefaultModel
+	}
+	return req.Model
+}
+
+// decide sets the verdict of one run from its assertion results: an
+// assertion that could not be evaluated makes it an error; else it
+// passes when all pass, or, with a test threshold, when the weighted mean
+// score reaches it.
+func decide(t *Test, res *results.TestResult) {
+	var sumW, sumWS, sumS float64
+	allPass := true
+	var firstFail *results.AssertionResult
+	for i := range res.Assertions {
+		ar := &res.Assertions[i]
+		if ar.Error {
+			res.Status = results.StatusError
+			res.Reason = fmt.Sprintf("assertion %s (line %d) could not be evaluated: %s", ar.Type, ar.Line, ar.Reason)
+			return
+		}
 		sumW += ar.Weight
 		sumWS += ar.Weight * ar.Score
 		sumS += ar.Score
 		if !ar.Pass {
 			allPass = false
 			if firstFail == nil {
-				firstFail = &res.Assertions[len(res.Assertions)-1]
+				firstFail = ar
 			}
 		}
 	}
@@ -290,4 +335,32 @@ func (e embedder) Embed(ctx context.Context, texts []string) ([][]float64, error
 		return nil, fmt.Errorf("embeddings %s: %w", e.model, err)
 	}
 	return v, nil
+}
+
+// moderator checks outputs for the moderation assertion through the
+// runtime: model is the assertion's provider, "" for the default
+// moderation model; the suite's models: mapping points it anywhere.
+type moderator struct {
+	rt    *runtime.Runtime
+	model string
+}
+
+func (m moderator) Moderate(ctx context.Context, text string) (assertions.Moderation, error) {
+	res, err := m.rt.Moderate(ctx, m.model, text)
+	if err != nil {
+		return assertions.Moderation{}, err
+	}
+	return assertions.Moderation{Flagged: res.Flagged, Categories: res.Categories, Scores: res.Scores}, nil
+}
+
+// wantsLogprobs reports whether a test scores perplexity, which needs the
+// output tokens' logprobs asked for.
+func wantsLogprobs(t *Test) bool {
+	for _, a := range t.Asserts {
+		switch strings.TrimPrefix(a.Spec.Type, "not-") {
+		case "perplexity", "perplexity-score":
+			return true
+		}
+	}
+	return false
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,8 @@ type runner struct {
 	spent   float64 // USD of real (not cached) model calls, for --max-cost
 
 	interrupted atomic.Bool
+
+	matrix matrixGroups // matrix tests waiting for their other models
 }
 
 // suiteRun is a suite with its runtime.
@@ -55,6 +58,10 @@ type selected struct {
 	t    *Test
 	row  int32
 	runs int32 // of a held test; a lazy one's are known once it is read
+	// model is the matrix model this selection runs the test on ("" when
+	// the test has no matrix); it is member mi of the test's mn.
+	model  string
+	mi, mn int32
 }
 
 // job is one run of one test (a test with repeat: N gives N jobs). It
@@ -65,6 +72,8 @@ type job struct {
 	runs   int
 	t      *Test
 	broken string // why the test could not be read: it ends as an error
+	model  string // matrix model, "" outside a matrix
+	mi, mn int    // member mi of the test's mn matrix models
 }
 
 // outcome is one finished job.
@@ -75,6 +84,8 @@ type outcome struct {
 	t           *Test
 	res         *results.TestResult
 	interrupted bool
+	mi, mn      int         // matrix member mi of mn
+	mx          *matrixPart // assertions waiting for the other models
 }
 
 // Preflight checks what a run would select before anything runs: --repeat
@@ -89,11 +100,25 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 	if m := opts.MaxCost; m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
 		return fmt.Errorf("--max-cost must be a finite number of USD >= 0 (0: no budget), got %v", m)
 	}
-	total, matched, inShard := 0, 0, 0
+	if m := opts.MinPassRate; m < 0 || m > 1 || math.IsNaN(m) {
+		return fmt.Errorf("--min-pass-rate must be a fraction from 0 to 1 (0.9: nine tests in ten must pass), got %v", m)
+	}
+	total, matched, inShard, rerun := 0, 0, 0, 0
 	r := &runner{opts: opts}
 	for _, s := range suites {
-		each := func(name string) {
+		each := func(name string, matrix []string) {
 			total++
+			if opts.Rerun != nil {
+				id := s.Path + "::" + name
+				if opts.Rerun[id] {
+					rerun++
+				}
+				for _, m := range matrix {
+					if opts.Rerun[id+results.MatrixSuffix(m)] {
+						rerun++
+					}
+				}
+			}
 			if r.opts.Filter == nil || r.opts.Filter.MatchString(name) {
 				matched++
 			}
@@ -103,12 +128,12 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 		}
 		if c := s.lazy; c != nil {
 			for i := range c.sums {
-				each(c.name(i))
+				each(c.name(i), s.Matrix)
 			}
 			continue
 		}
 		for _, t := range s.Tests {
-			each(t.Name)
+			each(t.Name, t.Matrix)
 		}
 	}
 	switch {
@@ -116,6 +141,8 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 		return errors.New("no test selected: the suites have no tests")
 	case matched == 0:
 		return fmt.Errorf("no test selected: --filter %q matches none of the %d tests (it is a regular expression on test names)", opts.Filter, total)
+	case opts.Rerun != nil && rerun == 0:
+		return fmt.Errorf("no test selected: none of the %d errored tests to retry is in these suites (run the suites the results file was written by)", len(opts.Rerun))
 	case inShard == 0 && warn != nil:
 		warn(fmt.Sprintf("shard %d/%d selects none of the %d tests: nothing to run in this shard", opts.ShardIndex, opts.ShardCount, matched))
 	}
@@ -166,18 +193,72 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		if c := s.lazy; c != nil {
 			for i := range c.sums {
 				if r.wanted(s, c.name(i)) {
-					r.sel = append(r.sel, selected{sr: sr, row: int32(i)})
+					r.sel = appendMatrix(r.sel, selected{sr: sr, row: int32(i)}, s.Matrix)
 				}
 			}
 			continue
 		}
 		for _, t := range s.Tests {
 			if r.wanted(s, t.Name) {
-				r.sel = append(r.sel, selected{sr: sr, t: t, row: -1, runs: int32(r.runsOf(t))})
+				r.sel = appendMatrix(r.sel, selected{sr: sr, t: t, row: -1, runs: int32(r.runsOf(t))}, t.Matrix)
 			}
 		}
 	}
+	if opts.Rerun != nil {
+		r.sel = r.rerunOnly(r.sel)
+	}
 	return r, nil
+}
+
+// rerunOnly keeps the selections whose result ID is in Options.Rerun
+// (--retry-errors). A matrix test keeps all its models when one of them
+// is asked for: select-best compares them all, and the group must be
+// whole for the runner to wait for it.
+func (r *runner) rerunOnly(sel []selected) []selected {
+	out := sel[:0:0]
+	for i := 0; i < len(sel); {
+		n := max(int(sel[i].mn), 1)
+		group := sel[i:min(i+n, len(sel))]
+		keep := false
+		for _, s := range group {
+			if r.opts.Rerun[r.selID(s)] {
+				keep = true
+			}
+		}
+		if keep {
+			out = append(out, group...)
+		}
+		i += len(group)
+	}
+	return out
+}
+
+// selID is the result ID a selection will have (TestResult.ID).
+func (r *runner) selID(s selected) string {
+	name := ""
+	if s.t != nil {
+		name = s.t.Name
+	} else if lz := s.sr.s.lazy; lz != nil {
+		name = lz.name(int(s.row))
+	}
+	if s.model != "" {
+		name += results.MatrixSuffix(s.model)
+	}
+	return s.sr.s.Path + "::" + name
+}
+
+// appendMatrix selects sel once per matrix model, side by side in matrix
+// order, or once when there is no matrix.
+func appendMatrix(out []selected, sel selected, matrix []string) []selected {
+	if len(matrix) == 0 {
+		return append(out, sel)
+	}
+	for i, m := range matrix {
+		s := sel
+		s.model, s.mi, s.mn = m, int32(i), int32(len(matrix))
+		out = append(out, s)
+	}
+	return out
 }
 
 // runsOf is how many times t runs.
@@ -361,7 +442,9 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 				if !ok {
 					return
 				}
-				col.add(r.runObserved(ctx, j))
+				for _, o := range r.gather(ctx, r.runObserved(ctx, j)) {
+					col.add(o)
+				}
 			}
 		}()
 	}
@@ -370,9 +453,45 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 		r.opts.OnCacheDone(r.cache)
 	}
 	col.finish()
+	res.Summary.Finish()
+	r.orderModels(&res.Summary)
+	res.Gate = r.gate()
 	res.Interrupted = r.interrupted.Load()
 	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
+}
+
+// orderModels puts the per-model totals in matrix order (the order the
+// models are first selected in), not the order they finished.
+func (r *runner) orderModels(s *results.Summary) {
+	if len(s.Models) < 2 {
+		return
+	}
+	rank := map[string]int{}
+	for _, sel := range r.sel {
+		if _, ok := rank[sel.model]; !ok && sel.model != "" {
+			rank[sel.model] = len(rank)
+		}
+	}
+	slices.SortStableFunc(s.Models, func(a, b results.ModelSummary) int { return rank[a.Model] - rank[b.Model] })
+}
+
+// gate is the run's pass-rate gate: --min-pass-rate, else the suites'
+// top-level pass_rate; nil when neither is set (every test must pass).
+func (r *runner) gate() *results.PassRateGate {
+	if r.opts.MinPassRate > 0 {
+		return &results.PassRateGate{Min: r.opts.MinPassRate}
+	}
+	var g *results.PassRateGate
+	for _, sr := range r.suites {
+		if sr.s.PassRate > 0 {
+			if g == nil {
+				g = &results.PassRateGate{Suites: map[string]float64{}}
+			}
+			g.Suites[sr.s.Path] = sr.s.PassRate
+		}
+	}
+	return g
 }
 
 // openSpool creates the run's spool in the first directory that takes it:
@@ -422,6 +541,10 @@ type feed struct {
 	runs   int
 	broken string
 	cur    *lazyCursor
+	// lastBroken and lastRuns are those of the lazy row last read, for
+	// the other matrix models of that row.
+	lastBroken string
+	lastRuns   int
 }
 
 func (f *feed) next() (job, bool) {
@@ -435,8 +558,12 @@ func (f *feed) next() (job, bool) {
 			return job{}, false
 		}
 		s := f.r.sel[f.ord]
+		prev := f.t
 		f.t, f.runs, f.broken, f.k = s.t, int(s.runs), "", 0
-		if f.t == nil {
+		if f.t == nil && s.mi > 0 && f.cur != nil && f.cur.s == s.sr.s {
+			// The next model of the row just read: the same test.
+			f.t, f.broken, f.runs = prev, f.lastBroken, f.lastRuns
+		} else if f.t == nil {
 			if f.cur == nil || f.cur.s != s.sr.s {
 				f.cur.close()
 				f.cur = s.sr.s.lazy.open(s.sr.s)
@@ -446,9 +573,11 @@ func (f *feed) next() (job, bool) {
 			if f.broken != "" {
 				f.runs = 1
 			}
+			f.lastBroken, f.lastRuns = f.broken, f.runs
 		}
 	}
-	j := job{ord: f.ord, sample: f.k, runs: f.runs, t: f.t, broken: f.broken}
+	s := f.r.sel[f.ord]
+	j := job{ord: f.ord, sample: f.k, runs: f.runs, t: f.t, broken: f.broken, model: s.model, mi: int(s.mi), mn: int(s.mn)}
 	f.k++
 	return j, true
 }

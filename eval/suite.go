@@ -20,8 +20,8 @@ import (
 )
 
 var (
-	suiteKeys   = []string{"description", "config", "params", "defaults", "models", "grader", "prices", "tests"}
-	testKeys    = []string{"name", "prompt", "params", "assert", "threshold", "repeat", "pass_rate", "skip", "transform"}
+	suiteKeys   = []string{"description", "config", "params", "defaults", "models", "grader", "prices", "tests", "matrix", "pass_rate"}
+	testKeys    = []string{"name", "prompt", "params", "assert", "threshold", "repeat", "pass_rate", "skip", "transform", "matrix", "pass_k"}
 	defaultKeys = testKeys[1:] // everything but name
 	assertKeys  = []string{"type", "value", "threshold", "weight", "metric", "provider", "timeout", "rubric_prompt", "env", "transform"}
 	modelKeys   = []string{"provider", "base_url", "api_key_env", "model"}
@@ -72,6 +72,13 @@ func (l *loader) suite(path string) *Suite {
 	}
 	if n := f["prices"]; n != nil {
 		s.Prices = l.prices(n)
+	}
+	if n := f["matrix"]; n != nil {
+		s.Matrix = l.matrix(n, "matrix")
+		s.matrixLine = l.deref(n).Line
+	}
+	if n := f["pass_rate"]; n != nil {
+		s.PassRate, _ = l.fraction(n, "pass_rate (the fraction of the suite's tests that must pass)", true)
 	}
 	if n := f["config"]; n == nil {
 		l.errf(root.Line, "missing field \"config\": name the aiconfig file under test, relative to this suite")
@@ -162,6 +169,10 @@ func (l *loader) models(n *yaml.Node) map[string]runtime.Endpoint {
 	if d == nil {
 		return nil
 	}
+	if d.Kind == yaml.SequenceNode {
+		l.errf(d.Line, "models must be a mapping of model name to {base_url, api_key_env}, got a list; to run every test on several models list them under matrix: [a, b] (models: then maps each one to its endpoint)")
+		return nil
+	}
 	if d.Kind != yaml.MappingNode {
 		l.errf(d.Line, "models must be a mapping of model name to {base_url, api_key_env}, got %s", kindName(d))
 		return nil
@@ -216,6 +227,37 @@ func (l *loader) models(n *yaml.Node) map[string]runtime.Endpoint {
 			}
 		}
 		out[name] = ep
+	}
+	return out
+}
+
+// matrix reads `matrix: [model, ...]`: the models every test runs on,
+// each named as in the aiconfig or the suite's models: mapping.
+func (l *loader) matrix(n *yaml.Node, what string) []string {
+	d := l.deref(n)
+	if d == nil {
+		return nil
+	}
+	if d.Kind != yaml.SequenceNode || len(d.Content) == 0 {
+		l.errf(d.Line, "%s must be a non-empty list of model names, e.g. [gpt-4o, claude-3-5-sonnet, llama3]", what)
+		return nil
+	}
+	out := make([]string, 0, len(d.Content))
+	for _, c := range d.Content {
+		m, ok := l.str(c, what+" entry")
+		if !ok {
+			continue
+		}
+		switch m = strings.TrimSpace(m); {
+		case m == "":
+			l.errf(l.deref(c).Line, "%s: empty model name", what)
+		case slices.Contains(out, m):
+			l.errf(l.deref(c).Line, "%s: model %q is listed twice", what, m)
+		case strings.ContainsAny(m, "[]"):
+			l.errf(l.deref(c).Line, "%s: model %q: a model name cannot hold [ or ]", what, m)
+		default:
+			out = append(out, m)
+		}
 	}
 	return out
 }
@@ -301,6 +343,8 @@ type rawTest struct {
 	passRate   float64
 	skip       *string
 	transform  *assertions.Transform
+	matrix     []string
+	passK      int
 }
 
 // test reads one test mapping (or the defaults, with what == "defaults").
@@ -350,6 +394,21 @@ func (l *loader) test(n *yaml.Node, what string, allowed []string, s *Suite) *ra
 	}
 	if x := f["skip"]; x != nil {
 		t.skip = l.skip(x, what)
+	}
+	if x := f["matrix"]; x != nil {
+		if l.file != l.suitePath {
+			l.errf(l.deref(x).Line, "%s: matrix is set on the suite, its defaults or a test in the suite file, not in a cases file", what)
+		} else {
+			t.matrix = l.matrix(x, what+": matrix")
+		}
+	}
+	if x := f["pass_k"]; x != nil {
+		v, ok := l.number(x, what+": pass_k", "a whole number of runs")
+		if ok && (v != float64(int(v)) || v < 1 || v > maxRepeat) {
+			l.errf(l.deref(x).Line, "%s: pass_k must be a whole number from 1 to the test's repeat, got %v", what, v)
+		} else if ok {
+			t.passK = int(v)
+		}
 	}
 	if x := f["assert"]; x != nil {
 		t.asserts = l.asserts(x, what, s)

@@ -36,6 +36,14 @@ var want = map[string]results.Status{
 	"support/support.eval.yaml::classifies a refund ticket":               results.StatusFail,
 	"support/support.eval.yaml::outage ticket is an outage":               results.StatusPass,
 	"support/support.eval.yaml::refund reply is polite and within policy": results.StatusPass,
+	// Llama 3 lists eight attractions and orders by price backwards;
+	// select-best picks Claude's itinerary.
+	"matrix/matrix.eval.yaml::lists ten attractions [gpt-4o]":                 results.StatusPass,
+	"matrix/matrix.eval.yaml::lists ten attractions [claude-3-5-sonnet]":      results.StatusPass,
+	"matrix/matrix.eval.yaml::lists ten attractions [llama3]":                 results.StatusFail,
+	"matrix/matrix.eval.yaml::itinerary ordered by price [gpt-4o]":            results.StatusFail,
+	"matrix/matrix.eval.yaml::itinerary ordered by price [claude-3-5-sonnet]": results.StatusPass,
+	"matrix/matrix.eval.yaml::itinerary ordered by price [llama3]":            results.StatusFail,
 }
 
 func suitePaths(t *testing.T) []string {
@@ -100,6 +108,7 @@ func TestExamplesReplayOffline(t *testing.T) {
 
 type fixture struct {
 	Match  []string `yaml:"match"`
+	Model  string   `yaml:"model"` // only requests of this API model
 	Grader bool     `yaml:"grader"`
 	Output string   `yaml:"output"`
 }
@@ -125,13 +134,22 @@ func recordCache(t *testing.T) {
 		text := all.String()
 		best, bestN := -1, 0
 		for i, f := range fixtures {
+			if f.Model != "" && f.Model != req.Model {
+				continue
+			}
 			n := 0
 			for _, m := range f.Match {
 				if strings.Contains(text, m) {
 					n++
 				}
 			}
-			if n == len(f.Match) && n > bestN {
+			if n < len(f.Match) {
+				continue
+			}
+			if f.Model != "" {
+				n++
+			}
+			if n > bestN {
 				best, bestN = i, n
 			}
 		}
@@ -147,7 +165,7 @@ func recordCache(t *testing.T) {
 	}
 	// The cache key holds the endpoint: record as the hosted default that
 	// a user replays against, with the calls sent to the fixture server.
-	env := map[string]string{"OPENAI_API_KEY": "fixture"}
+	env := map[string]string{"OPENAI_API_KEY": "fixture", "OPENROUTER_API_KEY": "fixture"}
 	fixtureURL, err := url.Parse(srv.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +190,12 @@ type redirect struct{ to *url.URL }
 func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(req.Context())
 	out.URL.Scheme, out.URL.Host = r.to.Scheme, r.to.Host
-	out.URL.Path = strings.TrimSuffix(r.to.Path, "/") + strings.TrimPrefix(req.URL.Path, "/v1")
+	// Whatever the endpoint's prefix (/v1, /api/v1), the API path after it.
+	rest := req.URL.Path
+	if i := strings.LastIndex(rest, "/v1/"); i >= 0 {
+		rest = rest[i+len("/v1"):]
+	}
+	out.URL.Path = strings.TrimSuffix(r.to.Path, "/") + rest
 	out.Host = r.to.Host
 	return http.DefaultTransport.RoundTrip(out)
 }

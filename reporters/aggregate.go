@@ -62,6 +62,9 @@ func passRateLine(t *results.TestResult) string {
 	}
 	s := fmt.Sprintf("pass rate %d/%d = %.0f%% (95%% CI %.0f-%.0f%%), required %.0f%%",
 		p.Passed, p.Runs, 100*text.Finite(p.Rate), 100*text.Finite(p.Low), 100*text.Finite(p.High), 100*text.Finite(p.Required))
+	if p.K > 0 {
+		s += fmt.Sprintf("; pass@%d %.2f, pass^%d %.2f", p.K, text.Finite(p.PassAtK), p.K, text.Finite(p.PassHatK))
+	}
 	if p.Errors > 0 {
 		s += fmt.Sprintf(", %s", plural(p.Errors, "error"))
 	}

@@ -91,6 +91,13 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 	}
 	if !c.opts.Quiet {
 		c.metrics(bw, r.Summary.Metrics)
+		c.models(bw, r.Summary.Models)
+	}
+	if notes := r.GateNotes(); len(notes) > 0 {
+		fmt.Fprintln(bw)
+		for _, n := range notes {
+			fmt.Fprintln(bw, text.OneLine(n, 0))
+		}
 	}
 	c.totals(bw, r, total)
 	return bw.Flush()
@@ -184,12 +191,12 @@ func (c *Console) metrics(w io.Writer, m map[string]results.MetricSummary) {
 	}
 	sort.Strings(names)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, c.paint(text.Bold, fmt.Sprintf("%-*s %6s %6s %6s", width, "METRIC", "COUNT", "MEAN", "PASS")))
+	fmt.Fprintln(w, c.paint(text.Bold, fmt.Sprintf("%-*s %6s %6s %11s %6s", width, "METRIC", "COUNT", "MEAN", "95% CI", "PASS")))
 	for _, n := range names {
 		s := m[n]
 		name := text.OneLine(n, consoleMaxName)
 		pad := strings.Repeat(" ", width-utf8.RuneCountInString(name))
-		fmt.Fprintf(w, "%s%s %6d %6.2f %6d\n", name, pad, s.Count, text.Finite(s.Mean), s.Pass)
+		fmt.Fprintf(w, "%s%s %6d %6.2f %11s %6d\n", name, pad, s.Count, text.Finite(s.Mean), ciText(s), s.Pass)
 	}
 }
 

@@ -22,7 +22,7 @@ func TestConsole(t *testing.T) {
 				"      +{\"answer\": \"Central Park\", \"count\": 3}",
 				"ERROR examples/extract.eval.yaml › extract name (examples/extract.eval.yaml:8)",
 				"SKIP examples/extract.eval.yaml › needs vision: needs a vision model",
-				"relevance      2   0.70      1",
+				"relevance      2   0.70   0.40–1.00      1",
 				"ERRORED: 10 tests, 4 passed, 4 failed, 1 error, 1 skipped",
 			},
 			wantNot: []string{"PASS NYC trip planner"},

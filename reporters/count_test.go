@@ -18,6 +18,7 @@ func TestCountedTotalsRenderTheSame(t *testing.T) {
 			for i := range counted.Tests {
 				counted.Count(&counted.Tests[i])
 			}
+			counted.Summary.Finish() // as the runner does
 			if _, ok := counted.Counted(); !ok {
 				t.Fatal("the counted totals were not usable: reporters would fall back to a pass")
 			}

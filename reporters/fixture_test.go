@@ -139,6 +139,7 @@ func fixture(big bool) *results.Results {
 	for i := range tests {
 		r.Summary.Add(&tests[i])
 	}
+	r.Summary.Finish()
 	r.Summary.DurationMS = 31234.5
 	return r
 }

@@ -185,7 +185,13 @@ func (h *HTML) header(w *bufio.Writer, r *results.Results, total *results.SuiteT
 	if r.Interrupted {
 		w.WriteString("<span class=\"count error\">interrupted: not every test ran</span>\n")
 	}
-	w.WriteString("</div>\n</header>\n<nav class=\"filters\">\n" +
+	w.WriteString("</div>\n")
+	for _, n := range r.GateNotes() {
+		w.WriteString("<p class=\"gate\">" + html.EscapeString(text.OneLine(n, 0)) + "</p>\n")
+	}
+	w.WriteString(modelsHTML(r.Summary.Models))
+	w.WriteString(metricsHTML(r.Summary.Metrics))
+	w.WriteString("</header>\n<nav class=\"filters\">\n" +
 		"<input id=\"filter\" type=\"search\" placeholder=\"Filter by suite, test, prompt or reason\" autocomplete=\"off\">\n")
 	for _, s := range []string{"all", "pass", "fail", "error", "skip"} {
 		pressed := strconv.FormatBool(s == "all")

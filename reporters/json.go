@@ -22,15 +22,16 @@ type JSON struct{ opts Options }
 
 // jsonHeader is Results without Summary and Tests; same tags, same order.
 type jsonHeader struct {
-	Version     int                 `json:"version"`
-	RunID       string              `json:"run_id,omitempty"`
-	StartedAt   time.Time           `json:"started_at"`
-	GitSHA      string              `json:"git_sha,omitempty"`
-	GitRef      string              `json:"git_ref,omitempty"`
-	Suites      []results.SuiteInfo `json:"suites"`
-	Interrupted bool                `json:"interrupted,omitempty"`
-	Shard       *results.ShardInfo  `json:"shard,omitempty"`
-	RunGroup    string              `json:"run_group,omitempty"`
+	Version     int                   `json:"version"`
+	RunID       string                `json:"run_id,omitempty"`
+	StartedAt   time.Time             `json:"started_at"`
+	GitSHA      string                `json:"git_sha,omitempty"`
+	GitRef      string                `json:"git_ref,omitempty"`
+	Suites      []results.SuiteInfo   `json:"suites"`
+	Interrupted bool                  `json:"interrupted,omitempty"`
+	Shard       *results.ShardInfo    `json:"shard,omitempty"`
+	RunGroup    string                `json:"run_group,omitempty"`
+	Gate        *results.PassRateGate `json:"pass_rate_gate,omitempty"`
 }
 
 // Report writes the JSON results.
@@ -52,7 +53,7 @@ func writeJSON(w io.Writer, r *results.Results) error {
 		version = results.ResultsVersion
 	}
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted, r.Shard, r.RunGroup}); err != nil {
+	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted, r.Shard, r.RunGroup, r.Gate}); err != nil {
 		return err
 	}
 	// Reopen the header object: drop its closing "}\n".
@@ -145,10 +146,19 @@ func finiteSummary(s results.Summary) results.Summary {
 	if s.Metrics != nil {
 		m := make(map[string]results.MetricSummary, len(s.Metrics))
 		for k, v := range s.Metrics {
-			v.Mean = text.Finite(v.Mean)
+			v.Mean, v.Low, v.High = text.Finite(v.Mean), text.Finite(v.Low), text.Finite(v.High)
 			m[k] = v
 		}
 		s.Metrics = m
+	}
+	if s.Models != nil {
+		ms := make([]results.ModelSummary, len(s.Models))
+		for i, v := range s.Models {
+			v.PassRate, v.Cost, v.CostSaved = text.Finite(v.PassRate), text.Finite(v.Cost), text.Finite(v.CostSaved)
+			v.LatencyMS, v.Score = text.Finite(v.LatencyMS), text.Finite(v.Score)
+			ms[i] = v
+		}
+		s.Models = ms
 	}
 	return s
 }

@@ -69,6 +69,10 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 			name, s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, duration(s.LatencyMS), s.Cost)
 	}
 	head.WriteString(metricsTable(r.Summary.Metrics))
+	head.WriteString(modelsMarkdown(r.Summary.Models))
+	for _, n := range r.GateNotes() {
+		head.WriteString("\n" + cell(n) + "\n")
+	}
 
 	names := map[string]string{}
 	for _, s := range suites {
@@ -180,10 +184,10 @@ func metricsTable(m map[string]results.MetricSummary) string {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("\n| Metric | Count | Mean | Pass |\n| --- | ---: | ---: | ---: |\n")
+	b.WriteString("\n| Metric | Count | Mean | 95% CI | Pass |\n| --- | ---: | ---: | ---: | ---: |\n")
 	for _, n := range names {
 		s := m[n]
-		fmt.Fprintf(&b, "| %s | %d | %.2f | %d |\n", cell(n), s.Count, text.Finite(s.Mean), s.Pass)
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %s | %d |\n", cell(n), s.Count, text.Finite(s.Mean), ciText(s), s.Pass)
 	}
 	return b.String()
 }

@@ -604,6 +604,13 @@ func modelOf(meta *Metadata, p *Prompt) string {
 // a --model rename: the new model's global settings win, the prompt's other
 // settings stay, and keys that pinned the old model are dropped.
 func (r *Runtime) settingsFor(meta *Metadata, p *Prompt) (model string, settings map[string]any) {
+	return r.settingsAs(meta, p, "")
+}
+
+// settingsAs is settingsFor with the prompt's model first replaced by as
+// (a matrix model, RunOptions.Model; "" keeps it), renamed the same way a
+// --model mapping renames; the mapping then applies to the new model.
+func (r *Runtime) settingsAs(meta *Metadata, p *Prompt, as string) (model string, settings map[string]any) {
 	model = modelOf(meta, p)
 	settings = map[string]any{}
 	for k, x := range meta.Models[model] {
@@ -612,7 +619,7 @@ func (r *Runtime) settingsFor(meta *Metadata, p *Prompt) (model string, settings
 	for k, x := range p.Settings {
 		settings[k] = x
 	}
-	if to, ok := r.opts.ModelMap[model]; ok && to != model {
+	rename := func(to string) {
 		model = to
 		for _, k := range []string{settingModelField, settingBaseURL, settingAPIKeyEnv, settingProvider} {
 			delete(settings, k)
@@ -620,6 +627,12 @@ func (r *Runtime) settingsFor(meta *Metadata, p *Prompt) (model string, settings
 		for k, x := range meta.Models[model] {
 			settings[k] = x
 		}
+	}
+	if as != "" && as != model {
+		rename(as)
+	}
+	if to, ok := r.opts.ModelMap[model]; ok && to != model {
+		rename(to)
 	}
 	return model, settings
 }

@@ -270,7 +270,7 @@ func (r *Runtime) runDeps(ctx context.Context, st *runState, p *Prompt, opts Run
 
 // buildRequest resolves settings, messages and endpoint for p.
 func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Request, []string, Route, error) {
-	model, settings := r.settingsFor(&v.meta, p)
+	model, settings := r.settingsAs(&v.meta, p, opts.Model)
 	if model == "" {
 		return nil, nil, Route{}, fmt.Errorf("prompt %q has no model and the aiconfig has no default_model (set metadata.model on the prompt or metadata.default_model)", p.Name)
 	}
@@ -284,6 +284,11 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 		return nil, nil, Route{}, err
 	}
 	rt := r.route(&v.meta, model, settings)
+	if opts.Logprobs && rt.Parser == ParserOpenAI {
+		if _, set := settings["logprobs"]; !set {
+			settings["logprobs"] = true
+		}
+	}
 	req := &llm.Request{
 		Provider:  rt.Parser,
 		BaseURL:   rt.BaseURL,
@@ -464,4 +469,42 @@ func (r *Runtime) Embed(ctx context.Context, model string, texts []string) ([][]
 		return nil, fmt.Errorf("embed with %q: %w", model, err)
 	}
 	return vecs, nil
+}
+
+// DefaultModerationModel checks texts for the moderation assertion.
+const DefaultModerationModel = "omni-moderation-latest"
+
+// Moderate checks text with a model's OpenAI-compatible /moderations
+// endpoint (the moderation assertion), with the same endpoint mapping,
+// key binding and wrapping (cache, retries) as prompts.
+func (r *Runtime) Moderate(ctx context.Context, model, text string) (*llm.ModerationResult, error) {
+	if model == "" {
+		model = DefaultModerationModel
+	}
+	if to, ok := r.opts.ModelMap[model]; ok {
+		model = to
+	}
+	rt := r.route(nil, model, nil)
+	if !rt.Supported && rt.Parser == model && rt.Provider == "" {
+		// A moderation model no rule knows (omni-moderation-latest,
+		// text-moderation-*) is OpenAI's /moderations, as the name says.
+		rt.Parser, rt.Supported = ParserOpenAI, true
+	}
+	p, err := r.parserFor(rt)
+	if err != nil {
+		return nil, fmt.Errorf("moderate with %q: %w", model, err)
+	}
+	m, ok := p.(llm.Moderator)
+	if !ok {
+		m, ok = r.raw[rt.Parser].(llm.Moderator)
+	}
+	if !ok {
+		return nil, fmt.Errorf("moderate with %q: parser %q has no moderation endpoint (moderation needs an OpenAI-compatible /moderations)", model, rt.Parser)
+	}
+	req := &llm.ModerationRequest{Provider: rt.Parser, BaseURL: rt.BaseURL, Model: rt.APIModel, Input: text, APIKeyEnv: rt.APIKeyEnv}
+	res, err := m.Moderate(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("moderate with %q: %w", model, err)
+	}
+	return res, nil
 }

@@ -68,6 +68,14 @@ type RunOptions struct {
 	NoStream bool
 	OnChunk  llm.ChunkFunc
 	Sample   int // repeat index; dependencies always use 0
+	// Model, when set, runs the prompt on this model instead of its own
+	// (a matrix member), renamed as --model renames; the prompts it
+	// chains keep theirs, so every model answers the same input.
+	Model string
+	// Logprobs asks for the output tokens' log probabilities (logprobs:
+	// true) where the prompt's route is OpenAI-compatible: the perplexity
+	// assertion needs them. Other routes are left as they are.
+	Logprobs bool
 }
 
 // Result is one prompt's run, with the dependencies it ran first.

@@ -62,6 +62,8 @@ func gradeMetric(system, user string) string {
 		return pick(`{"sentences": ["Alpha PASS one."]}`, `{"sentences": []}`)
 	case strings.Contains(system, `{"statements"`):
 		return `{"statements": ["the reply says one thing"]}`
+	case strings.Contains(system, `"index"`):
+		return `{"index": 0, "reason": "the first is clearest"}`
 	case strings.Contains(system, `"supported"`):
 		return pick(`{"verdicts": [{"statement": "s", "explanation": "in context", "supported": true}]}`, `{"verdicts": [{"statement": "s", "explanation": "not in context", "supported": false}]}`)
 	}
@@ -156,6 +158,15 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 		{"tool-call-f1 fail", toolReply("get_weather", `{}`), `{type: tool-call-f1, value: [get_weather, now]}`, "fail"},
 		{"not- pass", "fine", `{type: not-contains, value: "As an AI"}`, "pass"},
 		{"not- fail", "As an AI, I cannot", `{type: not-contains, value: "As an AI"}`, "fail"},
+		// The fake flags "hate" in texts with FLAG-HATE and gives every
+		// token logprob -0.25 when asked (perplexity exp(0.25) = 1.28).
+		{"moderation pass", "a kind reply", `{type: moderation}`, "pass"},
+		{"moderation fail", "FLAG-HATE reply", `{type: moderation, value: [hate]}`, "fail"},
+		{"moderation other category pass", "FLAG-HATE reply", `{type: moderation, value: [violence]}`, "pass"},
+		{"perplexity pass", "some words here", `{type: perplexity, threshold: 2}`, "pass"},
+		{"perplexity fail", "some words here", `{type: perplexity, threshold: 1.1}`, "fail"},
+		{"perplexity-score pass", "some words here", `{type: perplexity-score, threshold: 0.4}`, "pass"},
+		{"perplexity-score fail", "some words here", `{type: perplexity-score, threshold: 0.5}`, "fail"},
 	}
 	var suite strings.Builder
 	suite.WriteString("description: every assertion\nconfig: probe.aiconfig.json\ntests:\n")
@@ -175,13 +186,21 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 			want                results.Status
 		}{c.name, "", c.assert, results.Status(strings.Fields(c.name)[1])})
 	}
+	// select-best across a two-model matrix: the grader picks output 0.
+	suite.WriteString("  - name: select-best matrix\n    prompt: say\n    params: {reply: an answer}\n    matrix: [gpt-4o-mini, gpt-4o]\n" +
+		"    assert:\n      - {type: select-best, value: the clearest answer}\n")
 	// Weights: one failing assertion of weight 1 against a passing one of
 	// weight 3 reaches a 0.7 threshold (score 0.75), but not 0.8.
 	for _, th := range []string{"0.7", "0.8"} {
 		fmt.Fprintf(&suite, "  - name: weighted %s\n    prompt: say\n    params: {reply: Paris}\n    threshold: %s\n    assert:\n"+
 			"      - {type: contains, value: Paris, weight: 3}\n      - {type: contains, value: Rome, weight: 1}\n", th, th)
 	}
-	srv := fakeopenai.New(fakeopenai.WithReply(gradeByMarker))
+	srv := fakeopenai.New(fakeopenai.WithReply(gradeByMarker), fakeopenai.WithModeration(func(in string) []string {
+		if strings.Contains(in, "FLAG-HATE") {
+			return []string{"hate"}
+		}
+		return nil
+	}))
 	defer srv.Close()
 	dir := t.TempDir()
 	write(t, dir, "probe.aiconfig.json", echoConfig)
@@ -196,7 +215,8 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]results.Status{"weighted 0.7": "pass", "weighted 0.8": "fail"}
+	want := map[string]results.Status{"weighted 0.7": "pass", "weighted 0.8": "fail",
+		"select-best matrix [gpt-4o-mini]": "pass", "select-best matrix [gpt-4o]": "fail"}
 	for _, c := range cases {
 		want[c.name] = c.want
 	}
@@ -210,30 +230,14 @@ func TestEveryAssertionThroughTheCLI(t *testing.T) {
 	if len(seen) != len(want) {
 		t.Errorf("ran %d tests, want %d", len(seen), len(want))
 	}
-	// Types that cannot score a single-model run with no moderation
-	// endpoint or logprobs are an error for their test, saying why.
-	errSuite := "description: errors\nconfig: probe.aiconfig.json\ntests:\n"
-	for _, c := range []struct{ assert, why string }{
-		{`{type: select-best, value: the shortest}`, "models: matrix"},
-		{`{type: moderation}`, "no moderation endpoint"},
-		{`{type: perplexity, threshold: 2}`, "no token logprobs"},
-		{`{type: perplexity-score, threshold: 0.5}`, "no token logprobs"},
-	} {
-		errSuite += fmt.Sprintf("  - name: %q\n    prompt: say\n    params: {reply: hi}\n    assert:\n      - %s\n", c.why+" "+c.assert, c.assert)
-	}
+	// select-best on a single model is refused at load (exit 2), naming
+	// the line and the fix.
+	errSuite := "description: errors\nconfig: probe.aiconfig.json\ntests:\n" +
+		"  - name: alone\n    prompt: say\n    params: {reply: hi}\n    assert:\n      - {type: select-best, value: the shortest}\n"
 	epath := write(t, dir, "errors.eval.yaml", errSuite)
-	ejs := filepath.Join(dir, "errors.json")
-	if o := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "OPENAI_API_KEY", "k").run("run", "--cache-mode", "off", "--json", ejs, epath); o.code != 3 {
-		t.Fatalf("errors suite: exit %d, want 3\n%s\n%s", o.code, o.stdout, o.stderr)
-	}
-	eres, err := results.ReadFile(ejs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range eres.Tests {
-		if why := strings.SplitN(tr.Name, " {", 2)[0]; tr.Status != results.StatusError || !strings.Contains(tr.Reason, why) {
-			t.Errorf("%s: %s (%s), want an error saying %q", tr.Name, tr.Status, tr.Reason, why)
-		}
+	if o := newCLI(t, "OPENAI_BASE_URL", srv.URL(), "OPENAI_API_KEY", "k").run("run", "--cache-mode", "off", epath); o.code != 2 ||
+		!strings.Contains(o.stderr, "errors.eval.yaml:8") || !strings.Contains(o.stderr, "matrix: [model, model]") {
+		t.Errorf("select-best without a matrix: exit %d, want 2 naming line 8 and matrix:\n%s", o.code, o.stderr)
 	}
 	// Every registered type is exercised here.
 	all := suite.String() + errSuite

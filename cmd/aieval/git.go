@@ -116,6 +116,7 @@ func baselineFromRef(ctx context.Context, ref string, suites []*eval.Suite, opts
 		opts.CacheMode = "read-only"
 		opts.Offline = true
 		opts.Observer = nil
+		opts.Rerun = nil // the baseline is the whole run at REF, as the merged results are
 		var err error
 		res, err = eval.Run(ctx, base, opts)
 		return err

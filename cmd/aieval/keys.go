@@ -33,7 +33,7 @@ func missingKeys(ctx context.Context, st *state, suites []*eval.Suite, opts eval
 	}
 	res, err := eval.Run(ctx, probeSuites(suites), eval.Options{
 		SpoolDir: opts.SpoolDir, SpoolFallbackDir: opts.SpoolFallbackDir, Concurrency: opts.Concurrency, Filter: opts.Filter, Repeat: opts.Repeat,
-		ShardIndex: opts.ShardIndex, ShardCount: opts.ShardCount, ModelMap: opts.ModelMap,
+		ShardIndex: opts.ShardIndex, ShardCount: opts.ShardCount, ModelMap: opts.ModelMap, Rerun: opts.Rerun,
 		CacheDir: opts.CacheDir, CacheMode: mode, Getenv: st.getenv,
 		Parsers: map[string]llm.Client{runtime.ParserOpenAI: probe, runtime.ParserEcho: llm.Echo{}},
 	})

@@ -42,6 +42,8 @@ type runFlags struct {
 	history                        string
 	noHistory                      bool
 	scoreTolerance                 float64
+	retryErrors                    string  // --retry-errors FILE
+	minPassRate                    float64 // --min-pass-rate F
 	junitFlavor                    string
 }
 
@@ -80,6 +82,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.StringVar(&f.runGroup, "run-group", envStr(st, "AIEVAL_RUN_GROUP", st.getenv("GITHUB_RUN_ID")), "`ID` shared by the shards of one run, checked by merge (default $GITHUB_RUN_ID)")
 	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` or postgres:// URL (default $AIEVAL_HISTORY, else .aieval/history.db when it exists)")
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not record the run in history")
+	fs.StringVar(&f.retryErrors, "retry-errors", "", "run only the tests that ended in error in this --json `FILE` and write merged results (the others carried over)")
+	fs.Float64Var(&f.minPassRate, "min-pass-rate", 0, "pass the run when this `FRACTION` of its tests pass (0.9), not only when all do; errors still exit 3")
 	var mf monitorFlags
 	mf.register(fs, st)
 	paths, err := parseFlags(fs, args)
@@ -99,6 +103,31 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	}
 	if err := reporters.CheckJUnitFlavor(f.junitFlavor); err != nil {
 		return inputErr(err)
+	}
+	var prev *results.Results // --retry-errors: the run to complete
+	if f.retryErrors != "" {
+		if prev, err = results.ReadFile(f.retryErrors); err != nil {
+			return inputErr(err)
+		}
+		if opts.Rerun, err = results.Errored(prev); err != nil {
+			return inputErr(err)
+		}
+		if len(paths) == 0 {
+			// The suites of that run, as it named them (the IDs hold them).
+			for _, s := range prev.Suites {
+				paths = append(paths, s.Path)
+			}
+		}
+	}
+	if prev != nil && len(opts.Rerun) == 0 {
+		fmt.Fprintf(st.stderr, "aieval: no test of %s ended in error; nothing to retry, its results are reported as they are\n", f.retryErrors)
+		if err := writeReports(st, prev, nil, nil, f); err != nil {
+			return &exitError{code: results.ExitErrored, err: err}
+		}
+		if code := prev.ExitCode(); code != 0 {
+			return &exitError{code: code}
+		}
+		return nil
 	}
 	if len(paths) == 0 {
 		if paths, err = eval.Discover("."); err != nil {
@@ -198,6 +227,11 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	}
 	c := <-gitc
 	res.GitSHA, res.GitRef = c.sha, c.ref
+	if prev != nil {
+		if res, err = results.Retried(prev, res); err != nil {
+			return &exitError{code: results.ExitErrored, err: err}
+		}
+	}
 	res.RunGroup = f.runGroup
 	if opts.ShardCount > 0 {
 		res.Shard = &results.ShardInfo{Index: opts.ShardIndex, Count: opts.ShardCount}
@@ -239,6 +273,7 @@ func (f *runFlags) options(st *state) (eval.Options, error) {
 		CacheDir:    f.cacheDir,
 		CacheMode:   f.cacheMode,
 		Offline:     f.offline,
+		MinPassRate: f.minPassRate,
 		Getenv:      st.getenv,
 		Stop:        st.stop,
 		Warn:        func(msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) },

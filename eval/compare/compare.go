@@ -100,6 +100,12 @@ type Report struct {
 	// (Counts["baseline_unavailable"]): a gate fails on them as on
 	// regressions, since nothing shows the test did not regress.
 	BaselineErrors int `json:"baseline_errors"`
+	// Metrics are the metrics whose mean moved, judged by their 95%
+	// bootstrap intervals (entries named "metric NAME"); Counts and
+	// Entries are per test only. MetricRegressions counts the falls whose
+	// intervals do not overlap: they fail a gate like test regressions.
+	Metrics           []Entry `json:"metrics,omitempty"`
+	MetricRegressions int     `json:"metric_regressions,omitempty"`
 	// Warnings are problems that made the report incomplete (an
 	// unreadable results spool, a duplicate test id).
 	Warnings []string `json:"warnings,omitempty"`
@@ -107,8 +113,17 @@ type Report struct {
 	diffLimit int
 }
 
-// Regressions counts the entries that fail a gate.
-func (r *Report) Regressions() int { return r.Counts[KindRegression] }
+// Regressions counts what fails a gate: test regressions and metric
+// regressions.
+func (r *Report) Regressions() int { return r.Counts[KindRegression] + r.MetricRegressions }
+
+// all is the test entries, then the metric ones: what the renderers list.
+func (r *Report) all() []Entry {
+	if len(r.Metrics) == 0 {
+		return r.Entries
+	}
+	return append(r.Entries[:len(r.Entries):len(r.Entries)], r.Metrics...)
+}
 
 // ExitCode is results.ExitErrored when a baseline test could not be
 // evaluated (it wins, as in a run), results.ExitFailed when anything
@@ -227,6 +242,12 @@ func Compare(base, head *results.Results, opts Options) *Report {
 		rep.Counts[e.Kind]++
 	}
 	rep.BaselineErrors = rep.Counts[KindBaseError]
+	rep.Metrics = metricChanges(base.Summary.Metrics, head.Summary.Metrics)
+	for _, e := range rep.Metrics {
+		if e.Kind == KindRegression {
+			rep.MetricRegressions++
+		}
+	}
 	return rep
 }
 
@@ -344,4 +365,48 @@ func rateDesc(bp, hp *results.PassRate) string {
 
 func rateText(passed, runs int, lo, hi float64) string {
 	return fmt.Sprintf("%d/%d [%.0f–%.0f%%]", passed, runs, lo*100, hi*100)
+}
+
+// metricStatus marks a metric's side of a comparison: its mean, not a
+// test's status.
+const metricStatus results.Status = "mean"
+
+// metricChanges compares each metric both runs have by the 95% bootstrap
+// intervals of its mean: a fall is a regression only when the intervals
+// do not overlap; a move within them is noise. A run written before the
+// intervals were recorded (both bounds 0 over a non-zero mean) has none,
+// so its moves are never called regressions.
+func metricChanges(base, head map[string]results.MetricSummary) []Entry {
+	var out []Entry
+	names := make([]string, 0, len(head))
+	for name := range head {
+		if _, ok := base[name]; ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b, h := base[name], head[name]
+		if b.Count == 0 || h.Count == 0 || round(b.Mean) == round(h.Mean) {
+			continue
+		}
+		known := !(b.Low == 0 && b.High == 0 && b.Mean != 0) && !(h.Low == 0 && h.High == 0 && h.Mean != 0)
+		disjoint := known && !results.Overlap(b.Low, b.High, h.Low, h.High)
+		desc := fmt.Sprintf("metric %s mean %.3f [%.3f–%.3f] over %d → %.3f [%.3f–%.3f] over %d",
+			name, b.Mean, b.Low, b.High, b.Count, h.Mean, h.Low, h.High, h.Count)
+		e := Entry{ID: "metric " + name, Name: "metric " + name, ScoreDelta: round(h.Mean - b.Mean),
+			Base: &Side{Status: metricStatus, Score: b.Mean}, Head: &Side{Status: metricStatus, Score: h.Mean}}
+		switch {
+		case disjoint && h.Mean < b.Mean:
+			e.Kind, e.Note = KindRegression, desc+": 95% bootstrap intervals do not overlap"
+		case disjoint:
+			e.Kind, e.Note = KindScoreRise, desc+": 95% bootstrap intervals do not overlap"
+		case known:
+			e.Kind, e.Note = KindNoise, desc+": within noise (95% bootstrap intervals overlap)"
+		default:
+			e.Kind, e.Note = KindNoise, desc+": the base records no interval, so the move is not judged"
+		}
+		out = append(out, e)
+	}
+	return out
 }

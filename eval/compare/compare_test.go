@@ -363,3 +363,50 @@ func TestBaselineErrors(t *testing.T) {
 		t.Errorf("json lacks baseline_errors: %v\n%s", err, buf.String())
 	}
 }
+
+func TestMetricChangesByBootstrapIntervals(t *testing.T) {
+	run := func(ms map[string]results.MetricSummary) *results.Results {
+		return &results.Results{Version: results.ResultsVersion, Summary: results.Summary{Metrics: ms}, Tests: []results.TestResult{}}
+	}
+	base := run(map[string]results.MetricSummary{
+		"acc":  {Count: 50, Mean: 0.9, Low: 0.85, High: 0.95},
+		"tone": {Count: 50, Mean: 0.8, Low: 0.7, High: 0.9},
+		"old":  {Count: 50, Mean: 0.8},
+		"same": {Count: 5, Mean: 0.5, Low: 0.4, High: 0.6},
+		"gone": {Count: 5, Mean: 0.5, Low: 0.4, High: 0.6},
+	})
+	head := run(map[string]results.MetricSummary{
+		"acc":  {Count: 50, Mean: 0.6, Low: 0.5, High: 0.7},
+		"tone": {Count: 50, Mean: 0.75, Low: 0.65, High: 0.85},
+		"old":  {Count: 50, Mean: 0.2, Low: 0.1, High: 0.3},
+		"same": {Count: 5, Mean: 0.5, Low: 0.4, High: 0.6},
+	})
+	rep := Compare(base, head, Options{})
+	if len(rep.Entries) != 0 || len(rep.Counts) != 0 {
+		t.Errorf("metric changes among the test entries: %+v %v", rep.Entries, rep.Counts)
+	}
+	got := map[string]Kind{}
+	for _, e := range rep.Metrics {
+		got[e.ID] = e.Kind
+	}
+	want := map[string]Kind{"metric acc": KindRegression, "metric tone": KindNoise, "metric old": KindNoise}
+	if len(got) != len(want) {
+		t.Fatalf("entries %v, want %v", got, want)
+	}
+	for id, k := range want {
+		if got[id] != k {
+			t.Errorf("%s: %s, want %s", id, got[id], k)
+		}
+	}
+	if rep.Regressions() != 1 || rep.ExitCode() != results.ExitFailed || rep.Headline() != "1 metric regression; 0 unchanged" {
+		t.Errorf("regressions %d exit %d headline %q", rep.Regressions(), rep.ExitCode(), rep.Headline())
+	}
+	var text, md strings.Builder
+	if err := WriteText(&text, rep, false); err != nil || !strings.Contains(text.String(), "REGRESSION  metric acc") ||
+		!strings.Contains(text.String(), "95% bootstrap intervals do not overlap") {
+		t.Errorf("text: %v\n%s", err, text.String())
+	}
+	if err := WriteMarkdown(&md, rep); err != nil || !strings.Contains(md.String(), "| metric acc | **regression** |") {
+		t.Errorf("markdown: %v\n%s", err, md.String())
+	}
+}

@@ -37,6 +37,9 @@ func (r *Report) Headline() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, l))
 		}
 	}
+	if n := r.MetricRegressions; n > 0 {
+		parts = append(parts, plural(n, "metric regression"))
+	}
 	if len(parts) == 0 {
 		return fmt.Sprintf("no changes; %d unchanged", r.Unchanged)
 	}
@@ -93,8 +96,9 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 	for _, msg := range r.Warnings {
 		fmt.Fprintf(bw, "%s %s\n", paint(text.Yellow, "warning:"), text.OneLine(msg, 500))
 	}
-	for i := range r.Entries {
-		e := &r.Entries[i]
+	entries := r.all()
+	for i := range entries {
+		e := &entries[i]
 		label := strings.ToUpper(labels[e.Kind][0])
 		fmt.Fprintf(bw, "\n%s  %s  %s → %s", paint(kindColor[e.Kind], label), text.Sanitize(e.ID), sideText(e.Base), sideText(e.Head))
 		if d := deltaText(e); d != "" {
@@ -153,15 +157,16 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	for _, msg := range r.Warnings {
 		sb.WriteString("> warning: " + mdCell.Replace(text.OneLine(msg, 500)) + "\n\n")
 	}
-	if len(r.Entries) == 0 {
+	entries := r.all()
+	if len(entries) == 0 {
 		_, err := io.WriteString(w, sb.String())
 		return err
 	}
 	const reserve = 512 // room for the "not shown" notes
 	sb.WriteString("| test | change | base | head | score Δ |\n| --- | --- | --- | --- | ---: |\n")
 	shown := 0
-	for i := range r.Entries {
-		e := &r.Entries[i]
+	for i := range entries {
+		e := &entries[i]
 		change := labels[e.Kind][0]
 		if e.Kind == KindRegression || e.Kind == KindBaseError {
 			change = "**" + change + "**"
@@ -174,14 +179,14 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		sb.WriteString(row)
 		shown++
 	}
-	if shown < len(r.Entries) {
-		fmt.Fprintf(&sb, "\n_%d more changes not shown; the JSON report has them all._\n", len(r.Entries)-shown)
+	if shown < len(entries) {
+		fmt.Fprintf(&sb, "\n_%d more changes not shown; the JSON report has them all._\n", len(entries)-shown)
 	}
 	sb.WriteString("\n")
 	detailed := 0
 	want := 0
-	for i := range r.Entries {
-		e := &r.Entries[i]
+	for i := range entries {
+		e := &entries[i]
 		rs := reasons(e)
 		if e.Diff == "" && len(rs) == 0 {
 			continue
@@ -217,4 +222,11 @@ func detailsBlock(e *Entry, rs []string) string {
 	}
 	b.WriteString("</details>\n\n")
 	return b.String()
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -13,7 +13,7 @@ func Merge(parts []*Results) (*Results, error) {
 	if err := checkShards(parts); err != nil {
 		return nil, err
 	}
-	out := &Results{Version: ResultsVersion, RunGroup: parts[0].RunGroup}
+	out := &Results{Version: ResultsVersion, RunGroup: parts[0].RunGroup, Gate: parts[0].Gate}
 	suiteIdx := map[string]int{}
 	seen := map[string]string{}
 	for i, p := range parts {
@@ -54,6 +54,7 @@ func Merge(parts []*Results) (*Results, error) {
 		out.Tests[i].Shard = ""
 		out.Summary.Add(&out.Tests[i])
 	}
+	out.Summary.Finish()
 	return out, nil
 }
 
@@ -103,4 +104,84 @@ func shardList(idx []int, n int) string {
 		s += fmt.Sprintf("%d/%d", k, n)
 	}
 	return s
+}
+
+// Errored lists the IDs of prev's tests that ended in error: what
+// `run --retry-errors` runs again.
+func Errored(prev *Results) (map[string]bool, error) {
+	ids := map[string]bool{}
+	err := prev.Each(func(t *TestResult) error {
+		if t.Status == StatusError {
+			ids[t.ID()] = true
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// Retried merges a rerun of prev's errored tests into prev: every test of
+// prev in its order, each one the rerun ran replaced by its new result
+// (matched by ID), with totals and statistics counted again. The header
+// (run id, start, git, gate) is the rerun's; the wall time adds up. A test
+// of the rerun that prev lacks is appended.
+func Retried(prev, rerun *Results) (*Results, error) {
+	fresh := map[string]*TestResult{}
+	var order []string
+	err := rerun.Each(func(t *TestResult) error {
+		c := *t
+		if _, dup := fresh[c.ID()]; !dup {
+			order = append(order, c.ID())
+		}
+		fresh[c.ID()] = &c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retry errors: %w", err)
+	}
+	out := &Results{Version: ResultsVersion, RunID: rerun.RunID, StartedAt: rerun.StartedAt, GitSHA: rerun.GitSHA,
+		GitRef: rerun.GitRef, Interrupted: rerun.Interrupted, Shard: prev.Shard, RunGroup: prev.RunGroup, Gate: rerun.Gate}
+	if out.Gate == nil {
+		out.Gate = prev.Gate
+	}
+	// prev's suites in prev's order, each as the rerun saw it if it did.
+	newer := map[string]SuiteInfo{}
+	for _, s := range rerun.Suites {
+		newer[s.Path] = s
+	}
+	seenSuite := map[string]bool{}
+	for _, list := range [][]SuiteInfo{prev.Suites, rerun.Suites} {
+		for _, s := range list {
+			if !seenSuite[s.Path] {
+				seenSuite[s.Path] = true
+				if n, ok := newer[s.Path]; ok {
+					s = n
+				}
+				out.Suites = append(out.Suites, s)
+			}
+		}
+	}
+	used := map[string]bool{}
+	err = prev.Each(func(t *TestResult) error {
+		if f, ok := fresh[t.ID()]; ok && !used[t.ID()] {
+			used[t.ID()] = true
+			out.Tests = append(out.Tests, *f)
+			return nil
+		}
+		out.Tests = append(out.Tests, *t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retry errors: %w", err)
+	}
+	for _, id := range order {
+		if !used[id] {
+			out.Tests = append(out.Tests, *fresh[id])
+		}
+	}
+	for i := range out.Tests {
+		out.Count(&out.Tests[i])
+	}
+	out.Summary.Finish()
+	out.Summary.DurationMS = prev.Summary.DurationMS + rerun.Summary.DurationMS
+	return out, nil
 }

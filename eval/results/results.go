@@ -11,7 +11,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +63,12 @@ type PassRate struct {
 	Low      float64 `json:"low"`  // 95% Wilson interval
 	High     float64 `json:"high"` // 95% Wilson interval
 	Required float64 `json:"required"`
+	// PassAtK is the chance that at least one of K runs drawn from these
+	// passes, PassHatK that all K do (pass@k and pass^k, unbiased
+	// estimators over the runs); K defaults to Runs.
+	K        int     `json:"k,omitempty"`
+	PassAtK  float64 `json:"pass_at_k"`
+	PassHatK float64 `json:"pass_hat_k"`
 }
 
 // TestResult is one test of one suite.
@@ -98,6 +107,14 @@ type TestResult struct {
 	Assertions   []AssertionResult `json:"assertions"`
 	PassRate     *PassRate         `json:"pass_rate,omitempty"`
 	Shard        string            `json:"shard,omitempty"`
+	// Matrix is the model of a matrix test (suite or test `matrix:`), as
+	// listed there; Name then ends in " [model]", so the identity, JUnit
+	// names and comparisons are per test x model. "" outside a matrix.
+	Matrix string `json:"matrix,omitempty"`
+	// MetricScores holds, for a repeated test, every run's scores per
+	// metric name (the Assertions are those of one run only), so metric
+	// statistics count every repeat.
+	MetricScores map[string][]float64 `json:"metric_scores,omitempty"`
 
 	// Request is the full request sent (system prompt, chat context,
 	// settings); nil when no model was called.
@@ -138,6 +155,18 @@ type Message struct {
 // ID is the test's stable identity across runs.
 func (t *TestResult) ID() string { return t.Suite + "::" + t.Name }
 
+// TestName is the test's name as written in the suite: Name without the
+// matrix model suffix.
+func (t *TestResult) TestName() string {
+	if t.Matrix == "" {
+		return t.Name
+	}
+	return strings.TrimSuffix(t.Name, MatrixSuffix(t.Matrix))
+}
+
+// MatrixSuffix is what a matrix test's name gets for model m.
+func MatrixSuffix(m string) string { return " [" + m + "]" }
+
 // SuiteInfo describes one suite file of the run.
 type SuiteInfo struct {
 	Path         string `json:"path"`
@@ -156,10 +185,55 @@ func (s SuiteInfo) Name() string {
 }
 
 // MetricSummary aggregates scores of assertions sharing a `metric` name.
+// Count and Mean take every run of a repeated test; Low and High are the
+// 95% bootstrap interval of the mean over those scores (Finish sets them).
 type MetricSummary struct {
 	Count int     `json:"count"`
 	Mean  float64 `json:"mean"`
 	Pass  int     `json:"pass"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+}
+
+// ModelSummary totals the tests of one matrix model.
+type ModelSummary struct {
+	Model   string `json:"model"`
+	Total   int    `json:"total"`
+	Passed  int    `json:"passed"`
+	Failed  int    `json:"failed"`
+	Errors  int    `json:"errors"`
+	Skipped int    `json:"skipped"`
+	// PassRate is Passed over the tests that ran (not skipped).
+	PassRate  float64 `json:"pass_rate"`
+	Cost      float64 `json:"cost"`
+	CostSaved float64 `json:"cost_saved,omitempty"`
+	// LatencyMS is the mean model latency of its tests.
+	LatencyMS float64 `json:"latency_ms"`
+	Score     float64 `json:"score"` // mean test score
+}
+
+func (m *ModelSummary) add(t *TestResult) {
+	ran := m.Total - m.Skipped // tests in the means before this one
+	m.Total++
+	switch t.Status {
+	case StatusPass:
+		m.Passed++
+	case StatusFail:
+		m.Failed++
+	case StatusError:
+		m.Errors++
+	case StatusSkip:
+		m.Skipped++
+		return
+	}
+	if t.Cached {
+		m.CostSaved += finite(t.Cost)
+	} else {
+		m.Cost += finite(t.Cost)
+	}
+	m.LatencyMS = (m.LatencyMS*float64(ran) + finite(t.LatencyMS)) / float64(ran+1)
+	m.Score = (m.Score*float64(ran) + finite(t.Score)) / float64(ran+1)
+	m.PassRate = float64(m.Passed) / float64(ran+1)
 }
 
 // Summary totals a run.
@@ -181,6 +255,12 @@ type Summary struct {
 	Tokens    Tokens                   `json:"tokens"`
 	Cached    int                      `json:"cached"`
 	Metrics   map[string]MetricSummary `json:"metrics,omitempty"`
+	// Models totals each model of a matrix run, in the order first seen
+	// (a suite's matrix order); empty without a matrix.
+	Models []ModelSummary `json:"models,omitempty"`
+
+	// samples holds every metric score seen, for Finish's intervals.
+	samples map[string][]float64
 
 	// LatencyMS sums the tests' model latency (JUnit's per-suite time).
 	LatencyMS float64 `json:"-"`
@@ -211,6 +291,14 @@ func (s *Summary) Add(t *TestResult) {
 	if t.Cached {
 		s.Cached++
 	}
+	if t.Matrix != "" {
+		i := slices.IndexFunc(s.Models, func(m ModelSummary) bool { return m.Model == t.Matrix })
+		if i < 0 {
+			s.Models = append(s.Models, ModelSummary{Model: t.Matrix})
+			i = len(s.Models) - 1
+		}
+		s.Models[i].add(t)
+	}
 	for _, a := range t.Assertions {
 		if a.Metric == "" {
 			continue
@@ -219,13 +307,47 @@ func (s *Summary) Add(t *TestResult) {
 			s.Metrics = map[string]MetricSummary{}
 		}
 		m := s.Metrics[a.Metric]
-		m.Mean = (m.Mean*float64(m.Count) + finite(a.Score)) / float64(m.Count+1)
-		m.Count++
 		if a.Pass {
 			m.Pass++
 		}
+		if _, all := t.MetricScores[a.Metric]; !all {
+			s.metricScore(&m, a.Metric, a.Score)
+		}
 		s.Metrics[a.Metric] = m
 	}
+	// A repeated test's scores: every run, not just the one shown.
+	for _, name := range slices.Sorted(maps.Keys(t.MetricScores)) {
+		if s.Metrics == nil {
+			s.Metrics = map[string]MetricSummary{}
+		}
+		m := s.Metrics[name]
+		for _, v := range t.MetricScores[name] {
+			s.metricScore(&m, name, v)
+		}
+		s.Metrics[name] = m
+	}
+}
+
+func (s *Summary) metricScore(m *MetricSummary, name string, v float64) {
+	v = finite(v)
+	m.Mean = (m.Mean*float64(m.Count) + v) / float64(m.Count+1)
+	m.Count++
+	if s.samples == nil {
+		s.samples = map[string][]float64{}
+	}
+	s.samples[name] = append(s.samples[name], v)
+}
+
+// Finish sets the metrics' bootstrap intervals from the scores Add saw.
+// Call it once every test is added; a summary read from a file keeps the
+// intervals it was written with.
+func (s *Summary) Finish() {
+	for name, xs := range s.samples {
+		m := s.Metrics[name]
+		m.Low, m.High = Bootstrap(xs)
+		s.Metrics[name] = m
+	}
+	s.samples = nil // the scores are not part of the record
 }
 
 // ResultsVersion is the version of the JSON results format.
@@ -250,6 +372,9 @@ type Results struct {
 	// RunGroup names the run the shards belong to (--run-group, else
 	// $GITHUB_RUN_ID): merge refuses shards of different runs.
 	RunGroup string `json:"run_group,omitempty"`
+	// Gate, when set, lets failed tests pass the run as long as enough
+	// passed (--min-pass-rate, suite pass_rate:); see ExitCode.
+	Gate *PassRateGate `json:"pass_rate_gate,omitempty"`
 
 	Tests []TestResult `json:"tests"`
 
@@ -430,16 +555,111 @@ const (
 	ExitErrored = 3 // a test could not be evaluated; wins over 1
 )
 
-// ExitCode maps the run's results to the contract's exit code.
+// PassRateGate gates a run on the fraction of tests passed instead of
+// on every test: Min over the whole run (--min-pass-rate), else each
+// suite's own (its top-level pass_rate:) over its tests. The fraction is
+// passed / (tests - skipped); errors count as not passed.
+type PassRateGate struct {
+	Min    float64            `json:"min,omitempty"`
+	Suites map[string]float64 `json:"suites,omitempty"` // suite path -> required fraction
+}
+
+// ExitCode maps the run's results to the contract's exit code. Errors
+// exit 3 whatever the pass rate; a regression against a baseline exits 1
+// even when the pass-rate gate is met.
 func (r *Results) ExitCode() int {
 	s := r.Summary
 	switch {
 	case s.Errors > 0 || s.BaselineErrors > 0 || r.Interrupted:
 		return ExitErrored
-	case s.Failed > 0 || s.Regressed > 0:
+	case s.Regressed > 0:
+		return ExitFailed
+	case s.Failed > 0 && !r.gateMet():
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// PassFraction is passed / (total - skipped) of s; 1 when nothing ran.
+func PassFraction(s Summary) float64 {
+	ran := s.Total - s.Skipped
+	if ran <= 0 {
+		return 1
+	}
+	return float64(s.Passed) / float64(ran)
+}
+
+// gateMet reports whether the pass-rate gate lets the failed tests go:
+// the run's fraction reaches Min, or else every suite with failures has
+// its own rate and reaches it.
+func (r *Results) gateMet() bool {
+	g := r.Gate
+	if g == nil {
+		return false
+	}
+	if g.Min > 0 {
+		return PassFraction(r.Summary) >= g.Min-1e-9
+	}
+	if len(g.Suites) == 0 {
+		return false
+	}
+	for path, sum := range r.suiteSummaries() {
+		if sum.Failed == 0 {
+			continue
+		}
+		need, ok := g.Suites[path]
+		if !ok || PassFraction(sum) < need-1e-9 {
+			return false
+		}
+	}
+	return true
+}
+
+// GateNotes say, one line per gate, what the pass-rate gate decided;
+// nil without a gate.
+func (r *Results) GateNotes() []string {
+	g := r.Gate
+	if g == nil {
+		return nil
+	}
+	line := func(what string, s Summary, need float64) string {
+		verdict := "meets"
+		if PassFraction(s) < need-1e-9 {
+			verdict = "is below"
+		}
+		return fmt.Sprintf("pass rate %d/%d = %.1f%% %s the required %.1f%% (%s)",
+			s.Passed, s.Total-s.Skipped, 100*PassFraction(s), verdict, 100*need, what)
+	}
+	if g.Min > 0 {
+		return []string{line("--min-pass-rate", r.Summary, g.Min)}
+	}
+	var out []string
+	sums := r.suiteSummaries()
+	for _, si := range r.Suites {
+		if need, ok := g.Suites[si.Path]; ok {
+			out = append(out, line("pass_rate of "+si.Path, sums[si.Path], need))
+		}
+	}
+	return out
+}
+
+// suiteSummaries totals the tests per suite: what Count recorded, else a
+// pass over the tests.
+func (r *Results) suiteSummaries() map[string]Summary {
+	out := map[string]Summary{}
+	if r.bySuite != nil {
+		for p, s := range r.bySuite {
+			out[p] = *s
+		}
+		return out
+	}
+	_ = r.Each(func(t *TestResult) error {
+		s := out[t.Suite]
+		s.Add(t)
+		out[t.Suite] = s
+		return nil
+	})
+	return out
 }
 
 // Verdict is the run's one-word outcome, as every report shows it: it

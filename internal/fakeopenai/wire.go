@@ -29,6 +29,36 @@ type choice struct {
 	Message      *respMessage `json:"message,omitempty"`
 	Delta        *respMessage `json:"delta,omitempty"`
 	FinishReason *string      `json:"finish_reason"`
+	Logprobs     *logprobs    `json:"logprobs,omitempty"`
+}
+
+// logprobs is OpenAI's choices[].logprobs: one entry per output token.
+type logprobs struct {
+	Content []tokenLogprob `json:"content"`
+}
+
+type tokenLogprob struct {
+	Token       string  `json:"token"`
+	Logprob     float64 `json:"logprob"`
+	Bytes       []int   `json:"bytes"`
+	TopLogprobs []any   `json:"top_logprobs"`
+}
+
+// TokenLogprob is the log probability the fake gives every output token
+// (a word) when the request sets logprobs: true, so perplexity is
+// exp(0.25) whatever the text.
+const TokenLogprob = -0.25
+
+func tokenLogprobs(text string) *logprobs {
+	lp := &logprobs{Content: []tokenLogprob{}}
+	for _, w := range splitWords(text) {
+		b := make([]int, len(w))
+		for i := range len(w) {
+			b[i] = int(w[i])
+		}
+		lp.Content = append(lp.Content, tokenLogprob{Token: w, Logprob: TokenLogprob, Bytes: b, TopLogprobs: []any{}})
+	}
+	return lp
 }
 
 type completion struct {
@@ -52,11 +82,15 @@ func countUsage(req *ChatRequest, text string) *usage {
 
 func chatResponse(req *ChatRequest, n int64, text string) *completion {
 	stop := "stop"
-	return &completion{
+	c := &completion{
 		ID: "chatcmpl-" + itoa(int(n)), Object: "chat.completion", Created: time.Now().Unix(), Model: req.Model,
 		Choices: []choice{{Message: &respMessage{Role: "assistant", Content: text}, FinishReason: &stop}},
 		Usage:   countUsage(req, text),
 	}
+	if req.Logprobs != nil && *req.Logprobs {
+		c.Choices[0].Logprobs = tokenLogprobs(text)
+	}
+	return c
 }
 
 // splitWords cuts text into word chunks that keep their trailing spaces, so

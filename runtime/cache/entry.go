@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ type entryResponse struct {
 	Usage        llm.Usage       `json:"usage"`
 	LatencyMS    float64         `json:"latency_ms"`
 	Model        string          `json:"served_model,omitempty"` // as the endpoint named it
+	Logprobs     []float64       `json:"logprobs,omitempty"`     // output tokens', when asked for
 }
 
 // secretSettings are setting names whose values are never written, should
@@ -83,6 +85,7 @@ func encodeEntry(key string, req *llm.Request, resp *llm.Response, note string, 
 			// 0.1 ms is plenty and keeps the number short.
 			LatencyMS: math.Round(float64(resp.Latency)/float64(time.Millisecond)*10) / 10,
 			Model:     resp.Model,
+			Logprobs:  resp.Logprobs,
 		},
 	}
 	var buf bytes.Buffer
@@ -125,6 +128,7 @@ func (e *entry) response() *llm.Response {
 		FinishReason: r.FinishReason,
 		Model:        r.Model,
 		Usage:        r.Usage,
+		Logprobs:     r.Logprobs,
 		// The recorded latency, so latency assertions replay the same verdict.
 		Latency: time.Duration(r.LatencyMS * float64(time.Millisecond)),
 		Cached:  true,
@@ -135,7 +139,8 @@ func (e *entry) response() *llm.Response {
 func (e *entry) sameAnswer(resp *llm.Response) bool {
 	r := e.Response
 	return r.Text == resp.Text && r.Refusal == resp.Refusal && r.Role == resp.Role && r.FinishReason == resp.FinishReason &&
-		r.Usage == resp.Usage && r.Model == resp.Model && jsonEqual(r.ToolCalls, resp.ToolCalls)
+		r.Usage == resp.Usage && r.Model == resp.Model && jsonEqual(r.ToolCalls, resp.ToolCalls) &&
+		slices.Equal(r.Logprobs, resp.Logprobs)
 }
 
 func jsonEqual(a, b json.RawMessage) bool {

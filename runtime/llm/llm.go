@@ -62,8 +62,11 @@ type Response struct {
 	FinishReason string          `json:"finish_reason,omitempty"`
 	Model        string          `json:"model,omitempty"` // as served
 	Usage        Usage           `json:"usage"`
-	Latency      time.Duration   `json:"latency"`
-	Cached       bool            `json:"-"`
+	// Logprobs are the output tokens' log probabilities, when the request
+	// asked for them (settings logprobs: true) and the endpoint gave them.
+	Logprobs []float64     `json:"logprobs,omitempty"`
+	Latency  time.Duration `json:"latency"`
+	Cached   bool          `json:"-"`
 }
 
 // ChunkFunc receives streamed text deltas as they arrive.
@@ -81,4 +84,26 @@ type EmbedRequest struct {
 	Model     string   `json:"model"`
 	Input     []string `json:"input"`
 	APIKeyEnv string   `json:"-"`
+}
+
+// ModerationRequest asks an OpenAI-compatible /moderations endpoint about
+// one text. Like Request, every field but APIKeyEnv is its cache identity.
+type ModerationRequest struct {
+	Provider  string `json:"provider"`
+	BaseURL   string `json:"base_url,omitempty"`
+	Model     string `json:"model"`
+	Input     string `json:"input"`
+	APIKeyEnv string `json:"-"`
+}
+
+// ModerationResult is the first result of a /moderations answer.
+type ModerationResult struct {
+	Flagged    bool               `json:"flagged"`
+	Categories map[string]bool    `json:"categories"`
+	Scores     map[string]float64 `json:"category_scores,omitempty"`
+}
+
+// Moderator is the optional moderation ability of a client.
+type Moderator interface {
+	Moderate(ctx context.Context, req *ModerationRequest) (*ModerationResult, error)
 }

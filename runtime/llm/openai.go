@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -277,6 +278,11 @@ func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.Ch
 		Usage:        Usage{r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens},
 	}
 	resp.ToolCalls = toolCallsJSON(ch.Message.ToolCalls, ch.Message.FunctionCall)
+	if ch.LogProbs != nil {
+		for _, lp := range ch.LogProbs.Content {
+			resp.Logprobs = append(resp.Logprobs, lp.LogProb)
+		}
+	}
 	return resp, nil
 }
 
@@ -326,6 +332,11 @@ func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.Chat
 				}
 			}
 			refusal.WriteString(d.Refusal)
+			if ch.Logprobs != nil {
+				for _, lp := range ch.Logprobs.Content {
+					resp.Logprobs = append(resp.Logprobs, lp.Logprob)
+				}
+			}
 			if ch.FinishReason != "" {
 				resp.FinishReason = string(ch.FinishReason)
 			}
@@ -431,4 +442,43 @@ func WarmCodecs() {
 	_ = json.Unmarshal([]byte(`{"choices":[{"message":{}}],"usage":{}}`), &r)
 	var c openai.ChatCompletionStreamResponse
 	_ = json.Unmarshal([]byte(`{"choices":[{"delta":{}}]}`), &c)
+}
+
+// Moderate calls /moderations through the same transport as chats
+// (retries, the breaker, key-to-host binding, scrubbing).
+func (o *OpenAI) Moderate(ctx context.Context, req *ModerationRequest) (*ModerationResult, error) {
+	endpoint := o.Endpoint(req.BaseURL)
+	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
+		return nil, err
+	}
+	_, key := o.client(endpoint, req.APIKeyEnv)
+	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key}
+	ctx = withState(ctx, st)
+	body, err := json.Marshal(map[string]string{"model": req.Model, "input": req.Input})
+	if err != nil {
+		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: "encode moderation request: " + err.Error()}
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moderations", bytes.NewReader(body))
+	if err != nil {
+		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		hreq.Header.Set("Authorization", "Bearer "+key)
+	}
+	hresp, err := o.http.Do(hreq)
+	if err != nil {
+		return nil, toError(ctx, err, st, req.Model)
+	}
+	defer hresp.Body.Close()
+	var out struct {
+		Results []ModerationResult `json:"results"`
+	}
+	if err := json.NewDecoder(io.LimitReader(hresp.Body, 1<<20)).Decode(&out); err != nil {
+		return nil, &Error{Kind: KindBadResponse, Endpoint: endpoint, Model: req.Model, Attempts: st.attempts, Msg: "moderation: decode the answer: " + scrub(err.Error(), key)}
+	}
+	if len(out.Results) == 0 {
+		return nil, &Error{Kind: KindBadResponse, Endpoint: endpoint, Model: req.Model, Attempts: st.attempts, Msg: "moderation: the answer has no results"}
+	}
+	return &out.Results[0], nil
 }
