@@ -85,7 +85,7 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 // runs passes.
 func validateFile(path string, strict bool) (errs, warns []string) {
 	if eval.IsSuiteFile(path) {
-		_, err := eval.LoadSuite(path)
+		s, err := eval.LoadSuite(path)
 		var ie *eval.InputError
 		if errors.As(err, &ie) {
 			for _, p := range ie.Sorted() {
@@ -96,14 +96,19 @@ func validateFile(path string, strict bool) (errs, warns []string) {
 		if err != nil {
 			return []string{err.Error()}, nil
 		}
-		return nil, nil
+		// What run would warn of (a model aieval cannot route, ...) is
+		// said here too; --strict makes it an error, as for an aiconfig.
+		if strict {
+			return s.Warnings, nil
+		}
+		return nil, s.Warnings
 	}
 	cfg, err := runtime.Load(path)
 	if err != nil {
 		return []string{err.Error()}, nil
 	}
 	for _, d := range runtime.Validate(cfg, nil) {
-		if d.Severity == runtime.SeverityError && (strict || !lenient[d.Code]) {
+		if strict || d.Severity == runtime.SeverityError && !lenient[d.Code] {
 			errs = append(errs, d.Error())
 		} else {
 			warns = append(warns, d.Error())
