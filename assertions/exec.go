@@ -35,7 +35,7 @@ const (
 
 func init() {
 	Register("exec", newExec)
-	describe("exec", "runs value (a command line, or {command, timeout}) with the output as JSON on stdin; exit 0 or a JSON {pass, score, reason} decides")
+	describe("exec", "runs value (a command line, or {command, timeout, env: [NAME]}) without credentials in its environment, with the output as JSON on stdin; exit 0 or a JSON {pass, score, reason} decides")
 }
 
 type execCheck struct {
