@@ -1,16 +1,12 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"time"
 
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -76,77 +72,24 @@ func (cl *client) Embed(ctx context.Context, req *llm.EmbedRequest) ([][]float64
 		return next.Embed(ctx, req)
 	}
 	k, kerr := c.embedKey(req)
-	if kerr == nil && (c.mode == ReadWrite || c.mode == ReadOnly) {
-		if v := c.lookupEmbed(k, len(req.Input)); v != nil {
-			c.hits.Add(1)
-			c.markUsed(k)
-			return v, nil
-		}
-	}
-	if c.mode != Off {
-		c.misses.Add(1)
-	}
-	if c.opts.Offline {
-		return nil, &MissError{Model: req.Model, Key: k}
-	}
-	if !ok {
-		return nil, errNoEmbed
-	}
-	v, err := next.Embed(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	if kerr == nil && (c.mode == ReadWrite || c.mode == Refresh) {
-		if err := c.storeEmbed(k, req, v); err != nil && c.opts.Warn != nil {
-			c.opts.Warn(err.Error())
-		}
-	}
-	return v, nil
-}
-
-func (c *Cache) lookupEmbed(key string, n int) [][]float64 {
-	for _, dir := range append(c.opts.ReadFirst[:len(c.opts.ReadFirst):len(c.opts.ReadFirst)], c.dir) {
-		p := entryPath(dir, key)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				c.warn(p, err)
+	return sideCall(c, "embeddings", req.Model, k, kerr,
+		func(data []byte) ([][]float64, bool) {
+			var e embedEntry
+			if json.Unmarshal(data, &e) != nil || e.Key != k || e.Kind != "embeddings" || len(e.Embeddings) != len(req.Input) {
+				return nil, false
 			}
-			continue
-		}
-		var e embedEntry
-		if err := json.Unmarshal(data, &e); err != nil {
-			c.warn(p, fmt.Errorf("decode: %w", err))
-			continue
-		}
-		if e.Key != key || e.Kind != "embeddings" || len(e.Embeddings) != n {
-			c.warn(p, fmt.Errorf("not the embeddings of key %s", key))
-			continue
-		}
-		return e.Embeddings
-	}
-	return nil
-}
-
-func (c *Cache) storeEmbed(key string, req *llm.EmbedRequest, v [][]float64) error {
-	e := embedEntry{
-		Key: key, Kind: "embeddings", Model: req.Model, Provider: req.Provider,
-		RecordedAt: c.opts.Now().UTC().Truncate(time.Second).Format(time.RFC3339),
-		Note:       c.opts.Note, Input: req.Input, BaseURL: NormalizeEndpoint(req.BaseURL), Embeddings: v,
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&e); err != nil {
-		return fmt.Errorf("write cache entry %s: %w", key, err)
-	}
-	if err := atomicWrite(entryPath(c.dir, key), buf.Bytes()); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	c.writes.Add(1)
-	c.markUsed(key)
-	return nil
+			return e.Embeddings, true
+		},
+		func() ([][]float64, error) {
+			if !ok {
+				return nil, errNoEmbed
+			}
+			return next.Embed(ctx, req)
+		},
+		func(v [][]float64) any {
+			return embedEntry{Key: k, Kind: "embeddings", Model: req.Model, Provider: req.Provider, RecordedAt: c.recordedAt(),
+				Note: c.opts.Note, Input: req.Input, BaseURL: NormalizeEndpoint(req.BaseURL), Embeddings: v}
+		})
 }
 
 // Embed passes embeddings to the wrapped client (the cache), unshared:

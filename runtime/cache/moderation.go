@@ -1,16 +1,12 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"time"
 
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -67,77 +63,24 @@ func (cl *client) Moderate(ctx context.Context, req *llm.ModerationRequest) (*ll
 		return next.Moderate(ctx, req)
 	}
 	k, kerr := c.moderationKey(req)
-	if kerr == nil && (c.mode == ReadWrite || c.mode == ReadOnly) {
-		if v := c.lookupModeration(k); v != nil {
-			c.hits.Add(1)
-			c.markUsed(k)
-			return v, nil
-		}
-	}
-	if c.mode != Off {
-		c.misses.Add(1)
-	}
-	if c.opts.Offline {
-		return nil, &MissError{Model: req.Model, Key: k}
-	}
-	if !ok {
-		return nil, errNoModerate
-	}
-	v, err := next.Moderate(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	if kerr == nil && (c.mode == ReadWrite || c.mode == Refresh) {
-		if err := c.storeModeration(k, req, v); err != nil && c.opts.Warn != nil {
-			c.opts.Warn(err.Error())
-		}
-	}
-	return v, nil
-}
-
-func (c *Cache) lookupModeration(key string) *llm.ModerationResult {
-	for _, dir := range append(c.opts.ReadFirst[:len(c.opts.ReadFirst):len(c.opts.ReadFirst)], c.dir) {
-		p := entryPath(dir, key)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				c.warn(p, err)
+	return sideCall(c, "moderations", req.Model, k, kerr,
+		func(data []byte) (*llm.ModerationResult, bool) {
+			var e moderationEntry
+			if json.Unmarshal(data, &e) != nil || e.Key != k || e.Kind != "moderations" || e.Result == nil {
+				return nil, false
 			}
-			continue
-		}
-		var e moderationEntry
-		if err := json.Unmarshal(data, &e); err != nil {
-			c.warn(p, fmt.Errorf("decode: %w", err))
-			continue
-		}
-		if e.Key != key || e.Kind != "moderations" || e.Result == nil {
-			c.warn(p, fmt.Errorf("not the moderation of key %s", key))
-			continue
-		}
-		return e.Result
-	}
-	return nil
-}
-
-func (c *Cache) storeModeration(key string, req *llm.ModerationRequest, v *llm.ModerationResult) error {
-	e := moderationEntry{
-		Key: key, Kind: "moderations", Model: req.Model, Provider: req.Provider,
-		RecordedAt: c.opts.Now().UTC().Truncate(time.Second).Format(time.RFC3339),
-		Note:       c.opts.Note, Input: req.Input, BaseURL: NormalizeEndpoint(req.BaseURL), Result: v,
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&e); err != nil {
-		return fmt.Errorf("write cache entry %s: %w", key, err)
-	}
-	if err := atomicWrite(entryPath(c.dir, key), buf.Bytes()); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	c.writes.Add(1)
-	c.markUsed(key)
-	return nil
+			return e.Result, true
+		},
+		func() (*llm.ModerationResult, error) {
+			if !ok {
+				return nil, errNoModerate
+			}
+			return next.Moderate(ctx, req)
+		},
+		func(v *llm.ModerationResult) any {
+			return moderationEntry{Key: k, Kind: "moderations", Model: req.Model, Provider: req.Provider, RecordedAt: c.recordedAt(),
+				Note: c.opts.Note, Input: req.Input, BaseURL: NormalizeEndpoint(req.BaseURL), Result: v}
+		})
 }
 
 // Moderate passes moderations to the wrapped client (the cache).
