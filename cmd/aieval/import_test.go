@@ -4,33 +4,37 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aieval/aieval/eval/results"
+	"gopkg.in/yaml.v3"
 )
 
 // The promptfoo configs in testdata/promptfoo cover the shapes users bring
 // (see its README): each imports, validates, and runs on the echo model.
 func TestImportPromptfooExamples(t *testing.T) {
+	providers := []string{"local-gpt", "azure-my-deployment", "anthropic.claude-3-haiku-20240307-v1:0", "gemini-1.5-pro", "llama3"}
 	for _, c := range []struct {
 		dir    string
 		suites int
-		tests  int // tests run over all suites
-		models []string
+		tests  int      // tests of all suites, each run once per matrix model
+		models []string // the aiconfig's models, run on echo
+		matrix []string // the providers, the suites' matrix
 		notes  []string // substrings of the not-mapped list
 	}{
-		{"inline", 4, 16, []string{"gpt-4o-mini", "claude-3-5-sonnet-20241022", "gpt-4o"}, []string{
+		{"inline", 2, 8, []string{"gpt-4o-mini", "claude-3-5-sonnet-20241022", "gpt-4o"}, []string{"gpt-4o-mini", "claude-3-5-sonnet-20241022"}, []string{
 			"promptfooconfig.yaml:38: assertion javascript: not mapped",
 			`promptfooconfig.yaml:51: transform "output.toLowerCase()" is JavaScript: not mapped`,
 			"evaluateOptions.maxConcurrency: not mapped",
 		}},
-		{"files", 6, 12, []string{"llama3", "gemini-pro"}, []string{
+		{"files", 3, 6, []string{"llama3", "gemini-pro"}, []string{"llama3", "gemini-pro"}, []string{
 			"prompts/reply.txt:1: prompt reply_1: filter |upper on company dropped",
 			"vertex:gemini-pro: mapped to the Gemini API",
 			"var vip is not read by prompt chat: left out of that prompt's suite",
 		}},
-		{"providers", 5, 10, []string{"local-gpt", "azure-my-deployment", "anthropic.claude-3-haiku-20240307-v1:0", "gemini-1.5-pro", "llama3"}, []string{
+		{"providers", 1, 2, providers, providers, []string{
 			"promptfooconfig.yaml:11: provider openai:chat:gpt-4o: config.apiKey not copied",
 			"promptfooconfig.yaml:15: provider bedrock:anthropic.claude-3-haiku-20240307-v1:0: config.region not mapped",
 			"promptfooconfig.yaml:22: provider http://example.com/api: custom providers",
@@ -64,6 +68,16 @@ func TestImportPromptfooExamples(t *testing.T) {
 				if strings.Contains(string(b), "sk-not-copied") {
 					t.Errorf("%s holds the key of the promptfoo config", f)
 				}
+				// One suite per prompt, on every provider side by side.
+				if strings.HasSuffix(f, ".eval.yaml") {
+					var suite struct{ Matrix []string }
+					if err := yaml.Unmarshal(b, &suite); err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(suite.Matrix, c.matrix) {
+						t.Errorf("%s: matrix %q, want %q", f, suite.Matrix, c.matrix)
+					}
+				}
 			}
 			if o := cli.run(append([]string{"validate"}, suites...)...); o.code != 0 {
 				t.Fatalf("validate: exit %d\n%s", o.code, o.stderr)
@@ -88,8 +102,32 @@ func TestImportPromptfooExamples(t *testing.T) {
 			if err := json.Unmarshal(b, &r); err != nil {
 				t.Fatal(err)
 			}
-			if r.Summary.Total != c.tests {
-				t.Errorf("ran %d tests, want %d", r.Summary.Total, c.tests)
+			if want := c.tests * len(c.matrix); r.Summary.Total != want || len(r.Tests) != want {
+				t.Errorf("ran %d results (%d in the summary), want %d tests × %d models", len(r.Tests), r.Summary.Total, c.tests, len(c.matrix))
+			}
+			// One result per test × model: every test has each matrix
+			// model once, named "name [model]".
+			perTest := map[string][]string{}
+			var order []string
+			for _, tr := range r.Tests {
+				base, ok := strings.CutSuffix(tr.Name, results.MatrixSuffix(tr.Matrix))
+				if tr.Matrix == "" || !ok {
+					t.Errorf("%s: not a matrix result (matrix %q)", tr.Name, tr.Matrix)
+					continue
+				}
+				id := tr.Suite + "::" + base
+				if perTest[id] == nil {
+					order = append(order, id)
+				}
+				perTest[id] = append(perTest[id], tr.Matrix)
+			}
+			if len(order) != c.tests {
+				t.Errorf("%d tests, want %d: %v", len(order), c.tests, order)
+			}
+			for _, id := range order {
+				if got := strings.Join(perTest[id], ", "); got != strings.Join(c.matrix, ", ") {
+					t.Errorf("%s ran on [%s], want [%s]", id, got, strings.Join(c.matrix, ", "))
+				}
 			}
 			for _, tr := range r.Tests {
 				// echo answers with the prompt: graders on echo cannot give a
@@ -123,6 +161,9 @@ func TestImportPromptfooInPlace(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "tests: file://data/cases.csv") {
 		t.Errorf("suite does not reference the cases file in place:\n%s", b)
+	}
+	if strings.Contains(string(b), "matrix:") {
+		t.Errorf("one provider wrote a matrix:\n%s", b)
 	}
 	if o := cli.run("run", "--cache-mode", "off", "--no-progress", "--model", "gpt-4o-mini=echo", suite); o.code != 0 {
 		t.Errorf("run: exit %d\n%s\n%s", o.code, o.stdout, o.stderr)

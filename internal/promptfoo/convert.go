@@ -10,8 +10,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// What is written: one aiconfig, and one suite per prompt × provider (a
-// promptfoo eval runs every test on each pair), each running every test.
+// What is written: one aiconfig, and one suite per prompt running every
+// test; with several providers the suite's matrix: runs each test on every
+// provider's model (a promptfoo eval runs every test on each pair).
 
 type aiconfigOut struct {
 	Name          string       `json:"name"`
@@ -48,6 +49,7 @@ type aiModelRef struct {
 type suiteOut struct {
 	Description string   `yaml:"description,omitempty"`
 	Config      string   `yaml:"config"`
+	Matrix      []string `yaml:"matrix,omitempty,flow"`
 	Grader      string   `yaml:"grader,omitempty"`
 	Defaults    *testOut `yaml:"defaults,omitempty"`
 	Tests       any      `yaml:"tests"` // []*testOut, or "file://cases.csv"
@@ -196,44 +198,38 @@ func (im *importer) convert(root *yaml.Node) (*document, error) {
 		}
 	}
 	doc := &document{base: base, aiconfig: cfg, models: models.order}
+	// Several providers are promptfoo's prompts × providers grid: each
+	// prompt's suite runs every test on each provider's model, side by
+	// side (matrix:). The prompt itself names the first.
+	var matrix []string
+	if len(providers) > 1 {
+		matrix = providers
+	}
 	for _, p := range prompts {
-		for _, m := range providers {
-			name := p.name
-			if len(providers) > 1 {
-				name = p.name + "_" + slug(m)
-			}
-			ap := aiPromptIO{Name: name, Input: p.input, Metadata: aiPromptMeta{Model: aiModelRef{Name: m}}}
-			if len(p.settings) > 0 {
-				ap.Metadata.Model.Settings = p.settings
-			}
-			cfg.Prompts = append(cfg.Prompts, ap)
-
-			file := base + ".eval.yaml"
-			label := desc
-			if len(prompts) > 1 || len(providers) > 1 {
-				var parts []string
-				if len(prompts) > 1 {
-					parts = append(parts, p.name)
-				}
-				if len(providers) > 1 {
-					parts = append(parts, slug(m))
-				}
-				file = base + "." + strings.Join(parts, ".") + ".eval.yaml"
-				if label == "" {
-					label = base
-				}
-				label += " (" + strings.Join(parts, ", ") + ")"
-			}
-			d := &testOut{Prompt: name}
-			reads := promptReads([]promptIn{p})
-			if defs != nil {
-				d = sw.forPrompt(defs, reads, p.name)
-				d.Prompt = name
-			}
-			doc.suites = append(doc.suites, suiteFile{file: file, suite: &suiteOut{
-				Description: label, Config: base + ".aiconfig.json", Grader: sw.grader, Defaults: d, Tests: sw.cellTests(tests, reads, p.name),
-			}})
+		ap := aiPromptIO{Name: p.name, Input: p.input, Metadata: aiPromptMeta{Model: aiModelRef{Name: providers[0]}}}
+		if len(p.settings) > 0 {
+			ap.Metadata.Model.Settings = p.settings
 		}
+		cfg.Prompts = append(cfg.Prompts, ap)
+
+		file := base + ".eval.yaml"
+		label := desc
+		if len(prompts) > 1 {
+			file = base + "." + p.name + ".eval.yaml"
+			if label == "" {
+				label = base
+			}
+			label += " (" + p.name + ")"
+		}
+		d := &testOut{Prompt: p.name}
+		reads := promptReads([]promptIn{p})
+		if defs != nil {
+			d = sw.forPrompt(defs, reads, p.name)
+			d.Prompt = p.name
+		}
+		doc.suites = append(doc.suites, suiteFile{file: file, suite: &suiteOut{
+			Description: label, Config: base + ".aiconfig.json", Matrix: matrix, Grader: sw.grader, Defaults: d, Tests: sw.cellTests(tests, reads, p.name),
+		}})
 	}
 	return doc, nil
 }

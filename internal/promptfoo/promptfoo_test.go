@@ -206,3 +206,72 @@ func TestAssertionMapping(t *testing.T) {
 		}
 	}
 }
+
+// Several providers are promptfoo's prompts × providers grid: one suite
+// per prompt, with matrix: listing the providers' models (each defined in
+// the aiconfig with its settings); one provider writes no matrix.
+func TestImportProvidersMatrix(t *testing.T) {
+	for _, c := range []struct {
+		name, providers string
+		matrix          []string
+	}{
+		{"one", "[openai:gpt-4o-mini]", nil},
+		{"several", "[openai:gpt-4o-mini, {id: 'ollama:llama3', config: {temperature: 0.5}}, {id: 'openai:chat:gpt-4o', label: local, config: {apiBaseUrl: 'http://127.0.0.1:8000/v1'}}]",
+			[]string{"gpt-4o-mini", "llama3", "local"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "c.yaml")
+			src := "prompts: ['Say {{x}}', {id: 'Shout {{x}}', label: loud}]\nproviders: " + c.providers + "\ntests: [{vars: {x: hi}}]\n"
+			if err := os.WriteFile(cfg, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Import(cfg, Options{Types: []string{"contains"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{filepath.Join(dir, "c.prompt_1.eval.yaml"), filepath.Join(dir, "c.loud.eval.yaml")}
+			if !reflect.DeepEqual(res.Suites, want) {
+				t.Fatalf("suites %v, want %v", res.Suites, want)
+			}
+			for i, p := range res.Suites {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var s struct {
+					Matrix   []string `yaml:"matrix"`
+					Defaults struct{ Prompt string }
+				}
+				if err := yaml.Unmarshal(b, &s); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(s.Matrix, c.matrix) {
+					t.Errorf("%s: matrix %q, want %q", p, s.Matrix, c.matrix)
+				}
+				if wantPrompt := []string{"prompt_1", "loud"}[i]; s.Defaults.Prompt != wantPrompt {
+					t.Errorf("%s: prompt %q, want %q", p, s.Defaults.Prompt, wantPrompt)
+				}
+			}
+			b, err := os.ReadFile(res.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ac aiconfigOut
+			if err := json.Unmarshal(b, &ac); err != nil {
+				t.Fatal(err)
+			}
+			if len(ac.Prompts) != 2 || ac.Prompts[0].Metadata.Model.Name != "gpt-4o-mini" || ac.Prompts[1].Name != "loud" {
+				t.Errorf("aiconfig prompts %+v: want one per prompt, on the first provider", ac.Prompts)
+			}
+			for _, m := range c.matrix {
+				if _, ok := ac.Metadata.Models[m]; !ok {
+					t.Errorf("matrix model %s is not in the aiconfig's models %v", m, ac.Metadata.Models)
+				}
+			}
+			if c.matrix != nil && (ac.Metadata.Models["llama3"]["temperature"] != 0.5 || ac.Metadata.Models["local"]["base_url"] != "http://127.0.0.1:8000/v1") {
+				t.Errorf("model settings lost: %v", ac.Metadata.Models)
+			}
+		})
+	}
+}
