@@ -16,9 +16,9 @@ import (
 
 func init() {
 	Register("perplexity", newPerplexity(false))
-	describe("perplexity", "perplexity exp(-mean token logprob) of the output is at most threshold (needs logprobs: true and an endpoint that returns them)")
+	describe("perplexity", "perplexity exp(-mean token logprob) of the output is at most threshold (logprobs are asked for on OpenAI-compatible routes; needs an endpoint that returns them)")
 	Register("perplexity-score", newPerplexity(true))
-	describe("perplexity-score", "1/(1+exp(-mean token logprob)) is at least threshold (needs logprobs: true and an endpoint that returns them)")
+	describe("perplexity-score", "1/(1+exp(-mean token logprob)) is at least threshold (logprobs are asked for on OpenAI-compatible routes; needs an endpoint that returns them)")
 }
 
 func newPerplexity(normalized bool) Factory {
