@@ -334,7 +334,7 @@ func (r *runner) wrapper() (func(llm.Client) llm.Client, error) {
 			}
 		}
 		copts := cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote,
-			ReadFirst: r.opts.CacheReadFirst, Endpoint: r.endpointOf}
+			ReadFirst: r.opts.CacheReadFirst, Endpoint: cache.EndpointOf(r.opts.Getenv)}
 		if r.cache, err = cache.Open(dir, mode, copts); err != nil {
 			return nil, err
 		}

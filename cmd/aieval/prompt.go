@@ -149,7 +149,7 @@ type DryRequest struct {
 func dryRun(ctx context.Context, st *state, rt *runtime.Runtime, cfg *runtime.Config, prompt string, opts runtime.RunOptions, cacheDir string) error {
 	var recorded func(context.Context, *llm.Request) (*llm.Response, bool)
 	if cacheDir != "" {
-		if c, err := cache.Open(cacheDir, cache.ReadOnly, cache.Options{Offline: true}); err == nil {
+		if c, err := cache.Open(cacheDir, cache.ReadOnly, cache.Options{Offline: true, Endpoint: cache.EndpointOf(st.getenv)}); err == nil {
 			recorded = cacheLookup(c)
 		}
 	}
@@ -207,7 +207,7 @@ func dryRequest(pl runtime.Planned, getenv func(string) string) (DryRequest, err
 	d := DryRequest{Prompt: pl.Prompt, Provider: req.Provider, Model: req.Model, Stream: req.Stream,
 		Sample: req.Sample, Exact: pl.Exact, Output: pl.Output}
 	if pl.Exact {
-		d.CacheKey = cache.Key(req)
+		d.CacheKey = cache.KeyWith(req, cache.EndpointOf(getenv))
 	} else {
 		d.Note = "holds a placeholder for the output of " + strings.Join(pl.Placeholders, ", ") +
 			" (no recorded output; only a model call gives it), so this request and its cache key are not exact"

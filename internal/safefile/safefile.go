@@ -95,13 +95,15 @@ func Open(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The path may have been swapped between Stat and open.
+	// The path may have been swapped between Stat and open: what counts
+	// is that what was opened is a regular file. (Another regular file is
+	// fine: a cache entry renamed into place by a concurrent writer.)
 	fst, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	if !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+	if !fst.Mode().IsRegular() {
 		f.Close()
 		return nil, notRegular(path, fst.Mode())
 	}

@@ -2,7 +2,10 @@ package cache
 
 import (
 	"net/url"
+	"os"
 	"strings"
+
+	"github.com/aieval/aieval/runtime/llm"
 )
 
 // NormalizeEndpoint is an endpoint as the cache key holds it: scheme, host
@@ -23,4 +26,39 @@ func NormalizeEndpoint(s string) string {
 	}
 	out := url.URL{Scheme: strings.ToLower(u.Scheme), Host: strings.ToLower(u.Host), Path: strings.TrimRight(u.Path, "/")}
 	return out.String()
+}
+
+// EndpointOf is the cache's Options.Endpoint for a run whose environment is
+// getenv (nil: os.Getenv): the endpoint a request really goes to, its
+// base_url, else the OpenAI variable the OpenAI client reads. The hosted
+// default keys as "", so caches recorded before the endpoint was keyed
+// still replay; the local echo parser calls no endpoint.
+func EndpointOf(getenv func(string) string) func(req *llm.Request) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	def := NormalizeEndpoint(llm.DefaultBaseURL)
+	return func(req *llm.Request) string {
+		if req.Provider == "echo" {
+			return ""
+		}
+		ep := req.BaseURL
+		if ep == "" && req.Provider == "openai" {
+			ep = getenv("OPENAI_BASE_URL")
+		}
+		if ep = NormalizeEndpoint(ep); ep == def {
+			return ""
+		}
+		return ep
+	}
+}
+
+// KeyWith is Key with the endpoint a run keys by (see EndpointOf): the key
+// a run under that environment looks the request up with.
+func KeyWith(req *llm.Request, endpoint func(*llm.Request) string) string {
+	r := *req
+	if endpoint != nil {
+		r.BaseURL = endpoint(req)
+	}
+	return Key(&r)
 }
