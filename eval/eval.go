@@ -152,6 +152,10 @@ type Options struct {
 	// CacheReadFirst are cache directories read (never written) before
 	// CacheDir: the baseline of --baseline-ref reads the cache at its ref.
 	CacheReadFirst []string
+	// Plan, when set, makes the run a dry run: each selected test's
+	// requests are resolved and handed to Plan instead of sent, and the
+	// test is reported as skipped. No model is called.
+	Plan PlanFunc
 }
 
 // Run evaluates the suites and returns the results (tests spooled on disk).

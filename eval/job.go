@@ -61,6 +61,9 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 		return out
 	}
 
+	if r.opts.Plan != nil {
+		return r.plan(ctx, sel.sr, t, j, params, out)
+	}
 	start := time.Now()
 	run, err := sel.sr.rt.Run(ctx, s.Config, t.Prompt, runtime.RunOptions{Params: params, Sample: j.sample, Model: j.model, Logprobs: wantsLogprobs(t)})
 	wall := time.Since(start)

@@ -30,6 +30,7 @@ const DefaultConcurrency = 8
 // runner holds one run's shared state.
 type runner struct {
 	opts   Options
+	planMu sync.Mutex // serialises Options.Plan
 	suites []*suiteRun
 	sel    []selected // tests to run, in report order
 	shard  string

@@ -130,6 +130,8 @@ func saveOutputs(ctx context.Context, rt *runtime.Runtime, cfg *runtime.Config, 
 // DryRequest is one line of `--dry-run` output: a request as it would be
 // sent, without credentials.
 type DryRequest struct {
+	Suite     string          `json:"suite,omitempty"` // run --dry-run: the suite and
+	Tests     []string        `json:"tests,omitempty"` // the tests that send this request
 	Prompt    string          `json:"prompt"`
 	Provider  string          `json:"provider"`
 	Endpoint  string          `json:"endpoint,omitempty"`    // full URL, no userinfo or secret query values

@@ -33,6 +33,7 @@ type runFlags struct {
 	retries                        int
 	cacheDir, cacheMode            string
 	offline                        bool
+	dryRun                         bool
 	baseline, baselineRef          string
 	baselineOut                    string
 	quiet, noProgress, verbose     bool
@@ -69,6 +70,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.StringVar(&f.cacheDir, "cache", st.getenv("AIEVAL_CACHE_DIR"), "cache `DIR` (default: the nearest .aieval/cache above the suite, else the user cache dir)")
 	fs.StringVar(&f.cacheMode, "cache-mode", envStr(st, "AIEVAL_CACHE_MODE", "read-write"), "read-write | read-only | refresh | off")
 	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the distinct requests the selected tests would send, as JSON lines; call nothing")
 	fs.StringVar(&f.baseline, "baseline", "", "compare with a previous --json `FILE`; a pass-to-fail is a regression")
 	fs.StringVar(&f.baselineRef, "baseline-ref", "", "build the baseline by running the suites as they are at git `REF` (from the cache)")
 	fs.StringVar(&f.baselineOut, "baseline-out", "", "also write the baseline's results as JSON to `FILE` (the input of github comment --baseline)")
@@ -175,6 +177,9 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		if opts.CacheDir, err = filepath.Abs(opts.CacheDir); err != nil {
 			return inputErr(err)
 		}
+	}
+	if f.dryRun {
+		return runDry(ctx, st, suites, opts)
 	}
 	var base *results.Results
 	switch {

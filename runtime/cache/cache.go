@@ -296,6 +296,17 @@ func (cl *client) Complete(ctx context.Context, req *llm.Request, onChunk llm.Ch
 	return resp, nil
 }
 
+// Recorded is the recorded answer to req, if any, without a model call
+// and without counting a hit or a miss: what a dry run shows.
+func (c *Cache) Recorded(_ context.Context, req *llm.Request) (*llm.Response, bool) {
+	k, err := c.key(req)
+	if err != nil {
+		return nil, false
+	}
+	resp := c.lookup(k)
+	return resp, resp != nil
+}
+
 // lookup reads the entry for key; a missing or unreadable entry is nil.
 // The ReadFirst directories are read before the cache's own.
 func (c *Cache) lookup(key string) *llm.Response {
