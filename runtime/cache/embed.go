@@ -141,8 +141,8 @@ func (c *Cache) storeEmbed(key string, req *llm.EmbedRequest, v [][]float64) err
 	if err := enc.Encode(&e); err != nil {
 		return fmt.Errorf("write cache entry %s: %w", key, err)
 	}
-	if err := atomicWrite(entryPath(c.dir, key), buf.Bytes()); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
+	if err := writeChecked(c.dir, key, buf.Bytes(), &c.shards); err != nil { // a linked shard is refused here too
+		return err
 	}
 	c.writes.Add(1)
 	c.markUsed(key)
