@@ -1,7 +1,6 @@
 package results
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -152,7 +151,7 @@ func (b *fanBatch) decode() {
 	defer close(b.ready)
 	b.tests = make([]TestResult, len(b.lines))
 	for i, line := range b.lines {
-		if err := json.Unmarshal(line, &b.tests[i]); err != nil {
+		if err := decodeSpooled(line, &b.tests[i]); err != nil {
 			b.err = fmt.Errorf("read results spool: %w", err)
 			return
 		}

@@ -300,24 +300,14 @@ func (r *Results) Each(fn func(t *TestResult) error) error {
 		}
 		return nil
 	}
-	f, err := os.Open(r.spool)
-	if err != nil {
-		return fmt.Errorf("read results spool: %w", err)
-	}
-	defer f.Close()
-	r.decodes.Add(1)
-	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
-	for {
+	_, err := r.EachLine(func(line []byte) error {
 		var t TestResult
-		if err := dec.Decode(&t); err == io.EOF {
-			return nil
-		} else if err != nil {
+		if err := decodeSpooled(line, &t); err != nil {
 			return fmt.Errorf("read results spool: %w", err)
 		}
-		if err := fn(&t); err != nil {
-			return err
-		}
-	}
+		return fn(&t)
+	})
+	return err
 }
 
 // EachLine calls fn with the JSON of every spooled test, in run order,
