@@ -14,8 +14,18 @@ import (
 // does not expect (an unknown or repeated key, a null, a \u escape, a
 // malformed token) is left to json.Unmarshal, so the result is always
 // exactly what json.Unmarshal gives, errors included.
-func decodeSpooled(line []byte, t *TestResult) error {
-	d := decoder{b: line}
+func decodeSpooled(line []byte, t *TestResult) error { return decodeSpooledIn(line, t, nil) }
+
+// decodeSpooledIn is decodeSpooled with a table of the strings tests
+// repeat (suite, config, model, status, assertion types...), shared by
+// the lines a caller decodes one after another: each is allocated once,
+// not once a test. (Not substrings of one copy of the line: a reader
+// keeping a test's name would keep its whole line.) nil makes a table.
+func decodeSpooledIn(line []byte, t *TestResult, common map[string]string) error {
+	if common == nil {
+		common = map[string]string{}
+	}
+	d := decoder{b: line, common: common}
 	if d.testResult(t) {
 		d.ws()
 		if d.i == len(d.b) {
@@ -27,8 +37,42 @@ func decodeSpooled(line []byte, t *TestResult) error {
 }
 
 type decoder struct {
-	b []byte
-	i int
+	b      []byte
+	i      int
+	common map[string]string // see decodeSpooledIn
+}
+
+// maxCommon bounds the table of repeated strings.
+const maxCommon = 256
+
+// shared reads a string that tests usually repeat.
+func (d *decoder) shared() (string, bool) {
+	save := d.i
+	if d.lit('"') {
+		if j := indexQuoteOrBackslash(d.b[d.i:]); j >= 0 && d.b[d.i+j] == '"' {
+			raw := d.b[d.i : d.i+j]
+			if v, ok := d.common[string(raw)]; ok { // no allocation for the lookup
+				d.i += j + 1
+				return v, true
+			}
+		}
+	}
+	d.i = save
+	v, ok := d.str()
+	if ok && len(d.common) < maxCommon && len(v) <= 128 {
+		d.common[v] = v
+	}
+	return v, ok
+}
+
+// indexQuoteOrBackslash is the index of the first '"' or '\\' in b, or -1.
+func indexQuoteOrBackslash(b []byte) int {
+	for i, c := range b {
+		if c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return -1
 }
 
 func (d *decoder) ws() {
@@ -219,7 +263,7 @@ func (d *decoder) obj(keyNull bool, field func(key string) bool) bool {
 	var seen [32]string
 	n := 0
 	for {
-		k, ok := d.str()
+		k, ok := d.shared() // keys repeat in every test
 		if !ok || !d.lit(':') {
 			return false
 		}
@@ -332,17 +376,17 @@ func (d *decoder) testResult(t *TestResult) bool {
 		var ok bool
 		switch k {
 		case "suite":
-			t.Suite, ok = d.str()
+			t.Suite, ok = d.shared()
 		case "name":
 			t.Name, ok = d.str()
 		case "line":
 			t.Line, ok = d.int()
 		case "config":
-			t.Config, ok = d.str()
+			t.Config, ok = d.shared()
 		case "config_name":
-			t.ConfigName, ok = d.str()
+			t.ConfigName, ok = d.shared()
 		case "prompt":
-			t.Prompt, ok = d.str()
+			t.Prompt, ok = d.shared()
 		case "params":
 			var v any
 			v, ok = d.any()
@@ -357,11 +401,11 @@ func (d *decoder) testResult(t *TestResult) bool {
 		case "tool_calls":
 			t.ToolCalls, ok = d.raw()
 		case "finish_reason":
-			t.FinishReason, ok = d.str()
+			t.FinishReason, ok = d.shared()
 		case "model":
-			t.Model, ok = d.str()
+			t.Model, ok = d.shared()
 		case "provider":
-			t.Provider, ok = d.str()
+			t.Provider, ok = d.shared()
 		case "latency_ms":
 			t.LatencyMS, ok = d.float()
 		case "tokens":
@@ -372,7 +416,7 @@ func (d *decoder) testResult(t *TestResult) bool {
 			t.Cached, ok = d.bool()
 		case "status":
 			var s string
-			s, ok = d.str()
+			s, ok = d.shared()
 			t.Status = Status(s)
 		case "score":
 			t.Score, ok = d.float()
@@ -392,12 +436,12 @@ func (d *decoder) testResult(t *TestResult) bool {
 			t.PassRate = &PassRate{}
 			ok = d.passRate(t.PassRate)
 		case "shard":
-			t.Shard, ok = d.str()
+			t.Shard, ok = d.shared()
 		case "request":
 			t.Request = &Request{}
 			ok = d.request(t.Request)
 		case "file":
-			t.File, ok = d.str()
+			t.File, ok = d.shared()
 		case "file_line":
 			t.FileLine, ok = d.int()
 		}
@@ -425,7 +469,7 @@ func (d *decoder) assertion(a *AssertionResult) bool {
 		var ok bool
 		switch k {
 		case "type":
-			a.Type, ok = d.str()
+			a.Type, ok = d.shared()
 		case "pass":
 			a.Pass, ok = d.bool()
 		case "score":
@@ -435,7 +479,7 @@ func (d *decoder) assertion(a *AssertionResult) bool {
 		case "weight":
 			a.Weight, ok = d.float()
 		case "metric":
-			a.Metric, ok = d.str()
+			a.Metric, ok = d.shared()
 		case "diff":
 			a.Diff, ok = d.str()
 		case "error":
@@ -482,7 +526,7 @@ func (d *decoder) request(r *Request) bool {
 					var ok bool
 					switch k {
 					case "role":
-						m.Role, ok = d.str()
+						m.Role, ok = d.shared()
 					case "content":
 						m.Content, ok = d.str()
 					case "name":

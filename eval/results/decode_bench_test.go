@@ -12,7 +12,10 @@ func BenchmarkDecodeSpoolLine(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		fn   func([]byte, *TestResult) error
-	}{{"json.Unmarshal", func(l []byte, t *TestResult) error { return json.Unmarshal(l, t) }}, {"decodeSpooled", decodeSpooled}} {
+	}{{"json.Unmarshal", func(l []byte, t *TestResult) error { return json.Unmarshal(l, t) }}, {"decodeSpooled", decodeSpooled}, {"decodeSpooledIn", func() func([]byte, *TestResult) error {
+		common := map[string]string{}
+		return func(l []byte, t *TestResult) error { return decodeSpooledIn(l, t, common) }
+	}()}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(benchLine)))
 			b.ReportAllocs()

@@ -53,7 +53,7 @@ func TestDecodeSpooledMatchesUnmarshal(t *testing.T) {
 	}
 	// The spool's own lines take the fast path.
 	for _, line := range spooled {
-		d := decoder{b: line}
+		d := decoder{b: line, common: map[string]string{}}
 		var tr TestResult
 		if !d.testResult(&tr) {
 			t.Errorf("%s: left to json.Unmarshal", line)

@@ -150,8 +150,9 @@ func (b *fanBatch) add(line []byte) {
 func (b *fanBatch) decode() {
 	defer close(b.ready)
 	b.tests = make([]TestResult, len(b.lines))
+	common := map[string]string{}
 	for i, line := range b.lines {
-		if err := decodeSpooled(line, &b.tests[i]); err != nil {
+		if err := decodeSpooledIn(line, &b.tests[i], common); err != nil {
 			b.err = fmt.Errorf("read results spool: %w", err)
 			return
 		}

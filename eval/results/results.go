@@ -300,9 +300,10 @@ func (r *Results) Each(fn func(t *TestResult) error) error {
 		}
 		return nil
 	}
+	common := map[string]string{}
 	_, err := r.EachLine(func(line []byte) error {
 		var t TestResult
-		if err := decodeSpooled(line, &t); err != nil {
+		if err := decodeSpooledIn(line, &t, common); err != nil {
 			return fmt.Errorf("read results spool: %w", err)
 		}
 		return fn(&t)
