@@ -328,6 +328,11 @@ func (r *Results) EachLine(fn func(line []byte) error) (ok bool, err error) {
 	}
 	defer f.Close()
 	r.decodes.Add(1)
+	if start, n, ok, err := spoolIndex(f); err != nil {
+		return true, fmt.Errorf("read results spool: %w", err)
+	} else if ok {
+		return true, eachIndexed(f, start, n, fn)
+	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	var long []byte // a line longer than the buffer, assembled
 	for {
