@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aieval/aieval/eval"
 	"github.com/aieval/aieval/internal/fakeopenai"
 )
 
@@ -345,7 +346,7 @@ func TestPrintReportColumns(t *testing.T) {
 	for _, want := range []string{
 		"-runs 3`",
 		"| actual wall (median of 3) | efficiency (≥ 0.95) | efficiency min–max | peak RSS (max of 3) | CPU per test, total | harness CPU per test (≤ 0.2 ms) |",
-		"| 1,000 | 10 | 5.00 s | 5.10 s | 0.980 ok | 0.962–1.000 | 25.0 MB (≤ 30) ok | 0.130 ms | 0.080 ms ok | 3 ms / 12 ms |",
+		"| 1,000 | 10 | 5.00 s | 5.10 s | 0.980 ok (0.984 of the floor's) | 0.962–1.000 | 25.0 MB (≤ 30) ok | 0.130 ms | 0.080 ms ok | 3 ms / 12 ms |",
 		"| floor: bare HTTP client, 1,000 calls | 10 | 5.00 s | 5.02 s | 0.996 | 0.992–0.998 | 9.0 MB | 0.050 ms per call |",
 		"Each row is 3 runs",
 		"target is checked against it",
@@ -477,5 +478,24 @@ func TestSmallHelpers(t *testing.T) {
 	}
 	if !strings.Contains(joined, "OPENAI_BASE_URL=http://x/v1") || !strings.Contains(joined, "PATH=/bin") {
 		t.Errorf("child env %v lacks the endpoint or PATH", env)
+	}
+}
+
+// The YAML cases file holds the tests the JSON Lines one holds.
+func TestWriteSuiteYAML(t *testing.T) {
+	load := func(format string) *eval.Suite {
+		p, err := writeSuiteAs(t.TempDir(), 1200, 3, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := eval.LoadSuite(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	j, y := load("jsonl"), load("yaml")
+	if j.TestCount() != 1200 || y.TestCount() != 1200 {
+		t.Fatalf("tests: jsonl %d, yaml %d; want 1200", j.TestCount(), y.TestCount())
 	}
 }

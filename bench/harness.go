@@ -31,6 +31,7 @@ type config struct {
 	Bin         string // prebuilt aieval; "" builds ./cmd/aieval
 	Keep        bool   // keep the temp dir
 	Floor       bool   // also measure a bare HTTP client (the host's best case)
+	Cases       string // cases file format of the scale runs: jsonl or yaml
 	Log         io.Writer
 }
 
@@ -64,6 +65,7 @@ type scaleResult struct {
 // replayResult is the record-then-replay measure.
 type replayResult struct {
 	N           int
+	Uncached    usage // the same run as Record with --cache-mode off
 	Record      usage
 	Replay      usage
 	NewRequests int64
@@ -216,7 +218,7 @@ func runArgs(dir string, extra ...string) []string {
 func (h *harness) scale(ctx context.Context, srv *fakeopenai.Server, n, k int) (scaleSet, error) {
 	dir := filepath.Join(h.tmp, fmt.Sprintf("n%d", n))
 	set := scaleSet{N: n, Conc: h.cfg.Conc, Ideal: idealWall(n, h.cfg.Conc, h.cfg.Latency)}
-	if _, err := writeSuite(dir, n, h.cfg.Asserts); err != nil {
+	if _, err := writeSuiteAs(dir, n, h.cfg.Asserts, h.cfg.Cases); err != nil {
 		return set, err
 	}
 	for run := range k {
@@ -359,9 +361,16 @@ func (h *harness) replay(ctx context.Context, n int) (*replayResult, error) {
 	if err := checkJSON(filepath.Join(dir, "out.json"), n, false); err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
+	// The same run without a cache: what recording adds is the difference.
+	fmt.Fprintf(h.cfg.Log, "bench: replay N=%d: the same run uncached\n", n)
+	r.Uncached, err = h.measure(ctx, dir, 10*time.Minute,
+		runArgs(dir, "--cache-mode", "off", "--concurrency", "64")...)
+	if err != nil {
+		return nil, fmt.Errorf("uncached: %w", err)
+	}
 	fmt.Fprintf(h.cfg.Log, "bench: replay N=%d: replaying offline\n", n)
 	before := srv.Requests()
-	r.Replay, err = h.measure(ctx, dir, 10*time.Minute,
+	r.Replay, err = h.measure(ctx, dir, 30*time.Minute,
 		runArgs(dir, "--offline", "--cache", cache, "--concurrency", fmt.Sprint(h.cfg.Conc))...)
 	r.NewRequests = srv.Requests() - before
 	if err != nil {

@@ -66,12 +66,19 @@ func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) 
 	}()
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".yaml", ".yml", ".json":
+		if yamlCasesLarge(path) {
+			l.rowsReread = true
+			l.casesYAMLRows(path, s, add)
+			break
+		}
 		for _, t := range l.casesYAML(path, s) {
 			add(t, 0)
 		}
 	case ".jsonl":
+		l.rowsReread = true
 		l.casesJSONL(path, s, add)
 	case ".csv":
+		l.rowsReread = true
 		l.casesCSV(path, s, add)
 	default:
 		l.errAt(suiteFile, n.Line, "tests: file://%s: unsupported extension %q (use .yaml, .yml, .json, .jsonl or .csv)", rel, ext)

@@ -28,6 +28,10 @@ func (p Problem) String() string {
 // on one line, as a run reports it.
 type InputError struct {
 	Problems []Problem
+	// Suite is the suite file that was loaded: what `aieval validate` is
+	// given to list every problem (a cases file or an aiconfig of the
+	// problems is not a suite).
+	Suite string
 }
 
 func (e *InputError) Error() string {
@@ -38,7 +42,11 @@ func (e *InputError) Error() string {
 	}
 	msg := ps[0].String()
 	if n := len(ps) - 1; n > 0 {
-		msg += fmt.Sprintf(" (and %d more problem%s: 'aieval validate %s' lists them)", n, plural(n), ps[0].File)
+		file := e.Suite
+		if file == "" {
+			file = ps[0].File
+		}
+		msg += fmt.Sprintf(" (and %d more problem%s: 'aieval validate %s' lists them)", n, plural(n), file)
 	}
 	return msg
 }

@@ -35,6 +35,7 @@ func (s *Suite) TestCount() int {
 type lazyCases struct {
 	path      string
 	csv       bool
+	yaml      bool
 	suiteLine int      // line of the file:// reference in the suite
 	defs      *rawTest // the suite's defaults
 	names     string   // every name, back to back
@@ -67,7 +68,7 @@ func rowCasesRef(n *yaml.Node) *yaml.Node {
 		return nil
 	}
 	switch strings.ToLower(filepath.Ext(rel)) {
-	case ".jsonl", ".csv":
+	case ".jsonl", ".csv", ".yaml", ".yml": // YAML: by rows when large (yamlCasesLarge)
 		return d
 	}
 	return nil
@@ -95,6 +96,7 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 	// distinct names of one file is ~1e-10 at 100k rows.
 	seen := map[uint64]int32{}
 	var tests []*Test
+	l.rowsReread = false
 	l.casesEach(ref, s, func(r *rawTest, sum uint64) {
 		c.path = r.file
 		h := nameHash(r.name)
@@ -118,7 +120,7 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 		c.nameEnd = append(c.nameEnd, uint32(names.Len()))
 		c.lines = append(c.lines, int32(r.line))
 		c.sums = append(c.sums, sum)
-		if len(c.sums) <= LazyThreshold {
+		if len(c.sums) <= LazyThreshold || !l.rowsReread {
 			tests = append(tests, t)
 		} else {
 			tests = nil
@@ -130,13 +132,14 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 		}
 		l.problems = append(l.problems, p)
 	}
-	if len(c.sums) <= LazyThreshold {
+	if len(c.sums) <= LazyThreshold || !l.rowsReread {
 		if tests == nil {
 			tests = []*Test{}
 		}
 		return tests, nil
 	}
 	c.csv = strings.EqualFold(filepath.Ext(c.path), ".csv")
+	c.yaml = !c.csv && !strings.EqualFold(filepath.Ext(c.path), ".jsonl")
 	c.names = names.String()
 	return nil, c
 }
@@ -168,6 +171,22 @@ func (c *lazyCases) open(s *Suite) *lazyCursor {
 		return cur
 	}
 	cur.f = f
+	if c.yaml {
+		y := newYAMLRows(f)
+		cur.next = func() (int, []byte, []string, bool) {
+			line, b, ok := y.scan()
+			if !ok {
+				switch {
+				case y.problem != "":
+					cur.broken = fmt.Sprintf("%s:%d: %s", c.path, y.probAt, y.problem)
+				case y.err() != nil:
+					cur.broken = fmt.Sprintf("%s: read cases: %v", c.path, y.err())
+				}
+			}
+			return line, b, nil, ok
+		}
+		return cur
+	}
 	if !c.csv {
 		sc := newJSONLScanner(f)
 		line := 0
@@ -243,9 +262,12 @@ func (cur *lazyCursor) test(i int) (*Test, string) {
 	l := cur.l
 	l.problems = l.problems[:0]
 	var r *rawTest
-	if c.csv {
+	switch {
+	case c.csv:
 		r = l.csvRecord(cur.header, rec, line, cur.s)
-	} else {
+	case c.yaml:
+		r = l.yamlRow(b, line, cur.s)
+	default:
 		r = l.jsonlRow(b, line, cur.s)
 	}
 	var t *Test

@@ -36,7 +36,7 @@ func LoadSuite(path string) (*Suite, error) {
 	l := &loader{file: path, suitePath: path}
 	s := l.suite(path)
 	if len(l.problems) > 0 {
-		return nil, &InputError{Problems: l.problems}
+		return nil, &InputError{Problems: l.problems, Suite: path}
 	}
 	registerKeys(s)
 	return s, nil

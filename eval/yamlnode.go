@@ -56,6 +56,9 @@ type loader struct {
 	// What the tests read, for checkSharedParams.
 	execAny    bool // a test has an exec assertion: it reads every parameter
 	paramsLine int  // of the suite's params:
+	// rowsReread: the cases file just read can be read again row by row
+	// while the suite runs (see lazyCases).
+	rowsReread bool
 }
 
 func (l *loader) errf(line int, format string, args ...any) {

@@ -76,7 +76,7 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	// bytes encoding it would, without decoding it first.
 	spooled, err := r.EachLine(func(line []byte) error {
 		buf.Reset()
-		if err := json.Indent(&buf, line, "    ", "  "); err != nil {
+		if err := indentCompact(&buf, line, "    ", "  "); err != nil {
 			return fmt.Errorf("read results spool: %w", err)
 		}
 		return emit()

@@ -1,9 +1,9 @@
 package results
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -12,6 +12,9 @@ import (
 type fanBatch struct {
 	lines [][]byte
 	tests []TestResult
+	buf   []byte        // holds lines
+	ready chan struct{} // closed once tests are decoded (or err set)
+	err   error
 }
 
 // fanBatchSize and fanDepth bound what a fan-out holds: at most
@@ -66,36 +69,94 @@ func (r *Results) Fanout(consumers ...func(view *Results) error) []error {
 	return errs
 }
 
-// broadcast reads the spool once and sends every batch to every feed.
+// broadcast reads the spool once and sends every batch to every feed, in
+// order. Decoding is most of a large run's report time, so batches are
+// decoded by one goroutine per CPU while the next ones are read; at most
+// 2*decoders batches are in flight.
 func (r *Results) broadcast(feeds []chan *fanBatch) error {
-	defer func() {
+	decoders := max(1, min(runtime.GOMAXPROCS(0), 8))
+	work := make(chan *fanBatch, decoders)
+	order := make(chan *fanBatch, 2*decoders)
+	var wg sync.WaitGroup
+	for range decoders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				b.decode()
+			}
+		}()
+	}
+	sent := make(chan error, 1)
+	go func() { // in order: wait for each batch, hand it to every feed
+		var err error
+		for b := range order {
+			<-b.ready
+			if err == nil && b.err != nil {
+				err = b.err
+			}
+			if err == nil {
+				for _, f := range feeds {
+					f <- b
+				}
+			}
+		}
 		for _, f := range feeds {
 			close(f)
 		}
+		sent <- err
 	}()
-	b := &fanBatch{}
-	send := func() {
-		for _, f := range feeds {
-			f <- b
-		}
-		b = &fanBatch{}
+
+	b := newFanBatch()
+	submit := func() {
+		order <- b
+		work <- b
+		b = newFanBatch()
 	}
 	_, err := r.EachLine(func(line []byte) error {
-		var t TestResult
-		if err := json.Unmarshal(line, &t); err != nil {
-			return fmt.Errorf("read results spool: %w", err)
-		}
-		b.lines = append(b.lines, append([]byte(nil), line...))
-		b.tests = append(b.tests, t)
-		if len(b.tests) == fanBatchSize {
-			send()
+		b.add(line)
+		if len(b.lines) == fanBatchSize {
+			submit()
 		}
 		return nil
 	})
-	if len(b.tests) > 0 {
-		send()
+	if len(b.lines) > 0 {
+		submit()
+	}
+	close(work)
+	close(order)
+	wg.Wait()
+	if serr := <-sent; err == nil {
+		err = serr
 	}
 	return err
+}
+
+func newFanBatch() *fanBatch {
+	return &fanBatch{lines: make([][]byte, 0, fanBatchSize), ready: make(chan struct{})}
+}
+
+// add copies line into the batch: lines share one buffer per batch.
+func (b *fanBatch) add(line []byte) {
+	if cap(b.buf)-len(b.buf) < len(line) {
+		b.buf = make([]byte, 0, max(len(line), 64<<10))
+	}
+	start := len(b.buf)
+	b.buf = append(b.buf, line...)
+	b.lines = append(b.lines, b.buf[start:len(b.buf):len(b.buf)])
+}
+
+// decode fills tests from lines and closes ready.
+func (b *fanBatch) decode() {
+	defer close(b.ready)
+	b.tests = make([]TestResult, len(b.lines))
+	common := map[string]string{}
+	for i, line := range b.lines {
+		if err := decodeSpooledIn(line, &b.tests[i], common); err != nil {
+			b.err = fmt.Errorf("read results spool: %w", err)
+			return
+		}
+	}
 }
 
 // view is a copy of r's header whose tests come from feed.

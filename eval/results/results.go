@@ -432,24 +432,15 @@ func (r *Results) Each(fn func(t *TestResult) error) error {
 		}
 		return nil
 	}
-	f, err := os.Open(r.spool)
-	if err != nil {
-		return fmt.Errorf("read results spool: %w", err)
-	}
-	defer f.Close()
-	r.decodes.Add(1)
-	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
-	for {
+	common := map[string]string{}
+	_, err := r.EachLine(func(line []byte) error {
 		var t TestResult
-		if err := dec.Decode(&t); err == io.EOF {
-			return nil
-		} else if err != nil {
+		if err := decodeSpooledIn(line, &t, common); err != nil {
 			return fmt.Errorf("read results spool: %w", err)
 		}
-		if err := fn(&t); err != nil {
-			return err
-		}
-	}
+		return fn(&t)
+	})
+	return err
 }
 
 // EachLine calls fn with the JSON of every spooled test, in run order,
@@ -469,6 +460,11 @@ func (r *Results) EachLine(fn func(line []byte) error) (ok bool, err error) {
 	}
 	defer f.Close()
 	r.decodes.Add(1)
+	if start, n, ok, err := spoolIndex(f); err != nil {
+		return true, fmt.Errorf("read results spool: %w", err)
+	} else if ok {
+		return true, eachIndexed(f, start, n, fn)
+	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	var long []byte // a line longer than the buffer, assembled
 	for {

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,5 +107,54 @@ func TestSpoolFinishReorders(t *testing.T) {
 	}
 	if next != n {
 		t.Fatalf("%d results read back, want %d", next, n)
+	}
+}
+
+// A spool finished out of order is read in report order through its index,
+// whatever the distance between a test's place and its completion, and a
+// spool whose index is cut is an error, not a short run.
+func TestSpoolIndexedReportOrder(t *testing.T) {
+	const n = 3000
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	sp, err := NewSpool(path, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.overflow, sp.held = true, nil
+	big := strings.Repeat("y", 2<<10) // 3000 x 2 KB: many 1 MiB windows
+	for k := range n {
+		ord := (k * 1237) % n // a permutation: far jumps back and forth
+		if err := sp.Add(ord, &TestResult{Name: fmt.Sprint(ord), Output: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sp.sorted {
+		t.Fatal("test setup: spool is sorted")
+	}
+	p, err := sp.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Results{}
+	r.UseSpool(p)
+	i := 0
+	if err := r.Each(func(tr *TestResult) error {
+		if tr.Name != fmt.Sprint(i) || tr.Output != big {
+			return fmt.Errorf("test %d is %q", i, tr.Name)
+		}
+		i++
+		return nil
+	}); err != nil || i != n {
+		t.Fatalf("read %d tests: %v", i, err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data[:len(data)-1], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Each(func(*TestResult) error { return nil }); err == nil {
+		t.Error("a spool with a cut index read without error")
 	}
 }

@@ -121,6 +121,10 @@ type Cache struct {
 	mu     sync.Mutex
 	used   map[string]bool
 	warned map[string]bool
+
+	// shards holds the shard directories already checked (created, not a
+	// link): one check per shard per run, not four system calls per entry.
+	shards sync.Map
 }
 
 // Open prepares the cache at dir. Writable modes create dir now so a
@@ -341,7 +345,7 @@ func (c *Cache) store(key string, req *llm.Request, resp *llm.Response) error {
 			}
 		}
 	}
-	if err := writeEntry(c.dir, key, req, resp, c.opts.Note, c.opts.Now()); err != nil {
+	if err := writeEntry(c.dir, key, req, resp, c.opts.Note, c.opts.Now(), &c.shards); err != nil {
 		return err
 	}
 	c.writes.Add(1)
@@ -357,18 +361,32 @@ func WriteEntry(dir string, req *llm.Request, resp *llm.Response, note string) e
 	if err != nil {
 		return fmt.Errorf("write cache entry: %w", err)
 	}
-	return writeEntry(dir, k, req, resp, note, time.Now())
+	return writeEntry(dir, k, req, resp, note, time.Now(), nil)
 }
 
-func writeEntry(dir, key string, req *llm.Request, resp *llm.Response, note string, now time.Time) error {
+// writeEntry writes one entry under dir; checked (nil: none) remembers the
+// shard directories already made and checked.
+func writeEntry(dir, key string, req *llm.Request, resp *llm.Response, note string, now time.Time, checked *sync.Map) error {
 	data, err := encodeEntry(key, req, resp, note, now)
 	if err != nil {
 		return fmt.Errorf("write cache entry %s: %w", key, err)
 	}
-	if _, err := shardDir(dir, key); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
+	return writeChecked(dir, key, data, checked)
+}
+
+// writeChecked writes data as key's entry under root, inside a checked
+// shard directory.
+func writeChecked(root, key string, data []byte, checked *sync.Map) error {
+	if checked == nil {
+		checked = new(sync.Map)
 	}
-	if err := atomicWrite(entryPath(dir, key), data); err != nil {
+	if _, ok := checked.Load(key[:2]); !ok {
+		if _, err := shardDir(root, key); err != nil {
+			return fmt.Errorf("write cache entry: %w", err)
+		}
+		checked.Store(key[:2], true)
+	}
+	if err := atomicWrite(entryPath(root, key), data); err != nil {
 		return fmt.Errorf("write cache entry: %w", err)
 	}
 	return nil
@@ -408,14 +426,14 @@ func shardDir(root, key string) (string, error) {
 }
 
 // atomicWrite never leaves a torn file at path, even after kill -9: the
-// bytes go to a temp file in the same directory, are synced, then renamed
-// over path.
+// bytes go to a temp file in the same directory (which must exist), then
+// are renamed over path. It does not fsync: a crash of the process cannot
+// tear a renamed file, and what only a power loss could leave (an empty
+// entry) reads as a miss with a warning, re-recorded by the next run.
+// Two fsyncs per entry made recording 10,000 answers take minutes on
+// slow disks and tripled a run's CPU.
 func atomicWrite(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	f, err := os.CreateTemp(filepath.Dir(path), tmpPrefix+"*")
 	if err != nil {
 		return err
 	}
@@ -432,21 +450,10 @@ func atomicWrite(path string, data []byte) (err error) {
 	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600; entries are meant to be shared
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Persist the rename itself; not every platform can sync a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return os.Rename(tmp, path)
 }
 
 const tmpPrefix = ".tmp-"

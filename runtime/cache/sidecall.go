@@ -80,11 +80,8 @@ func (c *Cache) writeSide(key string, entry any) error {
 	if err := enc.Encode(entry); err != nil {
 		return fmt.Errorf("write cache entry %s: %w", key, err)
 	}
-	if _, err := shardDir(c.dir, key); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	if err := atomicWrite(entryPath(c.dir, key), buf.Bytes()); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
+	if err := writeChecked(c.dir, key, buf.Bytes(), &c.shards); err != nil {
+		return err
 	}
 	c.writes.Add(1)
 	c.markUsed(key)

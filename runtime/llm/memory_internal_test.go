@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -55,6 +56,32 @@ func TestHugeBodyBoundedMemory(t *testing.T) {
 		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("stream=%v: took %v", stream, d)
+		}
+	}
+}
+
+// readCapped returns the body exactly, whatever its size against the
+// first buffer and the chunk size, with and without a declared length, and
+// refuses one byte past the limit.
+func TestReadCapped(t *testing.T) {
+	const limit = 3<<20 + 5
+	for _, size := range []int{0, 1, 4095, 4096, 4097, 1<<20 - 1, 1 << 20, 1<<20 + 1, limit, limit + 1} {
+		body := strings.Repeat("x", size)
+		for _, hint := range []int64{-1, int64(size)} {
+			r, n, err := readCapped(strings.NewReader(body), hint, limit)
+			if size > limit {
+				if err == nil {
+					t.Errorf("size %d hint %d: no error past the limit", size, hint)
+				}
+				continue
+			}
+			if err != nil || n != int64(size) {
+				t.Fatalf("size %d hint %d: n=%d err=%v", size, hint, n, err)
+			}
+			var sb strings.Builder
+			if _, err := io.Copy(&sb, r); err != nil || sb.String() != body {
+				t.Errorf("size %d hint %d: read back %d bytes, err %v", size, hint, sb.Len(), err)
+			}
 		}
 	}
 }
