@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aieval/aieval/internal/secrets"
@@ -141,14 +142,14 @@ func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
 	}
 	key := o.getenv(name)
 	secrets.Register(key) // scrubbed from everything written from now on
-	secrets.Default().RegisterURL(endpoint)
 	sum := sha256.Sum256([]byte(key))
 	k := clientKey{endpoint, keyEnv}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if c := o.clients[k]; c != nil && c.keySum == sum {
-		return c.c, key
+		return c.c, key // its endpoint's URL secrets were registered with it
 	}
+	secrets.Default().RegisterURL(endpoint)
 	cfg := openai.DefaultConfig(key)
 	cfg.BaseURL = endpoint
 	cfg.HTTPClient = o.http
@@ -198,8 +199,27 @@ func (o *OpenAI) CheckKeyHost(baseURL, keyEnv, model string) error {
 }
 
 // origin is scheme://host[:port] of a URL, lowercased, without userinfo:
-// the unit a key is bound to (http and https of one host differ).
+// the unit a key is bound to (http and https of one host differ). Every
+// call checks its key's host, over a handful of endpoints: the answers
+// are kept, not parsed again each time.
 func origin(raw string) string {
+	if v, ok := origins.Load(raw); ok {
+		return v.(string)
+	}
+	out := parseOrigin(raw)
+	if originsN.Add(1) <= maxOrigins {
+		origins.Store(raw, out)
+	}
+	return out
+}
+
+var (
+	origins    sync.Map // raw URL -> origin(raw)
+	originsN   atomic.Int32
+	maxOrigins = int32(256)
+)
+
+func parseOrigin(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return secrets.RedactURL(raw)
