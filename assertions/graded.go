@@ -523,17 +523,30 @@ func normSpace(s string) string {
 	return strings.ToLower(strings.TrimSpace(spacesRE.ReplaceAllString(s, " ")))
 }
 
+// ragVars are the grader prompt's variables of a RAG metric: the test's
+// query and retrieved context (params, as promptfoo's vars), with the
+// context's chunks when it was given as a list.
+func ragVars(in *Input) (vars map[string]string, context string, chunks []string, err error) {
+	query, _, err := ragText(in, "query")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	context, chunks, err = ragText(in, "context")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	vars = baseVars(in)
+	vars["query"], vars["question"], vars["context"] = query, query, context
+	return vars, context, chunks, nil
+}
+
 func newContextRelevance(spec Spec) (Assertion, error) {
 	g, err := gradedSpec(spec, relevanceCtxPrompt, 0.5, "")
 	if err != nil {
 		return nil, err
 	}
 	return checkFunc(func(ctx context.Context, in *Input) (Result, error) {
-		query, _, err := ragText(in, "query")
-		if err != nil {
-			return Result{}, err
-		}
-		context, chunks, err := ragText(in, "context")
+		vars, context, chunks, err := ragVars(in)
 		if err != nil {
 			return Result{}, err
 		}
@@ -541,8 +554,6 @@ func newContextRelevance(spec Spec) (Assertion, error) {
 		if units == nil {
 			units = sentences(context)
 		}
-		vars := baseVars(in)
-		vars["query"], vars["question"], vars["context"] = query, query, context
 		sys, user := g.prompt.render(vars, in.Params)
 		var picked []string
 		err = gradeJSON(ctx, in.Grader, sys, user, relevanceCtxSchema, func(m map[string]any) bool {
@@ -618,16 +629,10 @@ func newContextFaithfulness(spec Spec) (Assertion, error) {
 		return nil, err
 	}
 	return checkFunc(func(ctx context.Context, in *Input) (Result, error) {
-		query, _, err := ragText(in, "query")
+		vars, _, _, err := ragVars(in)
 		if err != nil {
 			return Result{}, err
 		}
-		context, _, err := ragText(in, "context")
-		if err != nil {
-			return Result{}, err
-		}
-		vars := baseVars(in)
-		vars["query"], vars["question"], vars["context"] = query, query, context
 		sys, user := statementsPrompt.render(vars, nil)
 		var stmts []string
 		err = gradeJSON(ctx, in.Grader, sys, user, statementsSchema, func(m map[string]any) bool {
