@@ -6,9 +6,7 @@
 package fakeanthropic
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aieval/aieval/internal/fakewire"
 )
 
 // Version is the only anthropic-version the server accepts.
@@ -152,19 +152,7 @@ func (s *Server) Seen() []Seen {
 func (s *Server) Leaks(secret string) []string {
 	var out []string
 	for i, r := range s.Seen() {
-		if strings.Contains(r.Path, secret) {
-			out = append(out, fmt.Sprintf("request %d url", i))
-		}
-		for k, vs := range r.Header {
-			for _, v := range vs {
-				if k != "X-Api-Key" && strings.Contains(v, secret) {
-					out = append(out, fmt.Sprintf("request %d header %s", i, k))
-				}
-			}
-		}
-		if bytes.Contains(r.Body, []byte(secret)) {
-			out = append(out, fmt.Sprintf("request %d body", i))
-		}
+		out = append(out, fakewire.Leaks(i, r.Path, r.Header, r.Body, secret, "X-Api-Key")...)
 	}
 	return out
 }

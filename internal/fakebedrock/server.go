@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aieval/aieval/internal/fakewire"
 )
 
 // The credentials the server accepts unless WithCredentials says.
@@ -149,19 +151,7 @@ func (s *Server) Seen() []Seen {
 func (s *Server) Leaks(secret string) []string {
 	var out []string
 	for i, r := range s.Seen() {
-		if strings.Contains(r.Path, secret) {
-			out = append(out, fmt.Sprintf("request %d url", i))
-		}
-		for k, vs := range r.Header {
-			for _, v := range vs {
-				if strings.Contains(v, secret) {
-					out = append(out, fmt.Sprintf("request %d header %s", i, k))
-				}
-			}
-		}
-		if bytes.Contains(r.Body, []byte(secret)) {
-			out = append(out, fmt.Sprintf("request %d body", i))
-		}
+		out = append(out, fakewire.Leaks(i, r.Path, r.Header, r.Body, secret)...)
 	}
 	return out
 }

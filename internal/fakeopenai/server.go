@@ -9,10 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aieval/aieval/internal/fakewire"
 )
 
 // Server is a running fake endpoint. It is safe for concurrent use.
@@ -147,22 +148,7 @@ func (s *Server) Authorizations() map[string]int {
 func (s *Server) Leaks(secret string) []string {
 	var out []string
 	for i, r := range s.Seen() {
-		if strings.Contains(r.Path, secret) {
-			out = append(out, "request "+itoa(i)+" url")
-		}
-		for k, vs := range r.Header {
-			if k == "Authorization" {
-				continue
-			}
-			for _, v := range vs {
-				if strings.Contains(v, secret) {
-					out = append(out, "request "+itoa(i)+" header "+k)
-				}
-			}
-		}
-		if strings.Contains(string(r.Body), secret) {
-			out = append(out, "request "+itoa(i)+" body")
-		}
+		out = append(out, fakewire.Leaks(i, r.Path, r.Header, r.Body, secret, "Authorization")...)
 	}
 	return out
 }
