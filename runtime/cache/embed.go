@@ -2,11 +2,8 @@ package cache
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -22,26 +19,11 @@ var errNoEmbed = errors.New("this model's parser cannot embed")
 // embedKey is an embedding request's address. "kind" keeps it apart from
 // every chat request's key.
 func (c *Cache) embedKey(req *llm.EmbedRequest) (string, error) {
-	base := req.BaseURL
-	if c.opts.Endpoint != nil {
-		base = c.opts.Endpoint(&llm.Request{Provider: req.Provider, BaseURL: req.BaseURL, Model: req.Model})
-	}
 	input := req.Input
 	if input == nil {
 		input = []string{}
 	}
-	data, err := json.Marshal(struct {
-		Kind     string   `json:"kind"`
-		Provider string   `json:"provider"`
-		BaseURL  string   `json:"base_url,omitempty"`
-		Model    string   `json:"model"`
-		Input    []string `json:"input"`
-	}{"embeddings", req.Provider, NormalizeEndpoint(base), req.Model, input})
-	if err != nil {
-		return "", fmt.Errorf("encode embedding request: %w", err)
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
+	return c.sideKey("embeddings", req.Provider, req.BaseURL, req.Model, input)
 }
 
 // embedEntry is the on-disk form of recorded embeddings.

@@ -2,11 +2,8 @@ package cache
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -17,22 +14,7 @@ var errNoModerate = errors.New("this model's parser has no moderation endpoint")
 // moderationKey is a moderation request's address; "kind" keeps it apart
 // from chat and embedding keys.
 func (c *Cache) moderationKey(req *llm.ModerationRequest) (string, error) {
-	base := req.BaseURL
-	if c.opts.Endpoint != nil {
-		base = c.opts.Endpoint(&llm.Request{Provider: req.Provider, BaseURL: req.BaseURL, Model: req.Model})
-	}
-	data, err := json.Marshal(struct {
-		Kind     string `json:"kind"`
-		Provider string `json:"provider"`
-		BaseURL  string `json:"base_url,omitempty"`
-		Model    string `json:"model"`
-		Input    string `json:"input"`
-	}{"moderations", req.Provider, NormalizeEndpoint(base), req.Model, req.Input})
-	if err != nil {
-		return "", fmt.Errorf("encode moderation request: %w", err)
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
+	return c.sideKey("moderations", req.Provider, req.BaseURL, req.Model, req.Input)
 }
 
 // moderationEntry is the on-disk form of a recorded moderation.

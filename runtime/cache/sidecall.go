@@ -2,6 +2,8 @@ package cache
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aieval/aieval/internal/safefile"
+	"github.com/aieval/aieval/runtime/llm"
 )
 
 // The calls that are not chats (embeddings, moderations) are recorded and
@@ -91,4 +94,25 @@ func (c *Cache) writeSide(key string, entry any) error {
 // recordedAt is the timestamp entries carry.
 func (c *Cache) recordedAt() string {
 	return c.opts.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// sideKey is the address of a non-chat request of kind: its provider,
+// effective endpoint (see Options.Endpoint), model and input. "kind" keeps
+// it apart from every chat request's key and from the other kinds.
+func (c *Cache) sideKey(kind, provider, baseURL, model string, input any) (string, error) {
+	if c.opts.Endpoint != nil {
+		baseURL = c.opts.Endpoint(&llm.Request{Provider: provider, BaseURL: baseURL, Model: model})
+	}
+	data, err := json.Marshal(struct {
+		Kind     string `json:"kind"`
+		Provider string `json:"provider"`
+		BaseURL  string `json:"base_url,omitempty"`
+		Model    string `json:"model"`
+		Input    any    `json:"input"`
+	}{kind, provider, NormalizeEndpoint(baseURL), model, input})
+	if err != nil {
+		return "", fmt.Errorf("encode %s request: %w", kind, err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }
