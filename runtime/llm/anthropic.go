@@ -30,13 +30,7 @@ func NewAnthropic(opts OpenAIOptions) *Anthropic { return &Anthropic{oa: NewOpen
 // Endpoint is the base URL a request goes to: req.BaseURL, else
 // $ANTHROPIC_BASE_URL, else AnthropicDefaultBaseURL; no trailing slash.
 func (a *Anthropic) Endpoint(baseURL string) string {
-	if baseURL == "" {
-		baseURL = a.oa.getenv(AnthropicBaseURLEnv)
-	}
-	if baseURL == "" {
-		baseURL = AnthropicDefaultBaseURL
-	}
-	return strings.TrimRight(baseURL, "/")
+	return a.oa.endpoint(baseURL, AnthropicBaseURLEnv, AnthropicDefaultBaseURL)
 }
 
 // CircuitOpen reports whether calls to the endpoint currently fail fast.

@@ -47,10 +47,7 @@ func NewAzure(opts OpenAIOptions) *Azure {
 // Endpoint is the resource endpoint: baseURL, else $AZURE_OPENAI_ENDPOINT;
 // "" when neither is set.
 func (a *Azure) Endpoint(baseURL string) string {
-	if baseURL == "" {
-		baseURL = a.rest.getenv("AZURE_OPENAI_ENDPOINT")
-	}
-	return strings.TrimRight(baseURL, "/")
+	return a.rest.base.endpoint(baseURL, "AZURE_OPENAI_ENDPOINT", "")
 }
 
 // CircuitOpen reports whether calls to the endpoint currently fail fast.

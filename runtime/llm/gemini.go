@@ -37,13 +37,7 @@ func NewGemini(opts OpenAIOptions) *Gemini { return &Gemini{rest: newRest(opts)}
 // $GOOGLE_GEMINI_BASE_URL, else DefaultGeminiBaseURL; without a trailing
 // slash. A base URL ending in an API version (/v1beta, /v1) keeps it.
 func (g *Gemini) Endpoint(baseURL string) string {
-	if baseURL == "" {
-		baseURL = g.rest.getenv("GOOGLE_GEMINI_BASE_URL")
-	}
-	if baseURL == "" {
-		baseURL = DefaultGeminiBaseURL
-	}
-	return strings.TrimRight(baseURL, "/")
+	return g.rest.base.endpoint(baseURL, "GOOGLE_GEMINI_BASE_URL", DefaultGeminiBaseURL)
 }
 
 // CircuitOpen reports whether calls to the endpoint currently fail fast.

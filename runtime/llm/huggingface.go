@@ -54,13 +54,7 @@ func NewHuggingFace(opts OpenAIOptions) *HuggingFace { return &HuggingFace{rest:
 
 // Endpoint is baseURL, else $HF_INFERENCE_ENDPOINT, else the router.
 func (h *HuggingFace) Endpoint(baseURL string) string {
-	if baseURL == "" {
-		baseURL = h.rest.getenv("HF_INFERENCE_ENDPOINT")
-	}
-	if baseURL == "" {
-		baseURL = DefaultHuggingFaceBaseURL
-	}
-	return strings.TrimRight(baseURL, "/")
+	return h.rest.base.endpoint(baseURL, "HF_INFERENCE_ENDPOINT", DefaultHuggingFaceBaseURL)
 }
 
 // chatEndpoint reports whether an endpoint speaks OpenAI's chat

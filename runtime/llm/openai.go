@@ -119,11 +119,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // Endpoint is the base URL a request goes to: req.BaseURL, else
 // $OPENAI_BASE_URL, else DefaultBaseURL; without a trailing slash.
 func (o *OpenAI) Endpoint(baseURL string) string {
+	return o.endpoint(baseURL, "OPENAI_BASE_URL", DefaultBaseURL)
+}
+
+// endpoint is how every client picks its base URL: the request's, else
+// the provider's variable env, else def; without a trailing slash.
+func (o *OpenAI) endpoint(baseURL, env, def string) string {
 	if baseURL == "" {
-		baseURL = o.getenv("OPENAI_BASE_URL")
+		baseURL = o.getenv(env)
 	}
 	if baseURL == "" {
-		baseURL = DefaultBaseURL
+		baseURL = def
 	}
 	return strings.TrimRight(baseURL, "/")
 }
