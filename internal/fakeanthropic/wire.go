@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/aieval/aieval/internal/fakewire"
 )
 
 type usage struct {
@@ -58,24 +60,6 @@ func message(req *Request, n int64, rep Reply) map[string]any {
 	}
 }
 
-// splitWords cuts text into chunks that keep their trailing spaces.
-func splitWords(text string) []string {
-	var out []string
-	for len(text) > 0 {
-		i := strings.IndexByte(text, ' ')
-		if i < 0 {
-			return append(out, text)
-		}
-		j := i
-		for j < len(text) && text[j] == ' ' {
-			j++
-		}
-		out = append(out, text[:j])
-		text = text[j:]
-	}
-	return out
-}
-
 // writeStream sends the answer as the API's SSE events: message_start,
 // content blocks (start, deltas, stop), a ping, message_delta with the stop
 // reason and usage, message_stop. A cut stream stops after the first
@@ -98,10 +82,10 @@ func writeStream(w http.ResponseWriter, req *Request, n int64, rep Reply, fault 
 	if rep.Text != "" {
 		send("content_block_start", map[string]any{"type": "content_block_start", "index": idx, "content_block": map[string]any{"type": "text", "text": ""}})
 		send("ping", map[string]any{"type": "ping"})
-		for i, c := range splitWords(rep.Text) {
+		for i, c := range fakewire.SplitWords(rep.Text) {
 			send("content_block_delta", map[string]any{"type": "content_block_delta", "index": idx, "delta": map[string]any{"type": "text_delta", "text": c}})
 			if i == 0 && fault == KindCutStream {
-				dropConn(w)
+				fakewire.ResetConn(w, false)
 				return
 			}
 		}
@@ -129,7 +113,7 @@ func writeStream(w http.ResponseWriter, req *Request, n int64, rep Reply, fault 
 		idx++
 	}
 	if fault == KindCutStream { // no text to cut in: cut before the end
-		dropConn(w)
+		fakewire.ResetConn(w, false)
 		return
 	}
 	send("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": stopReason(rep), "stop_sequence": nil},

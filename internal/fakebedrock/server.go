@@ -226,7 +226,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 		w.Write(b[:len(b)/2])
 		w.(http.Flusher).Flush()
-		dropConn(w)
+		fakewire.ResetConn(w, false)
 		return
 	}
 	w.Write(b)
@@ -254,14 +254,6 @@ func writeError(w http.ResponseWriter, code int, typ, msg string) {
 	w.Header().Set("X-Amzn-Errortype", typ+":http://internal.amazon.com/coral/com.amazon.bedrock/")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"message": msg})
-}
-
-func dropConn(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if c, _, err := hj.Hijack(); err == nil {
-			c.Close()
-		}
-	}
 }
 
 type sigErr struct{ typ, msg string }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/aieval/aieval/internal/fakewire"
 )
 
 type usage struct {
@@ -65,23 +67,6 @@ func converseAnswer(req *Request, n int64, rep Reply) map[string]any {
 	}
 }
 
-func splitWords(text string) []string {
-	var out []string
-	for len(text) > 0 {
-		i := strings.IndexByte(text, ' ')
-		if i < 0 {
-			return append(out, text)
-		}
-		j := i
-		for j < len(text) && text[j] == ' ' {
-			j++
-		}
-		out = append(out, text[:j])
-		text = text[j:]
-	}
-	return out
-}
-
 // writeStream answers in the AWS event stream: messageStart, content
 // blocks, messageStop, metadata. Payloads carry the "p" padding field
 // bedrock adds.
@@ -104,10 +89,10 @@ func writeStream(w http.ResponseWriter, req *Request, n int64, rep Reply, fault 
 	send("messageStart", map[string]any{"role": "assistant"})
 	idx := 0
 	if rep.Text != "" {
-		for i, c := range splitWords(rep.Text) {
+		for i, c := range fakewire.SplitWords(rep.Text) {
 			send("contentBlockDelta", map[string]any{"contentBlockIndex": idx, "delta": map[string]any{"text": c}})
 			if i == 0 && fault == KindCutStream {
-				dropConn(w)
+				fakewire.ResetConn(w, false)
 				return
 			}
 		}
@@ -130,7 +115,7 @@ func writeStream(w http.ResponseWriter, req *Request, n int64, rep Reply, fault 
 		idx++
 	}
 	if fault == KindCutStream {
-		dropConn(w)
+		fakewire.ResetConn(w, false)
 		return
 	}
 	send("messageStop", map[string]any{"stopReason": stopReason(rep)})

@@ -239,7 +239,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		w.Write(b[:len(b)/2])
 		w.(http.Flusher).Flush()
-		resetConn(w, false)
+		fakewire.ResetConn(w, false)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -260,7 +260,7 @@ func (s *Server) doFault(w http.ResponseWriter, r *http.Request, f Fault, stream
 		case <-s.done:
 		}
 	case KindReset:
-		resetConn(w, true)
+		fakewire.ResetConn(w, true)
 	case KindMalformed:
 		if stream {
 			w.Header().Set("Content-Type", "text/event-stream")
@@ -295,23 +295,6 @@ func errType(code int) string {
 		return "server_error"
 	}
 	return "invalid_request_error"
-}
-
-// resetConn takes the TCP connection from net/http and drops it: with RST
-// when hard, so the client sees "connection reset by peer".
-func resetConn(w http.ResponseWriter, hard bool) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		return
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	if tc, ok := conn.(interface{ SetLinger(int) error }); ok && hard {
-		tc.SetLinger(0)
-	}
-	conn.Close()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aieval/aieval/internal/fakewire"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -51,7 +52,7 @@ const TokenLogprob = -0.25
 
 func tokenLogprobs(text string) *logprobs {
 	lp := &logprobs{Content: []tokenLogprob{}}
-	for _, w := range splitWords(text) {
+	for _, w := range fakewire.SplitWords(text) {
 		b := make([]int, len(w))
 		for i := range len(w) {
 			b[i] = int(w[i])
@@ -93,26 +94,6 @@ func chatResponse(req *ChatRequest, n int64, text string) *completion {
 	return c
 }
 
-// splitWords cuts text into word chunks that keep their trailing spaces, so
-// the chunks concatenate back to text.
-func splitWords(text string) []string {
-	var out []string
-	for len(text) > 0 {
-		i := strings.IndexByte(text, ' ')
-		if i < 0 {
-			out = append(out, text)
-			break
-		}
-		j := i
-		for j < len(text) && text[j] == ' ' {
-			j++
-		}
-		out = append(out, text[:j])
-		text = text[j:]
-	}
-	return out
-}
-
 // writeStream answers as SSE: a role chunk, one chunk per word, a finish
 // chunk, a usage chunk when asked, then [DONE]. When cut it sends the role
 // chunk and half the words, then drops the connection.
@@ -133,7 +114,7 @@ func writeStream(w http.ResponseWriter, req *ChatRequest, n int64, text string, 
 	c := base
 	c.Choices = []choice{{Delta: &respMessage{Role: "assistant"}}}
 	send(c)
-	words := splitWords(text)
+	words := fakewire.SplitWords(text)
 	if cut {
 		words = words[:len(words)/2]
 	}
@@ -143,7 +124,7 @@ func writeStream(w http.ResponseWriter, req *ChatRequest, n int64, text string, 
 		send(c)
 	}
 	if cut {
-		resetConn(w, false)
+		fakewire.ResetConn(w, false)
 		return
 	}
 	stop := "stop"

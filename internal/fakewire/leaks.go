@@ -41,3 +41,39 @@ func containsFold(list []string, k string) bool {
 	}
 	return false
 }
+
+// SplitWords cuts text into the chunks a fake streams: words with their
+// trailing spaces, so the chunks join back to text.
+func SplitWords(text string) []string {
+	var out []string
+	for len(text) > 0 {
+		i := strings.IndexByte(text, ' ')
+		if i < 0 {
+			return append(out, text)
+		}
+		j := i
+		for j < len(text) && text[j] == ' ' {
+			j++
+		}
+		out = append(out, text[:j])
+		text = text[j:]
+	}
+	return out
+}
+
+// ResetConn drops the client's connection mid-answer (hard: with an RST,
+// not a FIN), as a failing server or network does.
+func ResetConn(w http.ResponseWriter, hard bool) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(interface{ SetLinger(int) error }); ok && hard {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}
