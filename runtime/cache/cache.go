@@ -239,12 +239,15 @@ func key(req *llm.Request) (string, error) {
 }
 
 // key is the request's address in this cache: with its effective endpoint.
-func (c *Cache) key(req *llm.Request) (string, error) {
-	if c.opts.Endpoint == nil {
+func (c *Cache) key(req *llm.Request) (string, error) { return keyWith(req, c.opts.Endpoint) }
+
+// keyWith is key with the endpoint given by endpoint (nil: the request's).
+func keyWith(req *llm.Request, endpoint func(*llm.Request) string) (string, error) {
+	if endpoint == nil {
 		return key(req)
 	}
 	r := *req
-	r.BaseURL = c.opts.Endpoint(req)
+	r.BaseURL = endpoint(req)
 	return key(&r)
 }
 

@@ -56,9 +56,6 @@ func EndpointOf(getenv func(string) string) func(req *llm.Request) string {
 // KeyWith is Key with the endpoint a run keys by (see EndpointOf): the key
 // a run under that environment looks the request up with.
 func KeyWith(req *llm.Request, endpoint func(*llm.Request) string) string {
-	r := *req
-	if endpoint != nil {
-		r.BaseURL = endpoint(req)
-	}
-	return Key(&r)
+	k, _ := keyWith(req, endpoint)
+	return k
 }

@@ -45,8 +45,8 @@ func sideCall[T any](c *Cache, kind, model, key string, kerr error,
 		return zero, err
 	}
 	if kerr == nil && (c.mode == ReadWrite || c.mode == Refresh) {
-		if err := c.writeSide(key, entry(v)); err != nil && c.opts.Warn != nil {
-			c.opts.Warn(err.Error())
+		if err := c.writeSide(key, entry(v)); err != nil {
+			c.warnWrite(err) // once a run, as for chats
 		}
 	}
 	return v, nil
