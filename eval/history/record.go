@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -83,7 +82,7 @@ func (h *DB) Record(r *results.Results) (runID int64, err error) {
 		(run_id, started_at, git_sha, git_ref, config_hashes, total, passed, failed, errors, skipped, cost, duration_ms, meta)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		clean(r.RunID), started.UTC().Format(timeFormat), clean(r.GitSHA), clean(r.GitRef), hj,
-		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, finite(s.Cost), finite(s.DurationMS), mj).Scan(&runID)
+		s.Total, s.Passed, s.Failed, s.Errors, s.Skipped, text.Finite(s.Cost), text.Finite(s.DurationMS), mj).Scan(&runID)
 	if err != nil {
 		return fail("run", err)
 	}
@@ -146,7 +145,7 @@ func testArgs(runID int64, seq int, t *results.TestResult) ([]any, int, error) {
 	for i, a := range t.Assertions {
 		a.Type, a.Metric = clean(a.Type), clean(a.Metric)
 		a.Reason, a.Diff = capped(a.Reason), capped(a.Diff)
-		a.Score, a.Weight = finite(a.Score), finite(a.Weight)
+		a.Score, a.Weight = text.Finite(a.Score), text.Finite(a.Weight)
 		as[i] = a
 	}
 	if t.Assertions == nil {
@@ -158,7 +157,7 @@ func testArgs(runID int64, seq int, t *results.TestResult) ([]any, int, error) {
 	}
 	var threshold sql.NullFloat64
 	if t.Threshold != nil {
-		threshold = sql.NullFloat64{Float64: finite(*t.Threshold), Valid: true}
+		threshold = sql.NullFloat64{Float64: text.Finite(*t.Threshold), Valid: true}
 	}
 	cached := 0
 	if t.Cached {
@@ -170,7 +169,7 @@ func testArgs(runID int64, seq int, t *results.TestResult) ([]any, int, error) {
 	}
 	input, output, reason := capped(t.Input), capped(t.Output), capped(t.Reason)
 	args := []any{runID, seq, clean(t.Suite), clean(t.Name), clean(string(t.Status)),
-		finite(t.Score), finite(t.LatencyMS), finite(t.Cost), cached, n, p,
+		text.Finite(t.Score), text.Finite(t.LatencyMS), text.Finite(t.Cost), cached, n, p,
 		t.Line, clean(t.Config), clean(t.ConfigName), clean(t.Prompt), params, input, output, clean(t.Model), clean(t.Provider),
 		t.Tokens.Prompt, t.Tokens.Completion, t.Tokens.Total, threshold, reason, assertions, pr, clean(t.Shard), extra}
 	size := len(params) + len(input) + len(output) + len(reason) + len(assertions) + len(extra) + 256
@@ -239,15 +238,6 @@ func marshal(v any) (string, error) {
 		return "", err
 	}
 	return clean(strings.TrimSuffix(buf.String(), "\n")), nil
-}
-
-// finite maps NaN and ±Inf to 0: SQLite stores NaN as NULL, which a NOT
-// NULL column refuses, and no report shows either.
-func finite(f float64) float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
-	}
-	return f
 }
 
 // testExtra is what the extra column holds.

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aieval/aieval/internal/safefile"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // Status of one test.
@@ -227,12 +227,12 @@ func (m *ModelSummary) add(t *TestResult) {
 		return
 	}
 	if t.Cached {
-		m.CostSaved += finite(t.Cost)
+		m.CostSaved += text.Finite(t.Cost)
 	} else {
-		m.Cost += finite(t.Cost)
+		m.Cost += text.Finite(t.Cost)
 	}
-	m.LatencyMS = (m.LatencyMS*float64(ran) + finite(t.LatencyMS)) / float64(ran+1)
-	m.Score = (m.Score*float64(ran) + finite(t.Score)) / float64(ran+1)
+	m.LatencyMS = (m.LatencyMS*float64(ran) + text.Finite(t.LatencyMS)) / float64(ran+1)
+	m.Score = (m.Score*float64(ran) + text.Finite(t.Score)) / float64(ran+1)
 	m.PassRate = float64(m.Passed) / float64(ran+1)
 }
 
@@ -280,11 +280,11 @@ func (s *Summary) Add(t *TestResult) {
 		s.Skipped++
 	}
 	if t.Cached {
-		s.CostSaved += finite(t.Cost)
+		s.CostSaved += text.Finite(t.Cost)
 	} else {
-		s.Cost += finite(t.Cost)
+		s.Cost += text.Finite(t.Cost)
 	}
-	s.LatencyMS += finite(t.LatencyMS)
+	s.LatencyMS += text.Finite(t.LatencyMS)
 	s.Tokens.Prompt += t.Tokens.Prompt
 	s.Tokens.Completion += t.Tokens.Completion
 	s.Tokens.Total += t.Tokens.Total
@@ -316,7 +316,7 @@ func (s *Summary) Add(t *TestResult) {
 		s.Metrics[a.Metric] = m
 	}
 	// A repeated test's scores: every run, not just the one shown.
-	for _, name := range slices.Sorted(maps.Keys(t.MetricScores)) {
+	for name := range t.MetricScores { // each name only touches its own entries: no order needed
 		if s.Metrics == nil {
 			s.Metrics = map[string]MetricSummary{}
 		}
@@ -329,7 +329,7 @@ func (s *Summary) Add(t *TestResult) {
 }
 
 func (s *Summary) metricScore(m *MetricSummary, name string, v float64) {
-	v = finite(v)
+	v = text.Finite(v)
 	m.Mean = (m.Mean*float64(m.Count) + v) / float64(m.Count+1)
 	m.Count++
 	if s.samples == nil {

@@ -1,7 +1,5 @@
 package results
 
-import "math"
-
 // SuiteTotal is the totals of one suite (or of the whole run, Info.Path
 // "TOTAL"), counted by the one Summary.Add.
 type SuiteTotal struct {
@@ -83,12 +81,4 @@ func counted(r *Results) ([]*SuiteTotal, *SuiteTotal, bool) {
 		return nil, nil, false
 	}
 	return order, &SuiteTotal{Info: SuiteInfo{Path: "TOTAL"}, Summary: r.Summary}, true
-}
-
-// finite maps NaN and ±Inf to 0, so one bad number cannot poison a total.
-func finite(f float64) float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
-	}
-	return f
 }
