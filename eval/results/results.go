@@ -266,8 +266,16 @@ type Summary struct {
 	LatencyMS float64 `json:"-"`
 }
 
-// Add counts one test into the summary.
+// Add counts one test into the summary: its counts (see addCounts), its
+// model's totals and its metric scores.
 func (s *Summary) Add(t *TestResult) {
+	s.addCounts(t)
+	s.addModelsAndMetrics(t)
+}
+
+// addCounts counts one test's status, cost, latency and tokens: all a
+// per-suite total shows.
+func (s *Summary) addCounts(t *TestResult) {
 	s.Total++
 	switch t.Status {
 	case StatusPass:
@@ -291,6 +299,11 @@ func (s *Summary) Add(t *TestResult) {
 	if t.Cached {
 		s.Cached++
 	}
+}
+
+// addModelsAndMetrics adds one test to its model's totals and its metric
+// scores to the run's metrics.
+func (s *Summary) addModelsAndMetrics(t *TestResult) {
 	if t.Matrix != "" {
 		i := slices.IndexFunc(s.Models, func(m ModelSummary) bool { return m.Model == t.Matrix })
 		if i < 0 {
@@ -413,7 +426,7 @@ func (r *Results) Count(t *TestResult) {
 		s = &Summary{}
 		r.bySuite[t.Suite] = s
 	}
-	s.Add(t)
+	s.addCounts(t) // reporters show only counts per suite; metrics are the run's
 }
 
 // UseSpool makes Each read tests from a JSON Lines file written by a Spool.
@@ -642,19 +655,11 @@ func (r *Results) GateNotes() []string {
 // suiteSummaries totals the tests per suite: what Count recorded, else a
 // pass over the tests.
 func (r *Results) suiteSummaries() map[string]Summary {
-	out := map[string]Summary{}
-	if r.bySuite != nil {
-		for p, s := range r.bySuite {
-			out[p] = *s
-		}
-		return out
+	order, _, _ := Suites(r) // counted during the run, else one pass
+	out := make(map[string]Summary, len(order))
+	for _, st := range order {
+		out[st.Info.Path] = st.Summary
 	}
-	_ = r.Each(func(t *TestResult) error {
-		s := out[t.Suite]
-		s.Add(t)
-		out[t.Suite] = s
-		return nil
-	})
 	return out
 }
 

@@ -38,7 +38,7 @@ func (t *Tally) Add(tr *TestResult) {
 		t.byPath[tr.Suite] = st
 		t.order = append(t.order, st)
 	}
-	st.Add(tr)
+	st.addCounts(tr)
 	t.total.Add(tr)
 }
 
