@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -31,12 +32,18 @@ func missingKeys(ctx context.Context, st *state, suites []*eval.Suite, opts eval
 	if opts.CacheMode == "off" || opts.CacheMode == "refresh" {
 		mode = "off" // every call is made
 	}
-	res, err := eval.Run(ctx, probeSuites(suites), eval.Options{
-		SpoolDir: opts.SpoolDir, SpoolFallbackDir: opts.SpoolFallbackDir, Concurrency: opts.Concurrency, Filter: opts.Filter, Repeat: opts.Repeat,
-		ShardIndex: opts.ShardIndex, ShardCount: opts.ShardCount, ModelMap: opts.ModelMap, Rerun: opts.Rerun,
-		CacheDir: opts.CacheDir, CacheMode: mode, Getenv: st.getenv,
-		Parsers: map[string]llm.Client{runtime.ParserOpenAI: probe, runtime.ParserEcho: llm.Echo{}},
-	})
+	// The run's own options (selection, shards, mapping, stop signal), with
+	// the probe for every model, read-only, unobserved, in a spool of its
+	// own that goes when the probe is done.
+	popts := opts
+	popts.CacheMode, popts.Getenv, popts.MaxCost = mode, st.getenv, 0
+	popts.Parsers = map[string]llm.Client{runtime.ParserOpenAI: probe, runtime.ParserEcho: llm.Echo{}}
+	popts.Observer, popts.Callbacks, popts.Plan, popts.OnCacheDone = nil, nil, nil, nil
+	if spool, err := os.MkdirTemp("", "aieval-keys-*"); err == nil {
+		defer os.RemoveAll(spool)
+		popts.SpoolDir, popts.SpoolFallbackDir = spool, ""
+	} // else the run's spool places (an unwritable TMPDIR)
+	res, err := eval.Run(ctx, probeSuites(suites), popts)
 	if err != nil {
 		return nil, fmt.Errorf("check API keys: %w", err)
 	}
