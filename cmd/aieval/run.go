@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,14 +63,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.StringVar(&f.junitFlavor, "junit-flavor", st.getenv("AIEVAL_JUNIT_FLAVOR"), junitFlavorUsage)
 	fs.StringVar(&f.html, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary to `FILE`")
-	fs.IntVar(&f.concurrency, "concurrency", envInt(st, "AIEVAL_CONCURRENCY", 8), "model calls in flight at once")
-	fs.StringVar(&f.filter, "filter", "", "run only tests whose name matches `REGEX`")
-	fs.IntVar(&f.repeat, "repeat", 0, "run every test `N` times (overrides repeat:)")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one model call attempt")
-	fs.IntVar(&f.retries, "retries", envInt(st, "AIEVAL_RETRIES", 4), "retries of a failed model call (429, 5xx, timeouts, resets); 0 disables")
-	fs.StringVar(&f.cacheDir, "cache", st.getenv("AIEVAL_CACHE_DIR"), "cache `DIR` (default: the nearest .aieval/cache above the suite, else the user cache dir)")
-	fs.StringVar(&f.cacheMode, "cache-mode", envStr(st, "AIEVAL_CACHE_MODE", "read-write"), "read-write | read-only | refresh | off")
-	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
+	f.evalFlags(fs, st)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the distinct requests the selected tests would send, as JSON lines; call nothing")
 	fs.StringVar(&f.baseline, "baseline", "", "compare with a previous --json `FILE`; a pass-to-fail is a regression")
 	fs.StringVar(&f.baselineRef, "baseline-ref", "", "build the baseline by running the suites as they are at git `REF` (from the cache)")
@@ -78,8 +72,6 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals line and failures")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress line")
 	fs.BoolVar(&f.verbose, "verbose", false, "list passing tests too")
-	fs.Var(f.models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
-	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls past this budget in `USD`")
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of the tests (stable split)")
 	fs.StringVar(&f.runGroup, "run-group", envStr(st, "AIEVAL_RUN_GROUP", st.getenv("GITHUB_RUN_ID")), "`ID` shared by the shards of one run, checked by merge (default $GITHUB_RUN_ID)")
 	fs.StringVar(&f.history, "history", "", "record the run in this SQLite `FILE` or postgres:// URL (default $AIEVAL_HISTORY, else .aieval/history.db when it exists)")
@@ -131,13 +123,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		}
 		return nil
 	}
-	if len(paths) == 0 {
-		if paths, err = eval.Discover("."); err != nil {
-			return inputErr(err)
-		}
-		if len(paths) == 0 {
-			return inputErr(errors.New("no *.eval.yaml found below the current directory (pass a suite path, or run 'aieval init')"))
-		}
+	if paths, err = suitePaths(paths); err != nil {
+		return err
 	}
 	mon, err := startMonitor(ctx, st, mf)
 	if err != nil {
@@ -170,13 +157,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		defer os.RemoveAll(opts.SpoolDir)
 	}
 	defer registerCleanup(func() { os.RemoveAll(opts.SpoolDir) })() // also on a second signal
-	if opts.CacheDir == "" && opts.CacheMode != "off" {
-		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
-	}
-	if opts.CacheDir != "" {
-		if opts.CacheDir, err = filepath.Abs(opts.CacheDir); err != nil {
-			return inputErr(err)
-		}
+	if err := resolveCacheDir(&opts, suites); err != nil {
+		return err
 	}
 	if f.dryRun {
 		return runDry(ctx, st, suites, opts)
@@ -195,10 +177,8 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		}
 	}
 	// A missing key is named now (after the baseline, which is a replay that needs none), not after a call's retries.
-	if missing, err := missingKeys(ctx, st, suites, opts); err != nil {
-		return inputErr(err)
-	} else if len(missing) > 0 {
-		return inputErr(errors.New(strings.Join(missing, "\naieval: ")))
+	if err := checkKeys(ctx, st, suites, opts); err != nil {
+		return err
 	}
 	if base != nil && f.baselineOut != "" {
 		if err := writeFile(f.baselineOut, "json", base, reporters.Options{}); err != nil {
@@ -267,6 +247,20 @@ func (f *runFlags) reportDir() string {
 	return ""
 }
 
+// evalFlags registers the flags of how tests run, shared by run and watch.
+func (f *runFlags) evalFlags(fs *flag.FlagSet, st *state) {
+	fs.IntVar(&f.concurrency, "concurrency", envInt(st, "AIEVAL_CONCURRENCY", 8), "model calls in flight at once")
+	fs.StringVar(&f.filter, "filter", "", "only tests whose name matches `REGEX`")
+	fs.IntVar(&f.repeat, "repeat", 0, "run every test `N` times (overrides repeat:)")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one model call attempt")
+	fs.IntVar(&f.retries, "retries", envInt(st, "AIEVAL_RETRIES", 4), "retries of a failed model call (429, 5xx, timeouts, resets); 0 disables")
+	fs.StringVar(&f.cacheDir, "cache", st.getenv("AIEVAL_CACHE_DIR"), "cache `DIR` (default: the nearest .aieval/cache above the suite, else the user cache dir)")
+	fs.StringVar(&f.cacheMode, "cache-mode", envStr(st, "AIEVAL_CACHE_MODE", "read-write"), "read-write | read-only | refresh | off")
+	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
+	fs.Var(f.models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
+	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls past this budget in `USD`")
+}
+
 func (f *runFlags) options(st *state) (eval.Options, error) {
 	o := eval.Options{
 		Concurrency: f.concurrency,
@@ -325,6 +319,52 @@ func parseShard(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n, e.g. 2/3", s)
 	}
 	return i, n, nil
+}
+
+// suitePaths is the suites a command was given, else every *.eval.yaml
+// below the current directory.
+func suitePaths(paths []string) ([]string, error) {
+	if len(paths) > 0 {
+		return paths, nil
+	}
+	paths, err := eval.Discover(".")
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	if len(paths) == 0 {
+		return nil, inputErr(errors.New("no *.eval.yaml found below the current directory (pass a suite path, or run 'aieval init')"))
+	}
+	return paths, nil
+}
+
+// resolveCacheDir fills in the cache directory a run uses (--cache, else
+// the nearest .aieval/cache above the first suite), made absolute.
+func resolveCacheDir(opts *eval.Options, suites []*eval.Suite) error {
+	if opts.CacheDir == "" && opts.CacheMode != "off" {
+		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
+	}
+	if opts.CacheDir == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(opts.CacheDir)
+	if err != nil {
+		return inputErr(err)
+	}
+	opts.CacheDir = abs
+	return nil
+}
+
+// checkKeys names, before any call, the key variables the selected tests
+// need and lack (see missingKeys): an input error.
+func checkKeys(ctx context.Context, st *state, suites []*eval.Suite, opts eval.Options) error {
+	missing, err := missingKeys(ctx, st, suites, opts)
+	if err != nil {
+		return inputErr(err)
+	}
+	if len(missing) > 0 {
+		return inputErr(errors.New(strings.Join(missing, "\naieval: ")))
+	}
+	return nil
 }
 
 // loadSuites loads every suite before anything runs, so a bad file stops

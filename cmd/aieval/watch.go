@@ -34,16 +34,7 @@ const watchMaxProblems = 10
 func cmdWatch(ctx context.Context, args []string, st *state) error {
 	f := runFlags{models: kvFlag{}}
 	fs := newFlags("watch", st)
-	fs.IntVar(&f.concurrency, "concurrency", envInt(st, "AIEVAL_CONCURRENCY", 8), "model calls in flight at once")
-	fs.StringVar(&f.filter, "filter", "", "watch only tests whose name matches `REGEX`")
-	fs.IntVar(&f.repeat, "repeat", 0, "run every test `N` times (overrides repeat:)")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one model call attempt")
-	fs.IntVar(&f.retries, "retries", envInt(st, "AIEVAL_RETRIES", 4), "retries of a failed model call; 0 disables")
-	fs.StringVar(&f.cacheDir, "cache", st.getenv("AIEVAL_CACHE_DIR"), "cache `DIR` (default: the nearest .aieval/cache above the suite, else the user cache dir)")
-	fs.StringVar(&f.cacheMode, "cache-mode", envStr(st, "AIEVAL_CACHE_MODE", "read-write"), "read-write | read-only | refresh | off")
-	fs.BoolVar(&f.offline, "offline", false, "never call a model: a cache miss is an error for that test")
-	fs.Var(f.models, "model", "run prompts of model A on model B (`A=B`, repeatable)")
-	fs.Float64Var(&f.maxCost, "max-cost", 0, "stop starting model calls of one rerun past this budget in `USD`")
+	f.evalFlags(fs, st)
 	debounce := fs.Duration("debounce", 200*time.Millisecond, "wait this long after the last write of a burst before rerunning")
 	poll := fs.Duration("poll", 0, "poll the files every `DUR` instead of file-system events (network drives, containers)")
 	paths, err := parseFlags(fs, args)
@@ -60,13 +51,8 @@ func cmdWatch(ctx context.Context, args []string, st *state) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if len(paths) == 0 {
-		if paths, err = eval.Discover("."); err != nil {
-			return inputErr(err)
-		}
-		if len(paths) == 0 {
-			return inputErr(errors.New("no *.eval.yaml found below the current directory (pass a suite path, or run 'aieval init')"))
-		}
+	if paths, err = suitePaths(paths); err != nil {
+		return err
 	}
 	// The first load must succeed: later a broken save is shown and
 	// waited out, but a watch that starts broken has nothing to compare.
@@ -77,18 +63,11 @@ func cmdWatch(ctx context.Context, args []string, st *state) error {
 	if err := eval.Preflight(suites, opts, opts.Warn); err != nil {
 		return inputErr(err)
 	}
-	if opts.CacheDir == "" && opts.CacheMode != "off" {
-		opts.CacheDir = findProjectPath(filepath.Dir(suites[0].Path), "cache")
+	if err := resolveCacheDir(&opts, suites); err != nil {
+		return err
 	}
-	if opts.CacheDir != "" {
-		if opts.CacheDir, err = filepath.Abs(opts.CacheDir); err != nil {
-			return inputErr(err)
-		}
-	}
-	if missing, err := missingKeys(ctx, st, suites, opts); err != nil {
-		return inputErr(err)
-	} else if len(missing) > 0 {
-		return inputErr(errors.New(strings.Join(missing, "\naieval: ")))
+	if err := checkKeys(ctx, st, suites, opts); err != nil {
+		return err
 	}
 
 	w := &watcher{st: st, paths: paths, opts: opts, status: map[string]*results.TestResult{}}
