@@ -131,6 +131,10 @@ func annotationText(t *results.TestResult) (title, message string) {
 }
 
 // escapeData escapes a workflow command's message: %, CR and LF.
+// EscapeData escapes a workflow command's message, as the annotations do:
+// what the CLI prints as a command of its own uses it too.
+func EscapeData(s string) string { return escapeData(s) }
+
 func escapeData(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", "##[", legacyBreak).Replace(s)
 }

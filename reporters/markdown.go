@@ -194,11 +194,9 @@ func metricsTable(m map[string]results.MetricSummary) string {
 
 // cell makes text safe in a Markdown table cell: one line, pipes escaped,
 // no raw HTML, bounded length.
-func cell(s string) string {
-	s = text.OneLine(s, mdMaxCell)
-	s = strings.NewReplacer("\\", "\\\\", "|", "\\|", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-	return s
-}
+func cell(s string) string { return cellEscape.Replace(text.OneLine(s, mdMaxCell)) }
+
+var cellEscape = strings.NewReplacer("\\", "\\\\", "|", "\\|", "&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // codeCell shows model text in a table cell as a code span: nothing in it
 // is live Markdown or HTML; a pipe is escaped, as GFM tables need even

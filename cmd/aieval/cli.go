@@ -165,5 +165,8 @@ func (k kvFlag) Set(s string) error {
 	return nil
 }
 
+// warn prints one warning line on stderr.
+func warn(st *state, msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) }
+
 // oneLine keeps a message on one line (text.OneLine, uncut).
 func oneLine(s string) string { return text.OneLine(s, 0) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aieval/aieval/eval/compare"
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/reporters"
 	"github.com/aieval/aieval/reporters/prcomment"
 	"github.com/google/go-github/v93/github"
 )
@@ -85,9 +86,9 @@ func cmdGitHubComment(ctx context.Context, args []string, st *state) error {
 	case errors.As(err, &cf) && !*failOnError:
 		msg := "github comment: " + oneLine(cf.msg) + " (the gate is not failed; --fail-on-error fails it)"
 		if st.getenv("GITHUB_ACTIONS") == "true" {
-			fmt.Fprintln(st.stdout, "::warning title=aieval comment::"+escapeWorkflowData(msg))
+			fmt.Fprintln(st.stdout, "::warning title=aieval comment::"+reporters.EscapeData(msg))
 		}
-		fmt.Fprintln(st.stderr, "aieval: warning: "+msg)
+		warn(st, msg)
 		return nil
 	case errors.As(err, &cf):
 		return &exitError{code: results.ExitFailed, err: errors.New("github comment: " + cf.msg)}
@@ -249,9 +250,4 @@ func redactSecrets(body string, st *state) string {
 		}
 	}
 	return body
-}
-
-// escapeWorkflowData escapes a workflow command's message.
-func escapeWorkflowData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }

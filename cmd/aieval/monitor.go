@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"strings"
 
@@ -88,7 +87,7 @@ func (m *monitor) close(ctx context.Context) {
 		m.events = nil
 	}
 	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintln(m.st.stderr, "aieval: warning: "+oneLine(err.Error()))
+		warn(m.st, err.Error())
 	}
 }
 

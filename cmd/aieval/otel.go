@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aieval/aieval/internal/telemetry"
 )
@@ -19,7 +18,7 @@ func startOTel(ctx context.Context, st *state, flagURL string) (otelExporter, er
 	}
 	e, err := telemetry.Start(ctx, telemetry.Options{
 		URL: flagURL, ServiceVersion: versionString(), Getenv: st.getenv,
-		Warn: func(msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) },
+		Warn: func(msg string) { warn(st, msg) },
 	})
 	if err != nil {
 		return nil, err

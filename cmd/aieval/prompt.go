@@ -91,7 +91,7 @@ func cmdPrompt(ctx context.Context, args []string, st *state) error {
 		return &exitError{code: results.ExitErrored, err: fmt.Errorf("prompt %s: %w", pos[1], err)}
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(w))
+		warn(st, w)
 	}
 	if streamed {
 		fmt.Fprintln(st.stdout)

@@ -76,7 +76,7 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 		}
 	}
 	if historyErr != nil {
-		fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(historyErr.Error()))
+		warn(st, historyErr.Error())
 	}
 	for _, a := range asides {
 		if a.buf == nil {

@@ -138,7 +138,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if !f.quiet {
 		for _, s := range suites {
 			for _, w := range s.Warnings {
-				fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(w))
+				warn(st, w)
 			}
 		}
 	}
@@ -275,7 +275,7 @@ func (f *runFlags) options(st *state) (eval.Options, error) {
 		MinPassRate: f.minPassRate,
 		Getenv:      st.getenv,
 		Stop:        st.stop,
-		Warn:        func(msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) },
+		Warn:        func(msg string) { warn(st, msg) },
 	}
 	if o.Concurrency < 1 {
 		return o, fmt.Errorf("--concurrency must be at least 1, got %d", o.Concurrency)

@@ -514,16 +514,6 @@ func (r *Results) SpoolReads() int {
 // Spooled reports whether the tests live in a spool file, not in memory.
 func (r *Results) Spooled() bool { return r.spool != "" || r.feed != nil }
 
-// SuiteSummary is what Count recorded for the suite at path (nil when the
-// results were not counted as they were produced, e.g. read from a file).
-func (r *Results) SuiteSummary(path string) (*Summary, bool) {
-	if r.bySuite == nil {
-		return nil, false
-	}
-	s, ok := r.bySuite[path]
-	return s, ok
-}
-
 // Counted reports whether Count saw the tests (bySuite is set) and how
 // many suites it saw.
 func (r *Results) Counted() (suites int, ok bool) {
