@@ -15,9 +15,9 @@ import (
 )
 
 // BenchmarkTail100k is a 100,000-test run's work after its last answer, as
-// `aieval run --json --junit` does it: the spool put back in report order
+// `aieval run --json --junit --html --markdown` does it: the spool put back in report order
 // (results finish out of order at concurrency 50), then one fan-out read
-// feeding the JSON report, JUnit and the console summary, each written to
+// feeding the JSON report, JUnit, HTML, Markdown and the console summary, each written to
 // a file. tail-ms is that wall time (issue 9: ≤ 500 ms), peak-heap-MB the
 // largest live heap seen meanwhile.
 //
@@ -76,7 +76,9 @@ func benchTail(b *testing.B, n int) {
 				return f.Close()
 			}
 		}
-		errs := r.Fanout(write("json", "out.json", Options{}), write("junit", "out.xml", Options{}), write("console", "console.txt", Options{Quiet: true}))
+		errs := r.Fanout(write("json", "out.json", Options{}), write("junit", "out.xml", Options{}),
+			write("html", "out.html", Options{}), write("markdown", "out.md", Options{}),
+			write("console", "console.txt", Options{Quiet: true}))
 		tailTotal += time.Since(start)
 		b.StopTimer()
 		stop()
