@@ -24,8 +24,8 @@ import (
 // own (server, report parsing).
 const floorArg = "__bench-floor-client"
 
-// floorResult is what a bare HTTP client achieves against the same server
-// at the same concurrency: the best efficiency this host allows, and the
+// floorResult is what a bare HTTP client achieves making the same N calls
+// against the same server at the same concurrency: the best efficiency this host allows, and the
 // CPU an HTTP exchange costs here, so a missed target can be told apart
 // from a slow host.
 type floorResult struct {
@@ -34,37 +34,24 @@ type floorResult struct {
 	Runs    []usage
 }
 
-// floorN is how many calls the floor makes: per-call overhead is what it
-// shows, and that needs no more than a few hundred rounds.
-func floorN(ns []int) int {
-	if len(ns) == 0 {
-		return 0
-	}
-	return min(ns[0], 1000)
-}
-
-// floor runs the floor client k times against srv through the launcher and
-// checks that each run made exactly n calls.
-func (h *harness) floor(ctx context.Context, srv *fakeopenai.Server, n, k int) (*floorResult, error) {
+// floorRun runs the floor client once against srv through the launcher,
+// making n calls, and checks that the server got exactly n.
+func (h *harness) floorRun(ctx context.Context, srv *fakeopenai.Server, n int) (usage, error) {
 	dir := filepath.Join(h.tmp, "floor")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create floor dir: %w", err)
+		return usage{}, fmt.Errorf("create floor dir: %w", err)
 	}
-	f := &floorResult{N: n, Conc: h.cfg.Conc, Ideal: idealWall(n, h.cfg.Conc, h.cfg.Latency)}
-	for run := range k {
-		before := srv.Requests()
-		u, err := h.measureCmd(ctx, dir, 2*f.Ideal+2*time.Minute, "floor client", h.self,
-			floorArg, srv.URL(), strconv.Itoa(n), strconv.Itoa(h.cfg.Conc))
-		if err != nil {
-			return f, fmt.Errorf("floor: %w", err)
-		}
-		if got := srv.Requests() - before; got != int64(n) {
-			return f, fmt.Errorf("floor: server got %d requests, want %d", got, n)
-		}
-		f.Runs = append(f.Runs, u)
-		fmt.Fprintf(h.cfg.Log, "bench: floor run %d/%d: wall %s, CPU %s\n", run+1, k, seconds(u.wall()), u.cpu())
+	ideal := idealWall(n, h.cfg.Conc, h.cfg.Latency)
+	before := srv.Requests()
+	u, err := h.measureCmd(ctx, dir, 2*ideal+2*time.Minute, "floor client", h.self,
+		floorArg, srv.URL(), strconv.Itoa(n), strconv.Itoa(h.cfg.Conc))
+	if err != nil {
+		return u, fmt.Errorf("floor: %w", err)
 	}
-	return f, nil
+	if got := srv.Requests() - before; got != int64(n) {
+		return u, fmt.Errorf("floor: server got %d requests, want %d", got, n)
+	}
+	return u, nil
 }
 
 // floorClient is the child side: args are the base URL, the call count and

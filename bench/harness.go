@@ -40,6 +40,7 @@ type scaleSet struct {
 	N, Conc int
 	Ideal   time.Duration
 	Runs    []scaleResult
+	Floor   *floorResult // the bare client making the same N calls, run before each aieval run; nil: -floor=false
 }
 
 // usages lists the launcher reports of the runs.
@@ -75,7 +76,6 @@ type replayResult struct {
 type report struct {
 	Cfg         config
 	Scale       []scaleSet
-	Floor       *floorResult
 	Version     time.Duration // median
 	VersionRuns int
 	Replay      *replayResult
@@ -118,13 +118,6 @@ func runBench(ctx context.Context, cfg config) (*report, error) {
 	defer srv.Close()
 	h.env = childEnv(os.Environ(), srv.URL(), tmp)
 	runs := max(cfg.Runs, 1)
-	if cfg.Floor && floorN(cfg.Ns) > 0 {
-		fmt.Fprintf(cfg.Log, "bench: floor: bare HTTP client child, %d calls, %d runs\n", floorN(cfg.Ns), runs)
-		if rep.Floor, err = h.floor(ctx, srv, floorN(cfg.Ns), runs); err != nil {
-			rep.Floor = nil // a partial floor is no baseline
-			return rep, err
-		}
-	}
 	for _, n := range cfg.Ns {
 		set, err := h.scale(ctx, srv, n, runs)
 		if err != nil {
@@ -208,7 +201,8 @@ func idealWall(n, c int, latency time.Duration) time.Duration {
 // runArgs are the flags of a measured `aieval run`.
 func runArgs(dir string, extra ...string) []string {
 	args := []string{"run", "--no-progress", "--quiet",
-		"--json", filepath.Join(dir, "out.json"), "--junit", filepath.Join(dir, "out.xml")}
+		"--json", filepath.Join(dir, "out.json"), "--junit", filepath.Join(dir, "out.xml"),
+		"--html", filepath.Join(dir, "out.html"), "--markdown", filepath.Join(dir, "out.md")}
 	args = append(args, extra...)
 	return append(args, filepath.Join(dir, suiteFile))
 }
@@ -221,7 +215,21 @@ func (h *harness) scale(ctx context.Context, srv *fakeopenai.Server, n, k int) (
 	if _, err := writeSuiteAs(dir, n, h.cfg.Asserts, h.cfg.Cases); err != nil {
 		return set, err
 	}
+	if h.cfg.Floor {
+		set.Floor = &floorResult{N: n, Conc: h.cfg.Conc, Ideal: set.Ideal}
+	}
 	for run := range k {
+		// The bare client makes the same N calls just before each aieval
+		// run, so both meet the same host conditions.
+		if set.Floor != nil {
+			u, err := h.floorRun(ctx, srv, n)
+			if err != nil {
+				set.Floor = nil // a partial floor is no baseline
+				return set, err
+			}
+			set.Floor.Runs = append(set.Floor.Runs, u)
+			fmt.Fprintf(h.cfg.Log, "bench: floor N=%d run %d/%d: wall %s, CPU %s\n", n, run+1, k, seconds(u.wall()), u.cpu())
+		}
 		fmt.Fprintf(h.cfg.Log, "bench: N=%d C=%d latency=%s (ideal %s), run %d/%d\n",
 			n, h.cfg.Conc, h.cfg.Latency, set.Ideal, run+1, k)
 		r, err := h.scaleRun(ctx, srv, dir, n, set.Ideal)
@@ -237,7 +245,7 @@ func (h *harness) scale(ctx context.Context, srv *fakeopenai.Server, n, k int) (
 // scaleRun runs the suite in dir once and checks the outcome.
 func (h *harness) scaleRun(ctx context.Context, srv *fakeopenai.Server, dir string, n int, ideal time.Duration) (scaleResult, error) {
 	// A report left by the previous run must not pass for this one's.
-	for _, f := range []string{"out.json", "out.xml"} {
+	for _, f := range []string{"out.json", "out.xml", "out.html", "out.md"} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !os.IsNotExist(err) {
 			return scaleResult{}, fmt.Errorf("remove old report: %w", err)
 		}
@@ -271,6 +279,11 @@ func (h *harness) scaleRun(ctx context.Context, srv *fakeopenai.Server, dir stri
 	}
 	if err := checkJUnit(filepath.Join(dir, "out.xml"), n); err != nil {
 		return r, err
+	}
+	for _, f := range []string{"out.html", "out.md"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			return r, fmt.Errorf("report %s missing or empty (%v)", f, err)
+		}
 	}
 	return r, nil
 }
