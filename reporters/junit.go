@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/xml"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"path/filepath"
 	"slices"
@@ -75,7 +76,7 @@ func (j *JUnit) Report(w io.Writer, r *results.Results) error {
 // one test is in memory at a time. Results held in memory that are not
 // grouped (a hand-made file) are written suite by suite instead.
 func (j *JUnit) suites(enc *xml.Encoder, r *results.Results, suites []*results.SuiteTotal) error {
-	used := map[string]bool{} // testcase names already in the file
+	used := newNameSet() // testcase names already in the file
 	if !r.Spooled() && !grouped(r.Tests) {
 		for i, st := range suites {
 			if err := j.openSuite(enc, r, i, st); err != nil {
@@ -233,7 +234,7 @@ func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *resu
 }
 
 // testcase writes one test.
-func (j *JUnit) testcase(enc *xml.Encoder, t *results.TestResult, info results.SuiteInfo, used map[string]bool) error {
+func (j *JUnit) testcase(enc *xml.Encoder, t *results.TestResult, info results.SuiteInfo, used nameSet) error {
 	tc := j.testcaseOf(t, info, used)
 	start := xml.StartElement{Name: xml.Name{Local: "testcase"}}
 	if j.opts.JUnitFlavor == JUnitFlavorGitHub {
@@ -243,7 +244,7 @@ func (j *JUnit) testcase(enc *xml.Encoder, t *results.TestResult, info results.S
 }
 
 // testcaseOf maps one test per the contract.
-func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used map[string]bool) junit.Testcase {
+func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used nameSet) junit.Testcase {
 	tc := junit.Testcase{
 		Name:      uniqueName(text.OneLine(t.Name, 0), t.Suite, used),
 		Classname: classname(t, info),
@@ -328,17 +329,35 @@ func classname(t *results.TestResult, info results.SuiteInfo) string {
 // uniqueName keeps testcase names unique in the file (GitLab keeps only
 // the first of several with one name): a repeat gets its suite path, then
 // a number.
-func uniqueName(name, suite string, used map[string]bool) string {
+func uniqueName(name, suite string, used nameSet) string {
 	n := name
-	if used[n] {
+	if used.has(n) {
 		n = fmt.Sprintf("%s (%s)", name, text.OneLine(suite, 0))
-		for i := 2; used[n]; i++ {
+		for i := 2; used.has(n); i++ {
 			n = fmt.Sprintf("%s (%s) #%d", name, text.OneLine(suite, 0), i)
 		}
 	}
-	used[n] = true
+	used.add(n)
 	return n
 }
+
+// nameSet remembers the names written by their 64-bit hash: a run of a
+// million tests holds ~16 MB of them rather than ~100 MB of strings. Two
+// names colliding (odds ~3e-8 at a million) only gives the second one its
+// suite path as if it repeated the first.
+type nameSet struct {
+	seed maphash.Seed
+	m    map[uint64]struct{}
+}
+
+func newNameSet() nameSet { return nameSet{seed: maphash.MakeSeed(), m: map[uint64]struct{}{}} }
+
+func (s nameSet) has(name string) bool {
+	_, ok := s.m[maphash.String(s.seed, name)]
+	return ok
+}
+
+func (s nameSet) add(name string) { s.m[maphash.String(s.seed, name)] = struct{}{} }
 
 func attr(name, value string) xml.Attr { return xml.Attr{Name: xml.Name{Local: name}, Value: value} }
 
