@@ -38,60 +38,38 @@ func (j *JUnit) Report(w io.Writer, r *results.Results) error {
 		return fmt.Errorf("junit report: %w", err)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if _, err := io.WriteString(bw, xml.Header); err != nil {
-		return fmt.Errorf("junit report: %w", err)
-	}
-	enc := xml.NewEncoder(bw)
-	enc.Indent("", "\t")
-
+	bw.WriteString(xml.Header)
+	x := &xmlWriter{w: bw}
 	// The root carries only what the XSD allows: name, time, tests,
 	// failures, errors (no skipped, no disabled).
-	root := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
-		attr("name", "aieval"),
-		attr("time", seconds(r.Summary.DurationMS)),
-		attr("tests", strconv.Itoa(total.Total)),
-		attr("failures", strconv.Itoa(total.Failed)),
-		attr("errors", strconv.Itoa(total.Errors)),
-	}}
-	if err := enc.EncodeToken(root); err != nil {
+	x.start("testsuites", "name", "aieval", "time", seconds(r.Summary.DurationMS),
+		"tests", strconv.Itoa(total.Total), "failures", strconv.Itoa(total.Failed), "errors", strconv.Itoa(total.Errors))
+	if err := j.suites(x, r, suites); err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
-	if err := j.suites(enc, r, suites); err != nil {
+	x.end("testsuites")
+	bw.WriteString("\n")
+	if err := bw.Flush(); err != nil { // a write error sticks to bw
 		return fmt.Errorf("junit report: %w", err)
 	}
-	if err := enc.EncodeToken(root.End()); err != nil {
-		return fmt.Errorf("junit report: %w", err)
-	}
-	if err := enc.Flush(); err != nil {
-		return fmt.Errorf("junit report: %w", err)
-	}
-	if _, err := io.WriteString(bw, "\n"); err != nil {
-		return fmt.Errorf("junit report: %w", err)
-	}
-	return bw.Flush()
+	return nil
 }
 
 // suites writes every testsuite in one pass over the tests, which come
 // grouped by suite (the runner and Merge write them in report order). Only
 // one test is in memory at a time. Results held in memory that are not
 // grouped (a hand-made file) are written suite by suite instead.
-func (j *JUnit) suites(enc *xml.Encoder, r *results.Results, suites []*results.SuiteTotal) error {
+func (j *JUnit) suites(x *xmlWriter, r *results.Results, suites []*results.SuiteTotal) error {
 	used := newNameSet() // testcase names already in the file
 	if !r.Spooled() && !grouped(r.Tests) {
 		for i, st := range suites {
-			if err := j.openSuite(enc, r, i, st); err != nil {
-				return err
-			}
+			j.openSuite(x, r, i, st)
 			for k := range r.Tests {
 				if t := &r.Tests[k]; t.Suite == st.Info.Path {
-					if err := j.testcase(enc, t, st.Info, used); err != nil {
-						return err
-					}
+					j.testcase(x, t, st.Info, used)
 				}
 			}
-			if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
-				return err
-			}
+			x.end("testsuite")
 		}
 		return nil
 	}
@@ -101,27 +79,21 @@ func (j *JUnit) suites(enc *xml.Encoder, r *results.Results, suites []*results.S
 	}
 	written := make([]bool, len(suites))
 	cur, next := -1, 0 // the open suite; the first suite not yet written
-	end := func() error {
-		if cur < 0 {
-			return nil
+	end := func() {
+		if cur >= 0 {
+			cur = -1
+			x.end("testsuite")
 		}
-		cur = -1
-		return enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuite"}})
 	}
 	// empties writes, in order, the suites before upTo that have no test.
-	empties := func(upTo int) error {
+	empties := func(upTo int) {
 		for ; next < upTo; next++ {
 			if !written[next] && suites[next].Total == 0 {
 				written[next] = true
-				if err := j.openSuite(enc, r, next, suites[next]); err != nil {
-					return err
-				}
-				if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
-					return err
-				}
+				j.openSuite(x, r, next, suites[next])
+				x.end("testsuite")
 			}
 		}
-		return nil
 	}
 	err := r.Each(func(t *results.TestResult) error {
 		i, ok := index[t.Suite]
@@ -132,26 +104,20 @@ func (j *JUnit) suites(enc *xml.Encoder, r *results.Results, suites []*results.S
 			if written[i] {
 				return fmt.Errorf("tests of suite %s are not together in the results", t.Suite)
 			}
-			if err := end(); err != nil {
-				return err
-			}
-			if err := empties(i); err != nil {
-				return err
-			}
+			end()
+			empties(i)
 			written[i], cur = true, i
-			if err := j.openSuite(enc, r, i, suites[i]); err != nil {
-				return err
-			}
+			j.openSuite(x, r, i, suites[i])
 		}
-		return j.testcase(enc, t, suites[i].Info, used)
+		j.testcase(x, t, suites[i].Info, used)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if err := end(); err != nil {
-		return err
-	}
-	return empties(len(suites))
+	end()
+	empties(len(suites))
+	return nil
 }
 
 // grouped reports whether the tests of each suite are consecutive.
@@ -170,7 +136,7 @@ func grouped(tests []results.TestResult) bool {
 }
 
 // openSuite writes the start of one testsuite and its properties.
-func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *results.SuiteTotal) error {
+func (j *JUnit) openSuite(x *xmlWriter, r *results.Results, id int, st *results.SuiteTotal) {
 	ts := junit.Testsuite{
 		Name:     text.OneLine(st.Info.Name(), 0),
 		Tests:    st.Total,
@@ -203,44 +169,75 @@ func (j *JUnit) openSuite(enc *xml.Encoder, r *results.Results, id int, st *resu
 		}
 	}
 
-	start := xml.StartElement{Name: xml.Name{Local: "testsuite"}, Attr: []xml.Attr{
-		attr("name", ts.Name),
-		attr("tests", strconv.Itoa(ts.Tests)),
-		attr("failures", strconv.Itoa(ts.Failures)),
-		attr("errors", strconv.Itoa(ts.Errors)),
-		attr("skipped", strconv.Itoa(ts.Skipped)),
-		attr("time", ts.Time),
-		attr("id", strconv.Itoa(ts.ID)),
-		attr("file", ts.File),
-	}}
+	attrs := []string{"name", ts.Name, "tests", strconv.Itoa(ts.Tests), "failures", strconv.Itoa(ts.Failures),
+		"errors", strconv.Itoa(ts.Errors), "skipped", strconv.Itoa(ts.Skipped), "time", ts.Time,
+		"id", strconv.Itoa(ts.ID), "file", ts.File}
 	if ts.Timestamp != "" {
-		start.Attr = append(start.Attr, attr("timestamp", ts.Timestamp))
+		attrs = append(attrs, "timestamp", ts.Timestamp)
 	}
 	if ts.Hostname != "" {
-		start.Attr = append(start.Attr, attr("hostname", ts.Hostname))
+		attrs = append(attrs, "hostname", ts.Hostname)
 	}
-	if err := enc.EncodeToken(start); err != nil {
-		return err
-	}
+	x.start("testsuite", attrs...)
 	if ts.Properties != nil {
-		props := struct {
-			P []junit.Property `xml:"property"`
-		}{*ts.Properties}
-		if err := enc.EncodeElement(props, xml.StartElement{Name: xml.Name{Local: "properties"}}); err != nil {
-			return err
+		x.start("properties")
+		for _, p := range *ts.Properties {
+			x.start("property", "name", p.Name, "value", p.Value)
+			x.end("property")
 		}
+		x.end("properties")
 	}
-	return nil
 }
 
-// testcase writes one test.
-func (j *JUnit) testcase(enc *xml.Encoder, t *results.TestResult, info results.SuiteInfo, used nameSet) error {
+// testcase writes one test, with go-junit-report's Testcase fields in
+// their order (attributes, then skipped, error, failure, system-out,
+// system-err); the GitHub flavor adds file and line attributes.
+func (j *JUnit) testcase(x *xmlWriter, t *results.TestResult, info results.SuiteInfo, used nameSet) {
 	tc := j.testcaseOf(t, info, used)
-	start := xml.StartElement{Name: xml.Name{Local: "testcase"}}
-	if j.opts.JUnitFlavor == JUnitFlavorGitHub {
-		return enc.EncodeElement(j.githubCase(tc, t), start)
+	attrs := make([]string, 0, 10)
+	attrs = append(attrs, "name", tc.Name, "classname", tc.Classname)
+	if tc.Time != "" {
+		attrs = append(attrs, "time", tc.Time)
 	}
-	return enc.EncodeElement(tc, start)
+	if tc.Status != "" {
+		attrs = append(attrs, "status", tc.Status)
+	}
+	if j.opts.JUnitFlavor == JUnitFlavorGitHub {
+		g := j.githubCase(tc, t)
+		if g.File != "" {
+			attrs = append(attrs, "file", g.File)
+		}
+		if g.Line != 0 {
+			attrs = append(attrs, "line", strconv.Itoa(g.Line))
+		}
+	}
+	x.start("testcase", attrs...)
+	for _, r := range []struct {
+		name string
+		r    *junit.Result
+	}{{"skipped", tc.Skipped}, {"error", tc.Error}, {"failure", tc.Failure}} {
+		if r.r == nil {
+			continue
+		}
+		if r.r.Type != "" {
+			x.start(r.name, "message", r.r.Message, "type", r.r.Type)
+		} else {
+			x.start(r.name, "message", r.r.Message)
+		}
+		x.cdata(r.r.Data)
+		x.end(r.name)
+	}
+	for _, o := range []struct {
+		name string
+		o    *junit.Output
+	}{{"system-out", tc.SystemOut}, {"system-err", tc.SystemErr}} {
+		if o.o != nil {
+			x.start(o.name)
+			x.cdata(o.o.Data)
+			x.end(o.name)
+		}
+	}
+	x.end("testcase")
 }
 
 // testcaseOf maps one test per the contract.
@@ -358,8 +355,6 @@ func (s nameSet) has(name string) bool {
 }
 
 func (s nameSet) add(name string) { s.m[maphash.String(s.seed, name)] = struct{}{} }
-
-func attr(name, value string) xml.Attr { return xml.Attr{Name: xml.Name{Local: name}, Value: value} }
 
 // suiteProperty names a property of testsuite id, distinct from every
 // other testsuite's.
