@@ -43,9 +43,8 @@ type Spool struct {
 	held     []*TestResult
 	overflow bool
 
-	// enc writes a result's spool line to buf.
-	enc *json.Encoder
-	buf bytes.Buffer
+	// buf holds the spool line being written (appendSpooled).
+	buf []byte
 }
 
 // heldBudget bounds the results kept in memory besides the spool file. Held
@@ -74,7 +73,6 @@ func NewSpool(path string, tests int) (*Spool, error) {
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
 	s := &Spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true}
-	s.enc = NewSpoolEncoder(&s.buf)
 	if tests > heldBudget/typicalResultJSON {
 		s.overflow = true
 	} else {
@@ -85,11 +83,13 @@ func NewSpool(path string, tests int) (*Spool, error) {
 
 // Add writes the result of the test with ordinal ord.
 func (s *Spool) Add(ord int, t *TestResult) error {
-	s.buf.Reset()
-	if err := s.enc.Encode(t); err != nil {
+	data, err := appendSpooled(s.buf[:0], t)
+	if err != nil {
 		return fmt.Errorf("encode result %q: %w", t.Name, err)
 	}
-	data := s.buf.Bytes()
+	if cap(data) <= 1<<20 { // one huge output does not pin its buffer
+		s.buf = data
+	}
 	if _, err := s.w.Write(data); err != nil {
 		return fmt.Errorf("write results spool: %w", err)
 	}
