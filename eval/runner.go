@@ -335,7 +335,9 @@ func (r *runner) wrapper() (func(llm.Client) llm.Client, error) {
 			}
 		}
 		copts := cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote,
-			ReadFirst: r.opts.CacheReadFirst, Endpoint: cache.EndpointOf(r.opts.Getenv)}
+			ReadFirst: r.opts.CacheReadFirst, Endpoint: cache.EndpointOf(r.opts.Getenv),
+			// Only OnCacheDone can ask the cache which keys it used.
+			NoUsed: r.opts.OnCacheDone == nil}
 		if r.cache, err = cache.Open(dir, mode, copts); err != nil {
 			return nil, err
 		}
