@@ -28,7 +28,7 @@ const defaultEmbedModel = "text-embedding-3-small"
 
 // runJob runs one repeat of one test: the prompt, then its assertions.
 func (r *runner) runJob(ctx context.Context, j job) outcome {
-	sel := &r.sel[j.ord]
+	sel := r.sel.at(j.ord)
 	s, t := sel.sr.s, j.t
 	// Merged per run, not kept: 100k tests would hold 100k more maps.
 	params := mergeParams(s.Params, t.Params)
