@@ -1,11 +1,13 @@
 package eval
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/metrics"
@@ -138,16 +140,25 @@ func benchEcho(b *testing.B, n int) {
 // echoCases writes an aiconfig, a suite and its n-row JSON Lines cases
 // file (3 assertions a row) to a new temp dir.
 func echoCases(b *testing.B, n int, config, prompt string) string {
-	var cases strings.Builder
-	cases.Grow(n * 230)
-	for i := range n {
-		fmt.Fprintf(&cases, `{"name": "t%07d", "prompt": %q, "params": {"city": "city %d"}, "assert": [{"type": "contains", "value": "city"}, {"type": "regex", "value": "\\d+"}, {"type": "latency", "threshold": 5000}]}`+"\n", i, prompt, i)
-	}
-	return writeFiles(b, map[string]string{
+	dir := writeFiles(b, map[string]string{
 		"trip.aiconfig.json": config,
 		"s.eval.yaml":        "config: trip.aiconfig.json\ntests: file://cases.jsonl\n",
-		"cases.jsonl":        cases.String(),
 	})
+	f, err := os.Create(filepath.Join(dir, "cases.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f) // streamed: a 1M-row file would be 230 MB of bench heap
+	for i := range n {
+		fmt.Fprintf(w, `{"name": "t%07d", "prompt": %q, "params": {"city": "city %d"}, "assert": [{"type": "contains", "value": "city"}, {"type": "regex", "value": "\\d+"}, {"type": "latency", "threshold": 5000}]}`+"\n", i, prompt, i)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return dir
 }
 
 // benchRuns runs the suites b.N times with the options opts makes, every
