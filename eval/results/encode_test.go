@@ -74,7 +74,7 @@ func TestAppendSpooledMatchesEncoder(t *testing.T) {
 		"full": full, "zero": {}, "nan": nan, "inf": inf, "bad tool calls": badTools, "float32": float32s, "other types": odd,
 		"empty lists": {Name: "e", Assertions: []AssertionResult{}, Params: map[string]any{}, Request: &Request{Messages: []Message{}, Settings: map[string]any{}}, MetricScores: map[string][]float64{}},
 		"nil values":  {Params: map[string]any{"m": map[string]any(nil), "l": []any(nil)}, Request: &Request{}},
-		"numbers": {LatencyMS: math.SmallestNonzeroFloat64, Cost: 1e300, Score: -0.0, Line: -5, Tokens: Tokens{-1, math.MaxInt, math.MinInt},
+		"numbers": {LatencyMS: math.SmallestNonzeroFloat64, Cost: 1e300, Score: math.Copysign(0, -1), Line: -5, Tokens: Tokens{-1, math.MaxInt, math.MinInt},
 			Params: map[string]any{"a": 1e21, "b": 1e20, "c": 1e-6, "d": 9.99e-7, "e": -1e-9, "f": 123456789.125}},
 	} {
 		t.Run(name, func(t *testing.T) { checkSame(t, &tr) })
