@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/aieval/aieval/assertions"
@@ -62,7 +63,7 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 		t.Prompt = defs.prompt
 		promptLine = r.line
 	}
-	label := fmt.Sprintf("test %q", r.name)
+	label := "test " + strconv.Quote(r.name) // %q's text, for less CPU a row
 	switch {
 	case t.Prompt == "":
 		errAt(r.file, r.line, "%s: missing prompt: name a prompt of the aiconfig (%s)", label, listNames(prompts))

@@ -1,12 +1,9 @@
 package eval
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -27,12 +24,24 @@ type collector struct {
 	werr    error
 
 	// When the spool fails, results are kept in mem instead: those it had
-	// taken are read back (see salvage). spooled lists the ordinals the
-	// spool took, in order.
-	mem     map[int]*results.TestResult
-	spooled []int
-	status  []results.Status // by ordinal: what a result lost with the spool was
-	spoolIn string           // the spool's directory
+	// taken are read back (see salvage).
+	mem    map[int]*results.TestResult
+	status []statusCode // by ordinal: what a result lost with the spool was
+}
+
+// statusCode is a results.Status in a byte: the collector keeps one per
+// test.
+type statusCode uint8
+
+var statusCodes = []results.Status{"", results.StatusPass, results.StatusFail, results.StatusError, results.StatusSkip}
+
+func codeOf(s results.Status) statusCode {
+	for i, v := range statusCodes {
+		if v == s {
+			return statusCode(i)
+		}
+	}
+	return 0
 }
 
 func (c *collector) add(o outcome) {
@@ -64,13 +73,12 @@ func (c *collector) add(o outcome) {
 // has failed.
 func (c *collector) store(ord int, t *results.TestResult) {
 	if c.status == nil {
-		c.status = make([]results.Status, len(c.r.sel))
+		c.status = make([]statusCode, c.r.sel.len())
 	}
-	c.status[ord] = t.Status
+	c.status[ord] = codeOf(t.Status)
 	if c.sp != nil {
 		err := c.sp.Add(ord, t)
 		if err == nil {
-			c.spooled = append(c.spooled, ord)
 			return
 		}
 		c.werr = err
@@ -87,39 +95,17 @@ func (c *collector) store(ord int, t *results.TestResult) {
 // it still holds them, else read back from its file; a result neither has
 // keeps its status with a note that its details were lost.
 func (c *collector) salvage() {
-	sp := c.sp
+	got, taken := c.sp.Salvage()
 	c.sp = nil
 	if c.mem == nil {
 		c.mem = map[int]*results.TestResult{}
 	}
-	if held, ok := sp.InMemory(); ok {
-		ords := slices.Clone(c.spooled)
-		slices.Sort(ords)
-		for i, ord := range ords {
-			if i < len(held) {
-				c.mem[ord] = &held[i]
-			}
-		}
-		sp.Discard()
-		return
+	for ord, t := range got {
+		c.mem[ord] = t
 	}
-	// The spool file holds whole lines in the order spooled, up to where
-	// writing stopped.
-	if f, err := os.Open(SpoolPath(c.spoolIn, c.res.RunID) + ".part"); err == nil {
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 1<<30)
-		for i := 0; i < len(c.spooled) && sc.Scan(); i++ {
-			var t results.TestResult
-			if json.Unmarshal(sc.Bytes(), &t) == nil {
-				c.mem[c.spooled[i]] = &t
-			}
-		}
-		f.Close()
-	}
-	sp.Discard()
-	for _, ord := range c.spooled {
+	for _, ord := range taken {
 		if c.mem[ord] == nil {
-			sel := c.r.sel[ord]
+			sel := c.r.sel.at(ord)
 			name := ""
 			if sel.t != nil {
 				name = sel.t.Name
@@ -127,11 +113,10 @@ func (c *collector) salvage() {
 				name = lz.name(int(sel.row))
 			}
 			c.mem[ord] = &results.TestResult{Suite: sel.sr.s.Path, Name: name, Config: sel.sr.s.ConfigPath,
-				ConfigName: sel.sr.info.ConfigName, Status: c.status[ord], Assertions: []results.AssertionResult{},
+				ConfigName: sel.sr.info.ConfigName, Status: statusCodes[c.status[ord]], Assertions: []results.AssertionResult{},
 				Reason: "details lost: the results spool could not be written (" + oneLine(c.werr.Error()) + ")"}
 		}
 	}
-	c.spooled = nil
 }
 
 // finish puts the results into res: from memory when they fit (or the

@@ -28,7 +28,7 @@ const defaultEmbedModel = "text-embedding-3-small"
 
 // runJob runs one repeat of one test: the prompt, then its assertions.
 func (r *runner) runJob(ctx context.Context, j job) outcome {
-	sel := &r.sel[j.ord]
+	sel := r.sel.at(j.ord)
 	s, t := sel.sr.s, j.t
 	// Merged per run, not kept: 100k tests would hold 100k more maps.
 	params := mergeParams(s.Params, t.Params)
@@ -134,13 +134,20 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 	if !transformOutput(ctx, t, in, res) {
 		return nil // the verdict is the transform's: it found nothing, or could not run
 	}
+	// The grader of each model, looked up once a test: most assertions
+	// share one (the route lookup was a tenth of the runner's own CPU).
+	var lastGM string
+	var lastGrader assertions.Grader
 	for _, a := range t.Asserts {
 		// A per-assertion provider picks the grader or embedding model.
 		em := embedModel
 		if a.Spec.Provider != "" {
 			em = a.Spec.Provider
 		}
-		in.Grader = r.graderFor(sr, graderModel(sr, req, a))
+		if gm := graderModel(sr, req, a); lastGrader == nil || gm != lastGM {
+			lastGM, lastGrader = gm, r.graderFor(sr, gm)
+		}
+		in.Grader = lastGrader
 		in.Embedder = embedder{rt: sr.rt, model: em}
 		in.Moderator = moderator{rt: sr.rt, model: a.Spec.Provider}
 		ar := results.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}

@@ -31,25 +31,96 @@ func (s *Suite) TestCount() int {
 }
 
 // lazyCases is what a suite keeps of a large cases file: per row its name,
-// line and a hash of its text, about 30 bytes instead of ~600.
+// line and a hash of its text, about 10 bytes and the name's instead of
+// ~600 (a 1M-row file: ~18 MB).
 type lazyCases struct {
 	path      string
 	csv       bool
 	yaml      bool
 	suiteLine int      // line of the file:// reference in the suite
 	defs      *rawTest // the suite's defaults
-	names     string   // every name, back to back
-	nameEnd   []uint32 // end of row i's name in names
-	lines     []int32
+	rows      rowIndex
 	sums      []uint64 // rowSum at load: a row edited since reads as changed
 }
 
-func (c *lazyCases) name(i int) string {
-	start := uint32(0)
-	if i > 0 {
-		start = c.nameEnd[i-1]
+func (c *lazyCases) name(i int) string { return c.rows.name(i) }
+
+// rowIndex holds each row's name and line in two bytes and the name's:
+// names back to back, each one's length and its line's step from the row
+// before in a byte (a larger one, rare, in a map), and every rowBlock-th
+// row's name offset and line, to find a row in at most rowBlock steps.
+type rowIndex struct {
+	names    strings.Builder
+	nameLen  []uint8 // 255: see longLen
+	lineStep []uint8 // 255: see longLine
+	longLen  map[int]int
+	longLine map[int]int
+	blockOff []uint32 // offset in names of row k*rowBlock's name
+	blockAt  []int32  // line of row k*rowBlock
+	last     int      // line of the last row added
+}
+
+const rowBlock = 64
+
+func (x *rowIndex) add(name string, line int) {
+	i := len(x.nameLen)
+	if i%rowBlock == 0 {
+		x.blockOff = append(x.blockOff, uint32(x.names.Len()))
+		x.blockAt = append(x.blockAt, int32(line))
 	}
-	return c.names[start:c.nameEnd[i]]
+	x.names.WriteString(name)
+	if n := len(name); n < 255 {
+		x.nameLen = append(x.nameLen, uint8(n))
+	} else {
+		x.nameLen = append(x.nameLen, 255)
+		if x.longLen == nil {
+			x.longLen = map[int]int{}
+		}
+		x.longLen[i] = n
+	}
+	if d := line - x.last; d >= 0 && d < 255 {
+		x.lineStep = append(x.lineStep, uint8(d))
+	} else {
+		x.lineStep = append(x.lineStep, 255)
+		if x.longLine == nil {
+			x.longLine = map[int]int{}
+		}
+		x.longLine[i] = line
+	}
+	x.last = line
+}
+
+func (x *rowIndex) len() int { return len(x.nameLen) }
+
+func (x *rowIndex) nameLenOf(i int) int {
+	if n := x.nameLen[i]; n < 255 {
+		return int(n)
+	}
+	return x.longLen[i]
+}
+
+// name is row i's name.
+func (x *rowIndex) name(i int) string {
+	k := i / rowBlock
+	off := int(x.blockOff[k])
+	for j := k * rowBlock; j < i; j++ {
+		off += x.nameLenOf(j)
+	}
+	return x.names.String()[off : off+x.nameLenOf(i)]
+}
+
+// line is row i's line.
+func (x *rowIndex) line(i int) int {
+	k := i / rowBlock
+	line := int(x.blockAt[k])
+	for j := k*rowBlock + 1; j <= i; j++ {
+		if d := x.lineStep[j]; d < 255 {
+			line += int(d)
+		} else {
+			line = x.longLine[j]
+		}
+	}
+	return line
 }
 
 // rowCasesRef returns the reference when tests: is one file:// reference to
@@ -91,7 +162,6 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 		}
 	}
 	c := &lazyCases{suiteLine: ref.Line, defs: defs}
-	var names strings.Builder
 	// First line of each name by hash: a 64-bit collision between two
 	// distinct names of one file is ~1e-10 at 100k rows.
 	seen := map[uint64]int32{}
@@ -116,9 +186,7 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 			}
 			l.rowParams[k] = true
 		}
-		names.WriteString(r.name)
-		c.nameEnd = append(c.nameEnd, uint32(names.Len()))
-		c.lines = append(c.lines, int32(r.line))
+		c.rows.add(r.name, r.line)
 		c.sums = append(c.sums, sum)
 		if len(c.sums) <= LazyThreshold || !l.rowsReread {
 			tests = append(tests, t)
@@ -140,7 +208,6 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 	}
 	c.csv = strings.EqualFold(filepath.Ext(c.path), ".csv")
 	c.yaml = !c.csv && !strings.EqualFold(filepath.Ext(c.path), ".jsonl")
-	c.names = names.String()
 	return nil, c
 }
 
@@ -236,7 +303,7 @@ func (cur *lazyCursor) close() {
 // error of that test.
 func (cur *lazyCursor) test(i int) (*Test, string) {
 	c := cur.c
-	stub := &Test{Name: c.name(i), Line: c.suiteLine, File: c.path, FileLine: int(c.lines[i]), Repeat: 1}
+	stub := &Test{Name: c.name(i), Line: c.suiteLine, File: c.path, FileLine: c.rows.line(i), Repeat: 1}
 	changed := func(line int) string {
 		return fmt.Sprintf("%s:%d: the cases file changed after the suite was loaded (test %q); run again", c.path, line, stub.Name)
 	}

@@ -305,3 +305,47 @@ func TestLazyLoadHeap(t *testing.T) {
 	}
 	runtime.KeepAlive(s)
 }
+
+// rowIndex gives back every row's name and line, long names and large
+// line steps included, across its blocks.
+func TestRowIndex(t *testing.T) {
+	var x rowIndex
+	type row struct {
+		name string
+		line int
+	}
+	var rows []row
+	line := 0
+	for i := range 5*rowBlock + 3 {
+		name := fmt.Sprintf("t%d", i)
+		switch i % 17 {
+		case 3:
+			name = strings.Repeat("n", 255+i)
+		case 5:
+			name = ""
+		}
+		switch i % 13 {
+		case 0:
+			line += 1000
+		case 7:
+			line += 254
+		case 8:
+			line += 255
+		default:
+			line += 1 + i%3
+		}
+		rows = append(rows, row{name, line})
+		x.add(name, line)
+	}
+	if x.len() != len(rows) {
+		t.Fatalf("%d rows, want %d", x.len(), len(rows))
+	}
+	for i, r := range rows {
+		if got := x.name(i); got != r.name {
+			t.Errorf("row %d: name %q, want %q", i, got, r.name)
+		}
+		if got := x.line(i); got != r.line {
+			t.Errorf("row %d: line %d, want %d", i, got, r.line)
+		}
+	}
+}

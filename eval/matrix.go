@@ -92,7 +92,7 @@ func (r *runner) compareModels(ctx context.Context, members []*outcome) {
 		return
 	}
 	t := parts[0].t
-	sel := &r.sel[parts[0].ord]
+	sel := r.sel.at(parts[0].ord)
 	k := 0 // the k-th Comparer of the test is pending index k of each part
 	for _, a := range t.Asserts {
 		c, ok := a.Impl.(assertions.Comparer)

@@ -33,7 +33,7 @@ func (r *runner) observed(ctx context.Context) (*results.Results, error) {
 	for i, sr := range r.suites {
 		paths[i] = sr.s.Path
 	}
-	cb.Emit(ctx, runtime.Event{Name: EventRunStart, Data: map[string]any{"suites": paths, "tests": len(r.sel), "concurrency": r.opts.Concurrency}})
+	cb.Emit(ctx, runtime.Event{Name: EventRunStart, Data: map[string]any{"suites": paths, "tests": r.sel.len(), "concurrency": r.opts.Concurrency}})
 	start := time.Now()
 	res, err := r.run(ctx)
 	data := map[string]any{"duration_ms": ms(time.Since(start))}
@@ -57,7 +57,7 @@ func (r *runner) runObserved(ctx context.Context, j job) outcome {
 	if !cb.Active() {
 		return r.runJob(ctx, j)
 	}
-	sel := &r.sel[j.ord]
+	sel := r.sel.at(j.ord)
 	s, t := sel.sr.s, j.t
 	ctx = runtime.WithScope(ctx, "t"+strconv.Itoa(j.ord)+"."+strconv.Itoa(j.sample))
 	cb.Emit(ctx, runtime.Event{Name: EventTestStart, File: s.Path, Data: map[string]any{

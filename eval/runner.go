@@ -32,7 +32,7 @@ type runner struct {
 	opts   Options
 	planMu sync.Mutex // serialises Options.Plan
 	suites []*suiteRun
-	sel    []selected // tests to run, in report order
+	sel    selection // tests to run, in report order
 	shard  string
 	prices *priceTable
 	cache  *cache.Cache
@@ -192,18 +192,16 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		})
 		r.suites = append(r.suites, sr)
 		if c := s.lazy; c != nil {
-			for i := range c.sums {
-				if r.wanted(s, c.name(i)) {
-					r.sel = appendMatrix(r.sel, selected{sr: sr, row: int32(i)}, s.Matrix)
-				}
-			}
+			r.sel.add(lazyRows(sr, len(c.sums), func(i int) bool { return r.wanted(s, c.name(i)) }))
 			continue
 		}
+		var held []selected
 		for _, t := range s.Tests {
 			if r.wanted(s, t.Name) {
-				r.sel = appendMatrix(r.sel, selected{sr: sr, t: t, row: -1, runs: int32(r.runsOf(t))}, t.Matrix)
+				held = appendMatrix(held, selected{sr: sr, t: t, row: -1, runs: int32(r.runsOf(t))}, t.Matrix)
 			}
 		}
+		r.sel.add(segment{sr: sr, held: held})
 	}
 	if opts.Rerun != nil {
 		r.sel = r.rerunOnly(r.sel)
@@ -215,21 +213,22 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 // (--retry-errors). A matrix test keeps all its models when one of them
 // is asked for: select-best compares them all, and the group must be
 // whole for the runner to wait for it.
-func (r *runner) rerunOnly(sel []selected) []selected {
-	out := sel[:0:0]
-	for i := 0; i < len(sel); {
-		n := max(int(sel[i].mn), 1)
-		group := sel[i:min(i+n, len(sel))]
+func (r *runner) rerunOnly(sel selection) selection {
+	var out selection
+	for i := 0; i < sel.len(); {
+		n := min(max(int(sel.at(i).mn), 1), sel.len()-i)
 		keep := false
-		for _, s := range group {
-			if r.opts.Rerun[r.selID(s)] {
+		for k := range n {
+			if r.opts.Rerun[r.selID(sel.at(i+k))] {
 				keep = true
 			}
 		}
 		if keep {
-			out = append(out, group...)
+			for k := range n {
+				out.push(sel.at(i + k))
+			}
 		}
-		i += len(group)
+		i += n
 	}
 	return out
 }
@@ -335,7 +334,9 @@ func (r *runner) wrapper() (func(llm.Client) llm.Client, error) {
 			}
 		}
 		copts := cache.Options{Offline: r.opts.Offline, Warn: r.opts.Warn, Note: r.opts.CacheNote,
-			ReadFirst: r.opts.CacheReadFirst, Endpoint: cache.EndpointOf(r.opts.Getenv)}
+			ReadFirst: r.opts.CacheReadFirst, Endpoint: cache.EndpointOf(r.opts.Getenv),
+			// Only OnCacheDone can ask the cache which keys it used.
+			NoUsed: r.opts.OnCacheDone == nil}
 		if r.cache, err = cache.Open(dir, mode, copts); err != nil {
 			return nil, err
 		}
@@ -414,9 +415,9 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	for _, sr := range r.suites {
 		res.Suites = append(res.Suites, sr.info)
 	}
-	sp, spoolDir := r.openSpool(res.RunID)
+	sp := r.openSpool(res.RunID)
 	if r.opts.Observer != nil {
-		r.opts.Observer.Start(len(r.sel))
+		r.opts.Observer.Start(r.sel.len())
 	}
 
 	// Workers take their next job and hand in its result themselves, under
@@ -424,15 +425,17 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	// every test.
 	f := &feed{r: r}
 	defer f.close()
-	col := &collector{r: r, sp: sp, spoolIn: spoolDir, res: res, pending: map[int]*repeatAgg{}}
+	col := &collector{r: r, sp: sp, res: res, pending: map[int]*repeatAgg{}}
 	var wg sync.WaitGroup
 	jobCount := 0
-	for _, s := range r.sel {
-		if s.t == nil {
+	for _, g := range r.sel.segs {
+		if g.lazy {
 			jobCount = r.opts.Concurrency // runs unknown until read
 			break
 		}
-		jobCount += int(s.runs)
+		for _, s := range g.held {
+			jobCount += int(s.runs)
+		}
 	}
 	for range min(r.opts.Concurrency, max(jobCount, 1)) {
 		wg.Add(1)
@@ -469,9 +472,17 @@ func (r *runner) orderModels(s *results.Summary) {
 		return
 	}
 	rank := map[string]int{}
-	for _, sel := range r.sel {
-		if _, ok := rank[sel.model]; !ok && sel.model != "" {
-			rank[sel.model] = len(rank)
+	see := func(model string) {
+		if _, ok := rank[model]; !ok && model != "" {
+			rank[model] = len(rank)
+		}
+	}
+	for _, g := range r.sel.segs {
+		for _, m := range g.matrix {
+			see(m)
+		}
+		for _, sel := range g.held {
+			see(sel.model)
 		}
 	}
 	slices.SortStableFunc(s.Models, func(a, b results.ModelSummary) int { return rank[a.Model] - rank[b.Model] })
@@ -499,7 +510,7 @@ func (r *runner) gate() *results.PassRateGate {
 // Options.SpoolDir (else the temp dir), then SpoolFallbackDir. With none
 // writable (a full or read-only TMPDIR) the results stay in memory: a run
 // never loses the results it holds for want of a scratch file.
-func (r *runner) openSpool(runID string) (*results.Spool, string) {
+func (r *runner) openSpool(runID string) *results.Spool {
 	first := r.opts.SpoolDir
 	if first == "" {
 		first = os.TempDir()
@@ -512,17 +523,17 @@ func (r *runner) openSpool(runID string) (*results.Spool, string) {
 		if dir != first {
 			_ = os.MkdirAll(dir, 0o755) // the reports' directory, made early
 		}
-		sp, err := results.NewSpool(SpoolPath(dir, runID), len(r.sel))
+		sp, err := results.NewSpool(SpoolPath(dir, runID), r.sel.len())
 		if err == nil {
 			if len(errs) > 0 {
 				r.warn("results spool: %s; spooling to %s instead", strings.Join(errs, "; "), dir)
 			}
-			return sp, dir
+			return sp
 		}
 		errs = append(errs, err.Error())
 	}
 	r.warn("results spool: %s; keeping the results in memory", strings.Join(errs, "; "))
-	return nil, ""
+	return nil
 }
 
 func (r *runner) warn(format string, args ...any) {
@@ -536,8 +547,9 @@ func (r *runner) warn(format string, args ...any) {
 type feed struct {
 	r      *runner
 	mu     sync.Mutex
-	ord    int // selection of the next job
-	k      int // run of that selection
+	ord    int      // selection of the next job
+	sel    selected // that selection
+	k      int      // run of that selection
 	t      *Test
 	runs   int
 	broken string
@@ -555,10 +567,11 @@ func (f *feed) next() (job, bool) {
 		if f.t != nil {
 			f.ord++
 		}
-		if f.ord >= len(f.r.sel) {
+		if f.ord >= f.r.sel.len() {
 			return job{}, false
 		}
-		s := f.r.sel[f.ord]
+		s := f.r.sel.at(f.ord)
+		f.sel = s
 		prev := f.t
 		f.t, f.runs, f.broken, f.k = s.t, int(s.runs), "", 0
 		if f.t == nil && s.mi > 0 && f.cur != nil && f.cur.s == s.sr.s {
@@ -577,7 +590,7 @@ func (f *feed) next() (job, bool) {
 			f.lastBroken, f.lastRuns = f.broken, f.runs
 		}
 	}
-	s := f.r.sel[f.ord]
+	s := f.sel
 	j := job{ord: f.ord, sample: f.k, runs: f.runs, t: f.t, broken: f.broken, model: s.model, mi: int(s.mi), mn: int(s.mn)}
 	f.k++
 	return j, true

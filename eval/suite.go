@@ -355,7 +355,7 @@ func (l *loader) test(n *yaml.Node, what string, allowed []string, s *Suite) *ra
 	}
 	t := &rawTest{file: l.file, line: d.Line, suiteLine: d.Line}
 	if name := peekName(d); name != "" {
-		what = fmt.Sprintf("test %q", name) // so a typo elsewhere names its test
+		what = "test " + strconv.Quote(name) // so a typo elsewhere names its test
 	}
 	f, ok := l.fields(d, what, allowed)
 	if !ok {

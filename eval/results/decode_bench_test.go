@@ -46,3 +46,32 @@ func BenchmarkEncodeSpoolLine(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendSpooled compares the hand-written spool encoder with
+// encoding/json's on the bench's line.
+//
+//	go test -run '^$' -bench AppendSpooled -benchmem ./eval/results
+func BenchmarkAppendSpooled(b *testing.B) {
+	var t TestResult
+	if err := json.Unmarshal(benchLine, &t); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := stdSpooled(&t); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("appendSpooled", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			var err error
+			if buf, err = appendSpooled(buf[:0], &t); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 )
 
 // The spool format: one compact JSON TestResult per line. The writer side
@@ -24,17 +26,27 @@ func NewSpoolEncoder(w io.Writer) *json.Encoder {
 	return enc
 }
 
-// Spool streams results to a JSON Lines file in completion order and
-// remembers where each one starts, so Finish can rewrite the file in
-// report order with one offset per test in memory.
+// Spool streams results to a JSON Lines file in completion order; if they
+// did not come in report order, Finish appends an index of where each
+// test is, in report order, so readers take them in that order without
+// the file being rewritten. The index is made as results come, in a side
+// file: the spool holds in memory only the results that came before an
+// earlier one (a few concurrency slots' worth), not an offset per test.
 type Spool struct {
 	path   string
 	f      *os.File
 	w      *bufio.Writer
 	off    int64
-	at     []spoolRef // by test ordinal
-	last   int        // ordinal of the last write, to spot an already sorted file
+	last   int // ordinal of the last write, to spot an already sorted file
 	sorted bool
+	err    error // the first write error: the spool takes nothing after it
+
+	// next is the first ordinal not yet in the index; early holds the
+	// lines of later ordinals, which came before it.
+	next  int
+	early map[int]spoolRef
+	idx   *os.File // the index entries of ordinals 0..next-1
+	iw    *bufio.Writer
 
 	// held keeps results in memory too while they are small, so the usual
 	// run's reporters read them without decoding the file again; past
@@ -43,9 +55,8 @@ type Spool struct {
 	held     []*TestResult
 	overflow bool
 
-	// enc writes a result's spool line to buf.
-	enc *json.Encoder
-	buf bytes.Buffer
+	// buf holds the spool line being written (appendSpooled).
+	buf []byte
 }
 
 // heldBudget bounds the results kept in memory besides the spool file. Held
@@ -67,14 +78,20 @@ type spoolRef struct {
 }
 
 // NewSpool creates the spool for a run of tests results at path (written
-// as path.part until Finish).
+// as path.part until Finish, its index as path.idx.part).
 func NewSpool(path string, tests int) (*Spool, error) {
 	f, err := os.Create(path + ".part")
 	if err != nil {
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
-	s := &Spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), at: make([]spoolRef, tests), last: -1, sorted: true}
-	s.enc = NewSpoolEncoder(&s.buf)
+	idx, err := os.Create(path + ".idx.part")
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("create results spool: %w", err)
+	}
+	s := &Spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), last: -1, sorted: true,
+		early: map[int]spoolRef{}, idx: idx, iw: bufio.NewWriterSize(idx, 16<<10)}
 	if tests > heldBudget/typicalResultJSON {
 		s.overflow = true
 	} else {
@@ -83,28 +100,61 @@ func NewSpool(path string, tests int) (*Spool, error) {
 	return s, nil
 }
 
-// Add writes the result of the test with ordinal ord.
+// Add writes the result of the test with ordinal ord (each ordinal once).
 func (s *Spool) Add(ord int, t *TestResult) error {
-	s.buf.Reset()
-	if err := s.enc.Encode(t); err != nil {
+	if s.err != nil {
+		return s.err
+	}
+	if _, dup := s.early[ord]; dup || ord < s.next {
+		return fmt.Errorf("results spool: test %d written twice", ord)
+	}
+	data, err := appendSpooled(s.buf[:0], t)
+	if err != nil {
 		return fmt.Errorf("encode result %q: %w", t.Name, err)
 	}
-	data := s.buf.Bytes()
-	if _, err := s.w.Write(data); err != nil {
-		return fmt.Errorf("write results spool: %w", err)
+	if cap(data) <= 1<<20 { // one huge output does not pin its buffer
+		s.buf = data
 	}
-	s.at[ord] = spoolRef{off: s.off, n: len(data)}
+	if _, err := s.w.Write(data); err != nil {
+		s.err = fmt.Errorf("write results spool: %w", err)
+		return s.err
+	}
+	ref := spoolRef{off: s.off, n: len(data)}
 	s.off += int64(len(data))
 	s.sorted = s.sorted && ord > s.last
 	s.last = ord
+	if ord == s.next {
+		s.index(ref)
+		for {
+			r, ok := s.early[s.next]
+			if !ok {
+				break
+			}
+			delete(s.early, s.next)
+			s.index(r)
+		}
+	} else {
+		s.early[ord] = ref
+	}
 	if !s.overflow {
-		if s.off > heldBudget {
+		if s.off > heldBudget || ord >= len(s.held) {
 			s.overflow, s.held = true, nil
 		} else {
 			s.held[ord] = t
 		}
 	}
-	return nil
+	return s.err
+}
+
+// index appends the entry of ordinal next, and moves on to the next one.
+func (s *Spool) index(ref spoolRef) {
+	var e [indexEntry]byte
+	binary.LittleEndian.PutUint64(e[:8], uint64(ref.off))
+	binary.LittleEndian.PutUint32(e[8:], uint32(ref.n))
+	if _, err := s.iw.Write(e[:]); err != nil && s.err == nil {
+		s.err = fmt.Errorf("write results spool index: %w", err)
+	}
+	s.next++
 }
 
 // InMemory returns the results in report order when they all fit the
@@ -123,19 +173,26 @@ func (s *Spool) InMemory() ([]TestResult, bool) {
 }
 
 // Finish completes the spool and returns its path. A spool written in
-// report order is renamed as it is; otherwise an index of where each test
+// report order is renamed as it is; otherwise the index of where each test
 // is, in report order, is appended after the lines (see spoolIndex), so
 // the readers take the tests in report order without the file being
 // rewritten (100 MB read and written again after a 100k-test run's last
 // answer).
 func (s *Spool) Finish() (string, error) {
 	part := s.f.Name()
-	if !s.sorted {
-		s.writeIndex()
+	err := s.err
+	if err == nil && !s.sorted {
+		err = s.writeIndex()
 	}
-	if err := s.w.Flush(); err != nil {
+	s.closeIndex()
+	if err == nil {
+		if err = s.w.Flush(); err != nil {
+			err = fmt.Errorf("write results spool: %w", err)
+		}
+	}
+	if err != nil {
 		s.f.Close()
-		return "", fmt.Errorf("write results spool: %w", err)
+		return "", err
 	}
 	if err := s.f.Close(); err != nil {
 		return "", fmt.Errorf("write results spool: %w", err)
@@ -153,20 +210,86 @@ const (
 	indexTrailer = 16
 )
 
-func (s *Spool) writeIndex() {
-	var e [indexEntry]byte
-	for _, ref := range s.at {
-		if ref.n == 0 {
-			continue
-		}
-		binary.LittleEndian.PutUint64(e[:8], uint64(ref.off))
-		binary.LittleEndian.PutUint32(e[8:], uint32(ref.n))
-		s.w.Write(e[:])
+// writeIndex completes the index (the ordinals after a missing one, in
+// order) and copies it after the lines, with the trailer.
+func (s *Spool) writeIndex() error {
+	for _, ord := range slices.Sorted(maps.Keys(s.early)) {
+		s.next = ord
+		s.index(s.early[ord])
+	}
+	clear(s.early)
+	if s.err != nil {
+		return s.err
+	}
+	if err := s.iw.Flush(); err != nil {
+		return fmt.Errorf("write results spool index: %w", err)
+	}
+	if _, err := io.Copy(s.w, io.NewSectionReader(s.idx, 0, 1<<62)); err != nil {
+		return fmt.Errorf("write results spool index: %w", err)
 	}
 	var t [indexTrailer]byte
 	binary.LittleEndian.PutUint64(t[:8], uint64(s.off))
 	copy(t[8:], spoolMagic)
-	s.w.Write(t[:])
+	if _, err := s.w.Write(t[:]); err != nil {
+		return fmt.Errorf("write results spool: %w", err)
+	}
+	return nil
+}
+
+func (s *Spool) closeIndex() {
+	if s.idx != nil {
+		s.idx.Close()
+		os.Remove(s.idx.Name())
+		s.idx = nil
+	}
+}
+
+// Salvage returns the results the spool took, by ordinal, for a caller
+// that keeps them in memory once the spool failed: from memory when it
+// holds them, else read back from its file (a result whose line was lost
+// with the failed write is missing from got; taken lists every ordinal it
+// took). It then removes its files.
+func (s *Spool) Salvage() (got map[int]*TestResult, taken []int) {
+	defer s.Discard()
+	got = map[int]*TestResult{}
+	taken = slices.Sorted(maps.Keys(s.early))
+	for ord := range s.next {
+		taken = append(taken, ord)
+	}
+	if !s.overflow {
+		for _, ord := range taken {
+			if ord < len(s.held) && s.held[ord] != nil {
+				got[ord] = s.held[ord]
+			}
+		}
+		return got, taken
+	}
+	// What was written reaches the files; the lines are where the index
+	// (entries of 0..next-1, in order) and early say.
+	_ = s.w.Flush()
+	_ = s.iw.Flush()
+	idx := bufio.NewReader(io.NewSectionReader(s.idx, 0, 1<<62))
+	read := func(ord int, ref spoolRef) {
+		line := make([]byte, ref.n)
+		if _, err := s.f.ReadAt(line, ref.off); err != nil {
+			return
+		}
+		var t TestResult
+		if json.Unmarshal(line, &t) == nil {
+			got[ord] = &t
+		}
+	}
+	var e [indexEntry]byte
+	for ord := range s.next {
+		if _, err := io.ReadFull(idx, e[:]); err != nil {
+			break
+		}
+		read(ord, spoolRef{off: int64(binary.LittleEndian.Uint64(e[:8])), n: int(binary.LittleEndian.Uint32(e[8:]))})
+	}
+	for ord, ref := range s.early {
+		read(ord, ref)
+	}
+	return got, taken
 }
 
 // spoolIndex returns the index region of an indexed spool: its offset
@@ -261,9 +384,10 @@ func (w *window) read(ref spoolRef) ([]byte, error) {
 // reorderBack is how far before a result a window read starts.
 const reorderBack = 128 << 10
 
-// Discard closes and removes the spool's partial file: the results are
+// Discard closes and removes the spool's partial files: the results are
 // kept elsewhere (in memory) or the run gave up.
 func (s *Spool) Discard() {
+	s.closeIndex()
 	s.f.Close()
 	os.Remove(s.f.Name())
 }

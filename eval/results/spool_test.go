@@ -1,9 +1,12 @@
 package results
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -158,3 +161,117 @@ func TestSpoolIndexedReportOrder(t *testing.T) {
 		t.Error("a spool with a cut index read without error")
 	}
 }
+
+// Ordinals that never come (a gap) leave no entry: the tests after them
+// are read in order all the same; an ordinal written twice is an error;
+// the spool keeps in memory only the results ahead of a missing one.
+func TestSpoolGapsAndRepeats(t *testing.T) {
+	sp, err := NewSpool(filepath.Join(t.TempDir(), "s.jsonl"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.overflow, sp.held = true, nil
+	for _, ord := range []int{1, 0, 3, 2, 6, 5, 9} { // 4, 7 and 8 never come
+		if err := sp.Add(ord, &TestResult{Name: fmt.Sprint(ord)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sp.next != 4 || len(sp.early) != 3 {
+		t.Errorf("index at %d with %d early, want 4 and 3", sp.next, len(sp.early))
+	}
+	for _, ord := range []int{2, 6} {
+		if err := sp.Add(ord, &TestResult{Name: "again"}); err == nil {
+			t.Errorf("test %d written twice without error", ord)
+		}
+	}
+	p, err := sp.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Results{}
+	r.UseSpool(p)
+	var names []string
+	if err := r.Each(func(tr *TestResult) error { names = append(names, tr.Name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(names, ","); got != "0,1,2,3,5,6,9" {
+		t.Errorf("read %s", got)
+	}
+	if _, err := os.Stat(p + ".idx.part"); !os.IsNotExist(err) {
+		t.Errorf("index side file left: %v", err)
+	}
+}
+
+// Salvage gives back what the spool took, by ordinal, from memory or from
+// its file, and what a failed write lost is listed as taken but missing.
+func TestSpoolSalvage(t *testing.T) {
+	order := []int{2, 0, 1, 5, 4}
+	for _, tc := range []struct {
+		name     string
+		held     bool
+		fail     bool
+		wantGot  string
+		wantTook string
+	}{
+		{"held in memory", true, false, "0,1,2,4,5", "0,1,2,4,5"},
+		{"read from the file", false, false, "0,1,2,4,5", "0,1,2,4,5"},
+		{"a line lost in a failed write", false, true, "0,1,2", "0,1,2,5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sp, err := NewSpool(filepath.Join(dir, "s.jsonl"), 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.held {
+				sp.overflow, sp.held = true, nil
+			}
+			for i, ord := range order {
+				out := strings.Repeat("o", 1000)
+				if tc.fail && i == 3 {
+					// The disk fills: 5 is taken into the buffer, which
+					// then fails to reach the file with 4.
+					sp.w.Flush()
+					sp.w = bufio.NewWriterSize(failWriter{}, 64<<10)
+				}
+				if tc.fail && ord == 4 {
+					out = strings.Repeat("o", 100<<10)
+				}
+				err := sp.Add(ord, &TestResult{Name: fmt.Sprint(ord), Output: out, Status: StatusPass})
+				if tc.fail && ord == 4 {
+					if err == nil {
+						t.Fatal("a failed write was no error")
+					}
+					break // the caller salvages at once
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, taken := sp.Salvage()
+			var g []string
+			for ord := range 6 {
+				if tr := got[ord]; tr != nil {
+					if tr.Name != fmt.Sprint(ord) || len(tr.Output) != 1000 {
+						t.Errorf("test %d read back as %q", ord, tr.Name)
+					}
+					g = append(g, fmt.Sprint(ord))
+				}
+			}
+			slices.Sort(taken)
+			if s := strings.Join(g, ","); s != tc.wantGot {
+				t.Errorf("got %s, want %s", s, tc.wantGot)
+			}
+			if s := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(taken)), ","), "[]"); s != tc.wantTook {
+				t.Errorf("taken %s, want %s", s, tc.wantTook)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Errorf("files left: %v", left)
+			}
+		})
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }

@@ -103,12 +103,36 @@ func ansiLen(s string) int {
 // (0 = no cut), for attributes, annotations titles and table cells.
 func OneLine(s string, max int) string {
 	s = Sanitize(s)
-	s = strings.Join(strings.Fields(s), " ")
-	if max > 0 && utf8.RuneCountInString(s) > max {
+	if !foldedASCII(s) {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	if max > 0 && len(s) > max && utf8.RuneCountInString(s) > max {
 		r := []rune(s)
 		s = string(r[:max-1]) + "…"
 	}
 	return s
+}
+
+// foldedASCII reports whether s is ASCII already on one line with single
+// spaces, which strings.Fields and Join would give back unchanged: most
+// names and reasons are, and reports fold several per test.
+func foldedASCII(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf, c < ' ' && (c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'):
+			return false
+		case c == ' ' && s[i+1] == ' ':
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultMax is the cap of Cap when max is 0.

@@ -92,3 +92,18 @@ func TestCodeBlockOutlastsContent(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOneLineFold holds OneLine's ASCII fast path to what strings.Fields
+// and Join give.
+func FuzzOneLineFold(f *testing.F) {
+	for _, s := range []string{"", "a b", " a", "a ", "a  b", "a\tb", "é b", "a\u00a0b", "x\x1cy", "a\vb", "a\fb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = Sanitize(s)
+		want := strings.Join(strings.Fields(s), " ")
+		if got := OneLine(s, 0); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

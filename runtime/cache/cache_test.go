@@ -2,10 +2,15 @@ package cache
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -557,4 +562,55 @@ func TestEndpointInKey(t *testing.T) {
 	if r, err := cl.Complete(context.Background(), req, nil); err != nil || r.Cached {
 		t.Errorf("another endpoint replayed the first one's answer: %v %+v", err, r)
 	}
+}
+
+// The used set keeps every key hit or written, once, whatever the order
+// and repeats, past a chunk's size; a key not of hex digits is kept too.
+func TestUsedKeys(t *testing.T) {
+	var u usedKeys
+	want := map[string]bool{}
+	for i := range 3*usedChunk + 7 {
+		k := fmt.Sprintf("%064x", i*7919)
+		u.add(k)
+		want[k] = true
+		if i%3 == 0 {
+			u.add(k) // at once again
+		}
+		if i%5 == 0 {
+			u.add(fmt.Sprintf("%064x", (i/2)*7919)) // an earlier one again
+		}
+	}
+	for _, odd := range []string{"short", strings.Repeat("A", 64), strings.Repeat("g", 64)} {
+		u.add(odd)
+		want[odd] = true
+	}
+	if got := u.set(); !maps.Equal(got, want) {
+		t.Fatalf("set has %d keys, want %d", len(got), len(want))
+	}
+	c := open(t, t.TempDir(), ReadOnly, Options{NoUsed: true})
+	c.markUsed(strings.Repeat("a", 64))
+	if len(c.Used()) != 0 {
+		t.Errorf("NoUsed cache recorded %v", c.Used())
+	}
+}
+
+// BenchmarkUsedKeys is the used set's memory per key (120 B as a map of
+// hex strings).
+//
+//	go test -run '^$' -bench UsedKeys -benchmem ./runtime/cache
+func BenchmarkUsedKeys(b *testing.B) {
+	keys := make([]string, 100_000)
+	for i := range keys {
+		sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+		keys[i] = hex.EncodeToString(sum[:])
+	}
+	b.ReportAllocs()
+	var u usedKeys
+	for b.Loop() {
+		u = usedKeys{}
+		for _, k := range keys {
+			u.add(k)
+		}
+	}
+	b.ReportMetric(float64(len(u.chunks)*usedChunk*sha256.Size)/float64(len(keys)), "B/key")
 }
