@@ -3,7 +3,6 @@ package reporters
 import (
 	"bufio"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -103,6 +102,7 @@ func (h *HTML) Report(w io.Writer, r *results.Results) error {
 	dw := bufio.NewWriterSize(details, 64<<10)
 	idx := 0
 	seen := map[string]bool{} // baseline IDs still run, to list the removed ones
+	var scratch []byte        // one test's detail JSON
 	err = r.Each(func(t *results.TestResult) error {
 		h.row(bw, idx, t, names[t.Suite], base)
 		if idx > 0 {
@@ -112,11 +112,12 @@ func (h *HTML) Report(w io.Writer, r *results.Results) error {
 		if base != nil {
 			seen[t.ID()] = true
 		}
-		b, err := json.Marshal(h.detail(t, base))
-		if err != nil {
+		d := h.detail(t, base)
+		var err error
+		if scratch, err = d.appendJSON(scratch[:0]); err != nil {
 			return fmt.Errorf("encode test %s: %w", t.ID(), err)
 		}
-		_, err = dw.Write(b)
+		_, err = dw.Write(scratch)
 		return err
 	})
 	if err == nil {
