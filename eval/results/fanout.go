@@ -82,8 +82,14 @@ func (r *Results) broadcast(feeds []chan *fanBatch) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Repeated strings (keys, suite, model, status) are kept
+			// across batches: a table per batch of 64 missed most.
+			common := make(map[string]string, maxCommon)
 			for b := range work {
-				b.decode()
+				if len(common) >= maxCommon {
+					clear(common)
+				}
+				b.decode(common)
 			}
 		}()
 	}
@@ -146,11 +152,11 @@ func (b *fanBatch) add(line []byte) {
 	b.lines = append(b.lines, b.buf[start:len(b.buf):len(b.buf)])
 }
 
-// decode fills tests from lines and closes ready.
-func (b *fanBatch) decode() {
+// decode fills tests from lines and closes ready; common is the
+// decoding goroutine's table of repeated strings.
+func (b *fanBatch) decode(common map[string]string) {
 	defer close(b.ready)
 	b.tests = make([]TestResult, len(b.lines))
-	common := map[string]string{}
 	for i, line := range b.lines {
 		if err := decodeSpooledIn(line, &b.tests[i], common); err != nil {
 			b.err = fmt.Errorf("read results spool: %w", err)
