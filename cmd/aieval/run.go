@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,29 +28,49 @@ import (
 // gcPercent is the GC target of a run (see cmdRun).
 const gcPercent = 200
 
-// limitMemory caps the heap the GC target lets a run grow to, once the
-// suites are loaded: what the run holds from then on is mostly garbage of
-// model calls and reports, and 200 % of it put a 10k-test run at ~48 MB
-// RSS. The soft limit is 24 MiB of Go memory or, for suites that hold more
-// (tests kept in memory), twice what is live now plus 8 MiB, so a large
-// suite never makes the collector run back to back. GOGC or GOMEMLIMIT in
-// the environment turn this off.
-func limitMemory(getenv func(string) string) {
+// limitMemory caps the heap that the GC target lets a run grow to: what
+// a run holds is mostly garbage of model calls and reports, and 200 % of
+// it put a 10k-test run at ~48 MB RSS. The soft limit follows the live
+// heap, read every 100 ms: twice it plus 8 MiB, and at least 20 MiB, so a
+// run that holds more (tests kept in memory, large answers in flight)
+// never makes the collector run back to back. GOGC or GOMEMLIMIT in the
+// environment turn it off. The returned func stops the watch.
+func limitMemory(getenv func(string) string) (stop func()) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
-		return
+		return func() {}
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	set := func() {
+		metrics.Read(s)
+		var live uint64
+		if s[0].Value.Kind() == metrics.KindUint64 {
+			live = s[0].Value.Uint64()
+		}
+		debug.SetMemoryLimit(int64(max(runMemLimit, 2*live+8<<20)))
 	}
 	goruntime.GC() // the live heap after loading, measured
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	var live uint64
-	if s[0].Value.Kind() == metrics.KindUint64 {
-		live = s[0].Value.Uint64()
+	set()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				set()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		debug.SetMemoryLimit(math.MaxInt64)
 	}
-	debug.SetMemoryLimit(int64(max(runMemLimit, 2*live+8<<20)))
 }
 
 // runMemLimit is the least soft memory limit of a run.
-const runMemLimit = 24 << 20
+const runMemLimit = 20 << 20
 
 type runFlags struct {
 	junit, jsonOut, html, markdown string
@@ -206,7 +227,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if err := checkKeys(ctx, st, suites, opts); err != nil {
 		return err
 	}
-	limitMemory(st.getenv)
+	defer limitMemory(st.getenv)()
 	if base != nil && f.baselineOut != "" {
 		if err := writeFile(f.baselineOut, "json", base, reporters.Options{}); err != nil {
 			return &exitError{code: results.ExitErrored, err: err}
