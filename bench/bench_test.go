@@ -69,7 +69,7 @@ func TestBenchEndToEnd(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"| 200 | 20 |", "floor: bare HTTP client, 200 calls", "ms per call",
-		"-runs 2", "median of 2", "`aieval version`", "offline replay of 200"} {
+		"-runs 2", "median of 2", "`aieval version`", "offline replay of 200", "the kernel's part"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -143,5 +143,8 @@ func childMode(args []string) (code int, ok bool) {
 	if len(args) > 0 && args[0] == floorArg {
 		return floorClient(args[1:]), true
 	}
+	if len(args) > 0 && args[0] == fileFloorArg {
+		return fileFloor(args[1:]), true
+	}
 	return 0, false
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -68,6 +69,7 @@ type replayResult struct {
 	N           int
 	Uncached    usage // the same run as Record with --cache-mode off
 	Record      usage
+	FileFloor   usage // a bare loop creating N files of the entries' mean size as aieval writes one
 	Replay      usage
 	NewRequests int64
 }
@@ -373,6 +375,17 @@ func (h *harness) replay(ctx context.Context, n int) (*replayResult, error) {
 	}
 	if err := checkJSON(filepath.Join(dir, "out.json"), n, false); err != nil {
 		return nil, fmt.Errorf("record: %w", err)
+	}
+	// What the kernel alone charges for as many entry files of that size,
+	// made with the calls aieval makes for each (a bare loop as a child).
+	files, bytes, err := dirStats(cache)
+	if err != nil || files < n {
+		return nil, fmt.Errorf("record: cache %s holds %d entry files, want %d (%v)", cache, files, n, err)
+	}
+	r.FileFloor, err = h.measureCmd(ctx, dir, 10*time.Minute, "file floor", h.self,
+		fileFloorArg, filepath.Join(dir, "filefloor"), strconv.Itoa(n), strconv.FormatInt(bytes/int64(files), 10))
+	if err != nil {
+		return nil, fmt.Errorf("file floor: %w", err)
 	}
 	// The same run without a cache: what recording adds is the difference.
 	fmt.Fprintf(h.cfg.Log, "bench: replay N=%d: the same run uncached\n", n)
