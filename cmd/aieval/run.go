@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	goruntime "runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -48,7 +47,6 @@ func limitMemory(getenv func(string) string) (stop func()) {
 		}
 		debug.SetMemoryLimit(int64(max(runMemLimit, 2*live+8<<20)))
 	}
-	goruntime.GC() // the live heap after loading, measured
 	set()
 	done := make(chan struct{})
 	go func() {
@@ -138,6 +136,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if st.getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
+	defer limitMemory(st.getenv)()
 	opts, err := f.options(st)
 	if err != nil {
 		return inputErr(err)
@@ -227,7 +226,6 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 	if err := checkKeys(ctx, st, suites, opts); err != nil {
 		return err
 	}
-	defer limitMemory(st.getenv)()
 	if base != nil && f.baselineOut != "" {
 		if err := writeFile(f.baselineOut, "json", base, reporters.Options{}); err != nil {
 			return &exitError{code: results.ExitErrored, err: err}
