@@ -213,10 +213,29 @@ func (h *HTML) row(w *bufio.Writer, idx int, t *results.TestResult, suite string
 	if status == "" {
 		status = "unknown"
 	}
-	fmt.Fprintf(w, "<tr class=\"test-row\" data-status=\"%s\" data-idx=\"%d\" tabindex=\"0\">", esc(status, 20), idx)
-	fmt.Fprintf(w, "<td><span class=\"badge %s\">%s</span></td><td title=\"%s\">%s</td><td>%s</td><td>%s</td><td>%.2f</td><td>%s</td>",
-		esc(status, 20), esc(status, 20), esc(location(t), 0), esc(suite, 80), esc(t.Name, 200), esc(t.Prompt, 80),
-		text.Finite(t.Score), duration(t.LatencyMS))
+	st := esc(status, 20)
+	// Written piece by piece: fmt was a fifth of the page's cost per test.
+	w.WriteString(`<tr class="test-row" data-status="`)
+	w.WriteString(st)
+	w.WriteString(`" data-idx="`)
+	w.WriteString(strconv.Itoa(idx))
+	w.WriteString(`" tabindex="0"><td><span class="badge `)
+	w.WriteString(st)
+	w.WriteString(`">`)
+	w.WriteString(st)
+	w.WriteString(`</span></td><td title="`)
+	w.WriteString(esc(location(t), 0))
+	w.WriteString(`">`)
+	w.WriteString(esc(suite, 80))
+	w.WriteString(`</td><td>`)
+	w.WriteString(esc(t.Name, 200))
+	w.WriteString(`</td><td>`)
+	w.WriteString(esc(t.Prompt, 80))
+	w.WriteString(`</td><td>`)
+	w.Write(strconv.AppendFloat(w.AvailableBuffer(), text.Finite(t.Score), 'f', 2, 64))
+	w.WriteString(`</td><td>`)
+	w.WriteString(duration(t.LatencyMS))
+	w.WriteString(`</td>`)
 	if base != nil {
 		ch := change(t, base[t.ID()], text.Cap(text.Sanitize(t.Output), h.opts.MaxOutput))
 		fmt.Fprintf(w, "<td class=\"change %s\">%s</td>", ch, ch)
@@ -228,7 +247,9 @@ func (h *HTML) row(w *bufio.Writer, idx int, t *results.TestResult, suite string
 	if n := responseNote(t); n != "" {
 		reason = strings.TrimSuffix("⚠ "+n+": "+reason, ": ")
 	}
-	fmt.Fprintf(w, "<td class=\"reason\">%s</td></tr>\n", esc(reason, 300))
+	w.WriteString(`<td class="reason">`)
+	w.WriteString(esc(reason, 300))
+	w.WriteString("</td></tr>\n")
 }
 
 // removed lists the baseline's tests this run no longer has, sorted.
