@@ -206,8 +206,8 @@ func printReport(w io.Writer, rep *report) int {
 				ms(r.Record.cpu()/time.Duration(r.N)), ms(r.Uncached.cpu()/time.Duration(r.N)), ms(add),
 				verdict(add <= targetRecordCPU, &missed))
 			if r.FileFloor.WallNS > 0 {
-				ff := r.FileFloor.cpu() / time.Duration(r.N)
-				fmt.Fprintf(w, "| recording: the kernel's part (a bare loop making as many files of the same size the same way: %.3f ms CPU a file); aieval's own | %.3f ms | | |\n",
+				ff := r.FileFloor.cpu() / time.Duration(max(r.FileFloorN, 1))
+				fmt.Fprintf(w, "| recording: the kernel's part (a bare loop making up to 20,000 files of the same size the same way: %.3f ms CPU a file); aieval's own | %.3f ms | | |\n",
 					ms(ff), ms(add-ff))
 			}
 		}
