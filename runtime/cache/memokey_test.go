@@ -30,14 +30,18 @@ func memoVariants() []*llm.Request {
 		mod(func(r *llm.Request) { r.Messages[0].ToolCallID = "c1" }),
 		mod(func(r *llm.Request) { r.Messages[1].Parts = []llm.Part{} }), // key: as nil
 		mod(func(r *llm.Request) { r.Messages[1].Parts = []llm.Part{{Type: "text", Text: "q"}} }),
-		mod(func(r *llm.Request) { r.Messages[1].Parts = []llm.Part{{Type: "image_url", ImageURL: "u", Detail: "low"}} }),
+		mod(func(r *llm.Request) {
+			r.Messages[1].Parts = []llm.Part{{Type: "image_url", ImageURL: "u", Detail: "low"}}
+		}),
 		mod(func(r *llm.Request) { r.Messages[1].ToolCalls = json.RawMessage(`[{"id":"a"}]`) }),
 		mod(func(r *llm.Request) { r.Messages[1].ToolCalls = json.RawMessage(` [ {"id": "a"} ] `) }), // key: compacted
 		mod(func(r *llm.Request) { r.Messages[1].FunctionCall = json.RawMessage(`{"name":"f"}`) }),
 		mod(func(r *llm.Request) { r.Messages[1].FunctionCall = json.RawMessage(`null`) }),
 		// A field's bytes moved to the next field must not collide.
 		mod(func(r *llm.Request) { r.Messages[1].Role, r.Messages[1].Content = "userq", "" }),
-		mod(func(r *llm.Request) { r.Messages = []llm.Message{{Role: "system", Content: "be brief"}, {Role: "user"}, {Content: "q"}} }),
+		mod(func(r *llm.Request) {
+			r.Messages = []llm.Message{{Role: "system", Content: "be brief"}, {Role: "user"}, {Content: "q"}}
+		}),
 		mod(func(r *llm.Request) { r.Settings = nil }),
 		mod(func(r *llm.Request) { r.Settings = map[string]any{} }), // key: as nil
 		mod(func(r *llm.Request) { r.Settings = map[string]any{"temperature": 0.3, "max_tokens": 50} }),
