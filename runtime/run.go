@@ -18,6 +18,9 @@ type runState struct {
 	view    *runView
 	results map[int]*Result
 	dry     *dryState // set by Requests: build requests, call nothing
+	// top is the prompt Run was asked for: nothing runs after it, so its
+	// result is not recorded for later prompts.
+	top *Prompt
 }
 
 func (r *Runtime) newState(c *Config) (*runState, error) {
@@ -34,6 +37,9 @@ func (r *Runtime) newState(c *Config) (*runState, error) {
 
 // record keeps p's result and response for the prompts run after it.
 func (st *runState) record(p *Prompt, res *Result, resp *llm.Response) {
+	if p == st.top {
+		return
+	}
 	if st.results == nil {
 		st.results = map[int]*Result{}
 		st.view.fresh = map[int]*llm.Response{}
@@ -66,6 +72,7 @@ func (r *Runtime) Run(ctx context.Context, c *Config, prompt string, opts RunOpt
 	if err != nil {
 		return nil, fmt.Errorf("run prompt: %w", err)
 	}
+	st.top = p
 	return r.runPrompt(ctx, st, p, opts, true)
 }
 

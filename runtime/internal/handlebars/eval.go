@@ -1,7 +1,6 @@
 package handlebars
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -57,7 +56,8 @@ func newEvalVisitor(tpl *Template, ctx interface{}, privData *DataFrame) *evalVi
 		tpl:       tpl,
 		ctx:       []reflect.Value{reflect.ValueOf(ctx)},
 		dataFrame: frame,
-		exprFunc:  make(map[*ast.Expression]bool),
+		// exprFunc is made by the first function call (most prompts
+		// make none); reading a nil map is fine.
 	}
 }
 
@@ -367,6 +367,11 @@ func (v *evalVisitor) evalMethod(ctx reflect.Value, name string, exprRoot bool) 
 	if ctx.Kind() != reflect.Interface && ctx.CanAddr() {
 		ctx = ctx.Addr()
 	}
+	// No method to find (a map[string]any, a string...): skip the two
+	// lookups and title's allocation, a share of every {{param}}.
+	if ctx.Kind() != reflect.Interface && ctx.NumMethod() == 0 {
+		return zero, false
+	}
 
 	method := ctx.MethodByName(name)
 	if !method.IsValid() {
@@ -392,6 +397,9 @@ func (v *evalVisitor) evalFieldFunc(name string, funcVal reflect.Value, exprRoot
 		options = v.helperOptions(expr)
 
 		// ok, that expression was a function call
+		if v.exprFunc == nil {
+			v.exprFunc = make(map[*ast.Expression]bool)
+		}
 		v.exprFunc[expr] = true
 	} else {
 		// we are not at root of expression, so we are a parameter... and we don't like
@@ -788,13 +796,11 @@ func (v *evalVisitor) wasFuncCall(node *ast.Expression) bool {
 func (v *evalVisitor) VisitProgram(node *ast.Program) interface{} {
 	v.at(node)
 
-	buf := new(bytes.Buffer)
+	var buf strings.Builder
 
 	for _, n := range node.Body {
 		if str := Str(n.Accept(v)); str != "" {
-			if _, err := buf.Write([]byte(str)); err != nil {
-				v.errPanic(err)
-			}
+			buf.WriteString(str)
 		}
 	}
 
