@@ -41,6 +41,11 @@ type evalVisitor struct {
 
 	// used for info on panic
 	curNode ast.Node
+
+	// first room of the ctx and exprs stacks, in the visitor's own
+	// allocation: a prompt rarely nests deeper.
+	ctxBuf  [2]reflect.Value
+	exprBuf [2]*ast.Expression
 }
 
 // NewEvalVisitor instanciate a new evaluation visitor with given context and initial private data frame
@@ -52,13 +57,15 @@ func newEvalVisitor(tpl *Template, ctx interface{}, privData *DataFrame) *evalVi
 		frame = NewDataFrame()
 	}
 
-	return &evalVisitor{
+	v := &evalVisitor{
 		tpl:       tpl,
-		ctx:       []reflect.Value{reflect.ValueOf(ctx)},
 		dataFrame: frame,
 		// exprFunc is made by the first function call (most prompts
 		// make none); reading a nil map is fine.
 	}
+	v.ctx = append(v.ctxBuf[:0], reflect.ValueOf(ctx))
+	v.exprs = v.exprBuf[:0]
+	return v
 }
 
 // at sets current node
@@ -799,7 +806,19 @@ func (v *evalVisitor) VisitProgram(node *ast.Program) interface{} {
 	var buf strings.Builder
 
 	for _, n := range node.Body {
-		if str := Str(n.Accept(v)); str != "" {
+		// Text and mustaches as strings, not through Accept's interface
+		// (an allocation each): what their Visit methods return.
+		var str string
+		switch n := n.(type) {
+		case *ast.ContentStatement:
+			v.at(n)
+			str = n.Value
+		case *ast.MustacheStatement:
+			str = v.mustache(n)
+		default:
+			str = Str(n.Accept(v))
+		}
+		if str != "" {
 			buf.WriteString(str)
 		}
 	}
@@ -809,6 +828,11 @@ func (v *evalVisitor) VisitProgram(node *ast.Program) interface{} {
 
 // VisitMustache implements corresponding Visitor interface method
 func (v *evalVisitor) VisitMustache(node *ast.MustacheStatement) interface{} {
+	return v.mustache(node)
+}
+
+// mustache is VisitMustache's string.
+func (v *evalVisitor) mustache(node *ast.MustacheStatement) string {
 	v.at(node)
 
 	// evaluate expression
