@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -38,10 +40,12 @@ func newLatency(spec Spec) (Assertion, error) {
 		return nil, err
 	}
 	return checkFunc(func(_ context.Context, in *Input) (Result, error) {
+		// strconv, not fmt: this reason is built for nearly every test
+		// (TestLatencyReason holds it to the fmt form).
 		if in.LatencyMS <= limit {
-			return outcome(true, fmt.Sprintf("latency %.0f ms is within the %g ms limit", in.LatencyMS, limit)), nil
+			return outcome(true, "latency "+fmtF0(in.LatencyMS)+" ms is within the "+fmtG(limit)+" ms limit"), nil
 		}
-		return outcome(false, fmt.Sprintf("latency %.0f ms exceeds the %g ms limit", in.LatencyMS, limit)), nil
+		return outcome(false, "latency "+fmtF0(in.LatencyMS)+" ms exceeds the "+fmtG(limit)+" ms limit"), nil
 	}), nil
 }
 
@@ -118,4 +122,21 @@ func newTokens(spec Spec) (Assertion, error) {
 		}
 		return outcome(true, used+", within limits"), nil
 	}), nil
+}
+
+// fmtF0 is fmt's %.0f of x, and fmtG its %g (so without fmt's
+// reflection); NaN and infinities as fmt writes them.
+func fmtF0(x float64) string { return fmtFloat(x, 'f', 0) }
+func fmtG(x float64) string  { return fmtFloat(x, 'g', -1) }
+
+func fmtFloat(x float64, verb byte, prec int) string {
+	switch {
+	case math.IsNaN(x):
+		return "NaN"
+	case math.IsInf(x, 1):
+		return "+Inf"
+	case math.IsInf(x, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(x, verb, prec, 64)
 }

@@ -296,7 +296,7 @@ func newRegex(spec Spec) (Assertion, error) {
 	shown := "/" + excerpt(pat, excerptRunes) + "/"
 	return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 		if m := re.FindStringIndex(in.Output); m != nil {
-			return outcome(true, fmt.Sprintf("output matches %s at %s", shown, q(in.Output[m[0]:m[1]]))), nil
+			return outcome(true, "output matches "+shown+" at "+q(in.Output[m[0]:m[1]])), nil
 		}
 		return outcome(false, fmt.Sprintf("output does not match %s; %s", shown, found(in.Output))), nil
 	}), nil

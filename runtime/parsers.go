@@ -359,15 +359,9 @@ func stripCredentials(s string) string {
 func providerSettings(rt Route, s map[string]any) map[string]any {
 	keys := providerSettingKeys[rt.Parser]
 	if keys == nil {
-		return FilterSettings(s)
+		keys = OpenAISettingKeys
 	}
-	out := map[string]any{}
-	for _, k := range keys {
-		if v, ok := s[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
+	return keepKeys(s, keys)
 }
 
 var providerSettingKeys = map[string][]string{

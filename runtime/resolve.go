@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,9 +24,21 @@ var OpenAISettingKeys = []string{
 
 // FilterSettings keeps only OpenAISettingKeys.
 func FilterSettings(s map[string]any) map[string]any {
-	out := map[string]any{}
-	for _, k := range OpenAISettingKeys {
+	if out := keepKeys(s, OpenAISettingKeys); out != nil {
+		return out
+	}
+	return map[string]any{}
+}
+
+// keepKeys is s restricted to keys, nil when none is set: most prompts
+// send no setting, and a request's Settings is then nil anyway.
+func keepKeys(s map[string]any, keys []string) map[string]any {
+	var out map[string]any
+	for _, k := range keys {
 		if v, ok := s[k]; ok {
+			if out == nil {
+				out = make(map[string]any, len(s))
+			}
 			out[k] = v
 		}
 	}
@@ -363,11 +376,40 @@ func promptTemplates(settings map[string]any) []string {
 }
 
 // promptRefs lists what a prompt's input, system prompt and settings
-// messages read.
+// messages read. Callers must not modify the list's elements (they may
+// append: it is a fresh slice or one at full capacity).
 func promptRefs(p *Prompt, settings map[string]any) []Ref {
-	refs := TemplateRefs(inputTemplate(p))
+	refs := cachedRefs(inputTemplate(p))
 	for _, t := range promptTemplates(settings) {
-		refs = append(refs, TemplateRefs(t)...)
+		if more := cachedRefs(t); len(more) > 0 {
+			refs = append(refs[:len(refs):len(refs)], more...)
+		}
+	}
+	return refs
+}
+
+// refsCache holds TemplateRefs by template for the run path, which asks
+// for the same few templates' refs on every test (scanning them was ~9% of
+// a run's CPU in the runtime). Bounded as templates is.
+var (
+	refsCache sync.Map // string -> []Ref, at full capacity
+	refsCount atomic.Int64
+)
+
+// cachedRefs is TemplateRefs(tmpl), shared: the slice's cap is its len, so
+// an append copies, and callers must not write to its elements.
+func cachedRefs(tmpl string) []Ref {
+	if !strings.Contains(tmpl, "{{") {
+		return nil // TemplateRefs finds nothing without a tag
+	}
+	if r, ok := refsCache.Load(tmpl); ok {
+		return r.([]Ref)
+	}
+	refs := slices.Clip(TemplateRefs(tmpl))
+	if refsCount.Load() < maxTemplates {
+		if _, loaded := refsCache.LoadOrStore(tmpl, refs); !loaded {
+			refsCount.Add(1)
+		}
 	}
 	return refs
 }
@@ -450,10 +492,13 @@ func (v *runView) params(p *Prompt, runParams map[string]any) map[string]any {
 
 // missing lists refs whose root is not defined in params, sorted.
 func missing(refs []Ref, params map[string]any) []string {
-	seen := map[string]bool{}
+	var seen map[string]bool // made at the first miss: most runs have none
 	var out []string
 	for _, r := range refs {
 		if _, ok := params[r.Root]; !ok && !seen[r.Root] {
+			if seen == nil {
+				seen = map[string]bool{}
+			}
 			seen[r.Root] = true
 			out = append(out, r.Root)
 		}
@@ -612,7 +657,7 @@ func (r *Runtime) settingsFor(meta *Metadata, p *Prompt) (model string, settings
 // --model mapping renames; the mapping then applies to the new model.
 func (r *Runtime) settingsAs(meta *Metadata, p *Prompt, as string) (model string, settings map[string]any) {
 	model = modelOf(meta, p)
-	settings = map[string]any{}
+	settings = make(map[string]any, len(meta.Models[model])+len(p.Settings))
 	for k, x := range meta.Models[model] {
 		settings[k] = x
 	}

@@ -18,6 +18,9 @@ type runState struct {
 	view    *runView
 	results map[int]*Result
 	dry     *dryState // set by Requests: build requests, call nothing
+	// top is the prompt Run was asked for: nothing runs after it, so its
+	// result is not recorded for later prompts.
+	top *Prompt
 }
 
 func (r *Runtime) newState(c *Config) (*runState, error) {
@@ -26,8 +29,23 @@ func (r *Runtime) newState(c *Config) (*runState, error) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	v := &runView{meta: c.meta, prompts: append([]*Prompt(nil), c.prompts...), fresh: map[int]*llm.Response{}, placeholder: map[int]bool{}}
-	return &runState{file: c.Path, view: v, results: map[int]*Result{}}, nil
+	// The maps are made when a prompt is recorded (record): reading a nil
+	// map is fine, and a test's run of one prompt needs them only then.
+	v := &runView{meta: c.meta, prompts: append([]*Prompt(nil), c.prompts...)}
+	return &runState{file: c.Path, view: v}, nil
+}
+
+// record keeps p's result and response for the prompts run after it.
+func (st *runState) record(p *Prompt, res *Result, resp *llm.Response) {
+	if p == st.top {
+		return
+	}
+	if st.results == nil {
+		st.results = map[int]*Result{}
+		st.view.fresh = map[int]*llm.Response{}
+	}
+	st.view.fresh[p.Index] = resp
+	st.results[p.Index] = res
 }
 
 func (st *runState) find(name string) (*Prompt, error) {
@@ -54,6 +72,7 @@ func (r *Runtime) Run(ctx context.Context, c *Config, prompt string, opts RunOpt
 	if err != nil {
 		return nil, fmt.Errorf("run prompt: %w", err)
 	}
+	st.top = p
 	return r.runPrompt(ctx, st, p, opts, true)
 }
 
@@ -116,8 +135,7 @@ func (r *Runtime) runPrompt(ctx context.Context, st *runState, p *Prompt, opts R
 	}
 	res.Response = resp
 	res.Output = responseText(resp)
-	st.view.fresh[p.Index] = resp
-	st.results[p.Index] = res
+	st.record(p, res, resp)
 	return res, nil
 }
 
@@ -204,11 +222,13 @@ func (d *dryState) plan(r *Runtime, st *runState, p *Prompt, res *Result, rt Rou
 		}
 		if resp == nil {
 			resp, pl.Output = &llm.Response{Text: PlaceholderOutput(p.Name), Role: "assistant"}, "placeholder"
+			if st.view.placeholder == nil {
+				st.view.placeholder = map[int]bool{}
+			}
 			st.view.placeholder[p.Index] = true
 		}
 		res.Response, res.Output = resp, responseText(resp)
-		st.view.fresh[p.Index] = resp
-		st.results[p.Index] = res
+		st.record(p, res, resp)
 	}
 	d.planned = append(d.planned, pl)
 	return nil
@@ -249,6 +269,9 @@ func (v *runView) placeholdersIn(r *Runtime, p *Prompt) []string {
 
 // runDeps runs, in file order, the earlier prompts p references.
 func (r *Runtime) runDeps(ctx context.Context, st *runState, p *Prompt, opts RunOptions) ([]*Result, error) {
+	if p.Index == 0 {
+		return nil, nil // no earlier prompt to reference
+	}
 	_, settings := r.settingsFor(&st.view.meta, p)
 	roots := map[string]bool{}
 	for _, ref := range promptRefs(p, settings) {

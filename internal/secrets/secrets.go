@@ -201,6 +201,50 @@ func scrubShapes(text string) string {
 // shapeSpans finds key-shaped tokens and URL userinfo.
 func shapeSpans(text string) []span {
 	var spans []span
+	if mayHaveShape(text) {
+		spans = keySpans(text)
+	}
+	return append(spans, userinfoSpans(text)...)
+}
+
+// prefixPairs marks the first two bytes of every shape prefix (all are 3
+// bytes or longer), and prefixesOf lists the prefixes by first byte.
+var (
+	prefixPairs [256][4]uint64
+	prefixesOf  [256][]string
+)
+
+func init() {
+	for _, sh := range shapes {
+		for _, p := range sh.prefixes {
+			prefixPairs[p[0]][p[1]/64] |= 1 << (p[1] % 64)
+			prefixesOf[p[0]] = append(prefixesOf[p[0]], p)
+		}
+	}
+}
+
+// mayHaveShape reports whether any shape prefix occurs in text: one pass
+// over the text, where keySpans makes a substring search per prefix (most
+// text, such as an assertion's reason, has none). When it is false,
+// keySpans finds nothing (TestMayHaveShape, FuzzMayHaveShape).
+func mayHaveShape(text string) bool {
+	for i := 0; i+1 < len(text); i++ {
+		c, d := text[i], text[i+1]
+		if prefixPairs[c][d/64]&(1<<(d%64)) == 0 {
+			continue
+		}
+		for _, p := range prefixesOf[c] {
+			if strings.HasPrefix(text[i:], p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keySpans finds key-shaped tokens.
+func keySpans(text string) []span {
+	var spans []span
 	for _, sh := range shapes {
 		for _, p := range sh.prefixes {
 			for i := 0; ; {
@@ -221,7 +265,7 @@ func shapeSpans(text string) []span {
 			}
 		}
 	}
-	return append(spans, userinfoSpans(text)...)
+	return spans
 }
 
 // userinfoSpans finds "user:pass" in "scheme://user:pass@host".

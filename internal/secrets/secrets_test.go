@@ -132,3 +132,39 @@ func BenchmarkScrub(b *testing.B) {
 		}
 	})
 }
+
+// TestMayHaveShape: keySpans finds nothing in text the prefilter passes
+// over, so Scrub with the prefilter is Scrub without it.
+func TestMayHaveShape(t *testing.T) {
+	texts := []string{"", "s", "sk", "sk-", "sk-abcdef", "xsk-abcdef", "latency 3 ms is within the 5000 ms limit",
+		"output matches /\\d+/ at \"1\"", "Bearer", "Bearer abcdefgh", "bearer x", "BEARER abcdefgh/Bearer xyz12345",
+		"AIzaSyA-0123456789abcdef", "AKIA0123456789ABCDEF", "ASIA", "github_pat_0123456789abcdef", "gho_x", "hf_", "xai-",
+		"gs", "gsk", "gsk_0123456789", "rk-", "pk-", "ghp_0123456789abcdefghij", "through the high ridge, the best"}
+	for _, text := range texts {
+		checkPrefilter(t, text)
+		checkPrefilter(t, "word "+text+" end")
+	}
+}
+
+func checkPrefilter(t *testing.T, text string) {
+	t.Helper()
+	if !mayHaveShape(text) && len(keySpans(text)) > 0 {
+		t.Fatalf("prefilter misses %q: %v", text, keySpans(text))
+	}
+	found := false
+	for _, sh := range shapes {
+		for _, p := range sh.prefixes {
+			found = found || strings.Contains(text, p)
+		}
+	}
+	if mayHaveShape(text) != found {
+		t.Fatalf("mayHaveShape(%q) = %v, a prefix occurs: %v", text, !found, found)
+	}
+}
+
+func FuzzMayHaveShape(f *testing.F) {
+	f.Add("sk-abcdefgh")
+	f.Add("Bearer abcdefgh")
+	f.Add("plain text")
+	f.Fuzz(func(t *testing.T, text string) { checkPrefilter(t, text) })
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
 
@@ -23,6 +24,8 @@ type Memo struct {
 	next  llm.Client
 	limit int
 	g     singleflight.Group
+
+	lastEndpoint atomic.Pointer[[2]string] // see endpoint
 
 	mu    sync.Mutex
 	done  map[string]*llm.Response
@@ -49,7 +52,7 @@ func (m *Memo) Complete(ctx context.Context, req *llm.Request, onChunk llm.Chunk
 	if req == nil {
 		return nil, errors.New("memo: nil request")
 	}
-	k, err := key(req)
+	k, err := m.memoKey(req)
 	if err != nil {
 		return m.next.Complete(ctx, req, onChunk) // cannot be keyed: no sharing
 	}

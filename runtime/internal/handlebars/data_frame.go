@@ -11,15 +11,15 @@ type DataFrame struct {
 }
 
 // NewDataFrame instanciates a new private data frame.
+// Its map is made by the first Set: every render makes a frame, and most
+// never set anything (reading a nil map is fine).
 func NewDataFrame() *DataFrame {
-	return &DataFrame{
-		data: make(map[string]interface{}),
-	}
+	return &DataFrame{}
 }
 
 // Copy instanciates a new private data frame with receiver as parent.
 func (p *DataFrame) Copy() *DataFrame {
-	result := NewDataFrame()
+	result := &DataFrame{data: make(map[string]interface{}, len(p.data))}
 
 	for k, v := range p.data {
 		result.data[k] = v
@@ -44,6 +44,9 @@ func (p *DataFrame) newIterDataFrame(length int, i int, key interface{}) *DataFr
 
 // Set sets a data value.
 func (p *DataFrame) Set(key string, val interface{}) {
+	if p.data == nil {
+		p.data = make(map[string]interface{})
+	}
 	p.data[key] = val
 }
 

@@ -1,7 +1,6 @@
 package handlebars
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -42,6 +41,11 @@ type evalVisitor struct {
 
 	// used for info on panic
 	curNode ast.Node
+
+	// first room of the ctx and exprs stacks, in the visitor's own
+	// allocation: a prompt rarely nests deeper.
+	ctxBuf  [2]reflect.Value
+	exprBuf [2]*ast.Expression
 }
 
 // NewEvalVisitor instanciate a new evaluation visitor with given context and initial private data frame
@@ -53,12 +57,15 @@ func newEvalVisitor(tpl *Template, ctx interface{}, privData *DataFrame) *evalVi
 		frame = NewDataFrame()
 	}
 
-	return &evalVisitor{
+	v := &evalVisitor{
 		tpl:       tpl,
-		ctx:       []reflect.Value{reflect.ValueOf(ctx)},
 		dataFrame: frame,
-		exprFunc:  make(map[*ast.Expression]bool),
+		// exprFunc is made by the first function call (most prompts
+		// make none); reading a nil map is fine.
 	}
+	v.ctx = append(v.ctxBuf[:0], reflect.ValueOf(ctx))
+	v.exprs = v.exprBuf[:0]
+	return v
 }
 
 // at sets current node
@@ -367,6 +374,11 @@ func (v *evalVisitor) evalMethod(ctx reflect.Value, name string, exprRoot bool) 
 	if ctx.Kind() != reflect.Interface && ctx.CanAddr() {
 		ctx = ctx.Addr()
 	}
+	// No method to find (a map[string]any, a string...): skip the two
+	// lookups and title's allocation, a share of every {{param}}.
+	if ctx.Kind() != reflect.Interface && ctx.NumMethod() == 0 {
+		return zero, false
+	}
 
 	method := ctx.MethodByName(name)
 	if !method.IsValid() {
@@ -392,6 +404,9 @@ func (v *evalVisitor) evalFieldFunc(name string, funcVal reflect.Value, exprRoot
 		options = v.helperOptions(expr)
 
 		// ok, that expression was a function call
+		if v.exprFunc == nil {
+			v.exprFunc = make(map[*ast.Expression]bool)
+		}
 		v.exprFunc[expr] = true
 	} else {
 		// we are not at root of expression, so we are a parameter... and we don't like
@@ -788,13 +803,23 @@ func (v *evalVisitor) wasFuncCall(node *ast.Expression) bool {
 func (v *evalVisitor) VisitProgram(node *ast.Program) interface{} {
 	v.at(node)
 
-	buf := new(bytes.Buffer)
+	var buf strings.Builder
 
 	for _, n := range node.Body {
-		if str := Str(n.Accept(v)); str != "" {
-			if _, err := buf.Write([]byte(str)); err != nil {
-				v.errPanic(err)
-			}
+		// Text and mustaches as strings, not through Accept's interface
+		// (an allocation each): what their Visit methods return.
+		var str string
+		switch n := n.(type) {
+		case *ast.ContentStatement:
+			v.at(n)
+			str = n.Value
+		case *ast.MustacheStatement:
+			str = v.mustache(n)
+		default:
+			str = Str(n.Accept(v))
+		}
+		if str != "" {
+			buf.WriteString(str)
 		}
 	}
 
@@ -803,6 +828,11 @@ func (v *evalVisitor) VisitProgram(node *ast.Program) interface{} {
 
 // VisitMustache implements corresponding Visitor interface method
 func (v *evalVisitor) VisitMustache(node *ast.MustacheStatement) interface{} {
+	return v.mustache(node)
+}
+
+// mustache is VisitMustache's string.
+func (v *evalVisitor) mustache(node *ast.MustacheStatement) string {
 	v.at(node)
 
 	// evaluate expression

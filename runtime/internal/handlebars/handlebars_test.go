@@ -1,6 +1,9 @@
 package handlebars
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestChanges(t *testing.T) {
 	o := NewObject(3)
@@ -22,5 +25,27 @@ func TestChanges(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%s = %q, %v; want %q", tt.src, got, err, tt.want)
 		}
+	}
+}
+
+type named string
+
+func (n named) String() string { return "named:" + string(n) }
+
+type plain string
+
+// TestStrFastPath: Str's shortcut for strings gives what the reflective
+// path (fmt's %s) gives, and types with their own String still use it.
+func TestStrFastPath(t *testing.T) {
+	for _, v := range []any{"", "a", "Tom's <b>", "\xff", named("x"), plain("y"), []any{"a", named("b"), 1}} {
+		if got, want := Str(v), strValue(reflect.ValueOf(v)); got != want {
+			t.Errorf("Str(%#v) = %q, reflective path %q", v, got, want)
+		}
+	}
+	if got := Str(named("x")); got != "named:x" {
+		t.Errorf("Str(named) = %q", got)
+	}
+	if got := Str(plain("y")); got != "y" {
+		t.Errorf("Str(plain) = %q", got)
 	}
 }

@@ -21,6 +21,9 @@ func isSafeString(value interface{}) bool {
 
 // Str returns string representation of any basic type value.
 func Str(value interface{}) string {
+	if s, ok := value.(string); ok {
+		return s // what strValue gives a string, without fmt
+	}
 	return strValue(reflect.ValueOf(value))
 }
 
@@ -31,6 +34,9 @@ func strValue(value reflect.Value) string {
 	ival, ok := printableValue(value)
 	if !ok {
 		panic(fmt.Errorf("can't print value: %q", value))
+	}
+	if s, ok := ival.(string); ok {
+		return s // fmt's %s of a string, without fmt
 	}
 
 	val := reflect.ValueOf(ival)
