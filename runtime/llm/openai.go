@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -248,6 +249,13 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 	}
 	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key, extra: extra}
 	ctx = withState(ctx, st)
+	var body []byte
+	if !req.Stream {
+		// Encoded once, here, for every try and attempt (chatencode.go).
+		if body, err = chatBody(&creq, extra); err != nil {
+			return nil, toError(ctx, err, st, req.Model)
+		}
+	}
 	// A broken answer (cut stream, bad JSON, no choices) is retried once as
 	// a whole call, unless text already reached the caller.
 	tries := 1
@@ -266,7 +274,7 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 		if req.Stream {
 			resp, err = o.stream(ctx, cc, creq, chunk)
 		} else {
-			resp, err = o.complete(ctx, cc, creq)
+			resp, err = o.chat(ctx, endpoint, key, body)
 		}
 		if err == nil {
 			resp.Latency = time.Since(st.lastTry)
@@ -286,30 +294,99 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 	}
 }
 
+// chatBody is the non-streamed request body after the checks go-openai's
+// CreateChatCompletion makes before sending (models it refuses on this
+// path, reasoning models' limits), which fail the call the same way.
+func chatBody(creq *openai.ChatCompletionRequest, extra []byte) ([]byte, error) {
+	if chatRefusedModels[creq.Model] {
+		return nil, openai.ErrChatCompletionInvalidModel
+	}
+	if err := openai.NewReasoningValidator().Validate(*creq); err != nil {
+		return nil, err
+	}
+	return appendChatBody(make([]byte, 0, 512), creq, extra)
+}
+
+// chatRefusedModels are the completion-only models go-openai refuses to
+// send to /chat/completions (its disabledModelsForEndpoints).
+var chatRefusedModels = map[string]bool{
+	openai.CodexCodeDavinci002: true, openai.CodexCodeCushman001: true, openai.CodexCodeDavinci001: true,
+	openai.GPT3TextDavinci003: true, openai.GPT3TextDavinci002: true, openai.GPT3TextCurie001: true,
+	openai.GPT3TextBabbage001: true, openai.GPT3TextAda001: true, openai.GPT3TextDavinci001: true,
+	openai.GPT3DavinciInstructBeta: true, openai.GPT3Davinci: true, openai.GPT3CurieInstructBeta: true,
+	openai.GPT3Curie: true, openai.GPT3Ada: true, openai.GPT3Babbage: true,
+}
+
+// chat sends one non-streamed chat completion through o.http (the
+// transport: retries, timeouts, breaker, limiter) with the headers
+// go-openai sends, and reads the answer with decodeAnswer. It replaces
+// go-openai's CreateChatCompletion on this path: its request building and
+// reflection-based decoding were half of the client's own CPU per call.
+func (o *OpenAI) chat(ctx context.Context, endpoint, key string, body []byte) (*Response, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/chat/completions", newPayload(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.ContentLength = int64(len(body))
+	hreq.GetBody = func() (io.ReadCloser, error) { return newPayload(body), nil } // a 307/308 resends it
+	h := hreq.Header
+	if key != "" {
+		h["Authorization"] = []string{"Bearer " + key}
+	}
+	h["Accept"] = []string{"application/json"}
+	h["Content-Type"] = []string{"application/json"}
+	hresp, err := o.http.Do(hreq)
+	if err != nil {
+		return nil, err
+	}
+	defer hresp.Body.Close()
+	if hresp.StatusCode < http.StatusOK || hresp.StatusCode >= http.StatusBadRequest {
+		return nil, errorAnswer(hresp) // the transport made every >= 400 an *Error; this is a 1xx or 3xx
+	}
+	var a *chatAnswer
+	if p, ok := hresp.Body.(*payload); ok {
+		if b, ok := p.whole(); ok {
+			a, err = decodeAnswer(b)
+		}
+	}
+	if a == nil && err == nil {
+		a, err = stdAnswer(hresp.Body) // a stream, or a large body in pieces
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a.response()
+}
+
+// errorAnswer is go-openai's handleErrorResp: the answer's error object,
+// else a RequestError with the status.
+func errorAnswer(resp *http.Response) error {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("error, reading response body: %w", err)
+	}
+	var errRes openai.ErrorResponse
+	err = json.Unmarshal(body, &errRes)
+	if err != nil || errRes.Error == nil {
+		reqErr := &openai.RequestError{HTTPStatus: resp.Status, HTTPStatusCode: resp.StatusCode, Err: err, Body: body}
+		if errRes.Error != nil {
+			reqErr.Err = errRes.Error
+		}
+		return reqErr
+	}
+	errRes.Error.HTTPStatus = resp.Status
+	errRes.Error.HTTPStatusCode = resp.StatusCode
+	return errRes.Error
+}
+
+// complete is a non-streamed chat completion through go-openai (Azure's
+// path: its client sets the api-key header and version query).
 func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest) (*Response, error) {
 	r, err := cc.CreateChatCompletion(ctx, creq)
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Choices) == 0 {
-		return nil, errEmptyChoices
-	}
-	ch := r.Choices[0]
-	resp := &Response{
-		Text:         ch.Message.Content,
-		Refusal:      ch.Message.Refusal,
-		Role:         ch.Message.Role,
-		FinishReason: string(ch.FinishReason),
-		Model:        r.Model,
-		Usage:        Usage{r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens},
-	}
-	resp.ToolCalls = toolCallsJSON(ch.Message.ToolCalls, ch.Message.FunctionCall)
-	if ch.LogProbs != nil {
-		for _, lp := range ch.LogProbs.Content {
-			resp.Logprobs = append(resp.Logprobs, lp.LogProb)
-		}
-	}
-	return resp, nil
+	return answerOf(&r).response()
 }
 
 func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest, onChunk ChunkFunc) (*Response, error) {

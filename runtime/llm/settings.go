@@ -357,16 +357,9 @@ func ChatBody(req *Request) ([]byte, error) {
 		cr.Stream = true
 		cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	}
-	b, err := json.Marshal(cr)
+	b, err := appendChatBody(nil, &cr, extra)
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	if len(extra) > 0 && len(b) > 1 {
-		sep := ","
-		if b[1] == '}' {
-			sep = ""
-		}
-		b = append(append(append([]byte("{"), extra...), sep...), b[1:]...)
-	}
-	return restoreContent(b), nil
+	return b, nil
 }

@@ -1,0 +1,763 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strconv"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// chatAnswer is what a Response takes from a non-streamed chat answer.
+type chatAnswer struct {
+	model    string
+	usage    Usage
+	choices  int // len(choices); the first is the answer
+	role     string
+	content  string
+	refusal  string
+	finish   string
+	calls    []openai.ToolCall
+	fn       *openai.FunctionCall
+	logprobs []float64
+}
+
+// response is the Response for a; errEmptyChoices when it has no choice.
+func (a *chatAnswer) response() (*Response, error) {
+	if a.choices == 0 {
+		return nil, errEmptyChoices
+	}
+	return &Response{
+		Text:         a.content,
+		Refusal:      a.refusal,
+		Role:         a.role,
+		FinishReason: a.finish,
+		Model:        a.model,
+		Usage:        a.usage,
+		ToolCalls:    toolCallsJSON(a.calls, a.fn),
+		Logprobs:     a.logprobs,
+	}, nil
+}
+
+// stdAnswer is today's reading of an answer: go-openai's decodeResponse
+// (a json.Decoder into ChatCompletionResponse: the first JSON value,
+// anything after it unread) and its errors, which toError classifies.
+func stdAnswer(body io.Reader) (*chatAnswer, error) {
+	var r openai.ChatCompletionResponse
+	if err := json.NewDecoder(body).Decode(&r); err != nil {
+		return nil, err
+	}
+	return answerOf(&r), nil
+}
+
+// answerOf takes what a Response needs from go-openai's answer.
+func answerOf(r *openai.ChatCompletionResponse) *chatAnswer {
+	a := &chatAnswer{model: r.Model, choices: len(r.Choices),
+		usage: Usage{r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens}}
+	if len(r.Choices) > 0 {
+		ch := r.Choices[0]
+		a.role, a.content, a.refusal = ch.Message.Role, ch.Message.Content, ch.Message.Refusal
+		a.finish = string(ch.FinishReason)
+		a.calls, a.fn = ch.Message.ToolCalls, ch.Message.FunctionCall
+		if ch.LogProbs != nil {
+			for _, lp := range ch.LogProbs.Content {
+				a.logprobs = append(a.logprobs, lp.LogProb)
+			}
+		}
+	}
+	return a
+}
+
+// decodeAnswer reads a chat answer by hand when it can, else as
+// stdAnswer does.
+func decodeAnswer(body []byte) (*chatAnswer, error) {
+	if a, ok := handAnswer(body); ok {
+		return a, nil
+	}
+	return stdAnswer(bytes.NewReader(body))
+}
+
+// handAnswer reads a chat answer without reflection, for the fields a
+// Response needs, while checking every member go-openai's types would
+// check. It gives up (ok false) on whatever it does not handle exactly as
+// encoding/json into those types would: a syntax error, a value of an
+// unexpected type, a number out of range, a duplicate member, a key that
+// encoding/json could match case-insensitively, nesting past a small
+// depth, Azure's filter results. The caller then decodes as stdAnswer
+// does, so what is accepted, refused and read is the same either way
+// (FuzzDecodeAnswer compares them).
+func handAnswer(body []byte) (a *chatAnswer, ok bool) {
+	d := &jdec{b: body}
+	a = &chatAnswer{}
+	d.ws()
+	if !d.object(true, func(k []byte) bool {
+		switch string(k) {
+		case "model":
+			return d.str(&a.model)
+		case "id", "object", "system_fingerprint", "service_tier":
+			return d.str(nil)
+		case "created":
+			return d.integer(nil)
+		case "usage":
+			return d.usage(&a.usage)
+		case "choices":
+			return d.array(func(i int) bool {
+				if i > 0 {
+					return d.choice(nil)
+				}
+				return d.choice(a)
+			}, &a.choices)
+		case "prompt_filter_results":
+			return d.null()
+		}
+		return d.unknown(k)
+	}) {
+		return nil, false
+	}
+	// Like json.Decoder, what follows the first value is not read.
+	return a, true
+}
+
+// jdec is a strict JSON reader over one body; every method reports false
+// where the hand reader gives up.
+type jdec struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+const maxHandDepth = 64 // deeper: encoding/json decides (its limit is 10000)
+
+func (d *jdec) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jdec) peek() byte {
+	d.ws()
+	if d.i < len(d.b) {
+		return d.b[d.i]
+	}
+	return 0
+}
+
+// object reads {...}, calling member with each key positioned at its
+// value. Strict (go-openai's types): a key must be only lowercase ASCII
+// letters, digits and '_' (anything else encoding/json might match to a
+// field case-insensitively or after unescaping), and a repeated key (which
+// encoding/json merges or overwrites) gives up. Not strict (a value being
+// skipped): any key.
+func (d *jdec) object(strict bool, member func(k []byte) bool) bool {
+	if d.peek() != '{' {
+		return false
+	}
+	d.i++
+	if d.depth++; d.depth > maxHandDepth {
+		return false
+	}
+	var keys [16][]byte
+	nk := 0
+	if d.peek() == '}' {
+		d.i++
+		d.depth--
+		return true
+	}
+	for {
+		if d.peek() != '"' {
+			return false
+		}
+		start := d.i + 1
+		if !d.skipString() {
+			return false
+		}
+		k := d.b[start : d.i-1]
+		if strict {
+			for _, c := range k {
+				if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+					return false
+				}
+			}
+			for _, p := range keys[:nk] {
+				if bytes.Equal(p, k) {
+					return false
+				}
+			}
+			if nk == len(keys) {
+				return false
+			}
+			keys[nk] = k
+			nk++
+		}
+		if d.peek() != ':' {
+			return false
+		}
+		d.i++
+		d.ws()
+		if !member(k) {
+			return false
+		}
+		switch d.peek() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			d.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array reads [...] or null, calling elem for each element; n (if not
+// nil) gets the count.
+func (d *jdec) array(elem func(i int) bool, n *int) bool {
+	switch d.peek() {
+	case 'n':
+		return d.null()
+	case '[':
+	default:
+		return false
+	}
+	d.i++
+	if d.depth++; d.depth > maxHandDepth {
+		return false
+	}
+	i := 0
+	if d.peek() == ']' {
+		d.i++
+	} else {
+		for {
+			d.ws()
+			if !elem(i) {
+				return false
+			}
+			i++
+			c := d.peek()
+			d.i++
+			if c == ']' {
+				break
+			}
+			if c != ',' {
+				return false
+			}
+		}
+	}
+	d.depth--
+	if n != nil {
+		*n = i
+	}
+	return true
+}
+
+func (d *jdec) null() bool {
+	if bytes.HasPrefix(d.b[d.i:], []byte("null")) {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+// str reads a string (into dst, unless nil) or null (dst untouched).
+func (d *jdec) str(dst *string) bool {
+	switch d.peek() {
+	case 'n':
+		return d.null()
+	case '"':
+	default:
+		return false
+	}
+	start := d.i
+	if !d.skipString() {
+		return false
+	}
+	if dst != nil {
+		s, ok := unquoteJSON(d.b[start:d.i])
+		if !ok {
+			return false
+		}
+		*dst = s
+	}
+	return true
+}
+
+// number reads a number's text (JSON grammar) or reports false.
+func (d *jdec) number() ([]byte, bool) {
+	start := d.i
+	if !d.skipNumber() {
+		return nil, false
+	}
+	return d.b[start:d.i], true
+}
+
+// integer reads an int (as encoding/json into an int: ParseInt, base 10)
+// or null.
+func (d *jdec) integer(dst *int) bool {
+	c := d.peek()
+	if c == 'n' {
+		return d.null()
+	}
+	if c != '-' && (c < '0' || c > '9') {
+		return false
+	}
+	s, ok := d.number()
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(string(s), 10, 64)
+	if err != nil {
+		return false
+	}
+	if dst != nil {
+		*dst = int(n)
+	}
+	return true
+}
+
+// float reads a float64 (ParseFloat, as encoding/json) or null.
+func (d *jdec) float(dst *float64) bool {
+	c := d.peek()
+	if c == 'n' {
+		return d.null()
+	}
+	if c != '-' && (c < '0' || c > '9') {
+		return false
+	}
+	s, ok := d.number()
+	if !ok {
+		return false
+	}
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil {
+		return false
+	}
+	if dst != nil {
+		*dst = f
+	}
+	return true
+}
+
+// byteList reads a []byte given as a list of numbers 0..255, or null (a
+// base64 string is left to encoding/json).
+func (d *jdec) byteList() bool {
+	return d.array(func(int) bool {
+		c := d.peek()
+		if c < '0' || c > '9' {
+			return false
+		}
+		s, ok := d.number()
+		if !ok {
+			return false
+		}
+		n, err := strconv.ParseUint(string(s), 10, 8)
+		return err == nil && n <= 255
+	}, nil)
+}
+
+// unknown skips the value of a member go-openai's types do not have.
+func (d *jdec) unknown([]byte) bool { return d.skipValue() }
+
+func (d *jdec) usage(u *Usage) bool {
+	if d.peek() == 'n' {
+		return d.null()
+	}
+	return d.object(true, func(k []byte) bool {
+		switch string(k) {
+		case "prompt_tokens":
+			return d.integer(&u.PromptTokens)
+		case "completion_tokens":
+			return d.integer(&u.CompletionTokens)
+		case "total_tokens":
+			return d.integer(&u.TotalTokens)
+		case "prompt_tokens_details", "completion_tokens_details":
+			return d.intsObject("audio_tokens", "cached_tokens", "reasoning_tokens",
+				"accepted_prediction_tokens", "rejected_prediction_tokens")
+		}
+		return d.unknown(k)
+	})
+}
+
+// intsObject reads null or an object whose members named are ints. The
+// two token-detail types have different members; requiring an int for a
+// member the other type has (and this one would ignore) only gives up
+// more often, never accepts more, so one reader serves both.
+func (d *jdec) intsObject(names ...string) bool {
+	if d.peek() == 'n' {
+		return d.null()
+	}
+	return d.object(true, func(k []byte) bool {
+		for _, n := range names {
+			if string(k) == n {
+				return d.integer(nil)
+			}
+		}
+		return d.unknown(k)
+	})
+}
+
+// choice reads one element of choices; into a when not nil.
+func (d *jdec) choice(a *chatAnswer) bool {
+	if d.peek() != '{' {
+		return false // null: encoding/json's zero choice; left to it
+	}
+	var sink chatAnswer
+	if a == nil {
+		a = &sink
+	}
+	return d.object(true, func(k []byte) bool {
+		switch string(k) {
+		case "index":
+			return d.integer(nil)
+		case "message":
+			return d.message(a)
+		case "finish_reason":
+			return d.str(&a.finish)
+		case "logprobs":
+			if d.peek() == 'n' {
+				return d.null()
+			}
+			lps := []float64(nil)
+			ok := d.object(true, func(k []byte) bool {
+				if string(k) != "content" {
+					return d.unknown(k)
+				}
+				return d.array(func(int) bool { return d.logprob(&lps) }, nil)
+			})
+			a.logprobs = lps
+			return ok
+		case "content_filter_results":
+			return d.null()
+		}
+		return d.unknown(k)
+	})
+}
+
+func (d *jdec) logprob(lps *[]float64) bool {
+	var lp float64
+	ok := d.peek() == '{' && d.object(true, func(k []byte) bool {
+		switch string(k) {
+		case "token":
+			return d.str(nil)
+		case "logprob":
+			return d.float(&lp)
+		case "bytes":
+			return d.byteList()
+		case "top_logprobs":
+			return d.array(func(int) bool {
+				return d.peek() == '{' && d.object(true, func(k []byte) bool {
+					switch string(k) {
+					case "token":
+						return d.str(nil)
+					case "logprob":
+						return d.float(nil)
+					case "bytes":
+						return d.byteList()
+					}
+					return d.unknown(k)
+				})
+			}, nil)
+		}
+		return d.unknown(k)
+	})
+	*lps = append(*lps, lp)
+	return ok
+}
+
+// message reads choices[].message, whose content must be a string or
+// null (a list of parts goes to go-openai's own UnmarshalJSON).
+func (d *jdec) message(a *chatAnswer) bool {
+	if d.peek() != '{' {
+		return false
+	}
+	return d.object(true, func(k []byte) bool {
+		switch string(k) {
+		case "role":
+			return d.str(&a.role)
+		case "content":
+			return d.str(&a.content)
+		case "refusal":
+			return d.str(&a.refusal)
+		case "name", "reasoning_content", "tool_call_id":
+			return d.str(nil)
+		case "function_call":
+			if d.peek() == 'n' {
+				return d.null()
+			}
+			a.fn = &openai.FunctionCall{}
+			return d.function(a.fn)
+		case "tool_calls":
+			return d.array(func(int) bool {
+				if d.peek() != '{' {
+					return false
+				}
+				var c openai.ToolCall
+				ok := d.object(true, func(k []byte) bool {
+					switch string(k) {
+					case "index":
+						if d.peek() == 'n' {
+							return d.null()
+						}
+						c.Index = new(int)
+						return d.integer(c.Index)
+					case "id":
+						return d.str(&c.ID)
+					case "type":
+						return d.str((*string)(&c.Type))
+					case "function":
+						if d.peek() == 'n' {
+							return d.null()
+						}
+						return d.function(&c.Function)
+					}
+					return d.unknown(k)
+				})
+				a.calls = append(a.calls, c)
+				return ok
+			}, nil)
+		case "multicontent":
+			return false // matches MultiContent, case-insensitively
+		}
+		return d.unknown(k)
+	})
+}
+
+func (d *jdec) function(f *openai.FunctionCall) bool {
+	return d.peek() == '{' && d.object(true, func(k []byte) bool {
+		switch string(k) {
+		case "name":
+			return d.str(&f.Name)
+		case "arguments":
+			return d.str(&f.Arguments)
+		}
+		return d.unknown(k)
+	})
+}
+
+// skipValue checks and steps over any JSON value, as strictly as
+// encoding/json's scanner.
+func (d *jdec) skipValue() bool {
+	switch c := d.peek(); {
+	case c == '{':
+		return d.object(false, func([]byte) bool { return d.skipValue() })
+	case c == '[':
+		return d.array(func(int) bool { return d.skipValue() }, nil)
+	case c == '"':
+		return d.skipString()
+	case c == '-' || '0' <= c && c <= '9':
+		return d.skipNumber()
+	case c == 't':
+		return d.lit("true")
+	case c == 'f':
+		return d.lit("false")
+	case c == 'n':
+		return d.null()
+	}
+	return false
+}
+
+func (d *jdec) lit(s string) bool {
+	if bytes.HasPrefix(d.b[d.i:], []byte(s)) {
+		d.i += len(s)
+		return true
+	}
+	return false
+}
+
+// skipString steps over a string at d.i: no raw control characters,
+// only JSON's escapes (UTF-8 is not checked, as encoding/json does not).
+func (d *jdec) skipString() bool {
+	b := d.b
+	i := d.i + 1
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			d.i = i + 1
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if i+1 >= len(b) {
+				return false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return false
+				}
+				for _, h := range b[i+2 : i+6] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return false
+					}
+				}
+				i += 6
+			default:
+				return false
+			}
+		default:
+			i++
+		}
+	}
+	return false
+}
+
+// skipNumber steps over -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *jdec) skipNumber() bool {
+	b, i := d.b, d.i
+	digits := func() bool {
+		s := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i > s
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		digits()
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	// A number is ended by a delimiter; "1x" is a syntax error there, and
+	// at the end of the body the caller's next step fails anyway.
+	d.i = i
+	return true
+}
+
+// unquoteJSON is encoding/json's unquote (decode.go): escapes decoded,
+// invalid UTF-8 and unpaired surrogates as U+FFFD. q is a checked string
+// literal with its quotes.
+func unquoteJSON(q []byte) (string, bool) {
+	s := q[1 : len(q)-1]
+	r := 0
+	for r < len(s) {
+		c := s[r]
+		if c == '\\' || c == '"' || c < ' ' {
+			break
+		}
+		if c < utf8.RuneSelf {
+			r++
+			continue
+		}
+		rr, size := utf8.DecodeRune(s[r:])
+		if rr == utf8.RuneError && size == 1 {
+			break
+		}
+		r += size
+	}
+	if r == len(s) {
+		return string(s), true
+	}
+	b := make([]byte, 0, len(s)+2*utf8.UTFMax)
+	b = append(b, s[:r]...)
+	for r < len(s) {
+		switch c := s[r]; {
+		case c == '\\':
+			r++
+			if r >= len(s) {
+				return "", false
+			}
+			switch s[r] {
+			default:
+				return "", false
+			case '"', '\\', '/', '\'':
+				b = append(b, s[r])
+				r++
+			case 'b':
+				b = append(b, '\b')
+				r++
+			case 'f':
+				b = append(b, '\f')
+				r++
+			case 'n':
+				b = append(b, '\n')
+				r++
+			case 'r':
+				b = append(b, '\r')
+				r++
+			case 't':
+				b = append(b, '\t')
+				r++
+			case 'u':
+				r--
+				rr := getu4(s[r:])
+				if rr < 0 {
+					return "", false
+				}
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					rr1 := getu4(s[r:])
+					if dec := utf16.DecodeRune(rr, rr1); dec != unicode.ReplacementChar {
+						r += 6
+						b = utf8.AppendRune(b, dec)
+						break
+					}
+					rr = unicode.ReplacementChar
+				}
+				b = utf8.AppendRune(b, rr)
+			}
+		case c == '"', c < ' ':
+			return "", false
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			r++
+		default:
+			rr, size := utf8.DecodeRune(s[r:])
+			r += size
+			b = utf8.AppendRune(b, rr)
+		}
+	}
+	return string(b), true
+}
+
+func getu4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}
