@@ -46,17 +46,18 @@ func (a *chatAnswer) response() (*Response, error) {
 // stdAnswer is today's reading of an answer: go-openai's decodeResponse
 // (a json.Decoder into ChatCompletionResponse: the first JSON value,
 // anything after it unread) and its errors, which toError classifies.
-func stdAnswer(body io.Reader) (*chatAnswer, error) {
+func stdAnswer(body io.Reader, a *chatAnswer) error {
 	var r openai.ChatCompletionResponse
 	if err := json.NewDecoder(body).Decode(&r); err != nil {
-		return nil, err
+		return err
 	}
-	return answerOf(&r), nil
+	answerOf(&r, a)
+	return nil
 }
 
 // answerOf takes what a Response needs from go-openai's answer.
-func answerOf(r *openai.ChatCompletionResponse) *chatAnswer {
-	a := &chatAnswer{model: r.Model, choices: len(r.Choices),
+func answerOf(r *openai.ChatCompletionResponse, a *chatAnswer) {
+	*a = chatAnswer{model: r.Model, choices: len(r.Choices),
 		usage: Usage{r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens}}
 	if len(r.Choices) > 0 {
 		ch := r.Choices[0]
@@ -69,16 +70,16 @@ func answerOf(r *openai.ChatCompletionResponse) *chatAnswer {
 			}
 		}
 	}
-	return a
 }
 
 // decodeAnswer reads a chat answer by hand when it can, else as
 // stdAnswer does.
-func decodeAnswer(body []byte) (*chatAnswer, error) {
-	if a, ok := handAnswer(body); ok {
-		return a, nil
+func decodeAnswer(body []byte, a *chatAnswer) error {
+	if handAnswer(body, a) {
+		return nil
 	}
-	return stdAnswer(bytes.NewReader(body))
+	*a = chatAnswer{} // what the hand reader got so far
+	return stdAnswer(bytes.NewReader(body), a)
 }
 
 // handAnswer reads a chat answer without reflection, for the fields a
@@ -90,9 +91,8 @@ func decodeAnswer(body []byte) (*chatAnswer, error) {
 // depth, Azure's filter results. The caller then decodes as stdAnswer
 // does, so what is accepted, refused and read is the same either way
 // (FuzzDecodeAnswer compares them).
-func handAnswer(body []byte) (a *chatAnswer, ok bool) {
+func handAnswer(body []byte, a *chatAnswer) bool {
 	d := &jdec{b: body}
-	a = &chatAnswer{}
 	d.ws()
 	if !d.object(true, func(k []byte) bool {
 		switch string(k) {
@@ -116,10 +116,10 @@ func handAnswer(body []byte) (a *chatAnswer, ok bool) {
 		}
 		return d.unknown(k)
 	}) {
-		return nil, false
+		return false
 	}
 	// Like json.Decoder, what follows the first value is not read.
-	return a, true
+	return true
 }
 
 // jdec is a strict JSON reader over one body; every method reports false

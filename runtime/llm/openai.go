@@ -64,6 +64,7 @@ type clientKey struct{ endpoint, keyEnv string }
 type cachedClient struct {
 	keySum [32]byte // the key is read per call; rebuild when it changed
 	c      *openai.Client
+	auth   []string // the Authorization header's value; nil without a key
 }
 
 // NewOpenAI builds a client; it is safe for concurrent use.
@@ -143,6 +144,11 @@ func (o *OpenAI) CircuitOpen(baseURL string) bool {
 // client returns the cached go-openai client for (endpoint, key env), and
 // the key, read now so a changed environment is honoured.
 func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
+	c, key := o.cached(endpoint, keyEnv)
+	return c.c, key
+}
+
+func (o *OpenAI) cached(endpoint, keyEnv string) (*cachedClient, string) {
 	name := keyEnv
 	if name == "" {
 		name = "OPENAI_API_KEY"
@@ -154,14 +160,17 @@ func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if c := o.clients[k]; c != nil && c.keySum == sum {
-		return c.c, key // its endpoint's URL secrets were registered with it
+		return c, key // its endpoint's URL secrets were registered with it
 	}
 	secrets.Default().RegisterURL(endpoint)
 	cfg := openai.DefaultConfig(key)
 	cfg.BaseURL = endpoint
 	cfg.HTTPClient = o.http
-	c := openai.NewClientWithConfig(cfg)
-	o.clients[k] = &cachedClient{keySum: sum, c: c}
+	c := &cachedClient{keySum: sum, c: openai.NewClientWithConfig(cfg)}
+	if key != "" {
+		c.auth = []string{"Bearer " + key}
+	}
+	o.clients[k] = c
 	return c, key
 }
 
@@ -242,7 +251,8 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
 		return nil, err
 	}
-	cc, key := o.client(endpoint, req.APIKeyEnv)
+	c, key := o.cached(endpoint, req.APIKeyEnv)
+	cc := c.c
 	creq, extra, err := buildChat(req)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
@@ -274,7 +284,7 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 		if req.Stream {
 			resp, err = o.stream(ctx, cc, creq, chunk)
 		} else {
-			resp, err = o.chat(ctx, endpoint, key, body)
+			resp, err = o.chat(ctx, endpoint, c.auth, body)
 		}
 		if err == nil {
 			resp.Latency = time.Since(st.lastTry)
@@ -304,7 +314,11 @@ func chatBody(creq *openai.ChatCompletionRequest, extra []byte) ([]byte, error) 
 	if err := openai.NewReasoningValidator().Validate(*creq); err != nil {
 		return nil, err
 	}
-	return appendChatBody(make([]byte, 0, 512), creq, extra)
+	n := 256
+	for _, m := range creq.Messages {
+		n += len(m.Content) + 32
+	}
+	return appendChatBody(make([]byte, 0, n), creq, extra)
 }
 
 // chatRefusedModels are the completion-only models go-openai refuses to
@@ -322,19 +336,21 @@ var chatRefusedModels = map[string]bool{
 // go-openai sends, and reads the answer with decodeAnswer. It replaces
 // go-openai's CreateChatCompletion on this path: its request building and
 // reflection-based decoding were half of the client's own CPU per call.
-func (o *OpenAI) chat(ctx context.Context, endpoint, key string, body []byte) (*Response, error) {
+func (o *OpenAI) chat(ctx context.Context, endpoint string, auth []string, body []byte) (*Response, error) {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/chat/completions", newPayload(body))
 	if err != nil {
 		return nil, err
 	}
 	hreq.ContentLength = int64(len(body))
 	hreq.GetBody = func() (io.ReadCloser, error) { return newPayload(body), nil } // a 307/308 resends it
+	// Shared value slices: net/http only reads them, and Set or Add
+	// replace rather than change them.
 	h := hreq.Header
-	if key != "" {
-		h["Authorization"] = []string{"Bearer " + key}
+	if auth != nil {
+		h["Authorization"] = auth
 	}
-	h["Accept"] = []string{"application/json"}
-	h["Content-Type"] = []string{"application/json"}
+	h["Accept"] = jsonType
+	h["Content-Type"] = jsonType
 	hresp, err := o.http.Do(hreq)
 	if err != nil {
 		return nil, err
@@ -343,20 +359,23 @@ func (o *OpenAI) chat(ctx context.Context, endpoint, key string, body []byte) (*
 	if hresp.StatusCode < http.StatusOK || hresp.StatusCode >= http.StatusBadRequest {
 		return nil, errorAnswer(hresp) // the transport made every >= 400 an *Error; this is a 1xx or 3xx
 	}
-	var a *chatAnswer
+	var a chatAnswer
 	if p, ok := hresp.Body.(*payload); ok {
 		if b, ok := p.whole(); ok {
-			a, err = decodeAnswer(b)
+			err = decodeAnswer(b, &a)
+		} else {
+			err = stdAnswer(hresp.Body, &a)
 		}
-	}
-	if a == nil && err == nil {
-		a, err = stdAnswer(hresp.Body) // a stream, or a large body in pieces
+	} else {
+		err = stdAnswer(hresp.Body, &a) // a stream, or a large body in pieces
 	}
 	if err != nil {
 		return nil, err
 	}
 	return a.response()
 }
+
+var jsonType = []string{"application/json"}
 
 // errorAnswer is go-openai's handleErrorResp: the answer's error object,
 // else a RequestError with the status.
@@ -386,7 +405,9 @@ func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.Ch
 	if err != nil {
 		return nil, err
 	}
-	return answerOf(&r).response()
+	var a chatAnswer
+	answerOf(&r, &a)
+	return a.response()
 }
 
 func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest, onChunk ChunkFunc) (*Response, error) {

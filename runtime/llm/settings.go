@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -24,27 +24,24 @@ func buildChat(req *Request) (openai.ChatCompletionRequest, []byte, error) {
 		return cr, nil, err
 	}
 	cr.Messages = msgs
-	keys := make([]string, 0, len(req.Settings))
+	var kbuf [16]string // every call: a typical model's settings, on the stack
+	keys := kbuf[:0]
 	for k := range req.Settings {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys) // stable error and extra order
-	var zeros []string
+	slices.Sort(keys) // stable error and extra order
+	var extra []byte
 	for _, k := range keys {
 		zero, err := applySetting(&cr, k, req.Settings[k])
 		if err != nil {
 			return cr, nil, fmt.Errorf("setting %s: %w", k, err)
 		}
 		if zero != "" {
-			zeros = append(zeros, zero)
+			if len(extra) > 0 {
+				extra = append(extra, ',')
+			}
+			extra = append(extra, zero...)
 		}
-	}
-	var extra []byte
-	for i, z := range zeros {
-		if i > 0 {
-			extra = append(extra, ',')
-		}
-		extra = append(extra, z...)
 	}
 	return cr, extra, nil
 }
