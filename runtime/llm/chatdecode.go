@@ -291,6 +291,30 @@ func (d *jdec) str(dst *string) bool {
 	return true
 }
 
+// word is str for a member that is nearly always one of a few words
+// (role, finish_reason): those are not copied out of the body.
+func (d *jdec) word(dst *string) bool {
+	d.ws()
+	start := d.i
+	if !d.str(nil) {
+		return false
+	}
+	q := d.b[start:d.i]
+	if len(q) >= 2 && q[0] == '"' {
+		if w, ok := words[string(q[1:len(q)-1])]; ok {
+			*dst = w
+			return true
+		}
+		s, ok := unquoteJSON(q)
+		*dst = s
+		return ok
+	}
+	return true // null
+}
+
+var words = map[string]string{"assistant": "assistant", "stop": "stop", "length": "length",
+	"tool_calls": "tool_calls", "function_call": "function_call", "content_filter": "content_filter"}
+
 // number reads a number's text (JSON grammar) or reports false.
 func (d *jdec) number() ([]byte, bool) {
 	start := d.i
@@ -421,7 +445,7 @@ func (d *jdec) choice(a *chatAnswer) bool {
 		case "message":
 			return d.message(a)
 		case "finish_reason":
-			return d.str(&a.finish)
+			return d.word(&a.finish)
 		case "logprobs":
 			if d.peek() == 'n' {
 				return d.null()
@@ -482,7 +506,7 @@ func (d *jdec) message(a *chatAnswer) bool {
 	return d.object(true, func(k []byte) bool {
 		switch string(k) {
 		case "role":
-			return d.str(&a.role)
+			return d.word(&a.role)
 		case "content":
 			return d.str(&a.content)
 		case "refusal":

@@ -2,7 +2,9 @@ package llm
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
 	"reflect"
@@ -140,7 +142,7 @@ func TestChatBodyOtherFields(t *testing.T) {
 func FuzzChatBody(f *testing.F) {
 	f.Add("gpt-4o", "hello", "", "", 0.0, 1.0, 0, "", uint16(0), int64(0), "")
 	f.Add("m<&>", "é\u2028\xff", "bob", "stop", 1e-7, 0.0, 100, "u", uint16(0xffff), int64(-3), "50256")
-	f.Add("", "", "", "", 3.4e38, -0.0, -1, "\x00", uint16(0x5555), int64(1<<53), "\xff")
+	f.Add("", "", "", "", 3.4e38, math.Copysign(0, -1), -1, "\x00", uint16(0x5555), int64(1<<53), "\xff")
 	f.Fuzz(func(t *testing.T, model, content, name, stop string, temp, topP float64, maxTok int, user string, flags uint16, seed int64, bias string) {
 		bit := func(i int) bool { return flags&(1<<i) != 0 }
 		msgs := []Message{{Role: "user", Content: content, Name: name}}
@@ -380,4 +382,39 @@ func FuzzDecodeAnswer(f *testing.F) {
 		}
 		sameOutcome(t, body) // and the Responses are the same
 	})
+}
+
+type sentinelRT struct{}
+
+var errSent = errors.New("sent")
+
+func (sentinelRT) RoundTrip(*http.Request) (*http.Response, error) { return nil, errSent }
+
+// chatBody refuses what go-openai's CreateChatCompletion refuses before
+// sending, with its error.
+func TestChatBodyChecksMatchGoOpenAI(t *testing.T) {
+	cfg := openai.DefaultConfig("k")
+	cfg.HTTPClient = &http.Client{Transport: sentinelRT{}}
+	cc := openai.NewClientWithConfig(cfg)
+	models := []string{"gpt-4o-mini", "gpt-3.5-turbo-instruct", "o1-mini", "o3", "gpt-5", "gpt-5-mini", "llama3", ""}
+	for m := range chatRefusedModels {
+		models = append(models, m)
+	}
+	for _, model := range models {
+		for _, s := range []map[string]any{nil, {"max_tokens": 10}, {"temperature": 0.5}, {"logprobs": true}, {"n": 2}, {"max_completion_tokens": 5, "temperature": 1}} {
+			cr, extra, err := buildChat(&Request{Model: model, Messages: []Message{{Role: "user", Content: "x"}}, Settings: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, herr := chatBody(&cr, extra)
+			_, serr := cc.CreateChatCompletion(context.Background(), cr)
+			if errors.Is(serr, errSent) {
+				if herr != nil {
+					t.Errorf("%s %v: refused (%v), go-openai sends it", model, s, herr)
+				}
+			} else if herr == nil || herr.Error() != serr.Error() {
+				t.Errorf("%s %v: %v, go-openai %v", model, s, herr, serr)
+			}
+		}
+	}
 }
