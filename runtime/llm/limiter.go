@@ -90,7 +90,8 @@ type limiter struct {
 	interval   time.Duration // pacing between starts, 0 = none
 	next       time.Time     // earliest start under pacing
 
-	wake chan struct{} // closed when a slot frees or the pacing changes
+	wake    chan struct{} // closed when a slot frees or the pacing changes
+	waiters bool          // someone holds wake: done must close it
 }
 
 // acquire waits until an attempt may start on l (nil: at once) and returns
@@ -121,6 +122,7 @@ func (l *limiter) acquire(ctx context.Context) (time.Time, error) {
 			return now, nil
 		}
 		wake := l.wake
+		l.waiters = true
 		l.mu.Unlock()
 		var t *time.Timer
 		var timer <-chan time.Time
@@ -196,8 +198,13 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 		}
 		l.pace(resp.Header, now)
 	}
-	close(l.wake)
-	l.wake = make(chan struct{})
+	// A new channel only when someone waits on this one: most attempts
+	// end with nobody waiting.
+	if l.waiters {
+		close(l.wake)
+		l.wake = make(chan struct{})
+		l.waiters = false
+	}
 }
 
 // learn paces a server that sends no budget headers at a little under the

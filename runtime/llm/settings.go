@@ -156,11 +156,19 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 			cr.LogitBias[tok] = n
 		}
 		return "", nil
+	// Decoded into locals: a pointer into cr handed to encoding/json would
+	// put every call's request on the heap.
 	case "tools":
-		return "", viaJSON(v, &cr.Tools)
+		var tools []openai.Tool
+		err := viaJSON(v, &tools)
+		cr.Tools = tools
+		return "", err
 	case "functions":
+		var fns []openai.FunctionDefinition
+		err := viaJSON(v, &fns)
 		//lint:ignore SA1019 aiconfig files written for the legacy functions API send them as written
-		return "", viaJSON(v, &cr.Functions)
+		cr.Functions = fns
+		return "", err
 	case "response_format":
 		var rf openai.ChatCompletionResponseFormat
 		if err := viaJSON(v, &rf); err != nil {
@@ -298,9 +306,11 @@ func buildMessages(in []Message) ([]openai.ChatCompletionMessage, error) {
 			}
 		}
 		if len(m.ToolCalls) > 0 {
-			if err := json.Unmarshal(m.ToolCalls, &cm.ToolCalls); err != nil {
+			var calls []openai.ToolCall // a local: &cm.ToolCalls would put cm on the heap
+			if err := json.Unmarshal(m.ToolCalls, &calls); err != nil {
 				return nil, fmt.Errorf("message %d tool_calls: %w", i+1, err)
 			}
+			cm.ToolCalls = calls
 		}
 		if len(m.FunctionCall) > 0 {
 			cm.FunctionCall = &openai.FunctionCall{}
