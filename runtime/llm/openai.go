@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -46,7 +45,9 @@ type OpenAIOptions struct {
 	Now        func() time.Time                           // nil: time.Now; drives the breaker's cooldown
 }
 
-// OpenAI talks to any OpenAI-compatible endpoint through go-openai.
+// OpenAI talks to any OpenAI-compatible endpoint: streams, embeddings and
+// Azure through go-openai, non-streamed chats with its types but its own
+// encoder and reader (see chat).
 type OpenAI struct {
 	opts   OpenAIOptions
 	retry  RetryPolicy
@@ -304,101 +305,6 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 	}
 }
 
-// chatBody is the non-streamed request body after the checks go-openai's
-// CreateChatCompletion makes before sending (models it refuses on this
-// path, reasoning models' limits), which fail the call the same way.
-func chatBody(creq *openai.ChatCompletionRequest, extra []byte) ([]byte, error) {
-	if chatRefusedModels[creq.Model] {
-		return nil, openai.ErrChatCompletionInvalidModel
-	}
-	if err := openai.NewReasoningValidator().Validate(*creq); err != nil {
-		return nil, err
-	}
-	n := 256
-	for _, m := range creq.Messages {
-		n += len(m.Content) + 32
-	}
-	return appendChatBody(make([]byte, 0, n), creq, extra)
-}
-
-// chatRefusedModels are the completion-only models go-openai refuses to
-// send to /chat/completions (its disabledModelsForEndpoints; by name, as
-// most of its constants for them are deprecated).
-var chatRefusedModels = map[string]bool{
-	"code-davinci-002": true, "code-cushman-001": true, "code-davinci-001": true,
-	"text-davinci-003": true, "text-davinci-002": true, "text-curie-001": true,
-	"text-babbage-001": true, "text-ada-001": true, "text-davinci-001": true,
-	"davinci-instruct-beta": true, "davinci": true, "curie-instruct-beta": true,
-	"curie": true, "ada": true, "babbage": true,
-}
-
-// chat sends one non-streamed chat completion through o.http (the
-// transport: retries, timeouts, breaker, limiter) with the headers
-// go-openai sends, and reads the answer with decodeAnswer. It replaces
-// go-openai's CreateChatCompletion on this path: its request building and
-// reflection-based decoding were half of the client's own CPU per call.
-func (o *OpenAI) chat(ctx context.Context, endpoint string, auth []string, body []byte) (*Response, error) {
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/chat/completions", newPayload(body))
-	if err != nil {
-		return nil, err
-	}
-	hreq.ContentLength = int64(len(body))
-	hreq.GetBody = func() (io.ReadCloser, error) { return newPayload(body), nil } // a 307/308 resends it
-	// Shared value slices: net/http only reads them, and Set or Add
-	// replace rather than change them.
-	h := hreq.Header
-	if auth != nil {
-		h["Authorization"] = auth
-	}
-	h["Accept"] = jsonType
-	h["Content-Type"] = jsonType
-	hresp, err := o.http.Do(hreq)
-	if err != nil {
-		return nil, err
-	}
-	defer hresp.Body.Close()
-	if hresp.StatusCode < http.StatusOK || hresp.StatusCode >= http.StatusBadRequest {
-		return nil, errorAnswer(hresp) // the transport made every >= 400 an *Error; this is a 1xx or 3xx
-	}
-	var a chatAnswer
-	if p, ok := hresp.Body.(*payload); ok {
-		if b, ok := p.whole(); ok {
-			err = decodeAnswer(b, &a)
-		} else {
-			err = stdAnswer(hresp.Body, &a)
-		}
-	} else {
-		err = stdAnswer(hresp.Body, &a) // a stream, or a large body in pieces
-	}
-	if err != nil {
-		return nil, err
-	}
-	return a.response()
-}
-
-var jsonType = []string{"application/json"}
-
-// errorAnswer is go-openai's handleErrorResp: the answer's error object,
-// else a RequestError with the status.
-func errorAnswer(resp *http.Response) error {
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("error, reading response body: %w", err)
-	}
-	var errRes openai.ErrorResponse
-	err = json.Unmarshal(body, &errRes)
-	if err != nil || errRes.Error == nil {
-		reqErr := &openai.RequestError{HTTPStatus: resp.Status, HTTPStatusCode: resp.StatusCode, Err: err, Body: body}
-		if errRes.Error != nil {
-			reqErr.Err = errRes.Error
-		}
-		return reqErr
-	}
-	errRes.Error.HTTPStatus = resp.Status
-	errRes.Error.HTTPStatusCode = resp.StatusCode
-	return errRes.Error
-}
-
 // complete is a non-streamed chat completion through go-openai (Azure's
 // path: its client sets the api-key header and version query).
 func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest) (*Response, error) {
@@ -409,104 +315,6 @@ func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.Ch
 	var a chatAnswer
 	answerOf(&r, &a)
 	return a.response()
-}
-
-func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest, onChunk ChunkFunc) (*Response, error) {
-	creq.Stream = true
-	creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
-	s, err := cc.CreateChatCompletionStream(ctx, creq)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	var (
-		text    strings.Builder
-		refusal strings.Builder
-		resp    = &Response{}
-		choices bool
-		calls   []openai.ToolCall
-		fn      *openai.FunctionCall
-	)
-	for {
-		c, err := s.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, &streamErr{err}
-		}
-		if c.Model != "" {
-			resp.Model = c.Model
-		}
-		if c.Usage != nil {
-			resp.Usage = Usage{c.Usage.PromptTokens, c.Usage.CompletionTokens, c.Usage.TotalTokens}
-		}
-		for _, ch := range c.Choices {
-			if ch.Index != 0 {
-				continue // n > 1: the first choice is the answer, as non-streamed
-			}
-			choices = true
-			d := ch.Delta
-			if d.Role != "" {
-				resp.Role = d.Role
-			}
-			if d.Content != "" {
-				text.WriteString(d.Content)
-				if onChunk != nil {
-					onChunk(d.Content)
-				}
-			}
-			refusal.WriteString(d.Refusal)
-			if ch.Logprobs != nil {
-				for _, lp := range ch.Logprobs.Content {
-					resp.Logprobs = append(resp.Logprobs, lp.Logprob)
-				}
-			}
-			if ch.FinishReason != "" {
-				resp.FinishReason = string(ch.FinishReason)
-			}
-			calls = mergeToolCalls(calls, d.ToolCalls)
-			if d.FunctionCall != nil {
-				if fn == nil {
-					fn = &openai.FunctionCall{}
-				}
-				fn.Name += d.FunctionCall.Name
-				fn.Arguments += d.FunctionCall.Arguments
-			}
-		}
-	}
-	if !choices {
-		return nil, errEmptyChoices
-	}
-	resp.Text, resp.Refusal = text.String(), refusal.String()
-	if resp.Role == "" {
-		resp.Role = "assistant"
-	}
-	resp.ToolCalls = toolCallsJSON(calls, fn)
-	return resp, nil
-}
-
-// mergeToolCalls folds streamed tool call deltas, keyed by their index.
-func mergeToolCalls(calls []openai.ToolCall, deltas []openai.ToolCall) []openai.ToolCall {
-	for _, d := range deltas {
-		i := len(calls)
-		if d.Index != nil {
-			i = *d.Index
-		}
-		for len(calls) <= i {
-			calls = append(calls, openai.ToolCall{})
-		}
-		c := &calls[i]
-		if d.ID != "" {
-			c.ID = d.ID
-		}
-		if d.Type != "" {
-			c.Type = d.Type
-		}
-		c.Function.Name += d.Function.Name
-		c.Function.Arguments += d.Function.Arguments
-	}
-	return calls
 }
 
 // toolCallsJSON is the OpenAI tool_calls list; a legacy function_call is
@@ -560,7 +368,10 @@ func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, err
 // WarmCodecs builds encoding/json's encoder and decoder for go-openai's
 // chat types now (reflection over a few dozen struct types, ~1 ms in a new
 // process), so that a caller with a spare core can take that off the
-// first model call's path.
+// first model call's path. A non-streamed chat encodes and decodes by hand
+// (chatencode.go, chatdecode.go) but still uses them for free-form
+// settings (tools, response_format) and answers the hand reader leaves;
+// streams use them throughout.
 func WarmCodecs() {
 	_, _ = json.Marshal(openai.ChatCompletionRequest{Messages: []openai.ChatCompletionMessage{{}}})
 	var r openai.ChatCompletionResponse
