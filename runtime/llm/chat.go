@@ -20,9 +20,12 @@ func chatBody(creq *openai.ChatCompletionRequest, extra []byte) ([]byte, error) 
 	if err := openai.NewReasoningValidator().Validate(*creq); err != nil {
 		return nil, err
 	}
-	n := 256
-	for _, m := range creq.Messages {
-		n += len(m.Content) + 32
+	// Room for the usual body in one allocation (escapes and free-form
+	// settings grow it).
+	n := 64 + len(creq.Model) + len(extra) + 24*len(creq.Stop)
+	for i := range creq.Messages {
+		m := &creq.Messages[i]
+		n += 40 + len(m.Role) + len(m.Content) + len(m.Name)
 	}
 	return appendChatBody(make([]byte, 0, n), creq, extra)
 }
