@@ -47,12 +47,10 @@ var chatRefusedModels = map[string]bool{
 // go-openai's CreateChatCompletion on this path: its request building and
 // reflection-based decoding were half of the client's own CPU per call.
 func (o *OpenAI) chat(ctx context.Context, endpoint string, auth []string, body []byte) (*Response, error) {
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/chat/completions", newPayload(body))
+	hreq, err := newPost(ctx, endpoint+"/chat/completions", body)
 	if err != nil {
 		return nil, err
 	}
-	hreq.ContentLength = int64(len(body))
-	hreq.GetBody = func() (io.ReadCloser, error) { return newPayload(body), nil } // a 307/308 resends it
 	// Shared value slices: net/http only reads them, and Set or Add
 	// replace rather than change them.
 	h := hreq.Header

@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -394,7 +393,7 @@ func (o *OpenAI) Moderate(ctx context.Context, req *ModerationRequest) (*Moderat
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: "encode moderation request: " + err.Error()}
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moderations", bytes.NewReader(body))
+	hreq, err := newPost(ctx, endpoint+"/moderations", body)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
 	}

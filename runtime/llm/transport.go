@@ -262,6 +262,22 @@ type payload struct {
 	r bytes.Reader
 }
 
+// newPost is a POST of body, which the transport sends as is (no copy,
+// no splice of extra members); a redirect that resends it (307, 308)
+// gets the same bytes.
+func newPost(ctx context.Context, url string, body []byte) (*http.Request, error) {
+	if len(body) == 0 {
+		return http.NewRequestWithContext(ctx, http.MethodPost, url, http.NoBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, newPayload(body))
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return newPayload(body), nil }
+	return req, nil
+}
+
 func newPayload(b []byte) *payload {
 	p := &payload{b: b}
 	p.r.Reset(b)
