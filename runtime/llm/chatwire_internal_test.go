@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -415,6 +417,51 @@ func TestChatBodyChecksMatchGoOpenAI(t *testing.T) {
 			} else if herr == nil || herr.Error() != serr.Error() {
 				t.Errorf("%s %v: %v, go-openai %v", model, s, herr, serr)
 			}
+		}
+	}
+}
+
+// getBodyRT records what a resend through the attempt's GetBody (net/http
+// does that on a reused connection found closed) would send.
+type getBodyRT struct{ got [][]byte }
+
+func (g *getBodyRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	rc, err := r.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	b, _ := io.ReadAll(rc)
+	g.got = append(g.got, b)
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{}`)), ContentLength: 2}, nil
+}
+
+// The attempt's GetBody gives the bytes actually sent: with the zero
+// members spliced in for a go-openai body (it gave go-openai's own bytes,
+// without them, before), and an aieval-built body as is.
+func TestAttemptGetBody(t *testing.T) {
+	rt := &getBodyRT{}
+	tr := &transport{base: rt, breakers: newBreakers(BreakerPolicy{}), now: time.Now, sleep: sleepCtx}
+	st := &callState{endpoint: "http://x", extra: []byte(`"temperature":0`)}
+	ctx := withState(context.Background(), st)
+	for _, mk := range []func() *http.Request{
+		func() *http.Request {
+			r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://x/chat/completions", bytes.NewReader([]byte(`{"model":"m"}`)))
+			return r
+		},
+		func() *http.Request {
+			r, _ := newPost(ctx, "http://x/chat/completions", []byte(`{"temperature":0,"model":"m"}`))
+			return r
+		},
+	} {
+		resp, err := tr.RoundTrip(mk())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for i, b := range rt.got {
+		if string(b) != `{"temperature":0,"model":"m"}` {
+			t.Errorf("request %d: GetBody gives %s", i+1, b)
 		}
 	}
 }
