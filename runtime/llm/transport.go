@@ -156,8 +156,10 @@ func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, con
 	if t.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 	}
-	// A shallow copy: nothing below changes the caller's headers or URL
-	// (a wrapper that does, like Azure's api-key, sits above and clones).
+	// A shallow copy, not a Clone (a header map and a URL per attempt): a
+	// RoundTripper must not change the request it is given, and the ones
+	// that set headers clone first (Bedrock's signer below, Azure's api-key
+	// above), so the headers and URL can be shared.
 	r := req.WithContext(ctx)
 	if body != nil {
 		// A *bytes.Reader (behind NopCloser), not a payload: net/http
