@@ -465,3 +465,24 @@ func TestAttemptGetBody(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeAnswerFields puts fuzzed text raw into every value position
+// the hand reader checks (and, quoted, into its strings), so each member's
+// type, range and escape handling is compared with encoding/json's.
+func FuzzDecodeAnswerFields(f *testing.F) {
+	f.Add(`"assistant"`, `"hi"`, `"c1"`, `-0.25`, `[72,105]`, `7`, `stop`, "héllo \\u00e9 \\ud83d")
+	f.Add(`null`, `null`, `5`, `1e400`, `"SGk="`, `1.5`, `Model`, `\u2028"\x00`)
+	f.Add(`"a\u0041"`, `[{"type":"text"}]`, `null`, `-0`, `[256]`, `-9223372036854775808`, `multicontent`, "\xff")
+	f.Fuzz(func(t *testing.T, role, content, id, logprob, bytesv, tokens, key, text string) {
+		q := strconvQuote(text)
+		for _, body := range []string{
+			`{"model":` + q + `,"choices":[{"index":0,"message":{"role":` + role + `,"content":` + content +
+				`,"tool_calls":[{"id":` + id + `,"type":"function","function":{"name":` + q + `,"arguments":` + q + `}}]},` +
+				`"logprobs":{"content":[{"token":` + q + `,"logprob":` + logprob + `,"bytes":` + bytesv + `,"top_logprobs":[]}]},` +
+				`"finish_reason":` + role + `}],"usage":{"prompt_tokens":` + tokens + `,"` + key + `":` + tokens + `}}`,
+			`{"choices":[{"message":{"content":` + q + `,"` + key + `":` + content + `,"function_call":{"name":` + id + `}}}],"` + key + `":` + q + `}`,
+		} {
+			sameOutcome(t, []byte(body))
+		}
+	})
+}
