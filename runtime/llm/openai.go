@@ -190,6 +190,9 @@ func (o *OpenAI) CheckKeyHost(baseURL, keyEnv, model string) error {
 	if o.getenv(name) == "" {
 		return nil
 	}
+	if name == "OPENAI_API_KEY" && origin(o.Endpoint(baseURL)) == origin(o.Endpoint("")) {
+		return nil // the usual case, decided without keyOrigins' list
+	}
 	origins, via, bound := o.keyOrigins(name)
 	if !bound {
 		return nil

@@ -72,6 +72,9 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 		}
 		*dst = float32(f)
 		if f == 0 {
+			if z, ok := zeroMembers[k]; ok {
+				return z, nil
+			}
 			return strconv.Quote(k) + ":0", nil
 		}
 		return "", nil
@@ -185,6 +188,13 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 		return "", nil
 	}
 	return "", fmt.Errorf("not an OpenAI chat completion parameter (remove it from the model settings)")
+}
+
+// zeroMembers are the float settings' zero members, built once (every
+// call with temperature: 0 sends one).
+var zeroMembers = map[string]string{
+	"temperature": `"temperature":0`, "top_p": `"top_p":0`,
+	"presence_penalty": `"presence_penalty":0`, "frequency_penalty": `"frequency_penalty":0`,
 }
 
 // viaJSON converts YAML/JSON-decoded values into go-openai's typed fields.

@@ -169,8 +169,11 @@ func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, con
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		// net/http resends through GetBody (a request on a reused
-		// connection that closed): the same final bytes.
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		// connection that closed): the same final bytes, which newPost's
+		// GetBody already gives.
+		if _, ok := req.Body.(*payload); !ok || req.GetBody == nil {
+			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		}
 	}
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {
