@@ -344,20 +344,20 @@ func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, err
 	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
 		return nil, err
 	}
-	cc, key := o.client(endpoint, req.APIKeyEnv)
+	c, key := o.cached(endpoint, req.APIKeyEnv)
 	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key}
 	ctx = withState(ctx, st)
-	r, err := cc.CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{Input: req.Input, Model: openai.EmbeddingModel(req.Model)})
+	data, err := o.embed(ctx, endpoint, c.auth, req.Model, req.Input) // embed.go
 	if err != nil {
 		return nil, toError(ctx, err, st, req.Model)
 	}
-	if len(r.Data) != len(req.Input) {
+	if len(data) != len(req.Input) {
 		return nil, &Error{Kind: KindBadResponse, Endpoint: endpoint, Model: req.Model, Attempts: st.attempts,
-			Msg: "embeddings: got " + itoa(len(r.Data)) + " vectors for " + itoa(len(req.Input)) + " inputs"}
+			Msg: "embeddings: got " + itoa(len(data)) + " vectors for " + itoa(len(req.Input)) + " inputs"}
 	}
-	sort.SliceStable(r.Data, func(i, j int) bool { return r.Data[i].Index < r.Data[j].Index })
-	out := make([][]float64, len(r.Data))
-	for i, d := range r.Data {
+	sort.SliceStable(data, func(i, j int) bool { return data[i].Index < data[j].Index })
+	out := make([][]float64, len(data))
+	for i, d := range data {
 		v := make([]float64, len(d.Embedding))
 		for j, f := range d.Embedding {
 			v[j] = float64(f)
