@@ -90,7 +90,8 @@ type limiter struct {
 	interval   time.Duration // pacing between starts, 0 = none
 	next       time.Time     // earliest start under pacing
 
-	wake chan struct{} // closed when a slot frees or the pacing changes
+	wake    chan struct{} // closed when a slot frees or the pacing changes
+	waiters bool          // someone holds wake: done must close it
 }
 
 // acquire waits until an attempt may start on l (nil: at once) and returns
@@ -121,6 +122,7 @@ func (l *limiter) acquire(ctx context.Context) (time.Time, error) {
 			return now, nil
 		}
 		wake := l.wake
+		l.waiters = true
 		l.mu.Unlock()
 		var t *time.Timer
 		var timer <-chan time.Time
@@ -196,8 +198,13 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 		}
 		l.pace(resp.Header, now)
 	}
-	close(l.wake)
-	l.wake = make(chan struct{})
+	// A new channel only when someone waits on this one: most attempts
+	// end with nobody waiting.
+	if l.waiters {
+		close(l.wake)
+		l.wake = make(chan struct{})
+		l.waiters = false
+	}
 }
 
 // learn paces a server that sends no budget headers at a little under the
@@ -260,18 +267,24 @@ func (l *limiter) pace(h http.Header, now time.Time) {
 // "6m0s", "120ms"), or Anthropic's anthropic-ratelimit-requests-*, whose
 // reset is an RFC 3339 time.
 func budget(h http.Header, now time.Time) (limit, remaining float64, reset time.Duration, ok bool) {
+	// Every answer is read here: canonical names (no canonicalising copy)
+	// and no parse of an absent header (no error value built).
 	get := func(k string) (float64, bool) {
-		f, err := strconv.ParseFloat(strings.TrimSpace(h.Get(k)), 64)
+		v := strings.TrimSpace(h.Get(k))
+		if v == "" {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(v, 64)
 		return f, err == nil && f >= 0
 	}
-	if r, okR := get("x-ratelimit-remaining-requests"); okR {
-		lim, okL := get("x-ratelimit-limit-requests")
-		d, err := time.ParseDuration(strings.TrimSpace(h.Get("x-ratelimit-reset-requests")))
+	if r, okR := get("X-Ratelimit-Remaining-Requests"); okR {
+		lim, okL := get("X-Ratelimit-Limit-Requests")
+		d, err := time.ParseDuration(strings.TrimSpace(h.Get("X-Ratelimit-Reset-Requests")))
 		return lim, r, d, okL && err == nil
 	}
-	if r, okR := get("anthropic-ratelimit-requests-remaining"); okR {
-		lim, okL := get("anthropic-ratelimit-requests-limit")
-		at, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("anthropic-ratelimit-requests-reset")))
+	if r, okR := get("Anthropic-Ratelimit-Requests-Remaining"); okR {
+		lim, okL := get("Anthropic-Ratelimit-Requests-Limit")
+		at, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("Anthropic-Ratelimit-Requests-Reset")))
 		return lim, r, at.Sub(now), okL && err == nil
 	}
 	return 0, 0, 0, false
@@ -285,7 +298,7 @@ func budget(h http.Header, now time.Time) (limit, remaining float64, reset time.
 // would idle the run (measured: 0.12 of R); the caller that got it waits
 // it in the transport, and the AIMD cut slows the rest.
 func retryHint(h http.Header, now time.Time) (time.Duration, bool) {
-	if ms, err := strconv.ParseFloat(strings.TrimSpace(h.Get("retry-after-ms")), 64); err == nil && ms >= 0 {
+	if ms, err := strconv.ParseFloat(strings.TrimSpace(h.Get("Retry-After-Ms")), 64); err == nil && ms >= 0 {
 		return time.Duration(ms * float64(time.Millisecond)), true
 	}
 	if limit, remaining, reset, ok := budget(h, now); ok && remaining < 1 && limit >= 1 && reset > 0 {

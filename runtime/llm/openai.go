@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -45,7 +44,9 @@ type OpenAIOptions struct {
 	Now        func() time.Time                           // nil: time.Now; drives the breaker's cooldown
 }
 
-// OpenAI talks to any OpenAI-compatible endpoint through go-openai.
+// OpenAI talks to any OpenAI-compatible endpoint: streams, embeddings and
+// Azure through go-openai, non-streamed chats with its types but its own
+// encoder and reader (see chat).
 type OpenAI struct {
 	opts   OpenAIOptions
 	retry  RetryPolicy
@@ -63,6 +64,7 @@ type clientKey struct{ endpoint, keyEnv string }
 type cachedClient struct {
 	keySum [32]byte // the key is read per call; rebuild when it changed
 	c      *openai.Client
+	auth   []string // the Authorization header's value; nil without a key
 }
 
 // NewOpenAI builds a client; it is safe for concurrent use.
@@ -142,6 +144,11 @@ func (o *OpenAI) CircuitOpen(baseURL string) bool {
 // client returns the cached go-openai client for (endpoint, key env), and
 // the key, read now so a changed environment is honoured.
 func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
+	c, key := o.cached(endpoint, keyEnv)
+	return c.c, key
+}
+
+func (o *OpenAI) cached(endpoint, keyEnv string) (*cachedClient, string) {
 	name := keyEnv
 	if name == "" {
 		name = "OPENAI_API_KEY"
@@ -153,14 +160,17 @@ func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if c := o.clients[k]; c != nil && c.keySum == sum {
-		return c.c, key // its endpoint's URL secrets were registered with it
+		return c, key // its endpoint's URL secrets were registered with it
 	}
 	secrets.Default().RegisterURL(endpoint)
 	cfg := openai.DefaultConfig(key)
 	cfg.BaseURL = endpoint
 	cfg.HTTPClient = o.http
-	c := openai.NewClientWithConfig(cfg)
-	o.clients[k] = &cachedClient{keySum: sum, c: c}
+	c := &cachedClient{keySum: sum, c: openai.NewClientWithConfig(cfg)}
+	if key != "" {
+		c.auth = []string{"Bearer " + key}
+	}
+	o.clients[k] = c
 	return c, key
 }
 
@@ -179,6 +189,9 @@ func (o *OpenAI) CheckKeyHost(baseURL, keyEnv, model string) error {
 	}
 	if o.getenv(name) == "" {
 		return nil
+	}
+	if name == "OPENAI_API_KEY" && origin(o.Endpoint(baseURL)) == origin(o.Endpoint("")) {
+		return nil // the usual case, decided without keyOrigins' list
 	}
 	origins, via, bound := o.keyOrigins(name)
 	if !bound {
@@ -241,13 +254,21 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
 		return nil, err
 	}
-	cc, key := o.client(endpoint, req.APIKeyEnv)
+	c, key := o.cached(endpoint, req.APIKeyEnv)
+	cc := c.c
 	creq, extra, err := buildChat(req)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
 	}
 	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key, extra: extra}
 	ctx = withState(ctx, st)
+	var body []byte
+	if !req.Stream {
+		// Encoded once, here, for every try and attempt (chatencode.go).
+		if body, err = chatBody(&creq, extra); err != nil {
+			return nil, toError(ctx, err, st, req.Model)
+		}
+	}
 	// A broken answer (cut stream, bad JSON, no choices) is retried once as
 	// a whole call, unless text already reached the caller.
 	tries := 1
@@ -266,7 +287,7 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 		if req.Stream {
 			resp, err = o.stream(ctx, cc, creq, chunk)
 		} else {
-			resp, err = o.complete(ctx, cc, creq)
+			resp, err = o.chat(ctx, endpoint, c.auth, body)
 		}
 		if err == nil {
 			resp.Latency = time.Since(st.lastTry)
@@ -286,128 +307,16 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 	}
 }
 
+// complete is a non-streamed chat completion through go-openai (Azure's
+// path: its client sets the api-key header and version query).
 func (o *OpenAI) complete(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest) (*Response, error) {
 	r, err := cc.CreateChatCompletion(ctx, creq)
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Choices) == 0 {
-		return nil, errEmptyChoices
-	}
-	ch := r.Choices[0]
-	resp := &Response{
-		Text:         ch.Message.Content,
-		Refusal:      ch.Message.Refusal,
-		Role:         ch.Message.Role,
-		FinishReason: string(ch.FinishReason),
-		Model:        r.Model,
-		Usage:        Usage{r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens},
-	}
-	resp.ToolCalls = toolCallsJSON(ch.Message.ToolCalls, ch.Message.FunctionCall)
-	if ch.LogProbs != nil {
-		for _, lp := range ch.LogProbs.Content {
-			resp.Logprobs = append(resp.Logprobs, lp.LogProb)
-		}
-	}
-	return resp, nil
-}
-
-func (o *OpenAI) stream(ctx context.Context, cc *openai.Client, creq openai.ChatCompletionRequest, onChunk ChunkFunc) (*Response, error) {
-	creq.Stream = true
-	creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
-	s, err := cc.CreateChatCompletionStream(ctx, creq)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	var (
-		text    strings.Builder
-		refusal strings.Builder
-		resp    = &Response{}
-		choices bool
-		calls   []openai.ToolCall
-		fn      *openai.FunctionCall
-	)
-	for {
-		c, err := s.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, &streamErr{err}
-		}
-		if c.Model != "" {
-			resp.Model = c.Model
-		}
-		if c.Usage != nil {
-			resp.Usage = Usage{c.Usage.PromptTokens, c.Usage.CompletionTokens, c.Usage.TotalTokens}
-		}
-		for _, ch := range c.Choices {
-			if ch.Index != 0 {
-				continue // n > 1: the first choice is the answer, as non-streamed
-			}
-			choices = true
-			d := ch.Delta
-			if d.Role != "" {
-				resp.Role = d.Role
-			}
-			if d.Content != "" {
-				text.WriteString(d.Content)
-				if onChunk != nil {
-					onChunk(d.Content)
-				}
-			}
-			refusal.WriteString(d.Refusal)
-			if ch.Logprobs != nil {
-				for _, lp := range ch.Logprobs.Content {
-					resp.Logprobs = append(resp.Logprobs, lp.Logprob)
-				}
-			}
-			if ch.FinishReason != "" {
-				resp.FinishReason = string(ch.FinishReason)
-			}
-			calls = mergeToolCalls(calls, d.ToolCalls)
-			if d.FunctionCall != nil {
-				if fn == nil {
-					fn = &openai.FunctionCall{}
-				}
-				fn.Name += d.FunctionCall.Name
-				fn.Arguments += d.FunctionCall.Arguments
-			}
-		}
-	}
-	if !choices {
-		return nil, errEmptyChoices
-	}
-	resp.Text, resp.Refusal = text.String(), refusal.String()
-	if resp.Role == "" {
-		resp.Role = "assistant"
-	}
-	resp.ToolCalls = toolCallsJSON(calls, fn)
-	return resp, nil
-}
-
-// mergeToolCalls folds streamed tool call deltas, keyed by their index.
-func mergeToolCalls(calls []openai.ToolCall, deltas []openai.ToolCall) []openai.ToolCall {
-	for _, d := range deltas {
-		i := len(calls)
-		if d.Index != nil {
-			i = *d.Index
-		}
-		for len(calls) <= i {
-			calls = append(calls, openai.ToolCall{})
-		}
-		c := &calls[i]
-		if d.ID != "" {
-			c.ID = d.ID
-		}
-		if d.Type != "" {
-			c.Type = d.Type
-		}
-		c.Function.Name += d.Function.Name
-		c.Function.Arguments += d.Function.Arguments
-	}
-	return calls
+	var a chatAnswer
+	answerOf(&r, &a)
+	return a.response()
 }
 
 // toolCallsJSON is the OpenAI tool_calls list; a legacy function_call is
@@ -435,20 +344,20 @@ func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, err
 	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
 		return nil, err
 	}
-	cc, key := o.client(endpoint, req.APIKeyEnv)
+	c, key := o.cached(endpoint, req.APIKeyEnv)
 	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key}
 	ctx = withState(ctx, st)
-	r, err := cc.CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{Input: req.Input, Model: openai.EmbeddingModel(req.Model)})
+	data, err := o.embed(ctx, endpoint, c.auth, req.Model, req.Input) // embed.go
 	if err != nil {
 		return nil, toError(ctx, err, st, req.Model)
 	}
-	if len(r.Data) != len(req.Input) {
+	if len(data) != len(req.Input) {
 		return nil, &Error{Kind: KindBadResponse, Endpoint: endpoint, Model: req.Model, Attempts: st.attempts,
-			Msg: "embeddings: got " + itoa(len(r.Data)) + " vectors for " + itoa(len(req.Input)) + " inputs"}
+			Msg: "embeddings: got " + itoa(len(data)) + " vectors for " + itoa(len(req.Input)) + " inputs"}
 	}
-	sort.SliceStable(r.Data, func(i, j int) bool { return r.Data[i].Index < r.Data[j].Index })
-	out := make([][]float64, len(r.Data))
-	for i, d := range r.Data {
+	sort.SliceStable(data, func(i, j int) bool { return data[i].Index < data[j].Index })
+	out := make([][]float64, len(data))
+	for i, d := range data {
 		v := make([]float64, len(d.Embedding))
 		for j, f := range d.Embedding {
 			v[j] = float64(f)
@@ -461,7 +370,10 @@ func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, err
 // WarmCodecs builds encoding/json's encoder and decoder for go-openai's
 // chat types now (reflection over a few dozen struct types, ~1 ms in a new
 // process), so that a caller with a spare core can take that off the
-// first model call's path.
+// first model call's path. A non-streamed chat encodes and decodes by hand
+// (chatencode.go, chatdecode.go) but still uses them for free-form
+// settings (tools, response_format) and answers the hand reader leaves;
+// streams use them throughout.
 func WarmCodecs() {
 	_, _ = json.Marshal(openai.ChatCompletionRequest{Messages: []openai.ChatCompletionMessage{{}}})
 	var r openai.ChatCompletionResponse
@@ -484,7 +396,7 @@ func (o *OpenAI) Moderate(ctx context.Context, req *ModerationRequest) (*Moderat
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: "encode moderation request: " + err.Error()}
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moderations", bytes.NewReader(body))
+	hreq, err := newPost(ctx, endpoint+"/moderations", body)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
 	}

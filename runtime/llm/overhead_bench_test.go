@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -57,6 +58,63 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 		b.ReportMetric(float64((cpuNow()-start).Microseconds())/float64(b.N), "cpu-us/op")
 	})
+}
+
+// BenchmarkOwnCost is BenchmarkOverhead without the network: both make the
+// call through an in-memory RoundTripper that answers at once, so ns/op
+// is CPU in one goroutine and client minus bare is the client's own cost
+// per call, without the loopback exchange's noise (or its GC share).
+//
+//	go test -run '^$' -bench OwnCost -benchtime 100000x ./runtime/llm
+func BenchmarkOwnCost(b *testing.B) {
+	const prompt = "Question case-000001: reply with the answer 42."
+	const base = "http://127.0.0.1:1/v1"
+	answer := []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1733000000,"model":"gpt-4o-mini",` +
+		`"choices":[{"index":0,"message":{"role":"assistant","content":"42"},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":7,"completion_tokens":1,"total_tokens":8}}`)
+	rt := cannedRT{answer}
+	b.Run("bare", func(b *testing.B) {
+		client := &http.Client{Transport: rt}
+		body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + prompt + `"}],"temperature":0}`)
+		b.ReportAllocs()
+		for range b.N {
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/chat/completions", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer sk-test-key")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.Run("client", func(b *testing.B) {
+		env := map[string]string{"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": base}
+		c := llm.NewOpenAI(llm.OpenAIOptions{HTTPClient: &http.Client{Transport: rt}, Timeout: benchTimeout,
+			Getenv: func(k string) string { return env[k] }})
+		req := &llm.Request{Provider: "openai", BaseURL: base, Model: "gpt-4o-mini",
+			Messages: []llm.Message{{Role: "user", Content: prompt}}, Settings: map[string]any{"temperature": 0}}
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := c.Complete(context.Background(), req, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// cannedRT answers every request with body, after reading the request's.
+type cannedRT struct{ body []byte }
+
+func (c cannedRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	h := http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(c.body))}}
+	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Header: h, Request: r,
+		Body: io.NopCloser(bytes.NewReader(c.body)), ContentLength: int64(len(c.body))}, nil
 }
 
 func cpuNow() time.Duration {

@@ -57,7 +57,7 @@ func (r rest) circuitOpen(endpoint string) bool {
 // post sends body as JSON through the retrying transport; a returned
 // response is a success (status < 400) whose body the caller closes.
 func (r rest) post(ctx context.Context, url string, body []byte, hdr http.Header) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := newPost(ctx, url, body)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Msg: "bad endpoint URL: " + err.Error()}
 	}

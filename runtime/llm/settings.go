@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -24,27 +24,24 @@ func buildChat(req *Request) (openai.ChatCompletionRequest, []byte, error) {
 		return cr, nil, err
 	}
 	cr.Messages = msgs
-	keys := make([]string, 0, len(req.Settings))
+	var kbuf [16]string // every call: a typical model's settings, on the stack
+	keys := kbuf[:0]
 	for k := range req.Settings {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys) // stable error and extra order
-	var zeros []string
+	slices.Sort(keys) // stable error and extra order
+	var extra []byte
 	for _, k := range keys {
 		zero, err := applySetting(&cr, k, req.Settings[k])
 		if err != nil {
 			return cr, nil, fmt.Errorf("setting %s: %w", k, err)
 		}
 		if zero != "" {
-			zeros = append(zeros, zero)
+			if len(extra) > 0 {
+				extra = append(extra, ',')
+			}
+			extra = append(extra, zero...)
 		}
-	}
-	var extra []byte
-	for i, z := range zeros {
-		if i > 0 {
-			extra = append(extra, ',')
-		}
-		extra = append(extra, z...)
 	}
 	return cr, extra, nil
 }
@@ -75,6 +72,9 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 		}
 		*dst = float32(f)
 		if f == 0 {
+			if z, ok := zeroMembers[k]; ok {
+				return z, nil
+			}
 			return strconv.Quote(k) + ":0", nil
 		}
 		return "", nil
@@ -159,11 +159,19 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 			cr.LogitBias[tok] = n
 		}
 		return "", nil
+	// Decoded into locals: a pointer into cr handed to encoding/json would
+	// put every call's request on the heap.
 	case "tools":
-		return "", viaJSON(v, &cr.Tools)
+		var tools []openai.Tool
+		err := viaJSON(v, &tools)
+		cr.Tools = tools
+		return "", err
 	case "functions":
+		var fns []openai.FunctionDefinition
+		err := viaJSON(v, &fns)
 		//lint:ignore SA1019 aiconfig files written for the legacy functions API send them as written
-		return "", viaJSON(v, &cr.Functions)
+		cr.Functions = fns
+		return "", err
 	case "response_format":
 		var rf openai.ChatCompletionResponseFormat
 		if err := viaJSON(v, &rf); err != nil {
@@ -180,6 +188,13 @@ func applySetting(cr *openai.ChatCompletionRequest, k string, v any) (zero strin
 		return "", nil
 	}
 	return "", fmt.Errorf("not an OpenAI chat completion parameter (remove it from the model settings)")
+}
+
+// zeroMembers are the float settings' zero members, built once (every
+// call with temperature: 0 sends one).
+var zeroMembers = map[string]string{
+	"temperature": `"temperature":0`, "top_p": `"top_p":0`,
+	"presence_penalty": `"presence_penalty":0`, "frequency_penalty": `"frequency_penalty":0`,
 }
 
 // viaJSON converts YAML/JSON-decoded values into go-openai's typed fields.
@@ -301,9 +316,11 @@ func buildMessages(in []Message) ([]openai.ChatCompletionMessage, error) {
 			}
 		}
 		if len(m.ToolCalls) > 0 {
-			if err := json.Unmarshal(m.ToolCalls, &cm.ToolCalls); err != nil {
+			var calls []openai.ToolCall // a local: &cm.ToolCalls would put cm on the heap
+			if err := json.Unmarshal(m.ToolCalls, &calls); err != nil {
 				return nil, fmt.Errorf("message %d tool_calls: %w", i+1, err)
 			}
+			cm.ToolCalls = calls
 		}
 		if len(m.FunctionCall) > 0 {
 			cm.FunctionCall = &openai.FunctionCall{}
@@ -357,16 +374,9 @@ func ChatBody(req *Request) ([]byte, error) {
 		cr.Stream = true
 		cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	}
-	b, err := json.Marshal(cr)
+	b, err := appendChatBody(nil, &cr, extra)
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	if len(extra) > 0 && len(b) > 1 {
-		sep := ","
-		if b[1] == '}' {
-			sep = ""
-		}
-		b = append(append(append([]byte("{"), extra...), sep...), b[1:]...)
-	}
-	return restoreContent(b), nil
+	return b, nil
 }
