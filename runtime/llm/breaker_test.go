@@ -34,6 +34,13 @@ func (c *countingRT) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func closedPort(t *testing.T) string {
 	t.Helper()
+	// Port 1 has no listener anywhere this runs; a port freed just now
+	// could be taken by another test's server before it is dialled.
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:1", time.Second); err == nil {
+		c.Close()
+	} else {
+		return "http://127.0.0.1:1/v1"
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
