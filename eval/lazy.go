@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -152,6 +154,23 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 	if defs == nil {
 		defs = &rawTest{}
 	}
+	// Names are checked for repeats by their hashes alone, sorted after
+	// the pass (8 B a row; a map from hash to first line was ~40 B a row
+	// at its peak, 40 MB at a million rows). Only when one repeats is the
+	// file read again with that map, for the exact messages.
+	mark, rowParams := len(l.problems), maps.Clone(l.rowParams)
+	tests, c, dup := l.streamCasesPass(ref, s, defs, false)
+	if !dup {
+		return tests, c
+	}
+	l.problems, l.rowParams = l.problems[:mark], rowParams
+	tests, c, _ = l.streamCasesPass(ref, s, defs, true)
+	return tests, c
+}
+
+// streamCasesPass is one pass of streamCases. Without exact, a repeated
+// name is not reported: dup says one occurs and the caller passes again.
+func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact bool) (_ []*Test, _ *lazyCases, dup bool) {
 	prompts := promptNames(s)
 	// finish runs after every row is read, so its problems come after
 	// the rows' own: hold them back to keep that order.
@@ -164,19 +183,27 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 	c := &lazyCases{suiteLine: ref.Line, defs: defs}
 	// First line of each name by hash: a 64-bit collision between two
 	// distinct names of one file is ~1e-10 at 100k rows.
-	seen := map[uint64]int32{}
+	var seen map[uint64]int32 // exact pass
+	var hashes []uint64       // first pass
+	if exact {
+		seen = map[uint64]int32{}
+	}
 	var tests []*Test
 	l.rowsReread = false
 	l.casesEach(ref, s, func(r *rawTest, sum uint64) {
 		c.path = r.file
 		h := nameHash(r.name)
-		switch first, dup := seen[h]; {
+		switch {
 		case !r.hasName:
 			report(r.file, r.line, "test without a name: add name: (unique within the suite)")
-		case dup:
-			report(r.file, r.at(r.nameLine), "duplicate test name %q (first at %s:%d); test names must be unique within a suite", r.name, r.file, first)
+		case !exact:
+			hashes = append(hashes, h)
 		default:
-			seen[h] = int32(r.line)
+			if first, dup := seen[h]; dup {
+				report(r.file, r.at(r.nameLine), "duplicate test name %q (first at %s:%d); test names must be unique within a suite", r.name, r.file, first)
+			} else {
+				seen[h] = int32(r.line)
+			}
 		}
 		t := finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, s, defs, r, prompts, report)
 		l.noteUse(t)
@@ -194,6 +221,14 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 			tests = nil
 		}
 	})
+	if !exact {
+		slices.Sort(hashes)
+		for i := 1; i < len(hashes); i++ {
+			if hashes[i] == hashes[i-1] {
+				return nil, nil, true
+			}
+		}
+	}
 	for _, p := range later {
 		if l.full() {
 			break
@@ -204,11 +239,11 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 		if tests == nil {
 			tests = []*Test{}
 		}
-		return tests, nil
+		return tests, nil, false
 	}
 	c.csv = strings.EqualFold(filepath.Ext(c.path), ".csv")
 	c.yaml = !c.csv && !strings.EqualFold(filepath.Ext(c.path), ".jsonl")
-	return nil, c
+	return nil, c, false
 }
 
 func nameHash(name string) uint64 {
