@@ -192,7 +192,7 @@ func (j *JUnit) openSuite(x *xmlWriter, r *results.Results, id int, st *results.
 // testcase writes one test, with go-junit-report's Testcase fields in
 // their order (attributes, then skipped, error, failure, system-out,
 // system-err); the GitHub flavor adds file and line attributes.
-func (j *JUnit) testcase(x *xmlWriter, t *results.TestResult, info results.SuiteInfo, used nameSet) {
+func (j *JUnit) testcase(x *xmlWriter, t *results.TestResult, info results.SuiteInfo, used *nameSet) {
 	tc := j.testcaseOf(t, info, used)
 	attrs := make([]string, 0, 10)
 	attrs = append(attrs, "name", tc.Name, "classname", tc.Classname)
@@ -241,7 +241,7 @@ func (j *JUnit) testcase(x *xmlWriter, t *results.TestResult, info results.Suite
 }
 
 // testcaseOf maps one test per the contract.
-func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used nameSet) junit.Testcase {
+func (j *JUnit) testcaseOf(t *results.TestResult, info results.SuiteInfo, used *nameSet) junit.Testcase {
 	tc := junit.Testcase{
 		Name:      uniqueName(text.OneLine(t.Name, 0), t.Suite, used),
 		Classname: classname(t, info),
@@ -326,7 +326,7 @@ func classname(t *results.TestResult, info results.SuiteInfo) string {
 // uniqueName keeps testcase names unique in the file (GitLab keeps only
 // the first of several with one name): a repeat gets its suite path, then
 // a number.
-func uniqueName(name, suite string, used nameSet) string {
+func uniqueName(name, suite string, used *nameSet) string {
 	n := name
 	if used.has(n) {
 		n = fmt.Sprintf("%s (%s)", name, text.OneLine(suite, 0))
@@ -338,23 +338,59 @@ func uniqueName(name, suite string, used nameSet) string {
 	return n
 }
 
-// nameSet remembers the names written by their 64-bit hash: a run of a
-// million tests holds ~16 MB of them rather than ~100 MB of strings. Two
-// names colliding (odds ~3e-8 at a million) only gives the second one its
-// suite path as if it repeated the first.
+// nameSet remembers the names written by their 64-bit hash: the recent
+// ones in a small map, the rest in one sorted slice the map is merged
+// into when it fills, so a run of a million tests holds ~8 MB of them
+// (as strings they were ~100 MB; in one map ~27 MB at its peak). Two
+// names colliding (odds ~3e-8 at a million) only gives the second one
+// its suite path as if it repeated the first.
 type nameSet struct {
-	seed maphash.Seed
-	m    map[uint64]struct{}
+	seed   maphash.Seed
+	recent map[uint64]struct{}
+	sorted []uint64
 }
 
-func newNameSet() nameSet { return nameSet{seed: maphash.MakeSeed(), m: map[uint64]struct{}{}} }
+// nameSetRecent is how many hashes the map takes before a merge.
+const nameSetRecent = 1 << 14
 
-func (s nameSet) has(name string) bool {
-	_, ok := s.m[maphash.String(s.seed, name)]
+func newNameSet() *nameSet {
+	return &nameSet{seed: maphash.MakeSeed(), recent: make(map[uint64]struct{}, nameSetRecent)}
+}
+
+func (s *nameSet) has(name string) bool {
+	h := maphash.String(s.seed, name)
+	if _, ok := s.recent[h]; ok {
+		return true
+	}
+	_, ok := slices.BinarySearch(s.sorted, h)
 	return ok
 }
 
-func (s nameSet) add(name string) { s.m[maphash.String(s.seed, name)] = struct{}{} }
+func (s *nameSet) add(name string) {
+	s.recent[maphash.String(s.seed, name)] = struct{}{}
+	if len(s.recent) < nameSetRecent {
+		return
+	}
+	batch := make([]uint64, 0, len(s.recent))
+	for h := range s.recent {
+		batch = append(batch, h)
+	}
+	slices.Sort(batch)
+	merged := make([]uint64, 0, len(s.sorted)+len(batch))
+	i, j := 0, 0
+	for i < len(s.sorted) && j < len(batch) {
+		if s.sorted[i] < batch[j] {
+			merged = append(merged, s.sorted[i])
+			i++
+		} else {
+			merged = append(merged, batch[j])
+			j++
+		}
+	}
+	merged = append(append(merged, s.sorted[i:]...), batch[j:]...)
+	s.sorted = merged
+	clear(s.recent)
+}
 
 // suiteProperty names a property of testsuite id, distinct from every
 // other testsuite's.

@@ -201,7 +201,7 @@ func (j *JUnit) oracleOpenSuite(enc *xml.Encoder, r *results.Results, id int, st
 }
 
 // testcase writes one test.
-func (j *JUnit) oracleTestcase(enc *xml.Encoder, t *results.TestResult, info results.SuiteInfo, used nameSet) error {
+func (j *JUnit) oracleTestcase(enc *xml.Encoder, t *results.TestResult, info results.SuiteInfo, used *nameSet) error {
 	tc := j.testcaseOf(t, info, used)
 	start := xml.StartElement{Name: xml.Name{Local: "testcase"}}
 	if j.opts.JUnitFlavor == JUnitFlavorGitHub {

@@ -3,6 +3,7 @@ package reporters
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,5 +182,28 @@ func TestXmllintRefusesTheTraps(t *testing.T) {
 		if err := exec.Command(bin, "--noout", "--schema", filepath.Join("testdata", "junit.xsd"), path).Run(); err == nil {
 			t.Errorf("%s: xmllint accepted it", name)
 		}
+	}
+}
+
+// TestNameSetAcrossMerges holds the name set to a plain map of names
+// past several merges of its recent map into the sorted slice.
+func TestNameSetAcrossMerges(t *testing.T) {
+	s := newNameSet()
+	want := map[string]bool{}
+	for i := range 3*nameSetRecent + 17 {
+		name := fmt.Sprintf("case-%d", i*7%(2*nameSetRecent))
+		if got := s.has(name); got != want[name] {
+			t.Fatalf("has(%q) = %v after %d adds, want %v", name, got, i, want[name])
+		}
+		s.add(name)
+		want[name] = true
+	}
+	for _, name := range []string{"case-1", "case-" + fmt.Sprint(2*nameSetRecent-1)} {
+		if !s.has(name) {
+			t.Errorf("%q lost", name)
+		}
+	}
+	if s.has("never") {
+		t.Error("a name never added is there")
 	}
 }
