@@ -87,16 +87,24 @@ func SortedKeys[V any](m map[string]V, small []string) []string {
 
 // Float formats f as encoding/json does (ES6 number to string); a
 // NaN or infinity is not JSON.
-func Float(b []byte, f float64) ([]byte, bool) {
+func Float(b []byte, f float64) ([]byte, bool) { return appendFloat(b, f, 64) }
+
+// Float32 formats f as encoding/json formats a float32.
+func Float32(b []byte, f float32) ([]byte, bool) { return appendFloat(b, float64(f), 32) }
+
+// appendFloat is encoding/json's floatEncoder for bits 32 or 64.
+func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return b, false
 	}
 	abs := math.Abs(f)
 	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
 	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
+	b = strconv.AppendFloat(b, f, format, -1, bits)
 	if format == 'e' {
 		// e-09 -> e-9
 		n := len(b)
@@ -113,13 +121,19 @@ const hexDigits = "0123456789abcdef"
 // String quotes s as encoding/json does with HTML escaping off:
 // control characters escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029
 // escaped.
-func String(b []byte, s string) []byte {
+func String(b []byte, s string) []byte { return appendString(b, s, false) }
+
+// StringHTML quotes s as json.Marshal does, with HTML escaping on: <, >
+// and & also as \u003c, \u003e and \u0026.
+func StringHTML(b []byte, s string) []byte { return appendString(b, s, true) }
+
+func appendString(b []byte, s string, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}

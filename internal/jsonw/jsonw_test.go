@@ -65,3 +65,28 @@ func FuzzFloat(f *testing.F) {
 		}
 	})
 }
+
+func FuzzStringHTML(f *testing.F) {
+	for _, s := range []string{"", "<a href=\"x\">&amp;</a>", "\x00\xff", "\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := StringHTML(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("StringHTML(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
+
+func FuzzFloat32(f *testing.F) {
+	for _, x := range []float32{0, 1, -1e-7, 1e21, 0.1, 123.456, math.SmallestNonzeroFloat32, math.MaxFloat32} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float32) {
+		want, werr := json.Marshal(x)
+		got, ok := Float32(nil, x)
+		if ok != (werr == nil) || ok && !bytes.Equal(got, want) {
+			t.Errorf("Float32(%v) = %s, %v; want %s, %v", x, got, ok, want, werr)
+		}
+	})
+}

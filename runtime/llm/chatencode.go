@@ -2,12 +2,12 @@ package llm
 
 import (
 	"encoding/json"
-	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/aieval/aieval/internal/jsonw"
 )
 
 // The chat path encodes its request body itself: encoding/json's
@@ -31,7 +31,7 @@ func appendChatBody(b []byte, cr *openai.ChatCompletionRequest, extra []byte) ([
 		b = append(append(b, extra...), ',')
 	}
 	b = append(b, `"model":`...)
-	b = appendJSONString(b, cr.Model)
+	b = jsonw.StringHTML(b, cr.Model)
 	b = append(b, `,"messages":`...)
 	if cr.Messages == nil {
 		b = append(b, "null"...)
@@ -61,7 +61,7 @@ func appendChatBody(b []byte, cr *openai.ChatCompletionRequest, extra []byte) ([
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, s)
+			b = jsonw.StringHTML(b, s)
 		}
 		b = append(b, ']')
 	}
@@ -87,7 +87,7 @@ func appendChatBody(b []byte, cr *openai.ChatCompletionRequest, extra []byte) ([
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendJSONString(b, k), ':')
+			b = append(jsonw.StringHTML(b, k), ':')
 			b = strconv.AppendInt(b, int64(cr.LogitBias[k]), 10)
 		}
 		b = append(b, '}')
@@ -161,7 +161,7 @@ func appendMessage(b []byte, m *openai.ChatCompletionMessage) ([]byte, error) {
 		return appendStd(b, m) // its own error
 	}
 	b = append(b, `{"role":`...)
-	b = appendJSONString(b, m.Role)
+	b = jsonw.StringHTML(b, m.Role)
 	multi := len(m.MultiContent) > 0
 	if !multi {
 		switch m.Content {
@@ -209,14 +209,14 @@ func appendMessage(b []byte, m *openai.ChatCompletionMessage) ([]byte, error) {
 					b = append(b, ',')
 				}
 				b = append(b, `"id":`...)
-				b = appendJSONString(b, c.ID)
+				b = jsonw.StringHTML(b, c.ID)
 				sep = true
 			}
 			if sep {
 				b = append(b, ',')
 			}
 			b = append(b, `"type":`...)
-			b = appendJSONString(b, string(c.Type))
+			b = jsonw.StringHTML(b, string(c.Type))
 			b = append(b, `,"function":`...)
 			b = appendFunctionCall(b, &c.Function)
 			b = append(b, '}')
@@ -232,14 +232,14 @@ func appendPart(b []byte, p *openai.ChatMessagePart) []byte {
 	n := len(b)
 	if p.Type != "" {
 		b = append(b, `"type":`...)
-		b = appendJSONString(b, string(p.Type))
+		b = jsonw.StringHTML(b, string(p.Type))
 	}
 	if p.Text != "" {
 		if len(b) > n {
 			b = append(b, ',')
 		}
 		b = append(b, `"text":`...)
-		b = appendJSONString(b, p.Text)
+		b = jsonw.StringHTML(b, p.Text)
 	}
 	if p.ImageURL != nil {
 		if len(b) > n {
@@ -249,14 +249,14 @@ func appendPart(b []byte, p *openai.ChatMessagePart) []byte {
 		m := len(b)
 		if p.ImageURL.URL != "" {
 			b = append(b, `"url":`...)
-			b = appendJSONString(b, p.ImageURL.URL)
+			b = jsonw.StringHTML(b, p.ImageURL.URL)
 		}
 		if p.ImageURL.Detail != "" {
 			if len(b) > m {
 				b = append(b, ',')
 			}
 			b = append(b, `"detail":`...)
-			b = appendJSONString(b, string(p.ImageURL.Detail))
+			b = jsonw.StringHTML(b, string(p.ImageURL.Detail))
 		}
 		b = append(b, '}')
 	}
@@ -267,14 +267,14 @@ func appendFunctionCall(b []byte, f *openai.FunctionCall) []byte {
 	b = append(b, '{')
 	if f.Name != "" {
 		b = append(b, `"name":`...)
-		b = appendJSONString(b, f.Name)
+		b = jsonw.StringHTML(b, f.Name)
 	}
 	if f.Arguments != "" {
 		if f.Name != "" {
 			b = append(b, ',')
 		}
 		b = append(b, `"arguments":`...)
-		b = appendJSONString(b, f.Arguments)
+		b = jsonw.StringHTML(b, f.Arguments)
 	}
 	return append(b, '}')
 }
@@ -319,85 +319,16 @@ func appendStringMember(b []byte, key, s string) []byte {
 		return b // omitempty
 	}
 	b = append(append(append(b, `,"`...), key...), `":`...)
-	return appendJSONString(b, s)
+	return jsonw.StringHTML(b, s)
 }
 
-// appendFloat32Member is encoding/json's float32 encoding (ES6 number
-// formatting: 'f' unless tiny or huge, exponent without padding).
+// appendFloat32Member writes a float32 setting as encoding/json does.
 // applySetting refuses infinities and NaN, which encoding/json refuses.
 func appendFloat32Member(b []byte, key string, f32 float32) []byte {
 	if f32 == 0 {
 		return b // omitempty
 	}
 	b = append(append(append(b, `,"`...), key...), `":`...)
-	f := float64(f32)
-	abs := float32(math.Abs(f))
-	format := byte('f')
-	if abs < 1e-6 || abs >= 1e21 {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 32)
-	if format == 'e' {
-		// e-09 -> e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
+	b, _ = jsonw.Float32(b, f32)
 	return b
-}
-
-// appendJSONString is encoding/json's string encoding with its default
-// HTML escaping: <, > and & as \u003c..., U+2028 and U+2029 escaped,
-// invalid UTF-8 as \ufffd.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

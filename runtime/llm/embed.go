@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/aieval/aieval/internal/jsonw"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -66,12 +67,12 @@ func embedBody(model string, input []string) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, validUTF8(s))
+			b = jsonw.StringHTML(b, validUTF8(s))
 		}
 		b = append(b, ']')
 	}
 	b = append(b, `,"model":`...)
-	b = appendJSONString(b, validUTF8(model))
+	b = jsonw.StringHTML(b, validUTF8(model))
 	return append(b, '}')
 }
 
