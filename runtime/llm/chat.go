@@ -47,9 +47,31 @@ var chatRefusedModels = map[string]bool{
 // go-openai's CreateChatCompletion on this path: its request building and
 // reflection-based decoding were half of the client's own CPU per call.
 func (o *OpenAI) chat(ctx context.Context, endpoint string, auth []string, body []byte) (*Response, error) {
-	hreq, err := newPost(ctx, endpoint+"/chat/completions", body)
+	hresp, whole, err := o.postJSON(ctx, endpoint+"/chat/completions", auth, body)
 	if err != nil {
 		return nil, err
+	}
+	defer hresp.Body.Close()
+	var a chatAnswer
+	if whole != nil {
+		err = decodeAnswer(whole, &a)
+	} else {
+		err = stdAnswer(hresp.Body, &a) // a stream, or a large body in pieces
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a.response()
+}
+
+// postJSON posts body to url through o.http with the headers go-openai
+// sends, and returns a 2xx answer, with its body as one slice when the
+// transport read it whole (nil otherwise: read hresp.Body). The caller
+// closes the body.
+func (o *OpenAI) postJSON(ctx context.Context, url string, auth []string, body []byte) (hresp *http.Response, whole []byte, err error) {
+	hreq, err := newPost(ctx, url, body)
+	if err != nil {
+		return nil, nil, err
 	}
 	// Shared value slices: net/http only reads them, and Set or Add
 	// replace rather than change them.
@@ -59,28 +81,19 @@ func (o *OpenAI) chat(ctx context.Context, endpoint string, auth []string, body 
 	}
 	h["Accept"] = jsonType
 	h["Content-Type"] = jsonType
-	hresp, err := o.http.Do(hreq)
-	if err != nil {
-		return nil, err
+	if hresp, err = o.http.Do(hreq); err != nil {
+		return nil, nil, err
 	}
-	defer hresp.Body.Close()
 	if hresp.StatusCode < http.StatusOK || hresp.StatusCode >= http.StatusBadRequest {
-		return nil, errorAnswer(hresp) // the transport made every >= 400 an *Error; this is a 1xx or 3xx
+		defer hresp.Body.Close()
+		return nil, nil, errorAnswer(hresp) // the transport made every >= 400 an *Error; this is a 1xx or 3xx
 	}
-	var a chatAnswer
 	if p, ok := hresp.Body.(*payload); ok {
 		if b, ok := p.whole(); ok {
-			err = decodeAnswer(b, &a)
-		} else {
-			err = stdAnswer(hresp.Body, &a)
+			whole = b
 		}
-	} else {
-		err = stdAnswer(hresp.Body, &a) // a stream, or a large body in pieces
 	}
-	if err != nil {
-		return nil, err
-	}
-	return a.response()
+	return hresp, whole, nil
 }
 
 var jsonType = []string{"application/json"}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"strconv"
 	"unicode/utf8"
 
@@ -23,28 +22,13 @@ import (
 // embed sends one /embeddings request through o.http and returns the
 // answer's data.
 func (o *OpenAI) embed(ctx context.Context, endpoint string, auth []string, model string, input []string) ([]openai.Embedding, error) {
-	hreq, err := newPost(ctx, endpoint+"/embeddings", embedBody(model, input))
-	if err != nil {
-		return nil, err
-	}
-	h := hreq.Header
-	if auth != nil {
-		h["Authorization"] = auth
-	}
-	h["Accept"] = jsonType
-	h["Content-Type"] = jsonType
-	hresp, err := o.http.Do(hreq)
+	hresp, whole, err := o.postJSON(ctx, endpoint+"/embeddings", auth, embedBody(model, input))
 	if err != nil {
 		return nil, err
 	}
 	defer hresp.Body.Close()
-	if hresp.StatusCode < http.StatusOK || hresp.StatusCode >= http.StatusBadRequest {
-		return nil, errorAnswer(hresp)
-	}
-	if p, ok := hresp.Body.(*payload); ok {
-		if b, ok := p.whole(); ok {
-			return decodeEmbeddings(b)
-		}
+	if whole != nil {
+		return decodeEmbeddings(whole)
 	}
 	return stdEmbeddings(hresp.Body)
 }
@@ -159,10 +143,6 @@ func (d *jdec) float32s(dst *[]float32) bool {
 		*dst = make([]float32, 0, 1536)
 	}
 	return d.array(func(int) bool {
-		c := d.peek()
-		if c != '-' && (c < '0' || c > '9') {
-			return false
-		}
 		s, ok := d.number()
 		if !ok {
 			return false

@@ -203,8 +203,12 @@ func (d *jdec) word(dst *string) bool {
 var words = map[string]string{"assistant": "assistant", "stop": "stop", "length": "length",
 	"tool_calls": "tool_calls", "function_call": "function_call", "content_filter": "content_filter"}
 
-// number reads a number's text (JSON grammar) or reports false.
+// number reads a number's text (JSON grammar) or reports false,
+// without stepping past anything when the next value is not a number.
 func (d *jdec) number() ([]byte, bool) {
+	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
+		return nil, false
+	}
 	start := d.i
 	if !d.skipNumber() {
 		return nil, false
@@ -215,12 +219,8 @@ func (d *jdec) number() ([]byte, bool) {
 // integer reads an int (as encoding/json into an int: ParseInt, base 10)
 // or null.
 func (d *jdec) integer(dst *int) bool {
-	c := d.peek()
-	if c == 'n' {
+	if d.peek() == 'n' {
 		return d.null()
-	}
-	if c != '-' && (c < '0' || c > '9') {
-		return false
 	}
 	s, ok := d.number()
 	if !ok {
@@ -238,12 +238,8 @@ func (d *jdec) integer(dst *int) bool {
 
 // float reads a float64 (ParseFloat, as encoding/json) or null.
 func (d *jdec) float(dst *float64) bool {
-	c := d.peek()
-	if c == 'n' {
+	if d.peek() == 'n' {
 		return d.null()
-	}
-	if c != '-' && (c < '0' || c > '9') {
-		return false
 	}
 	s, ok := d.number()
 	if !ok {
@@ -263,11 +259,7 @@ func (d *jdec) float(dst *float64) bool {
 // base64 string is left to encoding/json).
 func (d *jdec) byteList() bool {
 	return d.array(func(int) bool {
-		c := d.peek()
-		if c < '0' || c > '9' {
-			return false
-		}
-		s, ok := d.number()
+		s, ok := d.number() // a sign fails ParseUint below
 		if !ok {
 			return false
 		}
