@@ -10,14 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aieval/aieval/internal/fakeopenai"
+	"github.com/aieval/aieval/internal/heapwatch"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/cache"
 	"github.com/aieval/aieval/runtime/llm"
@@ -52,7 +50,7 @@ func BenchmarkRun1000(b *testing.B) {
 	for range b.N {
 		opts := testOpts(b)
 		opts.Concurrency = conc
-		stopPeak := samplePeakHeap(&peak)
+		stopPeak := heapwatch.Peak(&peak, nil)
 		start := time.Now()
 		res, err := Run(context.Background(), []*Suite{s}, opts)
 		wall := time.Since(start)
@@ -68,32 +66,6 @@ func BenchmarkRun1000(b *testing.B) {
 	b.ReportMetric(worst, "efficiency")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(ideal.Milliseconds()), "ideal-ms")
-}
-
-// samplePeakHeap records the largest live heap until the returned func is
-// called. runtime/metrics reads without stopping the world.
-func samplePeakHeap(peak *uint64) func() {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > *peak {
-				*peak = v
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
 }
 
 // BenchmarkRunEcho10k runs 10,000 tests from a JSON Lines cases file on the
@@ -168,13 +140,13 @@ func benchRuns(b *testing.B, n int, opts func() Options, suites ...*Suite) {
 	var peak, live uint64
 	var cpu time.Duration
 	goruntime.GC()
-	base := liveHeap()
+	base := heapwatch.Live()
 	for range b.N {
 		o := opts()
-		stopPeak := samplePeak(&peak, &live)
-		before := cpuTime()
+		stopPeak := heapwatch.Peak(&peak, &live)
+		before := heapwatch.CPU()
 		res, err := Run(context.Background(), suites, o)
-		cpu += cpuTime() - before
+		cpu += heapwatch.CPU() - before
 		stopPeak()
 		if err != nil || res.Summary.Passed != n {
 			b.Fatalf("err %v summary %+v", err, res)
@@ -186,50 +158,11 @@ func benchRuns(b *testing.B, n int, opts func() Options, suites ...*Suite) {
 	b.ReportMetric((float64(live)-float64(base))/float64(n), "live-B/test")
 }
 
-// samplePeak records the largest heap (peak) and the largest heap found
-// live by a GC (live) until the returned func is called.
-func samplePeak(peak, live *uint64) func() {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			*peak = max(*peak, s[0].Value.Uint64())
-			*live = max(*live, s[1].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
-}
-
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
 func flagValue(name string) string {
 	if f := flag.Lookup(name); f != nil {
 		return f.Value.String()
 	}
 	return ""
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkLoadJSONL1000 measures loading a suite whose 1000 tests are rows

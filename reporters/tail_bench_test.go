@@ -6,12 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/heapwatch"
 )
 
 // BenchmarkTail100k is a 100,000-test run's work after its last answer, as
@@ -48,7 +47,7 @@ func benchTail(b *testing.B, n int) {
 			}
 		}
 		runtime.GC()
-		stop := samplePeak(&peak)
+		stop := heapwatch.Peak(&peak, nil)
 		b.StartTimer()
 		start := time.Now()
 		spool, err := sp.Finish()
@@ -111,27 +110,4 @@ func benchResult(i int) *results.TestResult {
 		},
 		Request: &results.Request{Messages: []results.Message{{Role: "user", Content: text}}, Settings: map[string]any{"temperature": 0.0}},
 	}
-}
-
-// samplePeak records the largest live heap until the returned func is called.
-func samplePeak(peak *uint64) func() {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			*peak = max(*peak, s[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
 }

@@ -6,11 +6,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aieval/aieval/internal/fakeopenai"
+	"github.com/aieval/aieval/internal/heapwatch"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -29,7 +29,7 @@ func BenchmarkOverhead(b *testing.B) {
 		client := &http.Client{Transport: tr, Timeout: time.Minute}
 		body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + prompt + `"}],"temperature":0}`)
 		b.ReportAllocs()
-		start := cpuNow()
+		start := heapwatch.CPU()
 		b.ResetTimer()
 		for range b.N {
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL()+"/chat/completions", bytes.NewReader(body))
@@ -42,21 +42,21 @@ func BenchmarkOverhead(b *testing.B) {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
-		b.ReportMetric(float64((cpuNow()-start).Microseconds())/float64(b.N), "cpu-us/op")
+		b.ReportMetric(float64((heapwatch.CPU()-start).Microseconds())/float64(b.N), "cpu-us/op")
 	})
 	b.Run("client", func(b *testing.B) {
 		h := newHarness(b, llm.DefaultRetry, benchTimeout, fakeopenai.WithKeep(0))
 		req := &llm.Request{Provider: "openai", BaseURL: h.srv.URL(), Model: "gpt-4o-mini",
 			Messages: []llm.Message{{Role: "user", Content: prompt}}, Settings: map[string]any{"temperature": 0}}
 		b.ReportAllocs()
-		start := cpuNow()
+		start := heapwatch.CPU()
 		b.ResetTimer()
 		for range b.N {
 			if _, err := h.client.Complete(context.Background(), req, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64((cpuNow()-start).Microseconds())/float64(b.N), "cpu-us/op")
+		b.ReportMetric(float64((heapwatch.CPU()-start).Microseconds())/float64(b.N), "cpu-us/op")
 	})
 }
 
@@ -115,10 +115,4 @@ func (c cannedRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	h := http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(c.body))}}
 	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Header: h, Request: r,
 		Body: io.NopCloser(bytes.NewReader(c.body)), ContentLength: int64(len(c.body))}, nil
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
