@@ -1,6 +1,7 @@
 package jsonnode
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf8"
 
@@ -29,6 +30,9 @@ type Row struct {
 // Parse reads the row b, whose nodes all get line. The tree is valid until
 // the next call.
 func (p *Row) Parse(b []byte, line int) (*yaml.Node, bool) {
+	if bytes.IndexByte(b, '\n') >= 0 {
+		return nil, false // a node past a newline is on a later line: Parse counts them
+	}
 	p.b, p.i, p.line = b, 0, line
 	p.nodes, p.kids, p.stack = p.nodes[:0], p.kids[:0], p.stack[:0]
 	n, ok := p.value(0)

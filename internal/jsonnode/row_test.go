@@ -31,7 +31,7 @@ var jsonRowSeeds = []string{
 	`{"s": "tab	in"}`, `{"s": "\x"}`, `{"s": "\u12"}`, `{"s": "\uZZZZ"}`, `{"a": [1, [2, [3]]], "b": {}}`,
 	`{"name": "t1", "prompt": "p", "params": {"city": "x"}, "assert": [{"type": "contains", "value": "42"}]}`,
 	`{"a":1`, `{"a":"`, `  {"a" : [ 1 , 2 ] }  `, `{"k":"v","k":"w"}`, `{"u": "\u0000"}`, `{"e": 1E5, "f": 0e0}`,
-	strings.Repeat("[", 210) + strings.Repeat("]", 210),
+	strings.Repeat("[", 210) + strings.Repeat("]", 210), "{\"\":\n0}", "[1,\r\n2]",
 }
 
 // FuzzJSONRow checks the fast row parser against encoding/json: the same
