@@ -83,12 +83,20 @@ type Result struct {
 
 	// diff builds Diff only if the final verdict is a failure: a passing
 	// not- check must not pay for a diff it throws away.
-	diff func() string
+	diff lazyText
+}
+
+// lazyText is a TextDiff(want, got) to make if a failure needs it: the two
+// texts, not a closure, so a check that passes once negated (not-contains)
+// allocates nothing for it.
+type lazyText struct {
+	want, got string
+	set       bool
 }
 
 // lazyDiff defers TextDiff(expected, actual) until a failure needs it.
-func lazyDiff(expected, actual string) func() string {
-	return func() string { return TextDiff(expected, actual) }
+func lazyDiff(expected, actual string) lazyText {
+	return lazyText{want: expected, got: actual, set: true}
 }
 
 // Assertion scores one output. An error means it could not be evaluated
@@ -212,10 +220,10 @@ func (f final) Check(ctx context.Context, in *Input) (Result, error) {
 }
 
 func finish(r Result) Result {
-	if !r.Pass && r.Diff == "" && r.diff != nil {
-		r.Diff = r.diff()
+	if !r.Pass && r.Diff == "" && r.diff.set {
+		r.Diff = TextDiff(r.diff.want, r.diff.got)
 	}
-	r.diff = nil
+	r.diff = lazyText{}
 	return r
 }
 
@@ -252,7 +260,7 @@ func invert(r Result) Result {
 	}
 	r.Pass = !r.Pass
 	r.Score = 1 - r.Score
-	r.Diff, r.diff = "", nil
+	r.Diff, r.diff = "", lazyText{}
 	return r
 }
 

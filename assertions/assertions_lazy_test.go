@@ -22,7 +22,7 @@ func TestDiffOnlyOnFinalFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err = neg.Check(context.Background(), in)
-	if err != nil || !r.Pass || r.Diff != "" || r.diff != nil {
-		t.Fatalf("not-equals on a mismatch: pass=%v diff=%q lazy=%v, want a pass without a diff", r.Pass, r.Diff, r.diff != nil)
+	if err != nil || !r.Pass || r.Diff != "" || r.diff.set {
+		t.Fatalf("not-equals on a mismatch: pass=%v diff=%q lazy=%v, want a pass without a diff", r.Pass, r.Diff, r.diff.set)
 	}
 }

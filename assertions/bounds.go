@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -85,16 +86,23 @@ func newBounds(unit string, count func(string) int) Factory {
 		if err != nil {
 			return nil, err
 		}
+		within := ", within " + b.String()
 		return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 			n := count(in.Output)
-			have := fmt.Sprintf("output has %d %ss", n, unit)
+			// "output has N units, ...", built in one buffer: a reason
+			// every test of a suite with this check pays for.
+			var buf [reasonBuf]byte
+			r := strconv.AppendInt(append(buf[:0], "output has "...), int64(n), 10)
+			r = append(append(append(r, ' '), unit...), 's')
 			switch {
 			case b.hasMin && n < b.min:
-				return outcome(false, fmt.Sprintf("%s, fewer than the minimum %d; %s", have, b.min, found(in.Output))), nil
+				r = strconv.AppendInt(append(r, ", fewer than the minimum "...), int64(b.min), 10)
+				return outcome(false, string(appendFound(append(r, "; "...), in.Output))), nil
 			case b.hasMax && n > b.max:
-				return outcome(false, fmt.Sprintf("%s, more than the maximum %d; %s", have, b.max, found(in.Output))), nil
+				r = strconv.AppendInt(append(r, ", more than the maximum "...), int64(b.max), 10)
+				return outcome(false, string(appendFound(append(r, "; "...), in.Output))), nil
 			}
-			return outcome(true, fmt.Sprintf("%s, within %s", have, b)), nil
+			return outcome(true, string(append(r, within...))), nil
 		}), nil
 	}
 }

@@ -39,13 +39,16 @@ func newLatency(spec Spec) (Assertion, error) {
 	if err != nil {
 		return nil, err
 	}
+	within, exceeds := " ms is within the "+fmtG(limit)+" ms limit", " ms exceeds the "+fmtG(limit)+" ms limit"
 	return checkFunc(func(_ context.Context, in *Input) (Result, error) {
-		// strconv, not fmt: this reason is built for nearly every test
-		// (TestLatencyReason holds it to the fmt form).
+		// strconv into one buffer, not fmt: this reason is built for nearly
+		// every test (TestLatencyReason holds it to the fmt form).
+		var buf [reasonBuf]byte
+		r := appendF0(append(buf[:0], "latency "...), in.LatencyMS)
 		if in.LatencyMS <= limit {
-			return outcome(true, "latency "+fmtF0(in.LatencyMS)+" ms is within the "+fmtG(limit)+" ms limit"), nil
+			return outcome(true, string(append(r, within...))), nil
 		}
-		return outcome(false, "latency "+fmtF0(in.LatencyMS)+" ms exceeds the "+fmtG(limit)+" ms limit"), nil
+		return outcome(false, string(append(r, exceeds...))), nil
 	}), nil
 }
 
@@ -128,6 +131,14 @@ func newTokens(spec Spec) (Assertion, error) {
 // reflection); NaN and infinities as fmt writes them.
 func fmtF0(x float64) string { return fmtFloat(x, 'f', 0) }
 func fmtG(x float64) string  { return fmtFloat(x, 'g', -1) }
+
+// appendF0 appends fmtF0(x) to b.
+func appendF0(b []byte, x float64) []byte {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return append(b, fmtF0(x)...)
+	}
+	return strconv.AppendFloat(b, x, 'f', 0, 64)
+}
 
 func fmtFloat(x float64, verb byte, prec int) string {
 	switch {

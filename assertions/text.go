@@ -1,6 +1,7 @@
 package assertions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -73,11 +74,13 @@ func newEquals(spec Spec) (Assertion, error) {
 	if err != nil {
 		return nil, err
 	}
+	pass, failHead := "output equals "+q(want), "output does not equal "+q(want)+"; "
 	return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 		if in.Output == want {
-			return outcome(true, "output equals "+q(want)), nil
+			return outcome(true, pass), nil
 		}
-		reason := fmt.Sprintf("output does not equal %s; %s", q(want), found(in.Output))
+		var buf [reasonBuf]byte
+		reason := string(appendFound(append(buf[:0], failHead...), in.Output))
 		if strings.TrimSpace(in.Output) == strings.TrimSpace(want) {
 			reason += " (they differ only in leading/trailing whitespace)"
 		}
@@ -146,11 +149,15 @@ func newContains(fold bool) Factory {
 		if fold {
 			suffix = " (ignoring case)"
 		}
+		// Both reasons but the output are the spec's: made once, here.
+		pass, failHead := "output contains "+q(want)+suffix, "output does not contain "+q(want)+suffix+"; "
+		n := newNeedle(want, fold)
 		return checkFunc(func(_ context.Context, in *Input) (Result, error) {
-			if has(in.Output, want, fold) {
-				return outcome(true, "output contains "+q(want)+suffix), nil
+			if n.in(in.Output) {
+				return outcome(true, pass), nil
 			}
-			r := outcome(false, fmt.Sprintf("output does not contain %s%s; %s", q(want), suffix, found(in.Output)))
+			var buf [reasonBuf]byte
+			r := outcome(false, string(appendFound(append(buf[:0], failHead...), in.Output)))
 			if utf8.RuneCountInString(in.Output) <= shortDiffRunes && utf8.RuneCountInString(want) <= shortDiffRunes {
 				r.diff = lazyDiff(want, in.Output)
 			}
@@ -159,11 +166,48 @@ func newContains(fold bool) Factory {
 	}
 }
 
-func has(s, sub string, fold bool) bool {
+// reasonBuf is the stack buffer a reason is built in: most fit.
+const reasonBuf = 320
+
+// needle is a text a check looks for: as written, or for a
+// case-insensitive check in lower case, made once when the suite loads.
+type needle struct {
+	text string
+	fold bool
+	low  []byte // strings.ToLower(text)
+}
+
+func newNeedle(text string, fold bool) needle {
+	n := needle{text: text, fold: fold}
 	if fold {
-		return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+		n.low = []byte(strings.ToLower(text))
 	}
-	return strings.Contains(s, sub)
+	return n
+}
+
+// in reports whether s contains the needle: for a folded one,
+// strings.Contains(strings.ToLower(s), strings.ToLower(text)), with a
+// short ASCII s lowered in a stack buffer instead of a new string.
+func (n needle) in(s string) bool {
+	if !n.fold {
+		return strings.Contains(s, n.text)
+	}
+	var buf [512]byte
+	if len(s) > len(buf) {
+		return strings.Contains(strings.ToLower(s), string(n.low))
+	}
+	b := buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), string(n.low))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return bytes.Contains(b, n.low)
 }
 
 // listValue reads a list of non-empty texts. A single text without commas
@@ -219,10 +263,14 @@ func newContainsSet(all, fold bool) Factory {
 		if fold {
 			suffix = " (ignoring case)"
 		}
+		needles := make([]needle, len(items))
+		for i, it := range items {
+			needles[i] = newNeedle(it, fold)
+		}
 		return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 			var hit, miss []string
-			for _, it := range items {
-				if has(in.Output, it, fold) {
+			for i, it := range items {
+				if needles[i].in(in.Output) {
 					hit = append(hit, it)
 				} else {
 					miss = append(miss, it)
@@ -254,13 +302,14 @@ func newAffix(prefix bool) Factory {
 		if err != nil {
 			return nil, err
 		}
+		pass := fmt.Sprintf("output %ss with %s", verb, q(want))
 		return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 			ok := strings.HasSuffix(in.Output, want)
 			if prefix {
 				ok = strings.HasPrefix(in.Output, want)
 			}
 			if ok {
-				return outcome(true, fmt.Sprintf("output %ss with %s", verb, q(want))), nil
+				return outcome(true, pass), nil
 			}
 			// Compare against the same stretch of output, a little longer.
 			n := utf8.RuneCountInString(want) + 20
@@ -294,11 +343,13 @@ func newRegex(spec Spec) (Assertion, error) {
 		return nil, fmt.Errorf("bad regex %q: %v", pat, err)
 	}
 	shown := "/" + excerpt(pat, excerptRunes) + "/"
+	passHead, failHead := "output matches "+shown+" at ", "output does not match "+shown+"; "
 	return checkFunc(func(_ context.Context, in *Input) (Result, error) {
+		var buf [reasonBuf]byte
 		if m := re.FindStringIndex(in.Output); m != nil {
-			return outcome(true, "output matches "+shown+" at "+q(in.Output[m[0]:m[1]])), nil
+			return outcome(true, string(appendQ(append(buf[:0], passHead...), in.Output[m[0]:m[1]]))), nil
 		}
-		return outcome(false, fmt.Sprintf("output does not match %s; %s", shown, found(in.Output))), nil
+		return outcome(false, string(appendFound(append(buf[:0], failHead...), in.Output))), nil
 	}), nil
 }
 
