@@ -137,22 +137,30 @@ func echoCases(b *testing.B, n int, config, prompt string) string {
 // test expected to pass, and reports the process's CPU per test and the
 // heap (see BenchmarkRunEcho10k).
 func benchRuns(b *testing.B, n int, opts func() Options, suites ...*Suite) {
-	var peak, live uint64
+	var peak, live, allocs uint64
 	var cpu time.Duration
 	goruntime.GC()
 	base := heapwatch.Live()
+	var ms goruntime.MemStats
 	for range b.N {
 		o := opts()
 		stopPeak := heapwatch.Peak(&peak, &live)
+		goruntime.ReadMemStats(&ms)
+		mallocs := ms.Mallocs
 		before := heapwatch.CPU()
 		res, err := Run(context.Background(), suites, o)
 		cpu += heapwatch.CPU() - before
+		goruntime.ReadMemStats(&ms)
+		allocs += ms.Mallocs - mallocs
 		stopPeak()
 		if err != nil || res.Summary.Passed != n {
 			b.Fatalf("err %v summary %+v", err, res)
 		}
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "cpu-us/test")
+	// Allocations of the run alone (the suite's loading is not in them),
+	// the heapwatch sampler's included: a few a millisecond.
+	b.ReportMetric(float64(allocs)/float64(b.N*n), "allocs/test")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(live)/(1<<20), "peak-live-MB")
 	b.ReportMetric((float64(live)-float64(base))/float64(n), "live-B/test")

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aieval/aieval/assertions"
@@ -40,8 +43,10 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	if j.model != "" {
 		res.Name, res.Matrix = t.Name+results.MatrixSuffix(j.model), j.model
 	}
-	if t.File != "" && !IsSuiteFile(t.File) { // a row of a cases file
-		res.File, res.FileLine = filepath.Clean(t.File), t.FileLine
+	if t.File != "" { // a row of a cases file, not of the suite itself
+		if f := sel.sr.helper(helperCasesFile, t.File).(string); f != "" {
+			res.File, res.FileLine = f, t.FileLine
+		}
 	}
 	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res, mi: j.mi, mn: j.mn}
 	switch {
@@ -134,22 +139,31 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 	if !transformOutput(ctx, t, in, res) {
 		return nil // the verdict is the transform's: it found nothing, or could not run
 	}
-	// The grader of each model, looked up once a test: most assertions
-	// share one (the route lookup was a tenth of the runner's own CPU).
-	var lastGM string
-	var lastGrader assertions.Grader
-	for _, a := range t.Asserts {
+	res.Assertions = slices.Grow(res.Assertions, len(t.Asserts))
+	// The helpers of each model, looked up when the model changes: most
+	// assertions share them.
+	var lastGM, lastEM, lastMM string
+	var suiteGM string // graderModel without a provider, once a test
+	for i, a := range t.Asserts {
 		// A per-assertion provider picks the grader or embedding model.
-		em := embedModel
+		em, gm := embedModel, a.Spec.Provider
 		if a.Spec.Provider != "" {
 			em = a.Spec.Provider
+		} else {
+			if suiteGM == "" {
+				suiteGM = graderModel(sr, req, a)
+			}
+			gm = suiteGM
 		}
-		if gm := graderModel(sr, req, a); lastGrader == nil || gm != lastGM {
-			lastGM, lastGrader = gm, r.graderFor(sr, gm)
+		if i == 0 || gm != lastGM {
+			lastGM, in.Grader = gm, r.graderFor(sr, gm)
 		}
-		in.Grader = lastGrader
-		in.Embedder = embedder{rt: sr.rt, model: em}
-		in.Moderator = moderator{rt: sr.rt, model: a.Spec.Provider}
+		if i == 0 || em != lastEM {
+			lastEM, in.Embedder = em, sr.helper(helperEmbedder, em).(assertions.Embedder)
+		}
+		if i == 0 || a.Spec.Provider != lastMM {
+			lastMM, in.Moderator = a.Spec.Provider, sr.helper(helperModerator, a.Spec.Provider).(assertions.Moderator)
+		}
 		ar := results.AssertionResult{Type: a.Spec.Type, Weight: a.Spec.Weight, Metric: a.Spec.Metric, Line: a.Spec.Line}
 		if _, ok := a.Impl.(assertions.Comparer); ok && matrix {
 			pending = append(pending, len(res.Assertions))
@@ -281,6 +295,11 @@ func (g grader) Grade(ctx context.Context, system, user string) (string, error) 
 // JSON-schema response format when the model is on an OpenAI-compatible
 // endpoint, a plain one otherwise (the schema is then in the prompt).
 func (r *runner) graderFor(sr *suiteRun, gm string) assertions.Grader {
+	return sr.helper(helperGrader, gm).(assertions.Grader)
+}
+
+// newGrader is graderFor's grader, made once per model and run.
+func (r *runner) newGrader(sr *suiteRun, gm string) assertions.Grader {
 	g := grader{rt: sr.rt, model: gm}
 	model := gm
 	if to, ok := r.opts.ModelMap[model]; ok {
@@ -373,4 +392,69 @@ func wantsLogprobs(t *Test) bool {
 		}
 	}
 	return false
+}
+
+// The kinds of helper an assertion gets in its Input.
+const (
+	helperGrader = iota
+	helperEmbedder
+	helperModerator
+	// helperCasesFile is a test's File as its result names it: cleaned
+	// when it is a cases file, "" when it is the suite (once a file, not
+	// once a row).
+	helperCasesFile
+)
+
+type helperKey struct {
+	kind  uint8
+	model string
+}
+
+// helpers holds a suite's graders, embedders and moderators by model, each
+// made once a run: boxing them into the Input's interfaces for every check
+// was most of the runner's own allocations a test. The map is replaced,
+// never changed, so a lookup takes no lock.
+type helpers struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[helperKey]any]
+}
+
+// helper is sr's helper of kind for model (for helperCasesFile, the
+// file), made on first use.
+func (sr *suiteRun) helper(kind uint8, model string) any {
+	k := helperKey{kind, model}
+	if m := sr.helpers.m.Load(); m != nil {
+		if h, ok := (*m)[k]; ok {
+			return h
+		}
+	}
+	sr.helpers.mu.Lock()
+	defer sr.helpers.mu.Unlock()
+	old := sr.helpers.m.Load()
+	if old != nil {
+		if h, ok := (*old)[k]; ok {
+			return h
+		}
+	}
+	var h any
+	switch kind {
+	case helperGrader:
+		h = sr.r.newGrader(sr, model)
+	case helperEmbedder:
+		h = assertions.Embedder(embedder{rt: sr.rt, model: model})
+	case helperModerator:
+		h = assertions.Moderator(moderator{rt: sr.rt, model: model})
+	default:
+		h = ""
+		if !IsSuiteFile(model) {
+			h = filepath.Clean(model)
+		}
+	}
+	m := make(map[helperKey]any, 4)
+	if old != nil {
+		maps.Copy(m, *old)
+	}
+	m[k] = h
+	sr.helpers.m.Store(&m)
+	return h
 }

@@ -31,7 +31,7 @@ type matrixGroups struct {
 // every model of that test (and sample) is in, which then are scored
 // together and returned in matrix order. The models finish in any order.
 func (r *runner) gather(ctx context.Context, o outcome) []outcome {
-	if o.mn < 2 || !hasComparer(o.t) {
+	if !waitsForModels(&o) {
 		return []outcome{o}
 	}
 	key := [2]int{o.ord - o.mi, o.sample}
@@ -63,6 +63,10 @@ func (r *runner) gather(ctx context.Context, o outcome) []outcome {
 	}
 	return out
 }
+
+// waitsForModels reports whether o is one model of a matrix test that
+// compares its models, and so waits in gather for the others.
+func waitsForModels(o *outcome) bool { return o.mn >= 2 && hasComparer(o.t) }
 
 func hasComparer(t *Test) bool {
 	if t == nil {

@@ -47,9 +47,11 @@ type runner struct {
 
 // suiteRun is a suite with its runtime.
 type suiteRun struct {
-	s    *Suite
-	rt   *runtime.Runtime
-	info results.SuiteInfo
+	s       *Suite
+	rt      *runtime.Runtime
+	info    results.SuiteInfo
+	r       *runner
+	helpers helpers
 }
 
 // selected is one test to run: held (t set) or row `row` of its suite's
@@ -182,7 +184,7 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		if s == nil || s.Config == nil {
 			return nil, errors.New("run suites: a suite was not loaded (use LoadSuite)")
 		}
-		sr := &suiteRun{s: s, info: results.SuiteInfo{
+		sr := &suiteRun{s: s, r: r, info: results.SuiteInfo{
 			Path: s.Path, Description: s.Description, Config: s.ConfigPath,
 			ConfigName: s.Config.Name(), ConfigSHA256: s.Config.SHA256(),
 		}}
@@ -446,7 +448,12 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 				if !ok {
 					return
 				}
-				for _, o := range r.gather(ctx, r.runObserved(ctx, j)) {
+				o := r.runObserved(ctx, j)
+				if !waitsForModels(&o) {
+					col.add(o) // without gather's slice of one
+					continue
+				}
+				for _, o := range r.gather(ctx, o) {
 					col.add(o)
 				}
 			}
