@@ -322,7 +322,8 @@ func (r *runner) httpClient() *http.Client {
 
 // wrapper builds memo(cache(meter(parser))): identical requests of one run
 // are made once (shared chained dependencies), the cache replays and
-// records, and the meter counts what was really spent.
+// records, and the meter counts what was really spent (with --max-cost
+// only: it prices every call).
 func (r *runner) wrapper() (func(llm.Client) llm.Client, error) {
 	mode, err := cache.ParseMode(r.opts.CacheMode)
 	if err != nil {
@@ -354,7 +355,10 @@ func (r *runner) wrapper() (func(llm.Client) llm.Client, error) {
 				return w // one memo per parser for the whole run
 			}
 		}
-		var c llm.Client = &meter{next: p, r: r}
+		c := p
+		if r.opts.MaxCost > 0 { // only a budget reads what was spent
+			c = &meter{next: p, r: r}
+		}
 		if r.cache != nil {
 			c = r.cache.Wrap(c)
 		}
