@@ -63,13 +63,15 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 		t.Prompt = defs.prompt
 		promptLine = r.line
 	}
-	label := "test " + strconv.Quote(r.name) // %q's text, for less CPU a row
+	// %q's text, made only for a message: a lazy suite finishes a test a
+	// row at run time too.
+	label := func() string { return "test " + strconv.Quote(r.name) }
 	switch {
 	case t.Prompt == "":
-		errAt(r.file, r.line, "%s: missing prompt: name a prompt of the aiconfig (%s)", label, listNames(prompts))
+		errAt(r.file, r.line, "%s: missing prompt: name a prompt of the aiconfig (%s)", label(), listNames(prompts))
 	case s.Config != nil:
 		if _, ok := s.Config.Prompt(t.Prompt); !ok {
-			errAt(r.file, promptLine, "%s: unknown prompt %q%s (prompts in %s: %s)", label, t.Prompt,
+			errAt(r.file, promptLine, "%s: unknown prompt %q%s (prompts in %s: %s)", label(), t.Prompt,
 				assertions.Suggest(t.Prompt, prompts), s.ConfigPath, listNames(prompts))
 		}
 	}
@@ -86,10 +88,8 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 		if r.csv {
 			noun = "column"
 		}
-		for _, k := range sortedKeys(r.params) {
-			if !reads[k] {
-				errAt(r.file, r.at(r.paramsLine), "%s: %s", label, unreadParam(noun, k, t.Prompt, reads, r.csv))
-			}
+		for _, k := range unread(r.params, reads) {
+			errAt(r.file, r.at(r.paramsLine), "%s: %s", label(), unreadParam(noun, k, t.Prompt, reads, r.csv))
 		}
 	}
 	t.Threshold = r.threshold
@@ -114,7 +114,7 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 	if len(t.Matrix) < 2 {
 		for _, a := range t.Asserts {
 			if _, ok := a.Impl.(assertions.Comparer); ok {
-				errAt(a.Spec.File, a.Spec.Line, "%s: %s compares the outputs of several models; run the test on at least two with matrix: [model, model] on the suite or the test", label, a.Spec.Type)
+				errAt(a.Spec.File, a.Spec.Line, "%s: %s compares the outputs of several models; run the test on at least two with matrix: [model, model] on the suite or the test", label(), a.Spec.Type)
 			}
 		}
 	}
@@ -123,7 +123,7 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 		t.PassK = defs.passK
 	}
 	if t.PassK > t.Repeat {
-		errAt(r.file, r.line, "%s: pass_k %d is above repeat %d: pass@k draws k of the test's runs", label, t.PassK, t.Repeat)
+		errAt(r.file, r.line, "%s: pass_k %d is above repeat %d: pass@k draws k of the test's runs", label(), t.PassK, t.Repeat)
 	}
 	switch {
 	case r.skip != nil:
@@ -132,6 +132,23 @@ func finishTest(t *Test, s *Suite, defs, r *rawTest, prompts []string, errAt fun
 		t.Skip = *defs.skip
 	}
 	return t
+}
+
+// unread is the keys of params that reads lacks, sorted; nil (and no
+// sorting) when every one is read, as in a valid row.
+func unread(params map[string]any, reads map[string]bool) []string {
+	for k := range params {
+		if !reads[k] {
+			var out []string
+			for _, k := range sortedKeys(params) {
+				if !reads[k] {
+					out = append(out, k)
+				}
+			}
+			return out
+		}
+	}
+	return nil
 }
 
 // readsParams reports whether an assertion reads the parameters (exec gets
