@@ -130,6 +130,10 @@ func Preflight(suites []*Suite, opts Options, warn func(string)) error {
 			}
 		}
 		if c := s.lazy; c != nil {
+			if opts.Rerun == nil && !r.filters() { // every row counts: no name needed
+				total, matched, inShard = total+len(c.sums), matched+len(c.sums), inShard+len(c.sums)
+				continue
+			}
 			for i := range c.sums {
 				each(c.name(i), s.Matrix)
 			}
@@ -194,7 +198,11 @@ func newRunner(suites []*Suite, opts Options) (*runner, error) {
 		})
 		r.suites = append(r.suites, sr)
 		if c := s.lazy; c != nil {
-			r.sel.add(lazyRows(sr, len(c.sums), func(i int) bool { return r.wanted(s, c.name(i)) }))
+			want := func(int) bool { return true } // no row's name needed
+			if r.filters() {
+				want = func(i int) bool { return r.wanted(s, c.name(i)) }
+			}
+			r.sel.add(lazyRows(sr, len(c.sums), want))
 			continue
 		}
 		var held []selected
@@ -272,6 +280,11 @@ func (r *runner) runsOf(t *Test) int {
 		return r.opts.Repeat
 	}
 	return max(t.Repeat, 1)
+}
+
+// filters reports whether wanted can refuse a test.
+func (r *runner) filters() bool {
+	return r.opts.Filter != nil || r.opts.Select != nil || r.opts.ShardCount > 1
 }
 
 // wanted applies --filter, Select and --shard.
