@@ -93,14 +93,14 @@ func newEquals(spec Spec) (Assertion, error) {
 // jsonEquals compares the output parsed as JSON with want by meaning:
 // key order and number spelling do not matter.
 func jsonEquals(want any) Assertion {
-	wantText := prettyJSON(want)
+	wantText, pass := prettyJSON(want), "output JSON equals "+short(want)
 	return checkFunc(func(_ context.Context, in *Input) (Result, error) {
 		got, err := parseJSON(in.Output)
 		if err != nil {
 			return outcome(false, fmt.Sprintf("output is not JSON (%v), expected JSON equal to %s; %s", err, short(want), found(in.Output))), nil
 		}
 		if reflect.DeepEqual(got, want) {
-			return outcome(true, "output JSON equals "+short(want)), nil
+			return outcome(true, pass), nil
 		}
 		r := outcome(false, fmt.Sprintf("output JSON differs: expected %s, found %s", short(want), short(got)))
 		r.diff = lazyDiff(wantText, prettyJSON(got))
@@ -263,31 +263,36 @@ func newContainsSet(all, fold bool) Factory {
 		if fold {
 			suffix = " (ignoring case)"
 		}
-		needles := make([]needle, len(items))
+		// The passing reasons are the spec's: made once, here.
+		needles, passes := make([]needle, len(items)), make([]string, len(items))
 		for i, it := range items {
-			needles[i] = newNeedle(it, fold)
+			needles[i], passes[i] = newNeedle(it, fold), "output contains "+q(it)+suffix
 		}
+		passAll := "output contains all of " + quoteList(items) + suffix
 		return checkFunc(func(_ context.Context, in *Input) (Result, error) {
-			var hit, miss []string
+			if !all {
+				for i, n := range needles {
+					if n.in(in.Output) {
+						return outcome(true, passes[i]), nil
+					}
+				}
+				return outcome(false, fmt.Sprintf("output contains none of %s%s; %s", quoteList(items), suffix, found(in.Output))), nil
+			}
+			hit := 0
+			var miss []string
 			for i, it := range items {
 				if needles[i].in(in.Output) {
-					hit = append(hit, it)
+					hit++
 				} else {
 					miss = append(miss, it)
 				}
 			}
-			if !all {
-				if len(hit) > 0 {
-					return outcome(true, "output contains "+q(hit[0])+suffix), nil
-				}
-				return outcome(false, fmt.Sprintf("output contains none of %s%s; %s", quoteList(items), suffix, found(in.Output))), nil
-			}
-			score := float64(len(hit)) / float64(len(items))
 			if len(miss) == 0 {
-				return Result{Pass: true, Score: 1, Reason: "output contains all of " + quoteList(items) + suffix}, nil
+				return Result{Pass: true, Score: 1, Reason: passAll}, nil
 			}
+			score := float64(hit) / float64(len(items))
 			return Result{Score: score, Reason: fmt.Sprintf("output is missing %s%s (%d of %d found); %s",
-				quoteList(miss), suffix, len(hit), len(items), found(in.Output))}, nil
+				quoteList(miss), suffix, hit, len(items), found(in.Output))}, nil
 		}), nil
 	}
 }
