@@ -130,6 +130,10 @@ func TestReasonsAsFmt(t *testing.T) {
 		{Spec{Type: "length", Value: map[string]any{"min": 10, "max": 500}}, Input{Output: "twelve chars"}, fmt.Sprintf("%s, within %s", fmt.Sprintf("output has %d %ss", 12, "character"), "10..500")},
 		{Spec{Type: "length", Value: map[string]any{"min": 20}}, Input{Output: "twelve chars"}, fmt.Sprintf("%s, fewer than the minimum %d; %s", "output has 12 characters", 20, fo("twelve chars"))},
 		{Spec{Type: "word-count", Threshold: thr(1)}, Input{Output: "two words"}, fmt.Sprintf("%s, more than the maximum %d; %s", "output has 2 words", 1, fo("two words"))},
+		{Spec{Type: "contains-any", Value: []any{"zz", "42", "the"}}, Input{Output: "the answer 42"}, "output contains " + qo("42")},
+		{Spec{Type: "icontains-all", Value: []any{"THE", "42"}}, Input{Output: "the answer 42"}, "output contains all of " + quoteList([]string{"THE", "42"}) + " (ignoring case)"},
+		{Spec{Type: "contains-all", Value: []any{"zz", "42", "yy"}}, Input{Output: "the answer 42"}, fmt.Sprintf("output is missing %s%s (%d of %d found); %s", quoteList([]string{"zz", "yy"}), "", 1, 3, fo("the answer 42"))},
+		{Spec{Type: "equals", Value: map[string]any{"a": 1}}, Input{Output: `{"a": 1}`}, "output JSON equals " + short(map[string]any{"a": 1})},
 		{Spec{Type: "latency", Threshold: thr(5000)}, Input{LatencyMS: 21.5}, fmt.Sprintf("latency %.0f ms is within the %g ms limit", 21.5, 5000.0)},
 		{Spec{Type: "latency", Threshold: thr(0.5)}, Input{LatencyMS: 1e21}, fmt.Sprintf("latency %.0f ms exceeds the %g ms limit", 1e21, 0.5)},
 	}
