@@ -384,3 +384,42 @@ func TestRunConcurrencyBound(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpers: a suite's graders, embedders, moderators and cases-file
+// names are made once per model (or file) and are what was made for every
+// check before: a structured grader on an OpenAI-compatible endpoint, a
+// plain one elsewhere.
+func TestHelpers(t *testing.T) {
+	s := fakeSuite(t, "http://127.0.0.1:1", "", "  - {name: a, prompt: ask, params: {q: x}, assert: [{type: contains, value: x}]}\n")
+	r, err := newRunner([]*Suite{s}, testOpts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := r.suites[0]
+	cases := []struct {
+		kind  uint8
+		model string
+		want  any
+	}{
+		{helperGrader, "fake", structuredGrader{grader{rt: sr.rt, model: "fake"}}},
+		{helperGrader, "echo", grader{rt: sr.rt, model: "echo"}},
+		{helperEmbedder, defaultEmbedModel, embedder{rt: sr.rt, model: defaultEmbedModel}},
+		{helperEmbedder, "echo", embedder{rt: sr.rt, model: "echo"}},
+		{helperModerator, "", moderator{rt: sr.rt}},
+		{helperModerator, "fake", moderator{rt: sr.rt, model: "fake"}},
+		{helperCasesFile, s.Path, ""},
+		{helperCasesFile, "d/../cases.jsonl", "cases.jsonl"},
+	}
+	for _, c := range cases {
+		got := sr.helper(c.kind, c.model)
+		if got != c.want {
+			t.Errorf("helper %d %q = %#v, want %#v", c.kind, c.model, got, c.want)
+		}
+		if again := sr.helper(c.kind, c.model); again != got {
+			t.Errorf("helper %d %q made twice: %#v then %#v", c.kind, c.model, got, again)
+		}
+	}
+	if g := r.graderFor(sr, "echo"); g != (grader{rt: sr.rt, model: "echo"}) {
+		t.Errorf("graderFor echo = %#v", g)
+	}
+}
