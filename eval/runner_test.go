@@ -415,8 +415,8 @@ func TestHelpers(t *testing.T) {
 		if got != c.want {
 			t.Errorf("helper %d %q = %#v, want %#v", c.kind, c.model, got, c.want)
 		}
-		if again := sr.helper(c.kind, c.model); again != got {
-			t.Errorf("helper %d %q made twice: %#v then %#v", c.kind, c.model, got, again)
+		if kept, ok := (*sr.helpers.m.Load())[helperKey{c.kind, c.model}]; !ok || kept != got {
+			t.Errorf("helper %d %q not kept for the next check (%#v)", c.kind, c.model, kept)
 		}
 	}
 	if g := r.graderFor(sr, "echo"); g != (grader{rt: sr.rt, model: "echo"}) {
