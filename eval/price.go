@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/llm"
@@ -14,6 +15,7 @@ import (
 // One table serves the run: budgets are run-wide.
 type priceTable struct {
 	explicit, defaults llm.Prices
+	local              sync.Map // base URL → isLocal: a run has few endpoints, and parsing one a call showed in profiles
 }
 
 func newPriceTable(suites []*Suite) *priceTable {
@@ -37,7 +39,7 @@ func (p *priceTable) cost(req *llm.Request, resp *llm.Response) (float64, bool) 
 			return c, true
 		}
 	}
-	if req.Provider == runtime.ParserEcho || isLocal(req.BaseURL) {
+	if req.Provider == runtime.ParserEcho || p.isLocal(req.BaseURL) {
 		return 0, true
 	}
 	for _, m := range models {
@@ -46,6 +48,16 @@ func (p *priceTable) cost(req *llm.Request, resp *llm.Response) (float64, bool) 
 		}
 	}
 	return 0, false
+}
+
+// isLocal is isLocal(base), remembered per base URL.
+func (p *priceTable) isLocal(base string) bool {
+	if v, ok := p.local.Load(base); ok {
+		return v.(bool)
+	}
+	l := isLocal(base)
+	p.local.Store(base, l)
+	return l
 }
 
 // isLocal reports whether a base URL points at this machine (Ollama, vLLM

@@ -16,6 +16,9 @@ func requestRecord(req *llm.Request) *results.Request {
 		return nil
 	}
 	out := &results.Request{Settings: req.Settings}
+	if len(req.Messages) > 0 {
+		out.Messages = make([]results.Message, 0, len(req.Messages))
+	}
 	for i := range req.Messages {
 		m := &req.Messages[i]
 		content := llm.MessageText(m)
