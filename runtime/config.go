@@ -32,6 +32,8 @@ type Config struct {
 	root    *yaml.Node // top-level mapping, shared by both formats
 	name    string
 	meta    Metadata
+	// prompts is never changed in place once built (SetOutput replaces
+	// it), so a Run may keep the slice without copying it.
 	prompts []*Prompt
 }
 

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -20,16 +18,29 @@ const DefaultMemoLimit = 4096
 // share the in-flight call and later callers get the kept answer. Chained
 // prompts that several tests depend on with the same params are the case
 // it is for. Errors are not kept, so a later caller retries.
+//
+// Most requests of a run are distinct, so the common path is one lock to
+// find neither an answer nor a call in flight and register its own, and
+// one to keep the answer: no singleflight group beside the answers' map.
 type Memo struct {
 	next  llm.Client
 	limit int
-	g     singleflight.Group
 
 	lastEndpoint atomic.Pointer[[2]string] // see endpoint
 
-	mu    sync.Mutex
-	done  map[string]*llm.Response
-	order []string // insertion order, for FIFO eviction
+	mu       sync.Mutex
+	done     map[memoKeyT]*llm.Response
+	inflight map[memoKeyT]*flight
+	order    []memoKeyT // kept keys, a ring in insertion order (FIFO eviction)
+	next0    int        // the oldest key's index in order once it is full
+}
+
+// flight is a call in progress that later callers of the same request
+// wait for.
+type flight struct {
+	wg   sync.WaitGroup
+	resp *llm.Response // the memo's private copy; nil after an error
+	err  error
 }
 
 // NewMemo wraps next. limit <= 0 means DefaultMemoLimit.
@@ -37,7 +48,7 @@ func NewMemo(next llm.Client, limit int) *Memo {
 	if limit <= 0 {
 		limit = DefaultMemoLimit
 	}
-	return &Memo{next: next, limit: limit, done: map[string]*llm.Response{}}
+	return &Memo{next: next, limit: limit, done: map[memoKeyT]*llm.Response{}, inflight: map[memoKeyT]*flight{}}
 }
 
 // Len is how many answers are kept.
@@ -46,6 +57,9 @@ func (m *Memo) Len() int {
 	defer m.mu.Unlock()
 	return len(m.done)
 }
+
+// errPanicked is what callers waiting on a call that panicked get.
+var errPanicked = errors.New("memo: the shared model call panicked")
 
 // Complete implements llm.Client.
 func (m *Memo) Complete(ctx context.Context, req *llm.Request, onChunk llm.ChunkFunc) (*llm.Response, error) {
@@ -57,61 +71,77 @@ func (m *Memo) Complete(ctx context.Context, req *llm.Request, onChunk llm.Chunk
 		return m.next.Complete(ctx, req, onChunk) // cannot be keyed: no sharing
 	}
 	for {
-		if resp := m.get(k); resp != nil {
+		m.mu.Lock()
+		if resp := m.done[k]; resp != nil {
+			m.mu.Unlock()
 			return deliver(resp, onChunk), nil
 		}
-		// Only this caller's closure can set these: no race.
-		ran := false
-		var own *llm.Response
-		v, err, _ := m.g.Do(k, func() (any, error) {
-			ran = true
-			resp, err := m.next.Complete(ctx, req, onChunk)
-			if err != nil || resp == nil {
-				return nil, err
-			}
-			own = resp
-			// Followers read the memo's private copy, never the
-			// leader's response, which the leader may go on to change.
-			return m.put(k, resp), nil
-		})
-		if err != nil {
+		f := m.inflight[k]
+		if f == nil {
+			f = &flight{}
+			f.wg.Add(1)
+			m.inflight[k] = f
+			m.mu.Unlock()
+			return m.lead(ctx, k, f, req, onChunk)
+		}
+		m.mu.Unlock()
+		f.wg.Wait()
+		if f.err != nil {
 			// The leader's context ended, not ours: try again as leader.
-			if !ran && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			if ctx.Err() == nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) {
 				continue
 			}
-			return nil, err
+			return nil, f.err
 		}
-		if ran {
-			return own, nil // streamed to onChunk already
-		}
-		resp, _ := v.(*llm.Response)
-		if resp == nil {
+		if f.resp == nil {
 			return nil, nil
 		}
-		return deliver(resp, onChunk), nil
+		return deliver(f.resp, onChunk), nil
 	}
 }
 
-func (m *Memo) get(k string) *llm.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.done[k]
+// lead makes the call for every caller of k; its caller gets the answer
+// itself (streamed to onChunk already), the others the memo's copy.
+func (m *Memo) lead(ctx context.Context, k memoKeyT, f *flight, req *llm.Request, onChunk llm.ChunkFunc) (resp *llm.Response, err error) {
+	finished := false
+	defer func() {
+		if !finished {
+			err = errPanicked // the panic goes on; the waiters must not hang
+		}
+		m.mu.Lock()
+		delete(m.inflight, k)
+		f.err = err
+		if err == nil && resp != nil {
+			// Followers read the memo's private copy, never the
+			// leader's response, which the leader may go on to change.
+			f.resp = m.putLocked(k, resp)
+		}
+		m.mu.Unlock()
+		f.wg.Done()
+	}()
+	resp, err = m.next.Complete(ctx, req, onChunk)
+	finished = true
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
-// put keeps a private copy of resp and returns it (or the one already kept).
-func (m *Memo) put(k string, resp *llm.Response) *llm.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// putLocked keeps a private copy of resp and returns it (or the one
+// already kept); m.mu is held.
+func (m *Memo) putLocked(k memoKeyT, resp *llm.Response) *llm.Response {
 	if old, ok := m.done[k]; ok {
 		return old
 	}
-	for len(m.order) >= m.limit {
-		delete(m.done, m.order[0])
-		m.order = m.order[1:]
-	}
 	c := *resp
 	m.done[k] = &c
-	m.order = append(m.order, k)
+	if len(m.order) < m.limit {
+		m.order = append(m.order, k)
+		return &c
+	}
+	delete(m.done, m.order[m.next0])
+	m.order[m.next0] = k
+	m.next0 = (m.next0 + 1) % m.limit
 	return &c
 }
 
