@@ -152,8 +152,8 @@ func FuzzMemoKey(f *testing.F) {
 		// One setting encoding/json's (an int32), one jsonw's (float64):
 		// the same JSON, so the same key.
 		d, e := mk(role1, content1, raw1), mk(role1, content1, raw1)
-		d.Settings = map[string]any{content: raw1, "k": int32(sample)}
-		e.Settings = map[string]any{content: raw1, "k": float64(int32(sample))}
+		d.Settings = map[string]any{content1: raw1, "k": int32(sample)}
+		e.Settings = map[string]any{content1: raw1, "k": float64(int32(sample))}
 		checkMemoKey(t, m, d, e, 3, 4)
 	})
 }
