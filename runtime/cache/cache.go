@@ -315,13 +315,27 @@ func key(req *llm.Request) (string, error) {
 	if r.Messages == nil {
 		r.Messages = []llm.Message{} // nil and empty ask the same thing
 	}
-	data, err := json.Marshal(&r)
-	if err != nil {
-		return "", fmt.Errorf("encode request: %w", err)
+	bp := keyJSON.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 { // a huge request's buffer is not kept
+			keyJSON.Put(bp)
+		}
+	}()
+	data, ok := appendRequestJSON((*bp)[:0], &r)
+	if ok {
+		*bp = data
+	} else {
+		var err error
+		if data, err = json.Marshal(&r); err != nil {
+			return "", fmt.Errorf("encode request: %w", err)
+		}
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// keyJSON are key's encoding buffers.
+var keyJSON = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // key is the request's address in this cache: with its effective endpoint.
 func (c *Cache) key(req *llm.Request) (string, error) { return keyWith(req, c.opts.Endpoint) }
