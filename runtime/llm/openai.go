@@ -286,8 +286,9 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
 	}
-	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key, extra: extra, br: c.br, lim: c.lim}
-	ctx = withState(ctx, st)
+	sc := &stateCtx{Context: ctx, st: callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key, extra: extra, br: c.br, lim: c.lim}}
+	st := &sc.st
+	ctx = sc
 	var body []byte
 	if !req.Stream {
 		// Encoded once, here, for every try and attempt (chatencode.go).

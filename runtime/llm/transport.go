@@ -41,6 +41,20 @@ func withState(ctx context.Context, st *callState) context.Context {
 	return context.WithValue(ctx, stateKey{}, st)
 }
 
+// stateCtx is withState's context and its state in one allocation, for
+// the chat path that makes one per call.
+type stateCtx struct {
+	context.Context
+	st callState
+}
+
+func (c *stateCtx) Value(k any) any {
+	if k == (stateKey{}) {
+		return &c.st
+	}
+	return c.Context.Value(k)
+}
+
 func stateFrom(ctx context.Context) *callState {
 	st, _ := ctx.Value(stateKey{}).(*callState)
 	return st
