@@ -65,6 +65,10 @@ type cachedClient struct {
 	key    string   // the OpenAI client's (auth holds it anyway): compared, not hashed, per call
 	c      *openai.Client
 	auth   []string // the Authorization header's value; nil without a key
+	// hdr is every JSON post's headers (Authorization, Accept,
+	// Content-Type), shared by its requests: nothing writes a request's
+	// headers once built, unless a cookie jar adds its cookies (postJSON).
+	hdr http.Header
 	// The endpoint's breaker and limiter, looked up once (the transport
 	// would otherwise take two shared locks a call to find them).
 	br  *breaker
@@ -190,6 +194,10 @@ func (o *OpenAI) cachedKey(endpoint, keyEnv, key string) *cachedClient {
 	if key != "" {
 		c.auth = []string{"Bearer " + key}
 	}
+	c.hdr = http.Header{"Accept": jsonType, "Content-Type": jsonType}
+	if c.auth != nil {
+		c.hdr["Authorization"] = c.auth
+	}
 	o.clients.Store(k, c)
 	return c
 }
@@ -314,7 +322,7 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 		if req.Stream {
 			resp, err = o.stream(ctx, cc, creq, chunk)
 		} else {
-			resp, err = o.chat(ctx, endpoint, c.auth, body)
+			resp, err = o.chat(ctx, endpoint, c, body)
 		}
 		if err == nil {
 			resp.Latency = time.Since(st.lastTry)
@@ -374,7 +382,7 @@ func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, err
 	c, key := o.cached(endpoint, req.APIKeyEnv)
 	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key}
 	ctx = withState(ctx, st)
-	data, err := o.embed(ctx, endpoint, c.auth, req.Model, req.Input) // embed.go
+	data, err := o.embed(ctx, endpoint, c, req.Model, req.Input) // embed.go
 	if err != nil {
 		return nil, toError(ctx, err, st, req.Model)
 	}
