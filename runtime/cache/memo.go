@@ -19,26 +19,28 @@ const DefaultMemoLimit = 4096
 // prompts that several tests depend on with the same params are the case
 // it is for. Errors are not kept, so a later caller retries.
 //
-// Most requests of a run are distinct, so the common path is one lock to
-// find neither an answer nor a call in flight and register its own, and
-// one to keep the answer: no singleflight group beside the answers' map.
+// Most requests of a run are distinct, so the common path is one map
+// lookup and one insert under the lock to register its call, and one
+// delete of the oldest answer when it is kept: the answers and the calls
+// in flight are one map, not a singleflight group beside the answers.
 type Memo struct {
 	next  llm.Client
 	limit int
 
 	lastEndpoint atomic.Pointer[[2]string] // see endpoint
 
-	mu       sync.Mutex
-	done     map[memoKeyT]*llm.Response
-	inflight map[memoKeyT]*flight
-	order    []memoKeyT // kept keys, a ring in insertion order (FIFO eviction)
-	next0    int        // the oldest key's index in order once it is full
+	mu    sync.Mutex
+	m     map[memoKeyT]*memoEntry // answers kept, and calls in flight
+	kept  int                     // entries in m that are answers
+	order []memoKeyT              // kept keys, a ring in insertion order (FIFO eviction)
+	next0 int                     // the oldest key's index in order once it is full
 }
 
-// flight is a call in progress that later callers of the same request
-// wait for.
-type flight struct {
+// memoEntry is a call in flight (later callers of the same request wait
+// on wg), then, once it answered, the memo's private copy of the answer.
+type memoEntry struct {
 	wg   sync.WaitGroup
+	done bool          // resp is the answer; read under Memo.mu or after wg
 	resp *llm.Response // the memo's private copy; nil after an error
 	err  error
 }
@@ -48,14 +50,14 @@ func NewMemo(next llm.Client, limit int) *Memo {
 	if limit <= 0 {
 		limit = DefaultMemoLimit
 	}
-	return &Memo{next: next, limit: limit, done: map[memoKeyT]*llm.Response{}, inflight: map[memoKeyT]*flight{}}
+	return &Memo{next: next, limit: limit, m: map[memoKeyT]*memoEntry{}}
 }
 
 // Len is how many answers are kept.
 func (m *Memo) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.done)
+	return m.kept
 }
 
 // errPanicked is what callers waiting on a call that panicked get.
@@ -72,52 +74,56 @@ func (m *Memo) Complete(ctx context.Context, req *llm.Request, onChunk llm.Chunk
 	}
 	for {
 		m.mu.Lock()
-		if resp := m.done[k]; resp != nil {
+		e := m.m[k]
+		if e == nil {
+			e = &memoEntry{}
+			e.wg.Add(1)
+			m.m[k] = e
+			m.mu.Unlock()
+			return m.lead(ctx, k, e, req, onChunk)
+		}
+		if e.done {
+			resp := e.resp
 			m.mu.Unlock()
 			return deliver(resp, onChunk), nil
 		}
-		f := m.inflight[k]
-		if f == nil {
-			f = &flight{}
-			f.wg.Add(1)
-			m.inflight[k] = f
-			m.mu.Unlock()
-			return m.lead(ctx, k, f, req, onChunk)
-		}
 		m.mu.Unlock()
-		f.wg.Wait()
-		if f.err != nil {
+		e.wg.Wait()
+		if e.err != nil {
 			// The leader's context ended, not ours: try again as leader.
-			if ctx.Err() == nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) {
+			if ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
 				continue
 			}
-			return nil, f.err
+			return nil, e.err
 		}
-		if f.resp == nil {
+		if e.resp == nil {
 			return nil, nil
 		}
-		return deliver(f.resp, onChunk), nil
+		return deliver(e.resp, onChunk), nil
 	}
 }
 
 // lead makes the call for every caller of k; its caller gets the answer
 // itself (streamed to onChunk already), the others the memo's copy.
-func (m *Memo) lead(ctx context.Context, k memoKeyT, f *flight, req *llm.Request, onChunk llm.ChunkFunc) (resp *llm.Response, err error) {
+func (m *Memo) lead(ctx context.Context, k memoKeyT, e *memoEntry, req *llm.Request, onChunk llm.ChunkFunc) (resp *llm.Response, err error) {
 	finished := false
 	defer func() {
 		if !finished {
 			err = errPanicked // the panic goes on; the waiters must not hang
 		}
+		e.err = err
 		m.mu.Lock()
-		delete(m.inflight, k)
-		f.err = err
 		if err == nil && resp != nil {
 			// Followers read the memo's private copy, never the
 			// leader's response, which the leader may go on to change.
-			f.resp = m.putLocked(k, resp)
+			c := *resp
+			e.resp, e.done = &c, true
+			m.keep(k)
+		} else {
+			delete(m.m, k) // errors (and no answer) are not kept
 		}
 		m.mu.Unlock()
-		f.wg.Done()
+		e.wg.Done()
 	}()
 	resp, err = m.next.Complete(ctx, req, onChunk)
 	finished = true
@@ -127,22 +133,18 @@ func (m *Memo) lead(ctx context.Context, k memoKeyT, f *flight, req *llm.Request
 	return resp, nil
 }
 
-// putLocked keeps a private copy of resp and returns it (or the one
-// already kept); m.mu is held.
-func (m *Memo) putLocked(k memoKeyT, resp *llm.Response) *llm.Response {
-	if old, ok := m.done[k]; ok {
-		return old
-	}
-	c := *resp
-	m.done[k] = &c
+// keep counts k's answer as kept, evicting the oldest past the limit;
+// m.mu is held.
+func (m *Memo) keep(k memoKeyT) {
+	m.kept++
 	if len(m.order) < m.limit {
 		m.order = append(m.order, k)
-		return &c
+		return
 	}
-	delete(m.done, m.order[m.next0])
+	delete(m.m, m.order[m.next0])
+	m.kept--
 	m.order[m.next0] = k
 	m.next0 = (m.next0 + 1) % m.limit
-	return &c
 }
 
 // deliver hands a shared answer to one caller: its own copy, and the whole
