@@ -25,13 +25,15 @@ import (
 type Config struct {
 	Path string // file it was loaded from ("" when built in memory)
 
-	mu      sync.RWMutex
-	format  string     // "json" or "yaml"
-	sha     string     // of the bytes as loaded
-	doc     *yaml.Node // YAML document node (nil for JSON)
-	root    *yaml.Node // top-level mapping, shared by both formats
-	name    string
-	meta    Metadata
+	mu     sync.RWMutex
+	format string     // "json" or "yaml"
+	sha    string     // of the bytes as loaded
+	doc    *yaml.Node // YAML document node (nil for JSON)
+	root   *yaml.Node // top-level mapping, shared by both formats
+	name   string
+	meta   Metadata
+	// prompts is never changed in place once built (SetOutput replaces
+	// it), so a Run may keep the slice without copying it.
 	prompts []*Prompt
 }
 

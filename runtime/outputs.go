@@ -37,10 +37,13 @@ func (c *Config) SetOutput(prompt string, res *llm.Response) error {
 	if err != nil {
 		return fmt.Errorf("set output of %q: %w", prompt, err)
 	}
-	// Copy on write: a *Prompt handed out earlier never changes under a reader.
+	// Copy on write: a *Prompt handed out earlier never changes under a
+	// reader, and neither does the slice (a Run shares it, uncopied).
 	np := *c.prompts[idx]
 	np.Outputs, _ = val.([]any)
-	c.prompts[idx] = &np
+	ps := append([]*Prompt(nil), c.prompts...)
+	ps[idx] = &np
+	c.prompts = ps
 	return nil
 }
 

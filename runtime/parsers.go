@@ -357,12 +357,28 @@ func stripCredentials(s string) string {
 // gets the keys it maps, the rest (system_prompt, stream, base_url, SDK
 // extras) stays in aieval as FilterSettings does for OpenAI.
 func providerSettings(rt Route, s map[string]any) map[string]any {
-	keys := providerSettingKeys[rt.Parser]
-	if keys == nil {
-		keys = OpenAISettingKeys
+	if len(s) == 0 {
+		return nil
 	}
-	return keepKeys(s, keys)
+	keys := providerSettingSets[rt.Parser]
+	if keys == nil {
+		keys = openAISettingSet
+	}
+	return keepSet(s, keys)
 }
+
+// The key lists as sets, made once: routing filters every request's
+// settings through them.
+var (
+	openAISettingSet    = keySet(OpenAISettingKeys)
+	providerSettingSets = func() map[string]map[string]bool {
+		out := make(map[string]map[string]bool, len(providerSettingKeys))
+		for id, keys := range providerSettingKeys {
+			out[id] = keySet(keys)
+		}
+		return out
+	}()
+)
 
 var providerSettingKeys = map[string][]string{
 	ParserGemini:      llm.GeminiSettingKeys(),

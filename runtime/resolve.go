@@ -33,9 +33,19 @@ func FilterSettings(s map[string]any) map[string]any {
 // keepKeys is s restricted to keys, nil when none is set: most prompts
 // send no setting, and a request's Settings is then nil anyway.
 func keepKeys(s map[string]any, keys []string) map[string]any {
+	if len(s) == 0 {
+		return nil
+	}
+	return keepSet(s, keySet(keys))
+}
+
+// keepSet is keepKeys with the keys as a set: a model's settings are a
+// few keys, so looking each up in the set costs less than looking every
+// allowed key up in them.
+func keepSet(s map[string]any, keys map[string]bool) map[string]any {
 	var out map[string]any
-	for _, k := range keys {
-		if v, ok := s[k]; ok {
+	for k, v := range s {
+		if keys[k] {
 			if out == nil {
 				out = make(map[string]any, len(s))
 			}
@@ -43,6 +53,15 @@ func keepKeys(s map[string]any, keys []string) map[string]any {
 		}
 	}
 	return out
+}
+
+// keySet is keys as a set.
+func keySet(keys []string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
 }
 
 // Ref is one variable a template reads at its top-level context.
@@ -221,7 +240,7 @@ func render(tmpl string, params map[string]any) (out string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("parse template: %s", oneLine(err.Error()))
 	}
-	out, err = tpl.Exec(params)
+	out, err = tpl.ExecMap(params)
 	if err != nil {
 		return "", fmt.Errorf("render template: %s", oneLine(err.Error()))
 	}
@@ -467,7 +486,13 @@ func responseText(res *llm.Response) string {
 // params builds the parameters a prompt resolves with, later wins:
 // earlier prompts' {input, output}, global, prompt, run-time. Objects are
 // *handlebars.Object, so templates walk them in a fixed order.
+//
+// The map may be runParams itself (nothing else to merge, nothing to
+// convert): callers only read it.
 func (v *runView) params(p *Prompt, runParams map[string]any) map[string]any {
+	if p.Index == 0 && len(v.meta.tparams) == 0 && len(p.tparams) == 0 && plainValues(runParams) {
+		return runParams
+	}
 	out := make(map[string]any, p.Index+len(v.meta.tparams)+len(p.tparams)+len(runParams))
 	for _, prev := range v.prompts[:p.Index] {
 		ref := handlebars.NewObject(2)
@@ -488,6 +513,18 @@ func (v *runView) params(p *Prompt, runParams map[string]any) map[string]any {
 		out[k] = templateValue(x)
 	}
 	return out
+}
+
+// plainValues reports whether templateValue leaves every value of m as
+// it is (no map or list to convert).
+func plainValues(m map[string]any) bool {
+	for _, x := range m {
+		switch x.(type) {
+		case map[string]any, []any:
+			return false
+		}
+	}
+	return true
 }
 
 // missing lists refs whose root is not defined in params, sorted.
@@ -655,8 +692,23 @@ func (r *Runtime) settingsFor(meta *Metadata, p *Prompt) (model string, settings
 // settingsAs is settingsFor with the prompt's model first replaced by as
 // (a matrix model, RunOptions.Model; "" keeps it), renamed the same way a
 // --model mapping renames; the mapping then applies to the new model.
+//
+// The map may be the Config's own (when there is nothing to merge):
+// callers read it and never change it.
 func (r *Runtime) settingsAs(meta *Metadata, p *Prompt, as string) (model string, settings map[string]any) {
 	model = modelOf(meta, p)
+	if as == "" || as == model {
+		if to, ok := r.opts.ModelMap[model]; !ok || to == model {
+			// Nothing renamed: one of the two maps alone, shared, spares
+			// a merged copy per call.
+			switch g := meta.Models[model]; {
+			case len(p.Settings) == 0:
+				return model, g
+			case len(g) == 0:
+				return model, p.Settings
+			}
+		}
+	}
 	settings = make(map[string]any, len(meta.Models[model])+len(p.Settings))
 	for k, x := range meta.Models[model] {
 		settings[k] = x

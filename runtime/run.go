@@ -16,6 +16,7 @@ import (
 type runState struct {
 	file    string
 	view    *runView
+	own     runView // view's storage: one allocation per Run, not two
 	results map[int]*Result
 	dry     *dryState // set by Requests: build requests, call nothing
 	// top is the prompt Run was asked for: nothing runs after it, so its
@@ -31,8 +32,11 @@ func (r *Runtime) newState(c *Config) (*runState, error) {
 	defer c.mu.RUnlock()
 	// The maps are made when a prompt is recorded (record): reading a nil
 	// map is fine, and a test's run of one prompt needs them only then.
-	v := &runView{meta: c.meta, prompts: append([]*Prompt(nil), c.prompts...)}
-	return &runState{file: c.Path, view: v}, nil
+	// The prompts slice is shared: Config never changes it in place.
+	st := &runState{file: c.Path}
+	st.own = runView{meta: c.meta, prompts: c.prompts}
+	st.view = &st.own
+	return st, nil
 }
 
 // record keeps p's result and response for the prompts run after it.
@@ -314,11 +318,6 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 		return nil, nil, Route{}, err
 	}
 	rt := r.route(&v.meta, model, settings)
-	if opts.Logprobs && rt.Parser == ParserOpenAI {
-		if _, set := settings["logprobs"]; !set {
-			settings["logprobs"] = true
-		}
-	}
 	req := &llm.Request{
 		Provider:  rt.Parser,
 		BaseURL:   rt.BaseURL,
@@ -328,6 +327,15 @@ func (r *Runtime) buildRequest(v *runView, p *Prompt, opts RunOptions) (*llm.Req
 		Sample:    opts.Sample,
 		APIKeyEnv: rt.APIKeyEnv,
 		Stream:    (opts.Stream || settings[settingStream] == true) && !opts.NoStream,
+	}
+	if opts.Logprobs && rt.Parser == ParserOpenAI {
+		// Into the request's own map: settings may be the Config's.
+		if _, set := settings["logprobs"]; !set {
+			if req.Settings == nil {
+				req.Settings = map[string]any{}
+			}
+			req.Settings["logprobs"] = true
+		}
 	}
 	if len(req.Settings) == 0 {
 		req.Settings = nil

@@ -116,6 +116,9 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = Limit()
 	}
+	if b, ok, err := readFast(path, limit); ok {
+		return b, err
+	}
 	f, err := Open(path)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -38,5 +39,51 @@ func BenchmarkRecord(b *testing.B) {
 	}
 	if got := c.Stats().Writes; got != int64(i) {
 		b.Fatalf("%d writes, want %d", got, i)
+	}
+}
+
+// BenchmarkRecordCPU is aieval's own part of recording one answer, without
+// the file system: the request's key and the entry's bytes (what
+// BenchmarkRecord adds to the kernel's file creation).
+//
+//	go test -run '^$' -bench RecordCPU -benchmem ./runtime/cache
+func BenchmarkRecordCPU(b *testing.B) {
+	req := request("Question case-000042: reply with the answer 42.")
+	req.Settings = map[string]any{"temperature": 0.0}
+	resp := &llm.Response{Text: "Question case-000042: reply with the answer 42.", Role: "assistant", FinishReason: "stop",
+		Model: "gpt-4o-mini", Usage: llm.Usage{PromptTokens: 7, CompletionTokens: 7, TotalTokens: 14}, Latency: 20 * time.Millisecond}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		k, err := key(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := encodeEntry(k, req, resp, "", now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReplay is one cached call replayed: the key, the entry read
+// from disk (a file in the page cache) and decoded.
+//
+//	go test -run '^$' -bench Replay -benchmem ./runtime/cache
+func BenchmarkReplay(b *testing.B) {
+	c, err := Open(b.TempDir(), ReadWrite, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl := c.Wrap(answerClient{})
+	req := request("Question case-000042: reply with the answer 42.")
+	if _, err := cl.Complete(context.Background(), req, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := cl.Complete(context.Background(), req, nil)
+		if err != nil || !resp.Cached {
+			b.Fatal(resp, err)
+		}
 	}
 }

@@ -315,13 +315,27 @@ func key(req *llm.Request) (string, error) {
 	if r.Messages == nil {
 		r.Messages = []llm.Message{} // nil and empty ask the same thing
 	}
-	data, err := json.Marshal(&r)
-	if err != nil {
-		return "", fmt.Errorf("encode request: %w", err)
+	bp := keyJSON.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 { // a huge request's buffer is not kept
+			keyJSON.Put(bp)
+		}
+	}()
+	data, ok := appendRequestJSON((*bp)[:0], &r)
+	if ok {
+		*bp = data
+	} else {
+		var err error
+		if data, err = json.Marshal(&r); err != nil {
+			return "", fmt.Errorf("encode request: %w", err)
+		}
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// keyJSON are key's encoding buffers.
+var keyJSON = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // key is the request's address in this cache: with its effective endpoint.
 func (c *Cache) key(req *llm.Request) (string, error) { return keyWith(req, c.opts.Endpoint) }
@@ -337,9 +351,15 @@ func keyWith(req *llm.Request, endpoint func(*llm.Request) string) (string, erro
 }
 
 // path is DIR/<key[:2]>/<key>.json: sharding keeps directories small.
+// It is filepath.Join's answer in one allocation (the key is hex).
 func entryPath(dir, key string) string {
-	return filepath.Join(dir, key[:2], key+".json")
+	if dir == "" {
+		return key[:2] + sep + key + ".json"
+	}
+	return filepath.Clean(dir) + sep + key[:2] + sep + key + ".json"
 }
+
+const sep = string(filepath.Separator)
 
 // Wrap returns a client that answers from the cache and records misses
 // made through next.
@@ -511,37 +531,6 @@ func shardDir(root, key string) (string, error) {
 		return "", &shardError{sd, "a " + st.Mode().Type().String() + " file"}
 	}
 	return sd, nil
-}
-
-// atomicWrite never leaves a torn file at path, even after kill -9: the
-// bytes go to a temp file in the same directory (which must exist), then
-// are renamed over path. It does not fsync: a crash of the process cannot
-// tear a renamed file, and what only a power loss could leave (an empty
-// entry) reads as a miss with a warning, re-recorded by the next run.
-// Two fsyncs per entry made recording 10,000 answers take minutes on
-// slow disks and tripled a run's CPU.
-func atomicWrite(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), tmpPrefix+"*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600; entries are meant to be shared
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 const tmpPrefix = ".tmp-"

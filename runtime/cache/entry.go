@@ -54,6 +54,15 @@ var secretSettings = map[string]bool{
 }
 
 func encodeEntry(key string, req *llm.Request, resp *llm.Response, note string, now time.Time) ([]byte, error) {
+	e := newEntry(key, req, resp, note, now)
+	if b, ok := appendEntry(make([]byte, 0, entrySize(e)), e); ok {
+		return b, nil
+	}
+	return encodeEntryStd(e)
+}
+
+// newEntry is the entry recording resp as the answer to req.
+func newEntry(key string, req *llm.Request, resp *llm.Response, note string, now time.Time) *entry {
 	msgs := req.Messages
 	if msgs == nil {
 		msgs = []llm.Message{}
@@ -88,11 +97,31 @@ func encodeEntry(key string, req *llm.Request, resp *llm.Response, note string, 
 			Logprobs:  resp.Logprobs,
 		},
 	}
+	return &e
+}
+
+// entrySize is room for e's file in one allocation (escapes grow it).
+func entrySize(e *entry) int {
+	n := 512 + len(e.Key) + len(e.Model) + len(e.Note) + len(e.Request.BaseURL) + 48*len(e.Request.Settings)
+	for i := range e.Request.Messages {
+		m := &e.Request.Messages[i]
+		n += 64 + len(m.Role) + len(m.Content) + len(m.Name)
+	}
+	if r := e.Response; r != nil {
+		n += len(r.Text) + len(r.Refusal) + len(r.Model) + 32*len(r.Logprobs)
+	}
+	return n
+}
+
+// encodeEntryStd is the entry file's definition: encoding/json's
+// Encoder, HTML escaping off, indented by two spaces. appendEntry writes
+// the same bytes for the usual entry.
+func encodeEntryStd(e *entry) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // prompts are full of < > &; keep them legible
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(&e); err != nil {
+	if err := enc.Encode(e); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -20,16 +18,31 @@ const DefaultMemoLimit = 4096
 // share the in-flight call and later callers get the kept answer. Chained
 // prompts that several tests depend on with the same params are the case
 // it is for. Errors are not kept, so a later caller retries.
+//
+// Most requests of a run are distinct, so the common path is one map
+// lookup and one insert under the lock to register its call, and one
+// delete of the oldest answer when it is kept: the answers and the calls
+// in flight are one map, not a singleflight group beside the answers.
 type Memo struct {
 	next  llm.Client
 	limit int
-	g     singleflight.Group
 
 	lastEndpoint atomic.Pointer[[2]string] // see endpoint
 
 	mu    sync.Mutex
-	done  map[string]*llm.Response
-	order []string // insertion order, for FIFO eviction
+	m     map[memoKeyT]*memoEntry // answers kept, and calls in flight
+	kept  int                     // entries in m that are answers
+	order []memoKeyT              // kept keys, a ring in insertion order (FIFO eviction)
+	next0 int                     // the oldest key's index in order once it is full
+}
+
+// memoEntry is a call in flight (later callers of the same request wait
+// on wg), then, once it answered, the memo's private copy of the answer.
+type memoEntry struct {
+	wg   sync.WaitGroup
+	done bool          // resp is the answer; read under Memo.mu or after wg
+	resp *llm.Response // the memo's private copy; nil after an error
+	err  error
 }
 
 // NewMemo wraps next. limit <= 0 means DefaultMemoLimit.
@@ -37,15 +50,18 @@ func NewMemo(next llm.Client, limit int) *Memo {
 	if limit <= 0 {
 		limit = DefaultMemoLimit
 	}
-	return &Memo{next: next, limit: limit, done: map[string]*llm.Response{}}
+	return &Memo{next: next, limit: limit, m: map[memoKeyT]*memoEntry{}}
 }
 
 // Len is how many answers are kept.
 func (m *Memo) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.done)
+	return m.kept
 }
+
+// errPanicked is what callers waiting on a call that panicked get.
+var errPanicked = errors.New("memo: the shared model call panicked")
 
 // Complete implements llm.Client.
 func (m *Memo) Complete(ctx context.Context, req *llm.Request, onChunk llm.ChunkFunc) (*llm.Response, error) {
@@ -57,62 +73,78 @@ func (m *Memo) Complete(ctx context.Context, req *llm.Request, onChunk llm.Chunk
 		return m.next.Complete(ctx, req, onChunk) // cannot be keyed: no sharing
 	}
 	for {
-		if resp := m.get(k); resp != nil {
+		m.mu.Lock()
+		e := m.m[k]
+		if e == nil {
+			e = &memoEntry{}
+			e.wg.Add(1)
+			m.m[k] = e
+			m.mu.Unlock()
+			return m.lead(ctx, k, e, req, onChunk)
+		}
+		if e.done {
+			resp := e.resp
+			m.mu.Unlock()
 			return deliver(resp, onChunk), nil
 		}
-		// Only this caller's closure can set these: no race.
-		ran := false
-		var own *llm.Response
-		v, err, _ := m.g.Do(k, func() (any, error) {
-			ran = true
-			resp, err := m.next.Complete(ctx, req, onChunk)
-			if err != nil || resp == nil {
-				return nil, err
-			}
-			own = resp
-			// Followers read the memo's private copy, never the
-			// leader's response, which the leader may go on to change.
-			return m.put(k, resp), nil
-		})
-		if err != nil {
+		m.mu.Unlock()
+		e.wg.Wait()
+		if e.err != nil {
 			// The leader's context ended, not ours: try again as leader.
-			if !ran && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			if ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
 				continue
 			}
-			return nil, err
+			return nil, e.err
 		}
-		if ran {
-			return own, nil // streamed to onChunk already
-		}
-		resp, _ := v.(*llm.Response)
-		if resp == nil {
+		if e.resp == nil {
 			return nil, nil
 		}
-		return deliver(resp, onChunk), nil
+		return deliver(e.resp, onChunk), nil
 	}
 }
 
-func (m *Memo) get(k string) *llm.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.done[k]
+// lead makes the call for every caller of k; its caller gets the answer
+// itself (streamed to onChunk already), the others the memo's copy.
+func (m *Memo) lead(ctx context.Context, k memoKeyT, e *memoEntry, req *llm.Request, onChunk llm.ChunkFunc) (resp *llm.Response, err error) {
+	finished := false
+	defer func() {
+		if !finished {
+			err = errPanicked // the panic goes on; the waiters must not hang
+		}
+		e.err = err
+		m.mu.Lock()
+		if err == nil && resp != nil {
+			// Followers read the memo's private copy, never the
+			// leader's response, which the leader may go on to change.
+			c := *resp
+			e.resp, e.done = &c, true
+			m.keep(k)
+		} else {
+			delete(m.m, k) // errors (and no answer) are not kept
+		}
+		m.mu.Unlock()
+		e.wg.Done()
+	}()
+	resp, err = m.next.Complete(ctx, req, onChunk)
+	finished = true
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
-// put keeps a private copy of resp and returns it (or the one already kept).
-func (m *Memo) put(k string, resp *llm.Response) *llm.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if old, ok := m.done[k]; ok {
-		return old
+// keep counts k's answer as kept, evicting the oldest past the limit;
+// m.mu is held.
+func (m *Memo) keep(k memoKeyT) {
+	m.kept++
+	if len(m.order) < m.limit {
+		m.order = append(m.order, k)
+		return
 	}
-	for len(m.order) >= m.limit {
-		delete(m.done, m.order[0])
-		m.order = m.order[1:]
-	}
-	c := *resp
-	m.done[k] = &c
-	m.order = append(m.order, k)
-	return &c
+	delete(m.m, m.order[m.next0])
+	m.kept--
+	m.order[m.next0] = k
+	m.next0 = (m.next0 + 1) % m.limit
 }
 
 // deliver hands a shared answer to one caller: its own copy, and the whole

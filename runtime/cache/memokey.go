@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/aieval/aieval/internal/jsonw"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -23,14 +24,14 @@ import (
 // and empty lists and maps alike, raw JSON compacted, settings as
 // json.Marshal writes them); it fails exactly when key would (a setting or
 // raw JSON json.Marshal refuses).
-func (m *Memo) memoKey(req *llm.Request) (string, error) {
-	bp := keyBufs.Get().(*[]byte)
+func (m *Memo) memoKey(req *llm.Request) (memoKeyT, error) {
+	bufs := keyBufs.Get().(*memoBufs)
 	defer func() {
-		if cap(*bp) <= 64<<10 { // a huge request's buffer is not kept
-			keyBufs.Put(bp)
+		if cap(bufs.key) <= 64<<10 && cap(bufs.settings) <= 64<<10 { // a huge request's buffers are not kept
+			keyBufs.Put(bufs)
 		}
 	}()
-	b := append((*bp)[:0], "aieval-memo-1"...)
+	b := append(bufs.key[:0], "aieval-memo-1"...)
 	b = appendStr(b, req.Provider)
 	b = appendStr(b, m.endpoint(req.BaseURL))
 	b = appendStr(b, req.Model)
@@ -50,29 +51,46 @@ func (m *Memo) memoKey(req *llm.Request) (string, error) {
 		b = appendStr(b, msg.Name)
 		b = appendStr(b, msg.ToolCallID)
 		if b, err = appendRaw(b, msg.ToolCalls); err != nil {
-			return "", err
+			return memoKeyT{}, err
 		}
 		if b, err = appendRaw(b, msg.FunctionCall); err != nil {
-			return "", err
+			return memoKeyT{}, err
 		}
 	}
 	if len(req.Settings) == 0 {
 		b = appendStr(b, "")
 	} else {
-		s, err := json.Marshal(req.Settings) // sorted keys: one encoding
-		if err != nil {
-			return "", fmt.Errorf("encode request settings: %w", err)
+		// Sorted keys: one encoding. jsonw writes what json.Marshal
+		// writes without HTML escaping (which changes no equality), and
+		// declines what it does not know (or NaN): encoding/json, with
+		// the same escaping, then encodes or refuses it.
+		s, ok := jsonw.Map(bufs.settings[:0], req.Settings)
+		if !ok {
+			var sb bytes.Buffer
+			enc := json.NewEncoder(&sb)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(req.Settings); err != nil {
+				return memoKeyT{}, fmt.Errorf("encode request settings: %w", err)
+			}
+			s = bytes.TrimSuffix(sb.Bytes(), []byte("\n"))
+		} else {
+			bufs.settings = s
 		}
-		b = appendStr(b, string(s))
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
 	b = binary.AppendVarint(b, int64(req.Sample))
-	*bp = b
-	sum := sha256.Sum256(b)
-	return string(sum[:]), nil
+	bufs.key = b
+	return sha256.Sum256(b), nil
 }
 
+// memoKeyT is a memo key: 32 raw bytes, no string to allocate.
+type memoKeyT [sha256.Size]byte
+
 // keyBufs are memoKey's encoding buffers.
-var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+var keyBufs = sync.Pool{New: func() any { return &memoBufs{key: make([]byte, 0, 1024), settings: make([]byte, 0, 256)} }}
+
+type memoBufs struct{ key, settings []byte }
 
 func appendStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

@@ -46,6 +46,12 @@ func memoVariants() []*llm.Request {
 		mod(func(r *llm.Request) { r.Settings = map[string]any{} }), // key: as nil
 		mod(func(r *llm.Request) { r.Settings = map[string]any{"temperature": 0.3, "max_tokens": 50} }),
 		mod(func(r *llm.Request) { r.Settings = map[string]any{"max_tokens": 50, "temperature": 0.2} }), // same map
+		// jsonw encodes float64, encoding/json the int32: one JSON, one key.
+		mod(func(r *llm.Request) { r.Settings = map[string]any{"n": 2.0, "stop": "<&>"} }),
+		mod(func(r *llm.Request) { r.Settings = map[string]any{"n": int32(2), "stop": "<&>"} }),
+		mod(func(r *llm.Request) { r.Settings = map[string]any{"n": int32(2), "stop": "<&"} }),
+		mod(func(r *llm.Request) { r.Settings = map[string]any{"stop": []string{"a"}} }),
+		mod(func(r *llm.Request) { r.Settings = map[string]any{"stop": []any{"a"}} }),
 		mod(func(r *llm.Request) { r.Sample = 1 }),
 		mod(func(r *llm.Request) { r.Sample = -1 }),
 		mod(func(r *llm.Request) { r.APIKeyEnv = "OTHER" }), // key ignores it
@@ -143,5 +149,11 @@ func FuzzMemoKey(f *testing.F) {
 		c := mk(role1, content1, raw1)
 		c.BaseURL = base + "/x"
 		checkMemoKey(t, m, a, c, 0, 2)
+		// One setting encoding/json's (an int32), one jsonw's (float64):
+		// the same JSON, so the same key.
+		d, e := mk(role1, content1, raw1), mk(role1, content1, raw1)
+		d.Settings = map[string]any{content1: raw1, "k": int32(sample)}
+		e.Settings = map[string]any{content1: raw1, "k": float64(int32(sample))}
+		checkMemoKey(t, m, d, e, 3, 4)
 	})
 }

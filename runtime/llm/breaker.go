@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,7 @@ func (b *breakers) get(endpoint string) *breaker {
 	br := b.m[key]
 	if br == nil {
 		br = &breaker{policy: b.policy}
+		br.healthy.Store(true)
 		b.m[key] = br
 	}
 	return br
@@ -56,8 +58,14 @@ const (
 // (refused, DNS, timeout). Any answer from the server, even a 429 or 500,
 // proves it is up and closes it. Open, it fails calls at once; after the
 // cooldown one probe goes through (half-open) and decides.
+//
+// Closed with no failure counted is every attempt's state on a healthy
+// endpoint: healthy says so without the lock, so allow and success cost
+// an atomic load there instead of two lock round trips on a mutex every
+// caller of the endpoint shares.
 type breaker struct {
 	policy   BreakerPolicy
+	healthy  atomic.Bool // state == closed && fails == 0; written under mu
 	mu       sync.Mutex
 	state    breakerState
 	fails    int
@@ -66,16 +74,17 @@ type breaker struct {
 	last     string // last failure, for the error text
 }
 
-// allow reports whether an attempt may go out, and if not, why.
-func (b *breaker) allow(now time.Time) (bool, string) {
-	if b.policy.Threshold < 0 {
+// allow reports whether an attempt may go out, and if not, why; now is
+// read only when the breaker is not healthy.
+func (b *breaker) allow(now func() time.Time) (bool, string) {
+	if b.policy.Threshold < 0 || b.healthy.Load() {
 		return true, ""
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch b.state {
 	case open:
-		if now.Sub(b.openedAt) >= b.policy.Cooldown {
+		if now().Sub(b.openedAt) >= b.policy.Cooldown {
 			b.state, b.probing = halfOpen, true
 			return true, ""
 		}
@@ -95,6 +104,7 @@ func (b *breaker) allow(now time.Time) (bool, string) {
 func (b *breaker) failure(now time.Time, why string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.healthy.Store(false)
 	b.fails++
 	b.last = why
 	if b.state == halfOpen || (b.state == closed && b.policy.Threshold > 0 && b.fails >= b.policy.Threshold) {
@@ -104,9 +114,13 @@ func (b *breaker) failure(now time.Time, why string) {
 
 // success records that the server answered.
 func (b *breaker) success() {
+	if b.healthy.Load() {
+		return // closed, nothing counted: nothing to reset
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.state, b.fails, b.probing = closed, 0, false
+	b.healthy.Store(true)
 }
 
 // abort releases a probe that ended without a verdict (caller canceled).

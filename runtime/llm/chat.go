@@ -46,8 +46,8 @@ var chatRefusedModels = map[string]bool{
 // go-openai sends, and reads the answer with decodeAnswer. It replaces
 // go-openai's CreateChatCompletion on this path: its request building and
 // reflection-based decoding were half of the client's own CPU per call.
-func (o *OpenAI) chat(ctx context.Context, endpoint string, auth []string, body []byte) (*Response, error) {
-	hresp, whole, err := o.postJSON(ctx, endpoint+"/chat/completions", auth, body)
+func (o *OpenAI) chat(ctx context.Context, endpoint string, c *cachedClient, body []byte) (*Response, error) {
+	hresp, whole, err := o.postJSON(ctx, endpoint+"/chat/completions", c, body)
 	if err != nil {
 		return nil, err
 	}
@@ -68,19 +68,24 @@ func (o *OpenAI) chat(ctx context.Context, endpoint string, auth []string, body 
 // sends, and returns a 2xx answer, with its body as one slice when the
 // transport read it whole (nil otherwise: read hresp.Body). The caller
 // closes the body.
-func (o *OpenAI) postJSON(ctx context.Context, url string, auth []string, body []byte) (hresp *http.Response, whole []byte, err error) {
+func (o *OpenAI) postJSON(ctx context.Context, url string, c *cachedClient, body []byte) (hresp *http.Response, whole []byte, err error) {
 	hreq, err := newPost(ctx, url, body)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Shared value slices: net/http only reads them, and Set or Add
-	// replace rather than change them.
-	h := hreq.Header
-	if auth != nil {
-		h["Authorization"] = auth
+	if o.http.Jar == nil {
+		hreq.Header = c.hdr // shared: net/http and the transport only read it
+	} else {
+		// A jar adds cookies to the request's own map. Shared value
+		// slices: net/http only reads them, and Set or Add replace
+		// rather than change them.
+		h := hreq.Header
+		if c.auth != nil {
+			h["Authorization"] = c.auth
+		}
+		h["Accept"] = jsonType
+		h["Content-Type"] = jsonType
 	}
-	h["Accept"] = jsonType
-	h["Content-Type"] = jsonType
 	if hresp, err = o.http.Do(hreq); err != nil {
 		return nil, nil, err
 	}

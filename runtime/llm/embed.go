@@ -21,8 +21,8 @@ import (
 
 // embed sends one /embeddings request through o.http and returns the
 // answer's data.
-func (o *OpenAI) embed(ctx context.Context, endpoint string, auth []string, model string, input []string) ([]openai.Embedding, error) {
-	hresp, whole, err := o.postJSON(ctx, endpoint+"/embeddings", auth, embedBody(model, input))
+func (o *OpenAI) embed(ctx context.Context, endpoint string, c *cachedClient, model string, input []string) ([]openai.Embedding, error) {
+	hresp, whole, err := o.postJSON(ctx, endpoint+"/embeddings", c, embedBody(model, input))
 	if err != nil {
 		return nil, err
 	}

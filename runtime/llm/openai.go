@@ -2,7 +2,6 @@ package llm
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
@@ -55,21 +54,30 @@ type OpenAI struct {
 	http   *http.Client
 	tr     *transport
 
-	mu      sync.Mutex
-	clients map[clientKey]*cachedClient
+	mu      sync.Mutex // serialises building clients
+	clients sync.Map   // clientKey -> *cachedClient; read per call, rarely written
 }
 
 type clientKey struct{ endpoint, keyEnv string }
 
 type cachedClient struct {
-	keySum [32]byte // the key is read per call; rebuild when it changed
+	keySum [32]byte // Azure's: the key is read per call; rebuild when it changed
+	key    string   // the OpenAI client's (auth holds it anyway): compared, not hashed, per call
 	c      *openai.Client
 	auth   []string // the Authorization header's value; nil without a key
+	// hdr is every JSON post's headers (Authorization, Accept,
+	// Content-Type), shared by its requests: nothing writes a request's
+	// headers once built, unless a cookie jar adds its cookies (postJSON).
+	hdr http.Header
+	// The endpoint's breaker and limiter, looked up once (the transport
+	// would otherwise take two shared locks a call to find them).
+	br  *breaker
+	lim *limiter
 }
 
 // NewOpenAI builds a client; it is safe for concurrent use.
 func NewOpenAI(opts OpenAIOptions) *OpenAI {
-	o := &OpenAI{opts: opts, retry: DefaultRetry, getenv: os.Getenv, now: time.Now, clients: map[clientKey]*cachedClient{}}
+	o := &OpenAI{opts: opts, retry: DefaultRetry, getenv: os.Getenv, now: time.Now}
 	if opts.Retry != nil {
 		o.retry = *opts.Retry
 		o.retry.MaxRetries = max(o.retry.MaxRetries, 0)
@@ -149,29 +157,49 @@ func (o *OpenAI) client(endpoint, keyEnv string) (*openai.Client, string) {
 }
 
 func (o *OpenAI) cached(endpoint, keyEnv string) (*cachedClient, string) {
-	name := keyEnv
-	if name == "" {
-		name = "OPENAI_API_KEY"
+	key := o.getenv(keyVar(keyEnv))
+	return o.cachedKey(endpoint, keyEnv, key), key
+}
+
+// keyVar is the variable holding a request's key.
+func keyVar(keyEnv string) string {
+	if keyEnv == "" {
+		return "OPENAI_API_KEY"
 	}
-	key := o.getenv(name)
-	secrets.Register(key) // scrubbed from everything written from now on
-	sum := sha256.Sum256([]byte(key))
+	return keyEnv
+}
+
+// cachedKey is cached with the key already read.
+func (o *OpenAI) cachedKey(endpoint, keyEnv, key string) *cachedClient {
 	k := clientKey{endpoint, keyEnv}
+	if v, ok := o.clients.Load(k); ok {
+		if c := v.(*cachedClient); c.key == key {
+			return c // its key and its endpoint's URL secrets were registered with it
+		}
+	}
+	secrets.Register(key) // scrubbed from everything written from now on
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if c := o.clients[k]; c != nil && c.keySum == sum {
-		return c, key // its endpoint's URL secrets were registered with it
+	if v, ok := o.clients.Load(k); ok {
+		if c := v.(*cachedClient); c.key == key {
+			return c
+		}
 	}
 	secrets.Default().RegisterURL(endpoint)
 	cfg := openai.DefaultConfig(key)
 	cfg.BaseURL = endpoint
 	cfg.HTTPClient = o.http
-	c := &cachedClient{keySum: sum, c: openai.NewClientWithConfig(cfg)}
+	c := &cachedClient{key: key, c: openai.NewClientWithConfig(cfg),
+		br: o.tr.breakers.get(endpoint), lim: o.tr.limits.get(endpoint)}
 	if key != "" {
 		c.auth = []string{"Bearer " + key}
 	}
-	o.clients[k] = c
-	return c, key
+	c.hdr = http.Header{"Accept": jsonType, "Content-Type": jsonType}
+	if c.auth != nil {
+		c.hdr["Authorization"] = c.auth
+	}
+	o.clients.Store(k, c)
+	return c
 }
 
 // CheckKeyHost refuses a call that would send a well-known key to a host
@@ -183,21 +211,23 @@ func (o *OpenAI) cached(endpoint, keyEnv string) (*cachedClient, string) {
 // servers work as before. Callers may use it at load time (exit 2); every
 // call checks it.
 func (o *OpenAI) CheckKeyHost(baseURL, keyEnv, model string) error {
-	name := keyEnv
-	if name == "" {
-		name = "OPENAI_API_KEY"
-	}
-	if o.getenv(name) == "" {
+	name := keyVar(keyEnv)
+	return o.checkKeyHost(o.Endpoint(baseURL), name, o.getenv(name), model)
+}
+
+// checkKeyHost is CheckKeyHost for a call's endpoint, with the key
+// variable's name and value already read.
+func (o *OpenAI) checkKeyHost(endpoint, name, key, model string) error {
+	if key == "" {
 		return nil
 	}
-	if name == "OPENAI_API_KEY" && origin(o.Endpoint(baseURL)) == origin(o.Endpoint("")) {
+	if name == "OPENAI_API_KEY" && origin(endpoint) == origin(o.Endpoint("")) {
 		return nil // the usual case, decided without keyOrigins' list
 	}
 	origins, via, bound := o.keyOrigins(name)
 	if !bound {
 		return nil
 	}
-	endpoint := o.Endpoint(baseURL)
 	for _, h := range origins {
 		if origin(endpoint) == h {
 			return nil
@@ -250,18 +280,23 @@ func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // Complete sends a chat completion, streamed when req.Stream.
 func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) (*Response, error) {
+	// The endpoint and the key are read once a call (not once for the
+	// host check and again for the client).
 	endpoint := o.Endpoint(req.BaseURL)
-	if err := o.CheckKeyHost(req.BaseURL, req.APIKeyEnv, req.Model); err != nil {
+	name := keyVar(req.APIKeyEnv)
+	key := o.getenv(name)
+	if err := o.checkKeyHost(endpoint, name, key, req.Model); err != nil {
 		return nil, err
 	}
-	c, key := o.cached(endpoint, req.APIKeyEnv)
+	c := o.cachedKey(endpoint, req.APIKeyEnv, key)
 	cc := c.c
 	creq, extra, err := buildChat(req)
 	if err != nil {
 		return nil, &Error{Kind: KindClient, Endpoint: endpoint, Model: req.Model, Msg: scrub(err.Error(), key)}
 	}
-	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key, extra: extra}
-	ctx = withState(ctx, st)
+	sc := &stateCtx{Context: ctx, st: callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key, extra: extra, br: c.br, lim: c.lim}}
+	st := &sc.st
+	ctx = sc
 	var body []byte
 	if !req.Stream {
 		// Encoded once, here, for every try and attempt (chatencode.go).
@@ -287,7 +322,7 @@ func (o *OpenAI) Complete(ctx context.Context, req *Request, onChunk ChunkFunc) 
 		if req.Stream {
 			resp, err = o.stream(ctx, cc, creq, chunk)
 		} else {
-			resp, err = o.chat(ctx, endpoint, c.auth, body)
+			resp, err = o.chat(ctx, endpoint, c, body)
 		}
 		if err == nil {
 			resp.Latency = time.Since(st.lastTry)
@@ -347,7 +382,7 @@ func (o *OpenAI) Embed(ctx context.Context, req *EmbedRequest) ([][]float64, err
 	c, key := o.cached(endpoint, req.APIKeyEnv)
 	st := &callState{endpoint: endpoint, keyEnv: req.APIKeyEnv, key: key}
 	ctx = withState(ctx, st)
-	data, err := o.embed(ctx, endpoint, c.auth, req.Model, req.Input) // embed.go
+	data, err := o.embed(ctx, endpoint, c, req.Model, req.Input) // embed.go
 	if err != nil {
 		return nil, toError(ctx, err, st, req.Model)
 	}

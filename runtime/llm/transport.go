@@ -29,12 +29,30 @@ type callState struct {
 	// retryHint reads a provider's own rate-limit headers (e.g.
 	// anthropic-ratelimit-*-reset) when a 429 has no Retry-After; nil: none.
 	retryHint func(h http.Header, now time.Time) (time.Duration, bool)
+	// The endpoint's breaker and limiter when the caller knows them
+	// (cachedClient); nil: the transport looks them up.
+	br  *breaker
+	lim *limiter
 }
 
 type stateKey struct{}
 
 func withState(ctx context.Context, st *callState) context.Context {
 	return context.WithValue(ctx, stateKey{}, st)
+}
+
+// stateCtx is withState's context and its state in one allocation, for
+// the chat path that makes one per call.
+type stateCtx struct {
+	context.Context
+	st callState
+}
+
+func (c *stateCtx) Value(k any) any {
+	if k == (stateKey{}) {
+		return &c.st
+	}
+	return c.Context.Value(k)
 }
 
 func stateFrom(ctx context.Context) *callState {
@@ -76,13 +94,18 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, &Error{Kind: KindClient, Endpoint: st.endpoint, Msg: "read request body: " + err.Error()}
 		}
 	}
-	br := t.breakers.get(st.endpoint)
+	br, lim := st.br, st.lim
+	if br == nil {
+		br = t.breakers.get(st.endpoint)
+	}
+	if lim == nil {
+		lim = t.limits.get(st.endpoint)
+	}
 	parent := req.Context()
 	for try := 0; ; try++ {
-		if ok, why := br.allow(t.now()); !ok {
+		if ok, why := br.allow(t.now); !ok {
 			return nil, &Error{Kind: KindCircuitOpen, Endpoint: st.endpoint, Attempts: st.attempts, Msg: why}
 		}
-		lim := t.limits.get(st.endpoint)
 		started, lerr := lim.acquire(parent)
 		if lerr != nil {
 			return nil, canceled(st.endpoint, "", st.attempts, lerr)

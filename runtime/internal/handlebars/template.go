@@ -18,6 +18,10 @@ type Template struct {
 	helpers  map[string]reflect.Value
 	partials map[string]*partial
 	mutex    sync.RWMutex // protects helpers and partials
+	// flat is the program as text and plain mustaches (flat.go), when
+	// flatOK.
+	flat   []piece
+	flatOK bool
 }
 
 // newTemplate instanciate a new template without parsing it
@@ -70,6 +74,9 @@ func (tpl *Template) parse() error {
 		tpl.program, err = parser.Parse(tpl.source)
 		if err != nil {
 			return err
+		}
+		if tpl.flat = flatten(tpl.program); tpl.flat != nil {
+			tpl.flatOK = true
 		}
 	}
 
