@@ -8,13 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
 // fileFloorArg, as the first argument, turns this program into the file
 // floor: a bare loop that makes N files of SIZE bytes under DIR with the
-// system calls aieval's cache makes for one entry (create a temp file in
-// the entry's shard, write, chmod, close, rename), so what recording
-// costs can be told apart from what the kernel charges for a file.
+// system calls aieval's cache makes for one entry (runtime/cache's
+// atomicWrite: open a temp file in the entry's shard 0644 and exclusive,
+// write, close, rename), so what recording costs can be told apart from
+// what the kernel charges for a file.
 const fileFloorArg = "__bench-file-floor"
 
 func fileFloor(args []string) int {
@@ -47,21 +49,19 @@ func makeFiles(dir string, n, size int) error {
 				return err
 			}
 		}
-		f, err := os.CreateTemp(shard, ".tmp-*")
+		tmp := filepath.Join(shard, ".tmp-"+strconv.Itoa(i))
+		fd, err := syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o644)
 		if err != nil {
-			return err
+			return &fs.PathError{Op: "open", Path: tmp, Err: err}
 		}
-		if _, err := f.Write(data); err != nil {
-			return err
+		if _, err := syscall.Write(fd, data); err != nil {
+			return &fs.PathError{Op: "write", Path: tmp, Err: err}
 		}
-		if err := f.Chmod(0o644); err != nil {
-			return err
+		if err := syscall.Close(fd); err != nil {
+			return &fs.PathError{Op: "close", Path: tmp, Err: err}
 		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		if err := os.Rename(f.Name(), filepath.Join(shard, fmt.Sprintf("%064d.json", i))); err != nil {
-			return err
+		if err := syscall.Rename(tmp, filepath.Join(shard, fmt.Sprintf("%064d.json", i))); err != nil {
+			return &fs.PathError{Op: "rename", Path: tmp, Err: err}
 		}
 	}
 	return nil
