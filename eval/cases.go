@@ -31,13 +31,13 @@ import (
 // reference's line in the suite.
 func (l *loader) casesRef(n *yaml.Node, s *Suite) []*rawTest {
 	var raws []*rawTest
-	l.casesEach(n, s, func(t *rawTest, _ uint64) { raws = append(raws, t) })
+	l.casesEach(n, s, func(t *rawTest, _ uint64, _ int) { raws = append(raws, t) })
 	return raws
 }
 
 // casesEach gives every test of a cases file reference to emit, in file
-// order, with a hash of its row's text.
-func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) {
+// order, with a hash of its row's text and the text's length.
+func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64, int)) {
 	rel, ok := strings.CutPrefix(n.Value, "file://")
 	if !ok {
 		l.errf(n.Line, "tests entry %q is neither a test nor a file:// reference (write file://cases.yaml)", truncate(n.Value, 40))
@@ -52,10 +52,10 @@ func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) 
 	l.file = path
 	defer func() { l.file, l.visits = suiteFile, suiteVisits }()
 	rows := 0
-	add := func(t *rawTest, sum uint64) {
+	add := func(t *rawTest, sum uint64, size int) {
 		rows++
 		t.suiteLine = n.Line
-		emit(t, sum)
+		emit(t, sum, size)
 	}
 	mark := len(l.problems)
 	defer func() {
@@ -72,7 +72,7 @@ func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) 
 			break
 		}
 		for _, t := range l.casesYAML(path, s) {
-			add(t, 0)
+			add(t, 0, 0)
 		}
 	case ".jsonl":
 		l.rowsReread = true
@@ -155,7 +155,7 @@ func (l *loader) openCases(path string) (*os.File, bool) {
 
 // casesJSONL reads one JSON object per line; each is a test, given to emit
 // with a hash of its text (see lazyCases).
-func (l *loader) casesJSONL(path string, s *Suite, emit func(*rawTest, uint64)) {
+func (l *loader) casesJSONL(path string, s *Suite, emit func(*rawTest, uint64, int)) {
 	f, ok := l.openCases(path)
 	if !ok {
 		return
@@ -168,7 +168,7 @@ func (l *loader) casesJSONL(path string, s *Suite, emit func(*rawTest, uint64)) 
 			continue
 		}
 		if t := l.jsonlRow(b, line, s); t != nil {
-			emit(t, rowSum(nil, b))
+			emit(t, rowSum(nil, b), len(sc.Bytes())+1)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -226,7 +226,7 @@ func rowSum(header []string, row []byte, fields ...string) uint64 {
 // casesCSV reads a header row then one test per row. Columns: name, prompt,
 // skip, assert_<type> (an assertion of that type whose value is the cell;
 // empty cells add none); every other column is a parameter.
-func (l *loader) casesCSV(path string, s *Suite, emit func(*rawTest, uint64)) {
+func (l *loader) casesCSV(path string, s *Suite, emit func(*rawTest, uint64, int)) {
 	f, ok := l.openCases(path)
 	if !ok {
 		return
@@ -247,7 +247,11 @@ func (l *loader) casesCSV(path string, s *Suite, emit func(*rawTest, uint64)) {
 		}
 		line, _ := r.FieldPos(0)
 		if t := l.csvRecord(header, rec, line, s); t != nil {
-			emit(t, rowSum(header, nil, rec...))
+			size := len(rec) // separators
+			for _, f := range rec {
+				size += len(f)
+			}
+			emit(t, rowSum(header, nil, rec...), size)
 		}
 	}
 }

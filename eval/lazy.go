@@ -2,8 +2,9 @@ package eval
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"maps"
 	"os"
@@ -32,9 +33,9 @@ func (s *Suite) TestCount() int {
 	return len(s.Tests)
 }
 
-// lazyCases is what a suite keeps of a large cases file: per row its name,
-// line and a hash of its text, about 10 bytes and the name's instead of
-// ~600 (a 1M-row file: ~18 MB).
+// lazyCases is what a suite keeps of a large cases file: per row its
+// name, line and a hash of its text, about 10 bytes and the part of its
+// name it does not share with the row before (a 1M-row file: ~13 MB).
 type lazyCases struct {
 	path      string
 	csv       bool
@@ -47,39 +48,40 @@ type lazyCases struct {
 
 func (c *lazyCases) name(i int) string { return c.rows.name(i) }
 
-// rowIndex holds each row's name and line in two bytes and the name's:
-// names back to back, each one's length and its line's step from the row
-// before in a byte (a larger one, rare, in a map), and every rowBlock-th
-// row's name offset and line, to find a row in at most rowBlock steps.
+// rowIndex holds each row's name and line in about two bytes and the part
+// of the name that differs from the row before (case-000041 after
+// case-000040: one byte): names are front-coded, each as the length it
+// shares with the previous name of its block, the length of the rest and
+// the rest; a line is its step from the row before in a byte (a larger
+// one, rare, in a map); every rowBlock-th row's offset in names and line
+// are kept whole, to find a row in at most rowBlock steps.
 type rowIndex struct {
-	names    strings.Builder
-	nameLen  []uint8 // 255: see longLen
+	names    []byte
 	lineStep []uint8 // 255: see longLine
-	longLen  map[int]int
 	longLine map[int]int
-	blockOff []uint32 // offset in names of row k*rowBlock's name
+	blockOff []uint32 // offset in names of row k*rowBlock's entry
 	blockAt  []int32  // line of row k*rowBlock
 	last     int      // line of the last row added
+	prev     []byte   // name of the last row added
 }
 
-const rowBlock = 64
+const rowBlock = 32
 
 func (x *rowIndex) add(name string, line int) {
-	i := len(x.nameLen)
+	i := len(x.lineStep)
+	shared := 0
 	if i%rowBlock == 0 {
-		x.blockOff = append(x.blockOff, uint32(x.names.Len()))
+		x.blockOff = append(x.blockOff, uint32(len(x.names)))
 		x.blockAt = append(x.blockAt, int32(line))
-	}
-	x.names.WriteString(name)
-	if n := len(name); n < 255 {
-		x.nameLen = append(x.nameLen, uint8(n))
 	} else {
-		x.nameLen = append(x.nameLen, 255)
-		if x.longLen == nil {
-			x.longLen = map[int]int{}
+		for shared < len(name) && shared < len(x.prev) && name[shared] == x.prev[shared] {
+			shared++
 		}
-		x.longLen[i] = n
 	}
+	x.names = binary.AppendUvarint(x.names, uint64(shared))
+	x.names = binary.AppendUvarint(x.names, uint64(len(name)-shared))
+	x.names = append(x.names, name[shared:]...)
+	x.prev = append(x.prev[:0], name...)
 	if d := line - x.last; d >= 0 && d < 255 {
 		x.lineStep = append(x.lineStep, uint8(d))
 	} else {
@@ -92,23 +94,78 @@ func (x *rowIndex) add(name string, line int) {
 	x.last = line
 }
 
-func (x *rowIndex) len() int { return len(x.nameLen) }
+// grow makes room for about n more rows whose names take about nameBytes,
+// so the index does not overshoot by append's growth (and hold the old
+// and the new array at once) while a large file loads.
+func (x *rowIndex) grow(n, nameBytes int) {
+	x.names = slices.Grow(x.names, nameBytes+2*n)
+	x.lineStep = slices.Grow(x.lineStep, n)
+	x.blockOff = slices.Grow(x.blockOff, n/rowBlock+1)
+	x.blockAt = slices.Grow(x.blockAt, n/rowBlock+1)
+}
 
-func (x *rowIndex) nameLenOf(i int) int {
-	if n := x.nameLen[i]; n < 255 {
-		return int(n)
+// clip drops spare capacity once the last row is in, when worth a copy.
+func (x *rowIndex) clip() {
+	x.names = clipSpare(x.names)
+	x.lineStep = clipSpare(x.lineStep)
+	x.blockOff = clipSpare(x.blockOff)
+	x.blockAt = clipSpare(x.blockAt)
+	x.prev = nil
+}
+
+// clipSpare copies s to an exact-size array when more than 1/8 of it is
+// spare.
+func clipSpare[S ~[]E, E any](s S) S {
+	if cap(s)-len(s) <= cap(s)/8 {
+		return s
 	}
-	return x.longLen[i]
+	return append(S(nil), s...)
+}
+
+func (x *rowIndex) len() int { return len(x.lineStep) }
+
+// uvarint reads one of the index's lengths at b[off:].
+func uvarint(b []byte, off int) (int, int) {
+	if c := b[off]; c < 0x80 {
+		return int(c), off + 1
+	}
+	v, n := binary.Uvarint(b[off:])
+	return int(v), off + n
+}
+
+// appendName appends row i's name to buf[:0].
+func (x *rowIndex) appendName(buf []byte, i int) []byte {
+	k := i / rowBlock
+	off := int(x.blockOff[k])
+	buf = buf[:0]
+	for j := k * rowBlock; j <= i; j++ {
+		var shared, rest int
+		shared, off = uvarint(x.names, off)
+		rest, off = uvarint(x.names, off)
+		buf = append(buf[:shared], x.names[off:off+rest]...)
+		off += rest
+	}
+	return buf
 }
 
 // name is row i's name.
 func (x *rowIndex) name(i int) string {
-	k := i / rowBlock
-	off := int(x.blockOff[k])
-	for j := k * rowBlock; j < i; j++ {
-		off += x.nameLenOf(j)
+	var buf [64]byte
+	return string(x.appendName(buf[:0], i))
+}
+
+// each calls fn with every row's name in order (valid during the call).
+func (x *rowIndex) each(fn func(i int, name []byte)) {
+	var buf []byte
+	off := 0
+	for i := range x.len() {
+		var shared, rest int
+		shared, off = uvarint(x.names, off)
+		rest, off = uvarint(x.names, off)
+		buf = append(buf[:shared], x.names[off:off+rest]...)
+		off += rest
+		fn(i, buf)
 	}
-	return x.names.String()[off : off+x.nameLenOf(i)]
 }
 
 // line is row i's line.
@@ -124,6 +181,40 @@ func (x *rowIndex) line(i int) int {
 	}
 	return line
 }
+
+// dupHashes returns the hashes of the names (rows in skip left out) that
+// occur more than once, nil when none does. The hashes are sorted in
+// parts of about dupPart rows' worth, each part the hashes of one value
+// modulo the number of parts, found in one more walk of the names, so that this check costs ~2 MB at
+// any size instead of 8 bytes a row held while the index grows.
+func (x *rowIndex) dupHashes(seed maphash.Seed, skip map[int]bool) map[uint64]bool {
+	n := x.len() - len(skip)
+	parts := 1 + n/dupPart
+	var dups map[uint64]bool
+	hs := make([]uint64, 0, min(n, dupPart+dupPart/8))
+	for p := range uint64(parts) {
+		hs = hs[:0]
+		x.each(func(i int, name []byte) {
+			if h := maphash.Bytes(seed, name); h%uint64(parts) == p && !skip[i] {
+				hs = append(hs, h)
+			}
+		})
+		slices.Sort(hs)
+		for i := 1; i < len(hs); i++ {
+			if hs[i] == hs[i-1] {
+				if dups == nil {
+					dups = map[uint64]bool{}
+				}
+				dups[hs[i]] = true
+			}
+		}
+	}
+	return dups
+}
+
+// dupPart is the number of rows whose hashes dupHashes sorts at once
+// (2 MB). Tests may lower it.
+var dupPart = 1 << 18
 
 // rowCasesRef returns the reference when tests: is one file:// reference to
 // a .jsonl or .csv file (alone or as the only list entry), the case that
@@ -154,23 +245,25 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 	if defs == nil {
 		defs = &rawTest{}
 	}
-	// Names are checked for repeats by their hashes alone, sorted after
-	// the pass (8 B a row; a map from hash to first line was ~40 B a row
-	// at its peak, 40 MB at a million rows). Only when one repeats is the
-	// file read again with that map, for the exact messages.
+	// Names are checked for repeats after the pass, by hashes of the
+	// index's names (see dupHashes; a map from hash to first line was ~40 B
+	// a row at its peak, 40 MB at a million rows). Only when one repeats is
+	// the file read again, with the repeated names' first lines, for the
+	// exact messages.
 	mark, rowParams := len(l.problems), maps.Clone(l.rowParams)
-	tests, c, dup := l.streamCasesPass(ref, s, defs, false)
-	if !dup {
+	tests, c, dups := l.streamCasesPass(ref, s, defs, nil)
+	if dups == nil {
 		return tests, c
 	}
 	l.problems, l.rowParams = l.problems[:mark], rowParams
-	tests, c, _ = l.streamCasesPass(ref, s, defs, true)
+	tests, c, _ = l.streamCasesPass(ref, s, defs, dups)
 	return tests, c
 }
 
-// streamCasesPass is one pass of streamCases. Without exact, a repeated
-// name is not reported: dup says one occurs and the caller passes again.
-func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact bool) (_ []*Test, _ *lazyCases, dup bool) {
+// streamCasesPass is one pass of streamCases. Without dups, a repeated
+// name is not reported: the hashes of those that repeat are returned and
+// the caller passes again with them.
+func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, dups map[uint64]bool) (_ []*Test, _ *lazyCases, repeated map[uint64]bool) {
 	prompts := promptNames(s)
 	// finish runs after every row is read, so its problems come after
 	// the rows' own: hold them back to keep that order.
@@ -181,28 +274,40 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact 
 		}
 	}
 	c := &lazyCases{suiteLine: ref.Line, defs: defs}
-	// First line of each name by hash: a 64-bit collision between two
-	// distinct names of one file is ~1e-10 at 100k rows.
-	var seen map[uint64]int32 // exact pass
-	var hashes []uint64       // first pass
-	if exact {
-		seen = map[uint64]int32{}
+	var seen map[string]int32 // exact pass: first line of each repeated name
+	if dups != nil {
+		seen = map[string]int32{}
 	}
+	var noName map[int]bool // rows without a name: not in the repeats check
+	var size, read, nameBytes int64
 	var tests []*Test
 	l.rowsReread = false
-	l.casesEach(ref, s, func(r *rawTest, sum uint64) {
-		c.path = r.file
-		h := nameHash(r.name)
+	l.casesEach(ref, s, func(r *rawTest, sum uint64, n int) {
+		if c.path == "" {
+			c.path = r.file
+			if st, err := os.Stat(r.file); err == nil {
+				size = st.Size()
+			}
+		}
+		read, nameBytes = read+int64(n), nameBytes+int64(len(r.name))
+		if rows := len(c.sums); read > 0 && size > read && (rows == 256 || (rows > 256 && rows == cap(c.sums))) {
+			// Room for the rest of the file at its rows' sizes so far.
+			more := int(min(float64(size-read)/float64(read)*float64(rows)*1.05, 1<<28)) + 64
+			c.sums = slices.Grow(c.sums, more)
+			c.rows.grow(more, int(float64(more)*float64(nameBytes)/float64(rows)/3))
+		}
 		switch {
 		case !r.hasName:
 			report(r.file, r.line, "test without a name: add name: (unique within the suite)")
-		case !exact:
-			hashes = append(hashes, h)
-		default:
-			if first, dup := seen[h]; dup {
+			if noName == nil {
+				noName = map[int]bool{}
+			}
+			noName[len(c.sums)] = true
+		case dups != nil && dups[maphash.String(l.nameSeed(), r.name)]:
+			if first, dup := seen[r.name]; dup {
 				report(r.file, r.at(r.nameLine), "duplicate test name %q (first at %s:%d); test names must be unique within a suite", r.name, r.file, first)
 			} else {
-				seen[h] = int32(r.line)
+				seen[r.name] = int32(r.line)
 			}
 		}
 		t := finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, s, defs, r, prompts, report)
@@ -221,12 +326,9 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact 
 			tests = nil
 		}
 	})
-	if !exact {
-		slices.Sort(hashes)
-		for i := 1; i < len(hashes); i++ {
-			if hashes[i] == hashes[i-1] {
-				return nil, nil, true
-			}
+	if dups == nil {
+		if d := c.rows.dupHashes(l.nameSeed(), noName); d != nil {
+			return nil, nil, d
 		}
 	}
 	for _, p := range later {
@@ -239,17 +341,22 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact 
 		if tests == nil {
 			tests = []*Test{}
 		}
-		return tests, nil, false
+		return tests, nil, nil
 	}
+	c.rows.clip()
+	c.sums = clipSpare(c.sums)
 	c.csv = strings.EqualFold(filepath.Ext(c.path), ".csv")
 	c.yaml = !c.csv && !strings.EqualFold(filepath.Ext(c.path), ".jsonl")
-	return nil, c, false
+	return nil, c, nil
 }
 
-func nameHash(name string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return h.Sum64()
+// nameSeed is the seed of the name hashes of the repeats check, one per
+// loader so that both passes of streamCases agree.
+func (l *loader) nameSeed() maphash.Seed {
+	if !l.seeded {
+		l.seed, l.seeded = maphash.MakeSeed(), true
+	}
+	return l.seed
 }
 
 // lazyCursor reads a lazy suite's rows in order while it runs.

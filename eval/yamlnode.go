@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"regexp"
@@ -59,6 +60,8 @@ type loader struct {
 	// rowsReread: the cases file just read can be read again row by row
 	// while the suite runs (see lazyCases).
 	rowsReread bool
+	seed       maphash.Seed // of the names' hashes (see nameSeed)
+	seeded     bool
 }
 
 func (l *loader) errf(line int, format string, args ...any) {

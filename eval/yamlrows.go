@@ -124,7 +124,7 @@ func yamlCasesLarge(path string) bool {
 
 // casesYAMLRows reads a large YAML cases file item by item; each is a
 // test, given to emit with a hash of its text (see lazyCases).
-func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64)) {
+func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64, int)) {
 	f, ok := l.openCases(path)
 	if !ok {
 		return
@@ -137,7 +137,7 @@ func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64
 			break
 		}
 		if t := l.yamlRow(b, line, s); t != nil {
-			emit(t, rowSum(nil, b))
+			emit(t, rowSum(nil, b), len(b))
 		}
 	}
 	if y.problem != "" {
