@@ -50,6 +50,7 @@ type loader struct {
 	suitePath string
 	rowParams map[string]bool // parameter names of streamed rows, for validateConfig
 	json      jsonnode.Row    // parses JSONL rows, reusing its memory
+	yfast     yamlFast        // parses the usual items of large YAML cases files
 	// rowAsserts holds the assertion lists of cases-file rows by the
 	// appendNodeKey of their node; keyBuf is reused to build keys.
 	rowAsserts map[string][]*Assert
