@@ -54,6 +54,7 @@ type loader struct {
 	// rowAsserts holds the assertion lists of cases-file rows by the
 	// appendNodeKey of their node; keyBuf is reused to build keys.
 	rowAsserts map[string][]*Assert
+	rawAsserts map[string][]*Assert // the same by a JSONL row's assert text (jsonlFast)
 	keyBuf     []byte
 	// What the tests read, for checkSharedParams.
 	execAny    bool // a test has an exec assertion: it reads every parameter
