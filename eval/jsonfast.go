@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"bytes"
 	"math"
 	"slices"
 	"strconv"
@@ -28,15 +29,12 @@ func (l *loader) jsonlFast(b []byte, line int) (_ *rawTest, rawAssert []byte, ok
 		return nil, nil, false // no name: the tree path says so
 	}
 	for {
-		key, ok := p.str()
-		if !ok || !p.byte(':') {
-			return nil, nil, false
-		}
-		k := slices.Index(fastKeys, key)
-		if k < 0 || seen[k] {
+		k := p.key()
+		if k < 0 || seen[k] || !p.byte(':') {
 			return nil, nil, false
 		}
 		seen[k] = true
+		var ok bool
 		switch k {
 		case 0:
 			if t.name, ok = p.str(); !ok || strings.TrimSpace(t.name) == "" {
@@ -81,7 +79,32 @@ func (l *loader) jsonlFast(b []byte, line int) (_ *rawTest, rawAssert []byte, ok
 	}
 }
 
-var fastKeys = []string{"name", "prompt", "params", "assert"}
+// key reads a row's key and returns its place in name, prompt, params,
+// assert; -1 for any other key, or one written with escapes.
+func (p *jsonScan) key() int {
+	p.ws()
+	b := p.b
+	if p.i >= len(b) || b[p.i] != '"' {
+		return -1
+	}
+	end := bytes.IndexByte(b[p.i+1:], '"')
+	if end < 0 {
+		return -1
+	}
+	k := b[p.i+1 : p.i+1+end]
+	p.i += end + 2
+	switch string(k) {
+	case "name":
+		return 0
+	case "prompt":
+		return 1
+	case "params":
+		return 2
+	case "assert":
+		return 3
+	}
+	return -1
+}
 
 // noteRowAsserts remembers the assertions the tree path built for a row's
 // assert text in this file, so that later rows with the same text skip

@@ -370,6 +370,7 @@ type lazyCursor struct {
 	header  []string
 	row     int    // index of the next row to read
 	broken  string // why no further row can be read
+	name    []byte // of the row asked for
 }
 
 func (c *lazyCases) open(s *Suite) *lazyCursor {
@@ -445,9 +446,12 @@ func (cur *lazyCursor) close() {
 // error of that test.
 func (cur *lazyCursor) test(i int) (*Test, string) {
 	c := cur.c
-	stub := &Test{Name: c.name(i), Line: c.suiteLine, File: c.path, FileLine: c.rows.line(i), Repeat: 1}
+	cur.name = c.rows.appendName(cur.name, i)
+	stubOf := func() *Test { // only when the row cannot run
+		return &Test{Name: string(cur.name), Line: c.suiteLine, File: c.path, FileLine: c.rows.line(i), Repeat: 1}
+	}
 	changed := func(line int) string {
-		return fmt.Sprintf("%s:%d: the cases file changed after the suite was loaded (test %q); run again", c.path, line, stub.Name)
+		return fmt.Sprintf("%s:%d: the cases file changed after the suite was loaded (test %q); run again", c.path, line, cur.name)
 	}
 	var line int
 	var b []byte
@@ -459,14 +463,14 @@ func (cur *lazyCursor) test(i int) (*Test, string) {
 		}
 		if !ok {
 			if cur.broken != "" {
-				return stub, cur.broken
+				return stubOf(), cur.broken
 			}
-			return stub, changed(stub.FileLine)
+			return stubOf(), changed(c.rows.line(i))
 		}
 		cur.row++
 	}
 	if rowSum(cur.header, b, rec...) != c.sums[i] {
-		return stub, changed(line)
+		return stubOf(), changed(line)
 	}
 	l := cur.l
 	l.problems = l.problems[:0]
@@ -485,10 +489,10 @@ func (cur *lazyCursor) test(i int) (*Test, string) {
 		t = finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, cur.s, c.defs, r, cur.prompts, l.errAt)
 	}
 	if len(l.problems) > 0 {
-		return stub, l.problems[0].String()
+		return stubOf(), l.problems[0].String()
 	}
-	if t == nil || t.Name != stub.Name {
-		return stub, changed(line)
+	if t == nil || t.Name != string(cur.name) {
+		return stubOf(), changed(line)
 	}
 	return t, ""
 }
