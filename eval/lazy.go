@@ -2,7 +2,6 @@ package eval
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -34,8 +33,8 @@ func (s *Suite) TestCount() int {
 }
 
 // lazyCases is what a suite keeps of a large cases file: per row its
-// name, line and a hash of its text, about 10 bytes and the part of its
-// name it does not share with the row before (a 1M-row file: ~13 MB).
+// name, line and a hash of its text, about 11 bytes and the part of its
+// name it does not share with its block's first (a 1M-row file: ~13 MB).
 type lazyCases struct {
 	path      string
 	csv       bool
@@ -48,21 +47,25 @@ type lazyCases struct {
 
 func (c *lazyCases) name(i int) string { return c.rows.name(i) }
 
-// rowIndex holds each row's name and line in about two bytes and the part
-// of the name that differs from the row before (case-000041 after
-// case-000040: one byte): names are front-coded, each as the length it
-// shares with the previous name of its block, the length of the rest and
-// the rest; a line is its step from the row before in a byte (a larger
-// one, rare, in a map); every rowBlock-th row's offset in names and line
-// are kept whole, to find a row in at most rowBlock steps.
+// rowIndex holds each row's name and line in about three bytes and the
+// part of the name that differs from its block's first (case-000041 in a
+// block starting at case-000032: "41"): per row the length of the prefix
+// it shares with that first name, the length of the rest and the rest,
+// the lengths in a byte each (a longer rest, rare, in a map); a line is
+// its step from the row before in a byte (a larger one in a map); every
+// rowBlock-th row's offset in names and line are kept whole, to find a
+// row in at most rowBlock steps of one byte.
 type rowIndex struct {
-	names    []byte
+	names    []byte  // the rests, back to back
+	restLen  []uint8 // 255: see longLen
+	shared   []uint8
 	lineStep []uint8 // 255: see longLine
+	longLen  map[int]int
 	longLine map[int]int
-	blockOff []uint32 // offset in names of row k*rowBlock's entry
+	blockOff []uint32 // offset in names of row k*rowBlock's name
 	blockAt  []int32  // line of row k*rowBlock
 	last     int      // line of the last row added
-	prev     []byte   // name of the last row added
+	first    int      // length of the current block's first name
 }
 
 const rowBlock = 32
@@ -73,15 +76,25 @@ func (x *rowIndex) add(name string, line int) {
 	if i%rowBlock == 0 {
 		x.blockOff = append(x.blockOff, uint32(len(x.names)))
 		x.blockAt = append(x.blockAt, int32(line))
+		x.first = len(name)
 	} else {
-		for shared < len(name) && shared < len(x.prev) && name[shared] == x.prev[shared] {
+		first := x.names[x.blockOff[len(x.blockOff)-1]:][:x.first]
+		for shared < len(name) && shared < len(first) && shared < 254 && name[shared] == first[shared] {
 			shared++
 		}
 	}
-	x.names = binary.AppendUvarint(x.names, uint64(shared))
-	x.names = binary.AppendUvarint(x.names, uint64(len(name)-shared))
-	x.names = append(x.names, name[shared:]...)
-	x.prev = append(x.prev[:0], name...)
+	rest := name[shared:]
+	x.names = append(x.names, rest...)
+	x.shared = append(x.shared, uint8(shared))
+	if n := len(rest); n < 255 {
+		x.restLen = append(x.restLen, uint8(n))
+	} else {
+		x.restLen = append(x.restLen, 255)
+		if x.longLen == nil {
+			x.longLen = map[int]int{}
+		}
+		x.longLen[i] = n
+	}
 	if d := line - x.last; d >= 0 && d < 255 {
 		x.lineStep = append(x.lineStep, uint8(d))
 	} else {
@@ -94,11 +107,13 @@ func (x *rowIndex) add(name string, line int) {
 	x.last = line
 }
 
-// grow makes room for about n more rows whose names take about nameBytes,
-// so the index does not overshoot by append's growth (and hold the old
-// and the new array at once) while a large file loads.
+// grow makes room for about n more rows whose names' rests take about
+// nameBytes, so the index does not overshoot by append's growth (and hold
+// the old and the new array at once) while a large file loads.
 func (x *rowIndex) grow(n, nameBytes int) {
-	x.names = slices.Grow(x.names, nameBytes+2*n)
+	x.names = slices.Grow(x.names, nameBytes)
+	x.restLen = slices.Grow(x.restLen, n)
+	x.shared = slices.Grow(x.shared, n)
 	x.lineStep = slices.Grow(x.lineStep, n)
 	x.blockOff = slices.Grow(x.blockOff, n/rowBlock+1)
 	x.blockAt = slices.Grow(x.blockAt, n/rowBlock+1)
@@ -107,10 +122,11 @@ func (x *rowIndex) grow(n, nameBytes int) {
 // clip drops spare capacity once the last row is in, when worth a copy.
 func (x *rowIndex) clip() {
 	x.names = clipSpare(x.names)
+	x.restLen = clipSpare(x.restLen)
+	x.shared = clipSpare(x.shared)
 	x.lineStep = clipSpare(x.lineStep)
 	x.blockOff = clipSpare(x.blockOff)
 	x.blockAt = clipSpare(x.blockAt)
-	x.prev = nil
 }
 
 // clipSpare copies s to an exact-size array when more than 1/8 of it is
@@ -124,46 +140,50 @@ func clipSpare[S ~[]E, E any](s S) S {
 
 func (x *rowIndex) len() int { return len(x.lineStep) }
 
-// uvarint reads one of the index's lengths at b[off:].
-func uvarint(b []byte, off int) (int, int) {
-	if c := b[off]; c < 0x80 {
-		return int(c), off + 1
+func (x *rowIndex) restLenOf(i int) int {
+	if n := x.restLen[i]; n < 255 {
+		return int(n)
 	}
-	v, n := binary.Uvarint(b[off:])
-	return int(v), off + n
+	return x.longLen[i]
+}
+
+// parts returns row i's name as its block's first name's prefix and rest.
+func (x *rowIndex) parts(i int) (prefix, rest []byte) {
+	k := i / rowBlock
+	start := int(x.blockOff[k])
+	off := start
+	for j := k * rowBlock; j < i; j++ {
+		off += x.restLenOf(j)
+	}
+	return x.names[start : start+int(x.shared[i])], x.names[off : off+x.restLenOf(i)]
 }
 
 // appendName appends row i's name to buf[:0].
 func (x *rowIndex) appendName(buf []byte, i int) []byte {
-	k := i / rowBlock
-	off := int(x.blockOff[k])
-	buf = buf[:0]
-	for j := k * rowBlock; j <= i; j++ {
-		var shared, rest int
-		shared, off = uvarint(x.names, off)
-		rest, off = uvarint(x.names, off)
-		buf = append(buf[:shared], x.names[off:off+rest]...)
-		off += rest
-	}
-	return buf
+	prefix, rest := x.parts(i)
+	return append(append(buf[:0], prefix...), rest...)
 }
 
 // name is row i's name.
 func (x *rowIndex) name(i int) string {
-	var buf [64]byte
-	return string(x.appendName(buf[:0], i))
+	prefix, rest := x.parts(i)
+	if len(prefix) == 0 {
+		return string(rest)
+	}
+	return string(prefix) + string(rest)
 }
 
 // each calls fn with every row's name in order (valid during the call).
 func (x *rowIndex) each(fn func(i int, name []byte)) {
 	var buf []byte
-	off := 0
+	off, start := 0, 0
 	for i := range x.len() {
-		var shared, rest int
-		shared, off = uvarint(x.names, off)
-		rest, off = uvarint(x.names, off)
-		buf = append(buf[:shared], x.names[off:off+rest]...)
-		off += rest
+		if i%rowBlock == 0 {
+			start = off
+		}
+		n := x.restLenOf(i)
+		buf = append(append(buf[:0], x.names[start:start+int(x.shared[i])]...), x.names[off:off+n]...)
+		off += n
 		fn(i, buf)
 	}
 }
@@ -294,7 +314,7 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, dups m
 			// Room for the rest of the file at its rows' sizes so far.
 			more := int(min(float64(size-read)/float64(read)*float64(rows)*1.05, 1<<28)) + 64
 			c.sums = slices.Grow(c.sums, more)
-			c.rows.grow(more, int(float64(more)*float64(nameBytes)/float64(rows)/3))
+			c.rows.grow(more, int(float64(more)*float64(nameBytes)/float64(rows)/2))
 		}
 		switch {
 		case !r.hasName:

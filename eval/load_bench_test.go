@@ -129,3 +129,23 @@ func BenchmarkRowDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRowIndexName measures finding a lazy row's name, as the runner
+// does for every row when it selects and reports tests.
+//
+//	go test -run '^$' -bench RowIndexName ./eval
+func BenchmarkRowIndexName(b *testing.B) {
+	var x rowIndex
+	const n = 1 << 16
+	for i := range n {
+		x.add(fmt.Sprintf("case-%06d", i), i+1)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if len(x.name(i&(n-1))) != 11 {
+			b.Fatal("bad name")
+		}
+		i += 7919
+	}
+}
