@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
@@ -220,33 +221,26 @@ func (l *loader) jsonlTree(b []byte, line int, s *Suite) *rawTest {
 	return l.test(node, "test", testKeys, s)
 }
 
-// rowSum hashes a row's text (after the CSV header's, if any).
-// It is FNV-1a, written out: hash/fnv's Hash costs an allocation and a
-// call per write.
+// rowSum hashes a row's text (after the CSV header's, if any). The hash
+// lives as long as the process (a lazy row's check, watch's fingerprints),
+// so its seed is the process's.
 func rowSum(header []string, row []byte, fields ...string) uint64 {
-	h := fnvAdd(fnvBasis, "")
+	var h maphash.Hash
+	h.SetSeed(rowSeed)
 	for _, x := range header {
-		h = fnvAdd(h, x) * fnvPrime // * prime: the 0 after it
+		h.WriteString(x)
+		h.WriteByte(0)
 	}
-	h = (h ^ 1) * fnvPrime
-	h = fnvAdd(h, string(row))
+	h.WriteByte(1)
+	h.Write(row)
 	for _, x := range fields {
-		h = fnvAdd(h, x) * fnvPrime
+		h.WriteString(x)
+		h.WriteByte(0)
 	}
-	return h
+	return h.Sum64()
 }
 
-const (
-	fnvBasis = 14695981039346656037
-	fnvPrime = 1099511628211
-)
-
-func fnvAdd(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime
-	}
-	return h
-}
+var rowSeed = maphash.MakeSeed()
 
 // casesCSV reads a header row then one test per row. Columns: name, prompt,
 // skip, assert_<type> (an assertion of that type whose value is the cell;

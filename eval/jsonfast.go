@@ -353,8 +353,7 @@ func (p *jsonScan) skip(depth int) bool {
 	}
 	switch c := p.b[p.i]; {
 	case c == '"':
-		_, ok := p.str()
-		return ok
+		return p.skipStr()
 	case c == '-' || c >= '0' && c <= '9':
 		return p.numberText()
 	case c == '{' || c == '[':
@@ -368,7 +367,8 @@ func (p *jsonScan) skip(depth int) bool {
 		}
 		for {
 			if c == '{' {
-				if _, ok := p.str(); !ok || !p.byte(':') {
+				p.ws()
+				if p.i >= len(p.b) || p.b[p.i] != '"' || !p.skipStr() || !p.byte(':') {
 					return false
 				}
 			}
@@ -382,4 +382,37 @@ func (p *jsonScan) skip(depth int) bool {
 		}
 	}
 	return p.word("true") || p.word("false") || p.word("null")
+}
+
+// skipStr moves past a string at p.i (a '"') without making it.
+func (p *jsonScan) skipStr() bool {
+	b := p.b
+	for i := p.i + 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			p.i = i + 1
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if i+1 >= len(b) {
+				return false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if i+5 >= len(b) {
+					return false
+				}
+				if _, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 32); err != nil {
+					return false
+				}
+				i += 5
+			default:
+				return false
+			}
+		}
+	}
+	return false
 }

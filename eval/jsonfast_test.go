@@ -2,7 +2,6 @@ package eval
 
 import (
 	"bytes"
-	"hash/fnv"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -88,33 +87,4 @@ func TestJSONLFastAnswersCommonRows(t *testing.T) {
 			}
 		}
 	}
-}
-
-// FuzzRowSum holds rowSum's FNV-1a to hash/fnv's.
-func FuzzRowSum(f *testing.F) {
-	f.Add("a,b", "row", "x,y")
-	f.Add("", "", "")
-	f.Fuzz(func(t *testing.T, header, row, fields string) {
-		var hs, fs []string
-		if header != "" {
-			hs = strings.Split(header, ",")
-		}
-		if fields != "" {
-			fs = strings.Split(fields, ",")
-		}
-		h := fnv.New64a()
-		for _, x := range hs {
-			h.Write([]byte(x))
-			h.Write([]byte{0})
-		}
-		h.Write([]byte{1})
-		h.Write([]byte(row))
-		for _, x := range fs {
-			h.Write([]byte(x))
-			h.Write([]byte{0})
-		}
-		if got, want := rowSum(hs, []byte(row), fs...), h.Sum64(); got != want {
-			t.Fatalf("rowSum %x, hash/fnv %x", got, want)
-		}
-	})
 }

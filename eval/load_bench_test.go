@@ -116,6 +116,10 @@ func BenchmarkRowDecode(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			rows := 0
+			before := heapwatch.CPU()
+			defer func() {
+				b.ReportMetric(float64(heapwatch.CPU()-before)/float64(b.N), "cpu-ns/row")
+			}()
 			for rows < b.N {
 				cur := s.lazy.open(s)
 				for i := 0; i < n && rows < b.N; i++ {
