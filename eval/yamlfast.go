@@ -2,7 +2,10 @@ package eval
 
 import (
 	"bytes"
+	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -20,7 +23,9 @@ import (
 type yamlFast struct {
 	lines []yamlLine
 	i     int
-	nodes []yaml.Node // see node
+	nodes []yaml.Node  // see node
+	kids  []*yaml.Node // backing for Content slices, reused likewise
+	stack []*yaml.Node // children of the open collections
 	buf   []byte
 }
 
@@ -43,7 +48,7 @@ func (p *yamlFast) parse(b []byte, first int) (*yaml.Node, bool) {
 	if !yamlFastText(b) {
 		return nil, false
 	}
-	p.lines, p.i, p.nodes = p.lines[:0], 0, p.nodes[:0]
+	p.lines, p.i, p.nodes, p.kids, p.stack = p.lines[:0], 0, p.nodes[:0], p.kids[:0], p.stack[:0]
 	no := first
 	for len(b) > 0 {
 		line := b
@@ -113,12 +118,28 @@ func (p *yamlFast) node(kind yaml.Kind, tag, value string, line int) *yaml.Node 
 	return &p.nodes[len(p.nodes)-1]
 }
 
+// content moves the children pushed since mark into a Content slice.
+func (p *yamlFast) content(mark int) []*yaml.Node {
+	k := len(p.stack) - mark
+	if k == 0 {
+		return nil
+	}
+	if cap(p.kids)-len(p.kids) < k {
+		p.kids = make([]*yaml.Node, 0, max(64, 2*cap(p.kids), k))
+	}
+	start := len(p.kids)
+	p.kids = append(p.kids, p.stack[mark:]...)
+	p.stack = p.stack[:mark]
+	return p.kids[start:len(p.kids):len(p.kids)]
+}
+
 // seq reads the block sequence whose dashes are at indentation ind.
 func (p *yamlFast) seq(ind, depth int) (*yaml.Node, bool) {
 	if depth > yamlFastDepth {
 		return nil, false
 	}
 	n := p.node(yaml.SequenceNode, "!!seq", "", p.lines[p.i].no)
+	mark := len(p.stack)
 	for p.i < len(p.lines) && p.lines[p.i].ind == ind && isDash(p.lines[p.i].s) {
 		l := &p.lines[p.i]
 		k := 2
@@ -136,16 +157,17 @@ func (p *yamlFast) seq(ind, depth int) (*yaml.Node, bool) {
 			if !ok {
 				return nil, false
 			}
-			n.Content = append(n.Content, m)
+			p.stack = append(p.stack, m)
 			continue
 		}
 		v, ok := p.inline(rest, l.no, depth+1)
 		if !ok {
 			return nil, false
 		}
-		n.Content = append(n.Content, v)
+		p.stack = append(p.stack, v)
 		p.i++
 	}
+	n.Content = p.content(mark)
 	return n, p.i == len(p.lines) || p.lines[p.i].ind <= ind
 }
 
@@ -155,20 +177,21 @@ func (p *yamlFast) mapping(ind, depth int) (*yaml.Node, bool) {
 		return nil, false
 	}
 	n := p.node(yaml.MappingNode, "!!map", "", p.lines[p.i].no)
+	mark := len(p.stack)
 	for p.i < len(p.lines) && p.lines[p.i].ind == ind {
 		l := p.lines[p.i]
 		k, rest, ok := p.key(l.s, l.no)
 		if !ok {
 			return nil, false
 		}
-		n.Content = append(n.Content, k)
+		p.stack = append(p.stack, k)
 		p.i++
 		if len(rest) > 0 {
 			v, ok := p.inline(rest, l.no, depth+1)
 			if !ok {
 				return nil, false
 			}
-			n.Content = append(n.Content, v)
+			p.stack = append(p.stack, v)
 			continue
 		}
 		if p.i == len(p.lines) {
@@ -187,8 +210,9 @@ func (p *yamlFast) mapping(ind, depth int) (*yaml.Node, bool) {
 		if !ok {
 			return nil, false
 		}
-		n.Content = append(n.Content, v)
+		p.stack = append(p.stack, v)
 	}
+	n.Content = p.content(mark)
 	return n, p.i == len(p.lines) || p.lines[p.i].ind < ind
 }
 
@@ -408,26 +432,28 @@ func (p *yamlFast) flow(s []byte, i, line, depth int) (*yaml.Node, int, bool) {
 	if i < len(s) && s[i] == end {
 		return n, i + 1, true
 	}
+	mark := len(p.stack)
 	for {
 		if end == '}' {
 			k, j, ok := p.flowKey(s, i, line)
 			if !ok {
 				return nil, 0, false
 			}
-			n.Content = append(n.Content, k)
+			p.stack = append(p.stack, k)
 			i = j
 		}
 		v, j, ok := p.flowValue(s, i, line, depth)
 		if !ok {
 			return nil, 0, false
 		}
-		n.Content = append(n.Content, v)
+		p.stack = append(p.stack, v)
 		i = skipSpaces(s, j)
 		if i >= len(s) {
 			return nil, 0, false
 		}
 		switch s[i] {
 		case end:
+			n.Content = p.content(mark)
 			return n, i + 1, true
 		case ',':
 			i = skipSpaces(s, i+1)
@@ -515,4 +541,105 @@ func skipSpaces(s []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// testFast reads a test mapping of the usual shape straight from its
+// nodes, as test does: a string name and prompt, params of plain values
+// and an assert list built before (the rowAsserts of an earlier row). It
+// answers only where test would give the same rawTest without a problem;
+// otherwise ok is false and the caller asks test. FuzzYAMLTestFast holds
+// it to test.
+func (l *loader) testFast(d *yaml.Node) (*rawTest, bool) {
+	if d.Kind != yaml.MappingNode || l.file == l.suitePath {
+		return nil, false
+	}
+	t := &rawTest{file: l.file, line: d.Line, suiteLine: d.Line}
+	var seen [4]bool
+	for i := 0; i+1 < len(d.Content); i += 2 {
+		k, v := d.Content[i], d.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Tag != "!!str" {
+			return nil, false
+		}
+		f := slices.Index(fastKeys, k.Value)
+		if f < 0 || seen[f] {
+			return nil, false
+		}
+		seen[f] = true
+		switch f {
+		case 0, 1:
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+				return nil, false
+			}
+			if f == 0 {
+				if strings.TrimSpace(v.Value) == "" {
+					return nil, false
+				}
+				t.name, t.hasName, t.nameLine = v.Value, true, v.Line
+			} else {
+				t.prompt, t.promptLine = v.Value, v.Line
+			}
+		case 2:
+			if v.Kind != yaml.MappingNode {
+				return nil, false
+			}
+			t.params = make(map[string]any, len(v.Content)/2)
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				pk, pv := v.Content[j], v.Content[j+1]
+				if pk.Kind != yaml.ScalarNode || pk.Tag != "!!str" || pv.Kind != yaml.ScalarNode {
+					return nil, false
+				}
+				if _, dup := t.params[pk.Value]; dup {
+					return nil, false
+				}
+				x, ok := plainValue(pv)
+				if !ok {
+					return nil, false
+				}
+				t.params[pk.Value] = x
+			}
+			t.paramsLine = v.Line
+		case 3:
+			if v.Kind != yaml.SequenceNode {
+				return nil, false
+			}
+			var ok bool
+			if l.keyBuf, ok = appendNodeKey(append(l.keyBuf[:0], l.file...), v); !ok {
+				return nil, false
+			}
+			as, hit := l.rowAsserts[string(l.keyBuf)]
+			if !hit {
+				return nil, false
+			}
+			t.asserts = as
+		}
+	}
+	return t, t.hasName
+}
+
+var fastKeys = []string{"name", "prompt", "params", "assert"}
+
+// plainValue is value's result for a scalar of the tags yamlFast makes.
+func plainValue(n *yaml.Node) (any, bool) {
+	switch n.Tag {
+	case "!!str":
+		return n.Value, true
+	case "!!null":
+		return nil, true
+	case "!!bool":
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true, true
+		case "false", "False", "FALSE":
+			return false, true
+		}
+	case "!!int":
+		if i, err := strconv.ParseInt(n.Value, 0, 64); err == nil {
+			return int(i), true
+		}
+	case "!!float":
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return f, true
+		}
+	}
+	return nil, false
 }

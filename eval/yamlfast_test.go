@@ -2,6 +2,9 @@ package eval
 
 import (
 	"fmt"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +83,70 @@ func TestYAMLFastAnswersCommonItems(t *testing.T) {
 		}
 		if _, ok := p.parse([]byte(s), 1); !ok {
 			t.Errorf("%q: fast parser declined", s)
+		}
+	}
+}
+
+// FuzzYAMLTestFast holds testFast to test on the trees yamlFast gives:
+// whenever it answers, test gives the same rawTest and no problem.
+func FuzzYAMLTestFast(f *testing.F) {
+	for _, s := range yamlFastSeeds {
+		f.Add(s)
+	}
+	f.Add("- name: a\n  prompt: get_activities\n  params: {city: x, n: 1, f: 0.5, b: True, z: null}\n  assert:\n    - {type: contains, value: x}\n")
+	f.Add("- name: a\n  prompt: get_activities\n  params:\n    city: 1\n    city: 2\n")
+	f.Add("- name: a\n  prompt: get_activities\n  assert:\n    - {type: nope}\n")
+	dir := writeFiles(f, map[string]string{"trip.aiconfig.json": tripConfig, "s.eval.yaml": "config: trip.aiconfig.json\nparams: {city: x}\ntests: [{name: x, prompt: get_activities}]\n"})
+	s, err := LoadSuite(filepath.Join(dir, "s.eval.yaml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var p yamlFast
+	f.Fuzz(func(t *testing.T, item string) {
+		root, ok := p.parse([]byte(item), 3)
+		if !ok {
+			return
+		}
+		l := &loader{file: filepath.Join(dir, "cases.yaml"), suitePath: s.Path}
+		l.visits = aliasFactor*(countNodes(root)+1) + aliasSlack
+		tree := l.test(root.Content[0], "test", testKeys, s)
+		fast, ok := l.testFast(root.Content[0])
+		if !ok {
+			return
+		}
+		if tree == nil || len(l.problems) > 0 {
+			t.Fatalf("%q: testFast answered where test has problems: %v", item, l.problems)
+		}
+		if !slices.Equal(fast.asserts, tree.asserts) {
+			t.Fatalf("%q: assertions differ", item)
+		}
+		f, w := *fast, *tree
+		f.asserts, w.asserts = nil, nil
+		if !reflect.DeepEqual(f, w) {
+			t.Fatalf("%q:\nfast %+v\ntree %+v", item, f, w)
+		}
+	})
+}
+
+// testFast answers the bench's items once their assert list is built.
+func TestYAMLTestFastAnswersCommonItems(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"trip.aiconfig.json": tripConfig, "s.eval.yaml": "config: trip.aiconfig.json\nparams: {city: x}\ntests: [{name: x, prompt: get_activities}]\n"})
+	s, err := LoadSuite(filepath.Join(dir, "s.eval.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &loader{file: filepath.Join(dir, "cases.yaml"), suitePath: s.Path}
+	var p yamlFast
+	for _, item := range []string{yamlFastSeeds[0], "- name: a\n  prompt: get_activities\n  params: {city: x}\n  assert:\n    - {type: contains, value: x}\n"} {
+		if r := l.yamlRow([]byte(item), 1, s); r == nil || len(l.problems) > 0 {
+			t.Fatalf("%q: %v", item, l.problems)
+		}
+		root, ok := p.parse([]byte(item), 1)
+		if !ok {
+			t.Fatalf("%q: yamlFast declined", item)
+		}
+		if _, ok := l.testFast(root.Content[0]); !ok {
+			t.Errorf("%q: testFast declined", item)
 		}
 	}
 }

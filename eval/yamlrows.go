@@ -151,6 +151,9 @@ func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64
 // yamlRow parses one item of a YAML cases file that starts at line.
 func (l *loader) yamlRow(b []byte, line int, s *Suite) *rawTest {
 	if root, ok := l.yfast.parse(b, line); ok { // the usual shape, without yaml.v3
+		if t, ok := l.testFast(root.Content[0]); ok {
+			return t
+		}
 		l.visits = aliasFactor*(countNodes(root)+1) + aliasSlack // as parse counts
 		return l.test(root.Content[0], "test", testKeys, s)
 	}
