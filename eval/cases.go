@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
@@ -31,13 +31,13 @@ import (
 // reference's line in the suite.
 func (l *loader) casesRef(n *yaml.Node, s *Suite) []*rawTest {
 	var raws []*rawTest
-	l.casesEach(n, s, func(t *rawTest, _ uint64) { raws = append(raws, t) })
+	l.casesEach(n, s, func(t *rawTest, _ uint64, _ int) { raws = append(raws, t) })
 	return raws
 }
 
 // casesEach gives every test of a cases file reference to emit, in file
-// order, with a hash of its row's text.
-func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) {
+// order, with a hash of its row's text and the text's length.
+func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64, int)) {
 	rel, ok := strings.CutPrefix(n.Value, "file://")
 	if !ok {
 		l.errf(n.Line, "tests entry %q is neither a test nor a file:// reference (write file://cases.yaml)", truncate(n.Value, 40))
@@ -52,10 +52,10 @@ func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) 
 	l.file = path
 	defer func() { l.file, l.visits = suiteFile, suiteVisits }()
 	rows := 0
-	add := func(t *rawTest, sum uint64) {
+	add := func(t *rawTest, sum uint64, size int) {
 		rows++
 		t.suiteLine = n.Line
-		emit(t, sum)
+		emit(t, sum, size)
 	}
 	mark := len(l.problems)
 	defer func() {
@@ -72,7 +72,7 @@ func (l *loader) casesEach(n *yaml.Node, s *Suite, emit func(*rawTest, uint64)) 
 			break
 		}
 		for _, t := range l.casesYAML(path, s) {
-			add(t, 0)
+			add(t, 0, 0)
 		}
 	case ".jsonl":
 		l.rowsReread = true
@@ -155,7 +155,7 @@ func (l *loader) openCases(path string) (*os.File, bool) {
 
 // casesJSONL reads one JSON object per line; each is a test, given to emit
 // with a hash of its text (see lazyCases).
-func (l *loader) casesJSONL(path string, s *Suite, emit func(*rawTest, uint64)) {
+func (l *loader) casesJSONL(path string, s *Suite, emit func(*rawTest, uint64, int)) {
 	f, ok := l.openCases(path)
 	if !ok {
 		return
@@ -168,7 +168,7 @@ func (l *loader) casesJSONL(path string, s *Suite, emit func(*rawTest, uint64)) 
 			continue
 		}
 		if t := l.jsonlRow(b, line, s); t != nil {
-			emit(t, rowSum(nil, b))
+			emit(t, rowSum(nil, b), len(sc.Bytes())+1)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -188,6 +188,20 @@ func (l *loader) jsonlRow(b []byte, line int, s *Suite) *rawTest {
 		l.errf(line, "each line must be a JSON object describing one test")
 		return nil
 	}
+	t, rawAssert, ok := l.jsonlFast(b, line)
+	if ok {
+		return t
+	}
+	mark := len(l.problems)
+	t = l.jsonlTree(b, line, s)
+	if t != nil && rawAssert != nil && len(l.problems) == mark {
+		l.noteRowAsserts(rawAssert, t.asserts)
+	}
+	return t
+}
+
+// jsonlTree reads a row as a node tree, checked as YAML is.
+func (l *loader) jsonlTree(b []byte, line int, s *Suite) *rawTest {
 	// encoding/json, not the YAML parser: a row is plain JSON, and the
 	// YAML parser cost ~35 KB of garbage per row on 100k-row files.
 	l.json.MaxDepth = maxDepth
@@ -207,26 +221,31 @@ func (l *loader) jsonlRow(b []byte, line int, s *Suite) *rawTest {
 	return l.test(node, "test", testKeys, s)
 }
 
-// rowSum hashes a row's text (after the CSV header's, if any).
+// rowSum hashes a row's text (after the CSV header's, if any). The hash
+// lives as long as the process (a lazy row's check, watch's fingerprints),
+// so its seed is the process's.
 func rowSum(header []string, row []byte, fields ...string) uint64 {
-	h := fnv.New64a()
+	var h maphash.Hash
+	h.SetSeed(rowSeed)
 	for _, x := range header {
-		h.Write([]byte(x))
-		h.Write([]byte{0})
+		h.WriteString(x)
+		h.WriteByte(0)
 	}
-	h.Write([]byte{1})
+	h.WriteByte(1)
 	h.Write(row)
 	for _, x := range fields {
-		h.Write([]byte(x))
-		h.Write([]byte{0})
+		h.WriteString(x)
+		h.WriteByte(0)
 	}
 	return h.Sum64()
 }
 
+var rowSeed = maphash.MakeSeed()
+
 // casesCSV reads a header row then one test per row. Columns: name, prompt,
 // skip, assert_<type> (an assertion of that type whose value is the cell;
 // empty cells add none); every other column is a parameter.
-func (l *loader) casesCSV(path string, s *Suite, emit func(*rawTest, uint64)) {
+func (l *loader) casesCSV(path string, s *Suite, emit func(*rawTest, uint64, int)) {
 	f, ok := l.openCases(path)
 	if !ok {
 		return
@@ -247,7 +266,11 @@ func (l *loader) casesCSV(path string, s *Suite, emit func(*rawTest, uint64)) {
 		}
 		line, _ := r.FieldPos(0)
 		if t := l.csvRecord(header, rec, line, s); t != nil {
-			emit(t, rowSum(header, nil, rec...))
+			size := len(rec) // separators
+			for _, f := range rec {
+				size += len(f)
+			}
+			emit(t, rowSum(header, nil, rec...), size)
 		}
 	}
 }

@@ -3,7 +3,7 @@ package eval
 import (
 	"bytes"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"maps"
 	"os"
@@ -32,9 +32,9 @@ func (s *Suite) TestCount() int {
 	return len(s.Tests)
 }
 
-// lazyCases is what a suite keeps of a large cases file: per row its name,
-// line and a hash of its text, about 10 bytes and the name's instead of
-// ~600 (a 1M-row file: ~18 MB).
+// lazyCases is what a suite keeps of a large cases file: per row its
+// name, line and a hash of its text, about 11 bytes and the part of its
+// name it does not share with its block's first (a 1M-row file: ~13 MB).
 type lazyCases struct {
 	path      string
 	csv       bool
@@ -47,34 +47,49 @@ type lazyCases struct {
 
 func (c *lazyCases) name(i int) string { return c.rows.name(i) }
 
-// rowIndex holds each row's name and line in two bytes and the name's:
-// names back to back, each one's length and its line's step from the row
-// before in a byte (a larger one, rare, in a map), and every rowBlock-th
-// row's name offset and line, to find a row in at most rowBlock steps.
+// rowIndex holds each row's name and line in about three bytes and the
+// part of the name that differs from its block's first (case-000041 in a
+// block starting at case-000032: "41"): per row the length of the prefix
+// it shares with that first name, the length of the rest and the rest,
+// the lengths in a byte each (a longer rest, rare, in a map); a line is
+// its step from the row before in a byte (a larger one in a map); every
+// rowBlock-th row's offset in names and line are kept whole, to find a
+// row in at most rowBlock steps of one byte.
 type rowIndex struct {
-	names    strings.Builder
-	nameLen  []uint8 // 255: see longLen
+	names    []byte  // the rests, back to back
+	restLen  []uint8 // 255: see longLen
+	shared   []uint8
 	lineStep []uint8 // 255: see longLine
 	longLen  map[int]int
 	longLine map[int]int
 	blockOff []uint32 // offset in names of row k*rowBlock's name
 	blockAt  []int32  // line of row k*rowBlock
 	last     int      // line of the last row added
+	first    int      // length of the current block's first name
 }
 
-const rowBlock = 64
+const rowBlock = 32
 
 func (x *rowIndex) add(name string, line int) {
-	i := len(x.nameLen)
+	i := len(x.lineStep)
+	shared := 0
 	if i%rowBlock == 0 {
-		x.blockOff = append(x.blockOff, uint32(x.names.Len()))
+		x.blockOff = append(x.blockOff, uint32(len(x.names)))
 		x.blockAt = append(x.blockAt, int32(line))
-	}
-	x.names.WriteString(name)
-	if n := len(name); n < 255 {
-		x.nameLen = append(x.nameLen, uint8(n))
+		x.first = len(name)
 	} else {
-		x.nameLen = append(x.nameLen, 255)
+		first := x.names[x.blockOff[len(x.blockOff)-1]:][:x.first]
+		for shared < len(name) && shared < len(first) && shared < 254 && name[shared] == first[shared] {
+			shared++
+		}
+	}
+	rest := name[shared:]
+	x.names = append(x.names, rest...)
+	x.shared = append(x.shared, uint8(shared))
+	if n := len(rest); n < 255 {
+		x.restLen = append(x.restLen, uint8(n))
+	} else {
+		x.restLen = append(x.restLen, 255)
 		if x.longLen == nil {
 			x.longLen = map[int]int{}
 		}
@@ -92,23 +107,85 @@ func (x *rowIndex) add(name string, line int) {
 	x.last = line
 }
 
-func (x *rowIndex) len() int { return len(x.nameLen) }
+// grow makes room for about n more rows whose names' rests take about
+// nameBytes, so the index does not overshoot by append's growth (and hold
+// the old and the new array at once) while a large file loads.
+func (x *rowIndex) grow(n, nameBytes int) {
+	x.names = slices.Grow(x.names, nameBytes)
+	x.restLen = slices.Grow(x.restLen, n)
+	x.shared = slices.Grow(x.shared, n)
+	x.lineStep = slices.Grow(x.lineStep, n)
+	x.blockOff = slices.Grow(x.blockOff, n/rowBlock+1)
+	x.blockAt = slices.Grow(x.blockAt, n/rowBlock+1)
+}
 
-func (x *rowIndex) nameLenOf(i int) int {
-	if n := x.nameLen[i]; n < 255 {
+// clip drops spare capacity once the last row is in, when worth a copy.
+func (x *rowIndex) clip() {
+	x.names = clipSpare(x.names)
+	x.restLen = clipSpare(x.restLen)
+	x.shared = clipSpare(x.shared)
+	x.lineStep = clipSpare(x.lineStep)
+	x.blockOff = clipSpare(x.blockOff)
+	x.blockAt = clipSpare(x.blockAt)
+}
+
+// clipSpare copies s to an exact-size array when more than 1/8 of it is
+// spare.
+func clipSpare[S ~[]E, E any](s S) S {
+	if cap(s)-len(s) <= cap(s)/8 {
+		return s
+	}
+	return append(S(nil), s...)
+}
+
+func (x *rowIndex) len() int { return len(x.lineStep) }
+
+func (x *rowIndex) restLenOf(i int) int {
+	if n := x.restLen[i]; n < 255 {
 		return int(n)
 	}
 	return x.longLen[i]
 }
 
+// parts returns row i's name as its block's first name's prefix and rest.
+func (x *rowIndex) parts(i int) (prefix, rest []byte) {
+	k := i / rowBlock
+	start := int(x.blockOff[k])
+	off := start
+	for j := k * rowBlock; j < i; j++ {
+		off += x.restLenOf(j)
+	}
+	return x.names[start : start+int(x.shared[i])], x.names[off : off+x.restLenOf(i)]
+}
+
+// appendName appends row i's name to buf[:0].
+func (x *rowIndex) appendName(buf []byte, i int) []byte {
+	prefix, rest := x.parts(i)
+	return append(append(buf[:0], prefix...), rest...)
+}
+
 // name is row i's name.
 func (x *rowIndex) name(i int) string {
-	k := i / rowBlock
-	off := int(x.blockOff[k])
-	for j := k * rowBlock; j < i; j++ {
-		off += x.nameLenOf(j)
+	prefix, rest := x.parts(i)
+	if len(prefix) == 0 {
+		return string(rest)
 	}
-	return x.names.String()[off : off+x.nameLenOf(i)]
+	return string(prefix) + string(rest)
+}
+
+// each calls fn with every row's name in order (valid during the call).
+func (x *rowIndex) each(fn func(i int, name []byte)) {
+	var buf []byte
+	off, start := 0, 0
+	for i := range x.len() {
+		if i%rowBlock == 0 {
+			start = off
+		}
+		n := x.restLenOf(i)
+		buf = append(append(buf[:0], x.names[start:start+int(x.shared[i])]...), x.names[off:off+n]...)
+		off += n
+		fn(i, buf)
+	}
 }
 
 // line is row i's line.
@@ -124,6 +201,40 @@ func (x *rowIndex) line(i int) int {
 	}
 	return line
 }
+
+// dupHashes returns the hashes of the names (rows in skip left out) that
+// occur more than once, nil when none does. The hashes are sorted in
+// parts of about dupPart rows' worth, each part the hashes of one value
+// modulo the number of parts, found in one more walk of the names, so that this check costs ~2 MB at
+// any size instead of 8 bytes a row held while the index grows.
+func (x *rowIndex) dupHashes(seed maphash.Seed, skip map[int]bool) map[uint64]bool {
+	n := x.len() - len(skip)
+	parts := 1 + n/dupPart
+	var dups map[uint64]bool
+	hs := make([]uint64, 0, min(n, dupPart+dupPart/8))
+	for p := range uint64(parts) {
+		hs = hs[:0]
+		x.each(func(i int, name []byte) {
+			if h := maphash.Bytes(seed, name); h%uint64(parts) == p && !skip[i] {
+				hs = append(hs, h)
+			}
+		})
+		slices.Sort(hs)
+		for i := 1; i < len(hs); i++ {
+			if hs[i] == hs[i-1] {
+				if dups == nil {
+					dups = map[uint64]bool{}
+				}
+				dups[hs[i]] = true
+			}
+		}
+	}
+	return dups
+}
+
+// dupPart is the number of rows whose hashes dupHashes sorts at once
+// (2 MB). Tests may lower it.
+var dupPart = 1 << 18
 
 // rowCasesRef returns the reference when tests: is one file:// reference to
 // a .jsonl or .csv file (alone or as the only list entry), the case that
@@ -154,23 +265,25 @@ func (l *loader) streamCases(ref *yaml.Node, s *Suite, defs *rawTest) ([]*Test, 
 	if defs == nil {
 		defs = &rawTest{}
 	}
-	// Names are checked for repeats by their hashes alone, sorted after
-	// the pass (8 B a row; a map from hash to first line was ~40 B a row
-	// at its peak, 40 MB at a million rows). Only when one repeats is the
-	// file read again with that map, for the exact messages.
+	// Names are checked for repeats after the pass, by hashes of the
+	// index's names (see dupHashes; a map from hash to first line was ~40 B
+	// a row at its peak, 40 MB at a million rows). Only when one repeats is
+	// the file read again, with the repeated names' first lines, for the
+	// exact messages.
 	mark, rowParams := len(l.problems), maps.Clone(l.rowParams)
-	tests, c, dup := l.streamCasesPass(ref, s, defs, false)
-	if !dup {
+	tests, c, dups := l.streamCasesPass(ref, s, defs, nil)
+	if dups == nil {
 		return tests, c
 	}
 	l.problems, l.rowParams = l.problems[:mark], rowParams
-	tests, c, _ = l.streamCasesPass(ref, s, defs, true)
+	tests, c, _ = l.streamCasesPass(ref, s, defs, dups)
 	return tests, c
 }
 
-// streamCasesPass is one pass of streamCases. Without exact, a repeated
-// name is not reported: dup says one occurs and the caller passes again.
-func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact bool) (_ []*Test, _ *lazyCases, dup bool) {
+// streamCasesPass is one pass of streamCases. Without dups, a repeated
+// name is not reported: the hashes of those that repeat are returned and
+// the caller passes again with them.
+func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, dups map[uint64]bool) (_ []*Test, _ *lazyCases, repeated map[uint64]bool) {
 	prompts := promptNames(s)
 	// finish runs after every row is read, so its problems come after
 	// the rows' own: hold them back to keep that order.
@@ -181,28 +294,40 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact 
 		}
 	}
 	c := &lazyCases{suiteLine: ref.Line, defs: defs}
-	// First line of each name by hash: a 64-bit collision between two
-	// distinct names of one file is ~1e-10 at 100k rows.
-	var seen map[uint64]int32 // exact pass
-	var hashes []uint64       // first pass
-	if exact {
-		seen = map[uint64]int32{}
+	var seen map[string]int32 // exact pass: first line of each repeated name
+	if dups != nil {
+		seen = map[string]int32{}
 	}
+	var noName map[int]bool // rows without a name: not in the repeats check
+	var size, read, nameBytes int64
 	var tests []*Test
 	l.rowsReread = false
-	l.casesEach(ref, s, func(r *rawTest, sum uint64) {
-		c.path = r.file
-		h := nameHash(r.name)
+	l.casesEach(ref, s, func(r *rawTest, sum uint64, n int) {
+		if c.path == "" {
+			c.path = r.file
+			if st, err := os.Stat(r.file); err == nil {
+				size = st.Size()
+			}
+		}
+		read, nameBytes = read+int64(n), nameBytes+int64(len(r.name))
+		if rows := len(c.sums); read > 0 && size > read && (rows == 256 || (rows > 256 && rows == cap(c.sums))) {
+			// Room for the rest of the file at its rows' sizes so far.
+			more := int(min(float64(size-read)/float64(read)*float64(rows)*1.05, 1<<28)) + 64
+			c.sums = slices.Grow(c.sums, more)
+			c.rows.grow(more, int(float64(more)*float64(nameBytes)/float64(rows)/2))
+		}
 		switch {
 		case !r.hasName:
 			report(r.file, r.line, "test without a name: add name: (unique within the suite)")
-		case !exact:
-			hashes = append(hashes, h)
-		default:
-			if first, dup := seen[h]; dup {
+			if noName == nil {
+				noName = map[int]bool{}
+			}
+			noName[len(c.sums)] = true
+		case dups != nil && dups[maphash.String(l.nameSeed(), r.name)]:
+			if first, dup := seen[r.name]; dup {
 				report(r.file, r.at(r.nameLine), "duplicate test name %q (first at %s:%d); test names must be unique within a suite", r.name, r.file, first)
 			} else {
-				seen[h] = int32(r.line)
+				seen[r.name] = int32(r.line)
 			}
 		}
 		t := finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, s, defs, r, prompts, report)
@@ -221,12 +346,9 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact 
 			tests = nil
 		}
 	})
-	if !exact {
-		slices.Sort(hashes)
-		for i := 1; i < len(hashes); i++ {
-			if hashes[i] == hashes[i-1] {
-				return nil, nil, true
-			}
+	if dups == nil {
+		if d := c.rows.dupHashes(l.nameSeed(), noName); d != nil {
+			return nil, nil, d
 		}
 	}
 	for _, p := range later {
@@ -239,17 +361,22 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, exact 
 		if tests == nil {
 			tests = []*Test{}
 		}
-		return tests, nil, false
+		return tests, nil, nil
 	}
+	c.rows.clip()
+	c.sums = clipSpare(c.sums)
 	c.csv = strings.EqualFold(filepath.Ext(c.path), ".csv")
 	c.yaml = !c.csv && !strings.EqualFold(filepath.Ext(c.path), ".jsonl")
-	return nil, c, false
+	return nil, c, nil
 }
 
-func nameHash(name string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return h.Sum64()
+// nameSeed is the seed of the name hashes of the repeats check, one per
+// loader so that both passes of streamCases agree.
+func (l *loader) nameSeed() maphash.Seed {
+	if !l.seeded {
+		l.seed, l.seeded = maphash.MakeSeed(), true
+	}
+	return l.seed
 }
 
 // lazyCursor reads a lazy suite's rows in order while it runs.
@@ -263,6 +390,7 @@ type lazyCursor struct {
 	header  []string
 	row     int    // index of the next row to read
 	broken  string // why no further row can be read
+	name    []byte // of the row asked for
 }
 
 func (c *lazyCases) open(s *Suite) *lazyCursor {
@@ -338,9 +466,12 @@ func (cur *lazyCursor) close() {
 // error of that test.
 func (cur *lazyCursor) test(i int) (*Test, string) {
 	c := cur.c
-	stub := &Test{Name: c.name(i), Line: c.suiteLine, File: c.path, FileLine: c.rows.line(i), Repeat: 1}
+	cur.name = c.rows.appendName(cur.name, i)
+	stubOf := func() *Test { // only when the row cannot run
+		return &Test{Name: string(cur.name), Line: c.suiteLine, File: c.path, FileLine: c.rows.line(i), Repeat: 1}
+	}
 	changed := func(line int) string {
-		return fmt.Sprintf("%s:%d: the cases file changed after the suite was loaded (test %q); run again", c.path, line, stub.Name)
+		return fmt.Sprintf("%s:%d: the cases file changed after the suite was loaded (test %q); run again", c.path, line, cur.name)
 	}
 	var line int
 	var b []byte
@@ -352,14 +483,14 @@ func (cur *lazyCursor) test(i int) (*Test, string) {
 		}
 		if !ok {
 			if cur.broken != "" {
-				return stub, cur.broken
+				return stubOf(), cur.broken
 			}
-			return stub, changed(stub.FileLine)
+			return stubOf(), changed(c.rows.line(i))
 		}
 		cur.row++
 	}
 	if rowSum(cur.header, b, rec...) != c.sums[i] {
-		return stub, changed(line)
+		return stubOf(), changed(line)
 	}
 	l := cur.l
 	l.problems = l.problems[:0]
@@ -378,10 +509,10 @@ func (cur *lazyCursor) test(i int) (*Test, string) {
 		t = finishTest(&Test{Name: r.name, Line: r.suiteLine, File: r.file, FileLine: r.line}, cur.s, c.defs, r, cur.prompts, l.errAt)
 	}
 	if len(l.problems) > 0 {
-		return stub, l.problems[0].String()
+		return stubOf(), l.problems[0].String()
 	}
-	if t == nil || t.Name != stub.Name {
-		return stub, changed(line)
+	if t == nil || t.Name != string(cur.name) {
+		return stubOf(), changed(line)
 	}
 	return t, ""
 }

@@ -179,10 +179,13 @@ func TestLazyLoadErrorsMatchEager(t *testing.T) {
 		`{"name": "c", "prompt": "get_activities", "asert": []}`,
 		`{"name": "d", "prompt": "get_activities"} x`,
 		`{"name": "e", "prompt": "get_activities", "params": {"q": 1}`,
+		`{"name": "", "prompt": "get_activities"}`,
+		`{"prompt": "get_activities"}`,
 	}
 	for i := range 50 {
 		rows = append(rows, fmt.Sprintf(`{"name": "ok%d", "prompt": "get_activities"}`, i))
 	}
+	rows = append(rows, `{"name": "ok7", "prompt": "get_activities"}`, `{"name": "", "prompt": "get_activities"}`, `{"name": "a", "prompt": "get_activities"}`)
 	dir := writeFiles(t, map[string]string{
 		"trip.aiconfig.json": tripConfig,
 		"s.eval.yaml":        fmt.Sprintf(lazySuiteYAML, "jsonl"),
@@ -191,7 +194,18 @@ func TestLazyLoadErrorsMatchEager(t *testing.T) {
 	path := filepath.Join(dir, "s.eval.yaml")
 	_, eagerErr := LoadSuite(path)
 	withLazyThreshold(t, 5)
-	_, lazyErr := LoadSuite(path)
+	for _, part := range []int{dupPart, 7, 1} {
+		t.Run(fmt.Sprint("part ", part), func(t *testing.T) {
+			old := dupPart
+			dupPart = part
+			defer func() { dupPart = old }()
+			checkLazyErrors(t, dir, eagerErr)
+		})
+	}
+}
+
+func checkLazyErrors(t *testing.T, dir string, eagerErr error) {
+	_, lazyErr := LoadSuite(filepath.Join(dir, "s.eval.yaml"))
 	if eagerErr == nil || lazyErr == nil {
 		t.Fatalf("want errors, got %v / %v", eagerErr, lazyErr)
 	}
@@ -207,6 +221,8 @@ func TestLazyLoadErrorsMatchEager(t *testing.T) {
 		all.WriteString(p.String() + "\n")
 	}
 	for _, want := range []string{"cases.jsonl:3: duplicate test name \"a\" (first at " + filepath.Join(dir, "cases.jsonl") + ":1)",
+		"cases.jsonl:62: duplicate test name \"a\" (first at ", "cases.jsonl:60: duplicate test name \"ok7\"",
+		"cases.jsonl:61: duplicate test name \"\"",
 		"cases.jsonl:2: test \"b\": unknown prompt", "cases.jsonl:4: test without a name", "trailing data"} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("lazy errors lack %q:\n%s", want, all.String())
@@ -321,6 +337,8 @@ func TestRowIndex(t *testing.T) {
 		switch i % 17 {
 		case 3:
 			name = strings.Repeat("n", 255+i)
+		case 4: // shares more than 127 bytes with the row before
+			name = strings.Repeat("n", 254+i) + "x"
 		case 5:
 			name = ""
 		}

@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"regexp"
@@ -49,9 +50,11 @@ type loader struct {
 	suitePath string
 	rowParams map[string]bool // parameter names of streamed rows, for validateConfig
 	json      jsonnode.Row    // parses JSONL rows, reusing its memory
+	yfast     yamlFast        // parses the usual items of large YAML cases files
 	// rowAsserts holds the assertion lists of cases-file rows by the
 	// appendNodeKey of their node; keyBuf is reused to build keys.
 	rowAsserts map[string][]*Assert
+	rawAsserts map[string][]*Assert // the same by a JSONL row's assert text (jsonlFast)
 	keyBuf     []byte
 	// What the tests read, for checkSharedParams.
 	execAny    bool // a test has an exec assertion: it reads every parameter
@@ -59,6 +62,8 @@ type loader struct {
 	// rowsReread: the cases file just read can be read again row by row
 	// while the suite runs (see lazyCases).
 	rowsReread bool
+	seed       maphash.Seed // of the names' hashes (see nameSeed)
+	seeded     bool
 }
 
 func (l *loader) errf(line int, format string, args ...any) {

@@ -124,7 +124,7 @@ func yamlCasesLarge(path string) bool {
 
 // casesYAMLRows reads a large YAML cases file item by item; each is a
 // test, given to emit with a hash of its text (see lazyCases).
-func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64)) {
+func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64, int)) {
 	f, ok := l.openCases(path)
 	if !ok {
 		return
@@ -137,7 +137,7 @@ func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64
 			break
 		}
 		if t := l.yamlRow(b, line, s); t != nil {
-			emit(t, rowSum(nil, b))
+			emit(t, rowSum(nil, b), len(b))
 		}
 	}
 	if y.problem != "" {
@@ -150,6 +150,13 @@ func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64
 
 // yamlRow parses one item of a YAML cases file that starts at line.
 func (l *loader) yamlRow(b []byte, line int, s *Suite) *rawTest {
+	if root, ok := l.yfast.parse(b, line); ok { // the usual shape, without yaml.v3
+		if t, ok := l.testFast(root.Content[0]); ok {
+			return t
+		}
+		l.visits = aliasFactor*(countNodes(root)+1) + aliasSlack // as parse counts
+		return l.test(root.Content[0], "test", testKeys, s)
+	}
 	mark := len(l.problems)
 	root := l.parse(b)
 	for i := mark; i < len(l.problems); i++ { // the item's lines are the file's from line on
