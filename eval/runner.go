@@ -460,6 +460,11 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A worker's own child of the run's context: every call's
+			// timeout context registers with it, not all of them with the
+			// one context the workers share (a contended lock a call).
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			for {
 				j, ok := f.next()
 				if !ok {
