@@ -118,9 +118,13 @@ func (l *Live) push(t *TestResult, line []byte) {
 		}
 		line = l.enc
 	}
-	l.batch.add(bytes.TrimSpace(line))
-	l.batch.tests = append(l.batch.tests, *t)
-	if len(l.batch.lines) == fanBatchSize {
+	b := l.batch
+	if b.tests == nil {
+		b.tests = make([]TestResult, 0, fanBatchSize)
+	}
+	b.add(bytes.TrimSpace(line))
+	b.tests = append(b.tests, *t)
+	if len(b.lines) == fanBatchSize {
 		l.send()
 	}
 }
