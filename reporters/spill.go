@@ -22,7 +22,7 @@ type SpillBuffer struct {
 
 // spillAt is what a spill buffer that may go to disk holds in memory
 // before it does: most parts of most runs never touch the disk.
-const spillAt = 1 << 20
+const spillAt = 256 << 10
 
 // NewSpillBuffer keeps what is written in memory, or, when onDisk, in a
 // temporary file once it is past spillAt (in memory still when no
