@@ -25,7 +25,7 @@ import (
 // the views once the record is complete. The tests Add is given are
 // shared read-only with the consumers: the producer must not change them
 // afterwards. A consumer that falls behind holds the producer back (at
-// most fanDepth batches wait per consumer), so memory stays bounded.
+// most liveDepth batches wait per consumer), so memory stays bounded.
 type Live struct {
 	feeds []chan *fanBatch
 	wg    sync.WaitGroup
@@ -41,6 +41,12 @@ type Live struct {
 	err    error  // the first error, reported by every view
 }
 
+// liveDepth is how many batches wait for a live view's consumer before the
+// run is held back: a report descheduled for a while on a busy host (512
+// tests are ~0.2 s of a run at 2,500 tests a second) must not stall the
+// workers, whose results the collector hands over under its lock.
+const liveDepth = 8
+
 // liveTest is a test waiting for the ones before it.
 type liveTest struct {
 	t    *TestResult
@@ -52,7 +58,7 @@ type liveTest struct {
 func NewLive(consumers ...func(view *Results) error) *Live {
 	l := &Live{errs: make([]error, len(consumers)), early: map[int]liveTest{}}
 	for i, c := range consumers {
-		feed := make(chan *fanBatch, fanDepth)
+		feed := make(chan *fanBatch, liveDepth)
 		l.feeds = append(l.feeds, feed)
 		v := &Results{}
 		v.feed = &fanFeed{c: feed, view: v}
