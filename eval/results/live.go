@@ -42,15 +42,16 @@ type Live struct {
 }
 
 // liveDepth is how many batches wait for a live view's consumer before the
-// run is held back: a report descheduled for a while on a busy host (1,024
-// tests are ~0.4 s of a run at 2,500 tests a second) must not stall the
-// workers, whose results the collector hands over under its lock.
-const liveDepth = 4
+// run is held back: a report descheduled for a while on a busy host (512
+// tests are ~0.2 s of a run at 2,500 tests a second) must not stall the
+// workers, whose results the collector hands over under its lock; more
+// only holds more results in memory when the reports fall behind.
+const liveDepth = 2
 
 // liveBatch is how many tests a live view's consumers get at once. Each
 // batch wakes every report's goroutine on a host that is mostly idle,
 // waiting for the models, and each wake-up costs CPU of its own: 256 wake
-// them a quarter as often as a fan-out's 64 (~1.5 MB of results at most
+// them a quarter as often as a fan-out's 64 (~1 MB of results at most
 // in flight per waiting batch, usually none).
 const liveBatch = 256
 
