@@ -14,8 +14,8 @@ import (
 // next one lands), so a report renders its per-test part while the models
 // answer and only its header and totals are left after the last answer.
 //
-// A view holds nothing but its tests until they start coming: Suites,
-// RunID, StartedAt and Version are set before the first test is yielded;
+// A view holds nothing until its tests start coming: Suites, RunID,
+// StartedAt and Version are set before the first test is yielded;
 // every other field (Summary, Interrupted, GitSHA, the per-suite totals)
 // is final once Each (or EachLine) returns, and not before. Each or
 // EachLine may be called once per view.
