@@ -79,16 +79,29 @@ func (c *collector) store(ord int, t *results.TestResult) {
 	if c.sp != nil {
 		err := c.sp.Add(ord, t)
 		if err == nil {
+			c.live(ord, t, c.sp.Line())
 			return
 		}
 		c.werr = err
 		c.r.warn("results spool: %v; keeping the results in memory", err)
 		c.salvage()
 	}
+	c.live(ord, t, nil)
 	if c.mem == nil {
 		c.mem = map[int]*results.TestResult{}
 	}
 	c.mem[ord] = t
+}
+
+// live hands a stored result to the run's live view (Options.Live), with
+// its spool line when the spool encoded it: the reports render it while
+// the run goes. A failed spool does not touch the live view, which has
+// every result already.
+func (c *collector) live(ord int, t *results.TestResult, line []byte) {
+	if l := c.r.opts.Live; l != nil {
+		l.Begin(c.res)
+		l.Add(ord, t, line)
+	}
 }
 
 // salvage moves what the failed spool holds into mem: from its memory when
@@ -122,6 +135,10 @@ func (c *collector) salvage() {
 // finish puts the results into res: from memory when they fit (or the
 // spool failed), else as the spool file in report order.
 func (c *collector) finish() {
+	if l := c.r.opts.Live; l != nil {
+		l.Begin(c.res)
+		l.EndTests() // the caller closes it once the record is complete
+	}
 	if c.sp != nil {
 		if tests, ok := c.sp.InMemory(); ok {
 			c.sp.Discard()

@@ -135,6 +135,10 @@ type Options struct {
 	// OnCacheDone, when set, gets the run's cache after the last test
 	// (nil when no cache was used): `cache prune` reads what was used.
 	OnCacheDone func(*cache.Cache)
+	// Live, when set, is given every result as it is stored, so reports
+	// render while the run goes (see results.Live and collect.go); the
+	// caller closes it with the final record.
+	Live *results.Live
 	// CacheNote is written into every cache entry recorded by this run
 	// (e.g. "hand-written fixture" for example caches).
 	CacheNote string

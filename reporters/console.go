@@ -26,41 +26,56 @@ const (
 // Report writes the console report.
 func (c *Console) Report(w io.Writer, r *results.Results) error {
 	bw := bufio.NewWriter(w)
-	suites, total, err := results.Suites(r)
-	if err != nil {
-		return fmt.Errorf("console report: %w", err)
-	}
-	if !c.opts.Quiet {
-		c.table(bw, suites, total)
-	}
-
-	names := map[string]string{}
-	for _, s := range suites {
-		names[s.Info.Path] = s.Info.Name()
+	// The table holds the run's totals: a live run's failures go to a
+	// spill first and follow the table once the run ends (with --quiet
+	// there is no table, so they go straight to w).
+	var suites []*results.SuiteTotal
+	var total *results.SuiteTotal
+	var names func(string) string
+	body := bw
+	var spill *SpillBuffer
+	switch {
+	case !r.Live():
+		var err error
+		if suites, total, err = results.Suites(r); err != nil {
+			return fmt.Errorf("console report: %w", err)
+		}
+		if !c.opts.Quiet {
+			c.table(bw, suites, total)
+		}
+		names = suiteNames(suites)
+	case !c.opts.Quiet:
+		spill, _ = NewSpillBuffer(true)
+		defer spill.Close()
+		body = bufio.NewWriter(spill)
 	}
 	var skipped, noted []string
 	nSkipped, nNoted := 0, 0
-	err = r.Each(func(t *results.TestResult) error {
+	err := r.Each(func(t *results.TestResult) error {
+		if names == nil {
+			names = liveSuiteNames(r)
+		}
+		bw := body
 		if n := responseNote(t); n != "" && t.Status != results.StatusFail && t.Status != results.StatusError {
 			nNoted++
 			if len(noted) < consoleMaxSkipped {
 				noted = append(noted, fmt.Sprintf("%s %s › %s: %s", c.paint(text.Yellow, "NOTE"),
-					text.OneLine(names[t.Suite], 0), text.OneLine(t.Name, 0), n))
+					text.OneLine(names(t.Suite), 0), text.OneLine(t.Name, 0), n))
 			}
 		}
 		switch t.Status {
 		case results.StatusFail, results.StatusError:
-			c.failure(bw, t, names[t.Suite])
+			c.failure(bw, t, names(t.Suite))
 		case results.StatusSkip:
 			nSkipped++
 			if len(skipped) < consoleMaxSkipped {
 				skipped = append(skipped, fmt.Sprintf("%s %s › %s: %s", c.paint(text.Yellow, "SKIP"),
-					text.OneLine(names[t.Suite], 0), text.OneLine(t.Name, 0), text.OneLine(reasonOf(t), 200)))
+					text.OneLine(names(t.Suite), 0), text.OneLine(t.Name, 0), text.OneLine(reasonOf(t), 200)))
 			}
 		case results.StatusPass:
 			if c.opts.Verbose {
 				fmt.Fprintf(bw, "%s %s › %s (%s)\n", c.paint(text.Green, "PASS"),
-					text.OneLine(names[t.Suite], 0), text.OneLine(t.Name, 0), duration(t.LatencyMS))
+					text.OneLine(names(t.Suite), 0), text.OneLine(t.Name, 0), duration(t.LatencyMS))
 				if l := passRateLine(t); l != "" {
 					fmt.Fprintf(bw, "  %s\n", l)
 				}
@@ -70,6 +85,23 @@ func (c *Console) Report(w io.Writer, r *results.Results) error {
 	})
 	if err != nil {
 		return fmt.Errorf("console report: %w", err)
+	}
+	if total == nil {
+		if suites, total, err = results.Suites(r); err != nil {
+			return fmt.Errorf("console report: %w", err)
+		}
+	}
+	if spill != nil {
+		if err := body.Flush(); err != nil {
+			return fmt.Errorf("console report: %w", err)
+		}
+		c.table(bw, suites, total)
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("console report: %w", err)
+		}
+		if err := spill.CopyTo(bw); err != nil {
+			return fmt.Errorf("console report: %w", err)
+		}
 	}
 	if len(noted) > 0 {
 		fmt.Fprintln(bw)

@@ -76,20 +76,28 @@ type htmlBase struct {
 
 // Report writes the HTML page.
 func (h *HTML) Report(w io.Writer, r *results.Results) error {
-	suites, total, err := results.Suites(r)
-	if err != nil {
-		return fmt.Errorf("html report: %w", err)
-	}
 	base, err := h.baseline()
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	names := map[string]string{}
-	for _, s := range suites {
-		names[s.Info.Path] = s.Info.Name()
-	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	h.header(bw, r, total)
+	// The page's header holds the run's totals: a live run's rows go to a
+	// spill first and follow the header once the run ends.
+	rows := bw
+	var rowSpill *SpillBuffer
+	var names func(string) string
+	if r.Live() {
+		rowSpill, _ = NewSpillBuffer(true)
+		defer rowSpill.Close()
+		rows = bufio.NewWriterSize(rowSpill, 64<<10)
+	} else {
+		suites, total, err := results.Suites(r)
+		if err != nil {
+			return fmt.Errorf("html report: %w", err)
+		}
+		names = suiteNames(suites)
+		h.header(bw, r, total)
+	}
 
 	// One pass over the tests: rows go to the page, details (one JSON
 	// array) to a side buffer that follows the table. A spooled run's
@@ -104,7 +112,10 @@ func (h *HTML) Report(w io.Writer, r *results.Results) error {
 	seen := map[string]bool{} // baseline IDs still run, to list the removed ones
 	var scratch []byte        // one test's detail JSON
 	err = r.Each(func(t *results.TestResult) error {
-		h.row(bw, idx, t, names[t.Suite], base)
+		if names == nil {
+			names = liveSuiteNames(r)
+		}
+		h.row(rows, idx, t, names(t.Suite), base)
 		if idx > 0 {
 			dw.WriteByte(',')
 		}
@@ -123,6 +134,9 @@ func (h *HTML) Report(w io.Writer, r *results.Results) error {
 	if err == nil {
 		err = dw.Flush()
 	}
+	if err == nil && rowSpill != nil {
+		err = h.liveHeader(bw, r, rows, rowSpill)
+	}
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
@@ -132,11 +146,57 @@ func (h *HTML) Report(w io.Writer, r *results.Results) error {
 	// encoding/json escapes <, > and &, so no "</script" can end the
 	// element early.
 	bw.WriteString(`<script type="application/json" id="aieval-data">[`)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
 	if err := details.CopyTo(bw); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	bw.WriteString("]</script>\n<script>\n" + commonJS + reportJS + "</script>\n</body>\n</html>\n")
 	return bw.Flush()
+}
+
+// liveHeader writes a live run's header, now that it has ended, and the
+// rows it spilled.
+func (h *HTML) liveHeader(bw *bufio.Writer, r *results.Results, rows *bufio.Writer, spill *SpillBuffer) error {
+	if err := rows.Flush(); err != nil {
+		return err
+	}
+	_, total, err := results.Suites(r)
+	if err != nil {
+		return err
+	}
+	h.header(bw, r, total)
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return spill.CopyTo(bw)
+}
+
+// suiteNames maps a suite path to the name tables show.
+func suiteNames(suites []*results.SuiteTotal) func(string) string {
+	names := make(map[string]string, len(suites))
+	for _, s := range suites {
+		names[s.Info.Path] = s.Info.Name()
+	}
+	return func(path string) string { return names[path] }
+}
+
+// liveSuiteNames is suiteNames while a live run goes, from its suites: a
+// suite met only in tests is named by its path, as Suites then lists it.
+func liveSuiteNames(r *results.Results) func(string) string {
+	names := make(map[string]string, len(r.Suites))
+	for _, s := range r.Suites {
+		if _, dup := names[s.Path]; !dup {
+			names[s.Path] = s.Name()
+		}
+	}
+	return func(path string) string {
+		if n, ok := names[path]; ok {
+			return n
+		}
+		return path
+	}
 }
 
 // baseline indexes the baseline's tests by ID, outputs capped.

@@ -48,28 +48,28 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // outputs full of <, > and & stay readable
 
-	version := r.Version
-	if version == 0 {
-		version = results.ResultsVersion
-	}
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted, r.Shard, r.RunGroup, r.Gate}); err != nil {
+	// The header holds what a live run knows only at its end (interrupted,
+	// the git commit): its tests then go to a spill that follows the
+	// header once they are all in.
+	body := bw
+	var spill *SpillBuffer
+	if r.Live() {
+		spill, _ = NewSpillBuffer(true)
+		defer spill.Close()
+		body = bufio.NewWriterSize(spill, 64<<10)
+	} else if err := jsonHead(bw, &buf, enc, r); err != nil {
 		return err
 	}
-	// Reopen the header object: drop its closing "}\n".
-	head := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(buf.Bytes(), "\n"), []byte("}")), "\n")
-	bw.Write(head)
-	bw.WriteString(",\n  \"tests\": [")
 
 	enc.SetIndent("    ", "  ")
 	n := 0
 	emit := func() error {
 		if n > 0 {
-			bw.WriteByte(',')
+			body.WriteByte(',')
 		}
 		n++
-		bw.WriteString("\n    ")
-		_, err := bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+		body.WriteString("\n    ")
+		_, err := body.Write(bytes.TrimRight(buf.Bytes(), "\n"))
 		return err
 	}
 	// A spooled test is already its compact JSON: indenting it gives the
@@ -93,6 +93,20 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return err
 	}
+	if spill != nil {
+		if err := body.Flush(); err != nil {
+			return err
+		}
+		if err := jsonHead(bw, &buf, enc, r); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if err := spill.CopyTo(bw); err != nil {
+			return err
+		}
+	}
 	if n > 0 {
 		bw.WriteString("\n  ")
 	}
@@ -106,6 +120,24 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
 	bw.WriteString("\n}\n")
 	return bw.Flush()
+}
+
+// jsonHead writes the header fields and opens the tests array.
+func jsonHead(bw *bufio.Writer, buf *bytes.Buffer, enc *json.Encoder, r *results.Results) error {
+	version := r.Version
+	if version == 0 {
+		version = results.ResultsVersion
+	}
+	buf.Reset()
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted, r.Shard, r.RunGroup, r.Gate}); err != nil {
+		return err
+	}
+	// Reopen the header object: drop its closing "}\n".
+	head := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(buf.Bytes(), "\n"), []byte("}")), "\n")
+	bw.Write(head)
+	bw.WriteString(",\n  \"tests\": [")
+	return nil
 }
 
 // finiteTest returns t with NaN and infinite numbers zeroed, since

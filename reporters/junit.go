@@ -3,6 +3,7 @@ package reporters
 import (
 	"bufio"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -33,6 +34,9 @@ const junitMaxMessage = 1000
 
 // Report writes the JUnit XML.
 func (j *JUnit) Report(w io.Writer, r *results.Results) error {
+	if r.Live() {
+		return j.reportLive(w, r)
+	}
 	suites, total, err := results.Suites(r)
 	if err != nil {
 		return fmt.Errorf("junit report: %w", err)
@@ -118,6 +122,116 @@ func (j *JUnit) suites(x *xmlWriter, r *results.Results, suites []*results.Suite
 	end()
 	empties(len(suites))
 	return nil
+}
+
+// reportLive writes the file of a live run: the testcases go to a spill as
+// the tests come, suite after suite, and the file is put together once the
+// run ends and the totals of the root and of every testsuite are known:
+// the same bytes as Report writes from a finished run.
+func (j *JUnit) reportLive(w io.Writer, r *results.Results) error {
+	spill, _ := NewSpillBuffer(true)
+	defer spill.Close()
+	sw := bufio.NewWriterSize(spill, 64<<10)
+	tx := &xmlWriter{w: sw}
+	type segment struct {
+		suite    int
+		from, to int64 // of the spill: the suite's testcases
+	}
+	var segs []segment
+	var infos []results.SuiteInfo
+	var index map[string]int
+	used := newNameSet()
+	at := func() int64 { return spill.Size() + int64(sw.Buffered()) }
+	err := r.Each(func(t *results.TestResult) error {
+		if index == nil {
+			infos, index = suiteIndex(r.Suites)
+		}
+		i, ok := index[t.Suite]
+		if !ok {
+			return fmt.Errorf("test %s of a suite missing from the results' suites", t.ID())
+		}
+		if n := len(segs); n == 0 || segs[n-1].suite != i {
+			for _, s := range segs {
+				if s.suite == i {
+					return fmt.Errorf("tests of suite %s are not together in the results", t.Suite)
+				}
+			}
+			if n > 0 {
+				segs[n-1].to = at()
+			}
+			segs = append(segs, segment{suite: i, from: at()})
+			// As after openSuite: inside testsuites and testsuite.
+			tx.depth, tx.putNewline = 2, true
+		}
+		j.testcase(tx, t, infos[i], used)
+		return nil
+	})
+	if err == nil {
+		if n := len(segs); n > 0 {
+			segs[n-1].to = at()
+		}
+		err = sw.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	suites, total, err := results.Suites(r)
+	if err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(xml.Header)
+	x := &xmlWriter{w: bw}
+	x.start("testsuites", "name", "aieval", "time", seconds(r.Summary.DurationMS),
+		"tests", strconv.Itoa(total.Total), "failures", strconv.Itoa(total.Failed), "errors", strconv.Itoa(total.Errors))
+	written := make([]bool, len(suites))
+	next := 0
+	empties := func(upTo int) { // as in suites: the suites before upTo with no test
+		for ; next < upTo; next++ {
+			if !written[next] && suites[next].Total == 0 {
+				written[next] = true
+				j.openSuite(x, r, next, suites[next])
+				x.end("testsuite")
+			}
+		}
+	}
+	for _, s := range segs {
+		if s.suite >= len(suites) {
+			return errors.New("junit report: the run's suites changed while it ran")
+		}
+		empties(s.suite)
+		written[s.suite] = true
+		j.openSuite(x, r, s.suite, suites[s.suite])
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("junit report: %w", err)
+		}
+		if err := spill.CopyRange(bw, s.from, s.to-s.from); err != nil {
+			return fmt.Errorf("junit report: %w", err)
+		}
+		x.indentedIn = false // the last thing written is a testcase's end
+		x.end("testsuite")
+	}
+	empties(len(suites))
+	x.end("testsuites")
+	bw.WriteString("\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	return nil
+}
+
+// suiteIndex numbers the run's suites as Suites orders them (first
+// listing of a path).
+func suiteIndex(list []results.SuiteInfo) ([]results.SuiteInfo, map[string]int) {
+	var infos []results.SuiteInfo
+	index := map[string]int{}
+	for _, s := range list {
+		if _, dup := index[s.Path]; !dup {
+			index[s.Path] = len(infos)
+			infos = append(infos, s)
+		}
+	}
+	return infos, index
 }
 
 // grouped reports whether the tests of each suite are consecutive.

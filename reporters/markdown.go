@@ -36,10 +36,91 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 	if budget <= 0 {
 		budget = MarkdownMaxBytes
 	}
-	suites, total, err := results.Suites(r)
+	// The header holds the run's totals, which a live run knows only at
+	// its end; the failed tests it has room for depend on the header's
+	// size. So the tests come first: those that could fit under any
+	// header are kept with where each ends, and the header then decides
+	// how many of them are shown (the same ones as if it came first).
+	var suites []*results.SuiteTotal
+	var total *results.SuiteTotal
+	var names func(string) string
+	if !r.Live() {
+		var err error
+		if suites, total, err = results.Suites(r); err != nil {
+			return fmt.Errorf("markdown report: %w", err)
+		}
+		names = suiteNames(suites)
+	}
+	const reserve = 256 // for the "not shown" line and headings
+	var rows, details, notes strings.Builder
+	var ends [][2]int // per test kept: where its row and its details end
+	bad, full := 0, false
+	err := r.Each(func(t *results.TestResult) error {
+		if names == nil {
+			names = liveSuiteNames(r)
+		}
+		if t.Status != results.StatusFail && t.Status != results.StatusError {
+			if n := responseNote(t); n != "" && notes.Len() < budget/8 {
+				fmt.Fprintf(&notes, "| %s | %s | %s | %s |\n", t.Status, cell(t.Name), cell(location(t)), cell(n))
+			}
+			return nil
+		}
+		bad++
+		if full {
+			return nil
+		}
+		row, det := mdRow(t), mdDetails(t, names(t.Suite))
+		if rows.Len()+details.Len()+len(row)+len(det)+reserve > budget {
+			full = true // no later test fits either: each one shown needs the ones before it
+			return nil
+		}
+		rows.WriteString(row)
+		details.WriteString(det)
+		ends = append(ends, [2]int{rows.Len(), details.Len()})
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("markdown report: %w", err)
 	}
+	if suites == nil {
+		if suites, total, err = results.Suites(r); err != nil {
+			return fmt.Errorf("markdown report: %w", err)
+		}
+	}
+	head := mdHead(r, suites, total)
+	shown := 0
+	for shown < len(ends) && len(head)+ends[shown][0]+ends[shown][1]+reserve <= budget {
+		shown++
+	}
+	omitted := bad - shown
+	var b strings.Builder
+	b.WriteString(head)
+	if bad > 0 {
+		rowEnd, detEnd := 0, 0
+		if shown > 0 {
+			rowEnd, detEnd = ends[shown-1][0], ends[shown-1][1]
+		}
+		b.WriteString("\n### Failed and errored tests\n\n| Status | Test | Location | Reason |\n| --- | --- | --- | --- |\n")
+		b.WriteString(rows.String()[:rowEnd])
+		if omitted > 0 {
+			fmt.Fprintf(&b, "\n%d more not shown (the summary is capped under 1 MiB); see the JUnit or JSON report.\n", omitted)
+		}
+		b.WriteString("\n")
+		b.WriteString(details.String()[:detEnd])
+	}
+	if notes.Len() > 0 {
+		b.WriteString("\n### What the model did\n\n| Status | Test | Location | Note |\n| --- | --- | --- | --- |\n")
+		b.WriteString(notes.String())
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("markdown report: %w", err)
+	}
+	return nil
+}
+
+// mdHead is the summary's header: the verdict, the totals and the tables
+// of suites, metrics and models.
+func mdHead(r *results.Results, suites []*results.SuiteTotal, total *results.SuiteTotal) string {
 	var head strings.Builder
 	status := r.Verdict()
 	fmt.Fprintf(&head, "## aieval: %s\n\n", status)
@@ -73,53 +154,7 @@ func (m *Markdown) Report(w io.Writer, r *results.Results) error {
 	for _, n := range r.GateNotes() {
 		head.WriteString("\n" + cell(n) + "\n")
 	}
-
-	names := map[string]string{}
-	for _, s := range suites {
-		names[s.Info.Path] = s.Info.Name()
-	}
-	const reserve = 256 // for the "not shown" line and headings
-	var rows, details, notes strings.Builder
-	shown, omitted := 0, 0
-	err = r.Each(func(t *results.TestResult) error {
-		if t.Status != results.StatusFail && t.Status != results.StatusError {
-			if n := responseNote(t); n != "" && notes.Len() < budget/8 {
-				fmt.Fprintf(&notes, "| %s | %s | %s | %s |\n", t.Status, cell(t.Name), cell(location(t)), cell(n))
-			}
-			return nil
-		}
-		row, det := mdRow(t), mdDetails(t, names[t.Suite])
-		if omitted > 0 || head.Len()+rows.Len()+details.Len()+len(row)+len(det)+reserve > budget {
-			omitted++
-			return nil
-		}
-		shown++
-		rows.WriteString(row)
-		details.WriteString(det)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("markdown report: %w", err)
-	}
-	var b strings.Builder
-	b.WriteString(head.String())
-	if shown+omitted > 0 {
-		b.WriteString("\n### Failed and errored tests\n\n| Status | Test | Location | Reason |\n| --- | --- | --- | --- |\n")
-		b.WriteString(rows.String())
-		if omitted > 0 {
-			fmt.Fprintf(&b, "\n%d more not shown (the summary is capped under 1 MiB); see the JUnit or JSON report.\n", omitted)
-		}
-		b.WriteString("\n")
-		b.WriteString(details.String())
-	}
-	if notes.Len() > 0 {
-		b.WriteString("\n### What the model did\n\n| Status | Test | Location | Note |\n| --- | --- | --- | --- |\n")
-		b.WriteString(notes.String())
-	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("markdown report: %w", err)
-	}
-	return nil
+	return head.String()
 }
 
 func mdRow(t *results.TestResult) string {

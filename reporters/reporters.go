@@ -9,7 +9,12 @@ import (
 	"github.com/aieval/aieval/eval/results"
 )
 
-// Reporter renders a finished run to w.
+// Reporter renders a run to w: a finished one, or a live view of one that
+// is still going (results.Live, what `aieval run` gives), whose tests
+// come in while the models answer. On a live view a reporter reads the
+// tests with one Each (or EachLine) and everything else but Suites only
+// once that returns: a header holding totals is written after the tests,
+// which wait in a SpillBuffer meanwhile.
 type Reporter interface {
 	Report(w io.Writer, r *results.Results) error
 }

@@ -21,7 +21,9 @@ func writeWith(path string, fn func(w writer) error) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
+	// A live run's reports are open for the whole run: a second signal,
+	// which exits at once, must not leave their temp files behind.
+	defer registerCleanup(func() { os.Remove(tmp.Name()) })()
 	if err := fn(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)

@@ -20,28 +20,69 @@ import (
 // bad path does not lose the rest. What goes to stdout is rendered aside
 // and printed in a fixed order once every format is done.
 func writeReports(st *state, res *results.Results, base *results.Results, cmp *compare.Report, f runFlags) error {
-	opts := reporters.Options{Color: color(st), Verbose: f.verbose, Baseline: base}
-	var jobs []func(v *results.Results) error
-	var names []string
-	add := func(name string, job func(v *results.Results) error) {
-		names, jobs = append(names, name), append(jobs, job)
-	}
+	rs := newReportSet(st, base, f)
+	rs.add("history", func(v *results.Results) error { rs.historyErr = recordHistory(st, v, f); return nil })
+	return rs.finish(res, cmp, res.Fanout(rs.jobs...))
+}
+
+// startLiveReports starts the reports of a run before it runs: they take
+// its results as they come (see results.Live), so only their headers are
+// left once the last test is in. closeLiveReports ends them.
+func startLiveReports(st *state, base *results.Results, f runFlags) *reportSet {
+	rs := newReportSet(st, base, f)
+	rs.live = results.NewLive(rs.jobs...)
+	return rs
+}
+
+// closeLiveReports completes the live reports with the run's final record
+// and records the run in history, which needs the whole record first (its
+// one read of the spool), meanwhile.
+func (rs *reportSet) closeLiveReports(res *results.Results, cmp *compare.Report) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rs.historyErr = recordHistory(rs.st, res, rs.f)
+	}()
+	errs := rs.live.Close(res)
+	<-done
+	return rs.finish(res, cmp, errs)
+}
+
+// reportSet is the reports of one run: one job per format, fed from one
+// fan-out (after the run, or live while it goes).
+type reportSet struct {
+	st          *state
+	f           runFlags
+	opts        reporters.Options
+	jobs        []func(v *results.Results) error
+	names       []string
+	asides      []*aside
+	console     *aside
+	gha         bool
+	summary     bytes.Buffer
+	summaryPath string
+	historyErr  error
+	live        *results.Live
+}
+
+func newReportSet(st *state, base *results.Results, f runFlags) *reportSet {
+	rs := &reportSet{st: st, f: f, opts: reporters.Options{Color: color(st), Verbose: f.verbose, Baseline: base}}
+	opts := rs.opts
 	for _, o := range []output{{"junit", f.junit}, {"json", f.jsonOut}, {"html", f.html}, {"markdown", f.markdown}} {
 		if o.path != "" {
 			oopts := opts
 			if o.name == "junit" {
 				oopts = junitOptions(st, opts, f.junitFlavor)
 			}
-			add(o.name, func(v *results.Results) error { return writeFile(o.path, o.name, v, oopts) })
+			rs.add(o.name, func(v *results.Results) error { return writeFile(o.path, o.name, v, oopts) })
 		}
 	}
 	// aside renders a stdout format into a buffer (a temp file for a
 	// spooled run) to print after the fan-out.
-	var asides []*aside
 	stdoutFormat := func(name string, o reporters.Options) *aside {
 		a := &aside{name: name}
-		asides = append(asides, a)
-		add(name, func(v *results.Results) error {
+		rs.asides = append(rs.asides, a)
+		rs.add(name, func(v *results.Results) error {
 			buf, err := reporters.NewSpillBuffer(v.Spooled())
 			if err != nil {
 				return err
@@ -52,40 +93,47 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 		return a
 	}
 
-	gha := st.getenv("GITHUB_ACTIONS") == "true"
-	var summary bytes.Buffer
-	summaryPath := st.getenv("GITHUB_STEP_SUMMARY")
-	if gha {
+	rs.gha = st.getenv("GITHUB_ACTIONS") == "true"
+	rs.summaryPath = st.getenv("GITHUB_STEP_SUMMARY")
+	if rs.gha {
 		gopts := opts
 		gopts.FilePath = workspacePath(st.getenv("GITHUB_WORKSPACE"))
 		stdoutFormat("github", gopts)
-		if summaryPath != "" {
-			add("step summary", func(v *results.Results) error { return render(&summary, "markdown", v, opts) })
+		if rs.summaryPath != "" {
+			rs.add("step summary", func(v *results.Results) error { return render(&rs.summary, "markdown", v, opts) })
 		}
 	}
 	copts := opts
 	copts.Quiet = f.quiet // the totals line and failures only
-	console := stdoutFormat("console", copts)
-	var historyErr error
-	add("history", func(v *results.Results) error { historyErr = recordHistory(st, v, f); return nil })
+	rs.console = stdoutFormat("console", copts)
+	return rs
+}
 
+func (rs *reportSet) add(name string, job func(v *results.Results) error) {
+	rs.names, rs.jobs = append(rs.names, name), append(rs.jobs, job)
+}
+
+// finish prints what the formats rendered aside, in a fixed order, and
+// writes the GitHub step summary and outputs; errs are the jobs' errors.
+func (rs *reportSet) finish(res *results.Results, cmp *compare.Report, jobErrs []error) error {
+	st, f, opts, gha := rs.st, rs.f, rs.opts, rs.gha
 	var errs []error
-	for i, err := range res.Fanout(jobs...) {
+	for i, err := range jobErrs {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", names[i], err))
+			errs = append(errs, fmt.Errorf("%s: %w", rs.names[i], err))
 		}
 	}
-	if historyErr != nil {
-		warn(st, historyErr.Error())
+	if rs.historyErr != nil {
+		warn(st, rs.historyErr.Error())
 	}
-	for _, a := range asides {
+	for _, a := range rs.asides {
 		if a.buf == nil {
 			continue
 		}
 		// Model text printed under GitHub Actions must not be read as a
 		// workflow command: the runner ignores commands between
 		// stop-commands and its token.
-		if gha && a == console {
+		if gha && a == rs.console {
 			end := reporters.StopCommands(st.stdout)
 			a.buf.CopyTo(st.stdout)
 			end()
@@ -94,8 +142,8 @@ func writeReports(st *state, res *results.Results, base *results.Results, cmp *c
 		}
 		a.buf.Close()
 	}
-	if gha && summaryPath != "" {
-		if err := appendSummary(summaryPath, summary.Bytes(), cmp); err != nil {
+	if gha && rs.summaryPath != "" {
+		if err := appendSummary(rs.summaryPath, rs.summary.Bytes(), cmp); err != nil {
 			errs = append(errs, err)
 		}
 	}

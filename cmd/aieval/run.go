@@ -246,6 +246,13 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		gitc <- commit{sha, ref}
 	}()
 	opts.Callbacks = mon.cbs // set after the baseline: its runs are not this run's events
+	// The reports render while the run goes, unless they report a merged
+	// record (--retry-errors), which exists only once the run is over.
+	var live *reportSet
+	if prev == nil {
+		live = startLiveReports(st, base, f)
+		opts.Live = live.live
+	}
 	res, err := eval.Run(ctx, suites, opts)
 	if progress != nil {
 		progress.Finish()
@@ -254,6 +261,9 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		defer os.Remove(eval.SpoolPath(opts.SpoolFallbackDir, res.RunID))
 	}
 	if err != nil {
+		if live != nil {
+			live.live.Abort(err)
+		}
 		return &exitError{code: results.ExitErrored, err: fmt.Errorf("run: %w", err)}
 	}
 	c := <-gitc
@@ -273,7 +283,12 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		res.Summary.Regressed = cmp.Regressions()
 		res.Summary.BaselineErrors = cmp.BaselineErrors
 	}
-	if err := writeReports(st, res, base, cmp, f); err != nil {
+	if live != nil {
+		err = live.closeLiveReports(res, cmp)
+	} else {
+		err = writeReports(st, res, base, cmp, f)
+	}
+	if err != nil {
 		return &exitError{code: results.ExitErrored, err: err}
 	}
 	if code := res.ExitCode(); code != 0 {

@@ -15,6 +15,12 @@ type fanBatch struct {
 	buf   []byte        // holds lines
 	ready chan struct{} // closed once tests are decoded (or err set)
 	err   error
+
+	// A live view's header comes with its batches (see Live): head, when
+	// set, is copied into the view before its tests are yielded; final
+	// marks the last batch, after which the view's header is complete.
+	head  *Results
+	final bool
 }
 
 // fanBatchSize and fanDepth bound what a fan-out holds: at most
@@ -177,6 +183,7 @@ func (r *Results) view(feed chan *fanBatch) *Results {
 type fanFeed struct {
 	c    chan *fanBatch
 	used bool
+	view *Results // a live view, whose header its batches bring
 }
 
 func (f *fanFeed) each(fn func(b *fanBatch, i int) error) error {
@@ -185,6 +192,12 @@ func (f *fanFeed) each(fn func(b *fanBatch, i int) error) error {
 	}
 	f.used = true
 	for b := range f.c {
+		if b.head != nil {
+			f.view.setHead(b.head)
+		}
+		if b.err != nil {
+			return b.err
+		}
 		for i := range b.tests {
 			if err := fn(b, i); err != nil {
 				return err
@@ -193,3 +206,15 @@ func (f *fanFeed) each(fn func(b *fanBatch, i int) error) error {
 	}
 	return nil
 }
+
+// setHead copies h's header into a live view, in the view's consumer
+// goroutine: the producer never writes a view.
+func (r *Results) setHead(h *Results) {
+	r.Version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef = h.Version, h.RunID, h.StartedAt, h.GitSHA, h.GitRef
+	r.Suites, r.Summary, r.Interrupted, r.Shard, r.RunGroup, r.Gate = h.Suites, h.Summary, h.Interrupted, h.Shard, h.RunGroup, h.Gate
+	r.bySuite = h.bySuite
+}
+
+// Live reports whether r is a view of a Live record: its tests stream in
+// as the run goes, and its header is final only once Each returns.
+func (r *Results) Live() bool { return r.feed != nil && r.feed.view != nil }

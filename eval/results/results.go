@@ -511,7 +511,9 @@ func (r *Results) SpoolReads() int {
 	return int(r.decodes.Load())
 }
 
-// Spooled reports whether the tests live in a spool file, not in memory.
+// Spooled reports whether the tests live in a spool file, not in memory,
+// or stream past a view (a fan-out's, a live run's): a reader should then
+// expect a large run and buffer on disk.
 func (r *Results) Spooled() bool { return r.spool != "" || r.feed != nil }
 
 // Counted reports whether Count saw the tests (bySuite is set) and how

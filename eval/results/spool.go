@@ -55,8 +55,10 @@ type Spool struct {
 	held     []*TestResult
 	overflow bool
 
-	// buf holds the spool line being written (appendSpooled).
-	buf []byte
+	// buf holds the spool line being written (appendSpooled); line is
+	// the last one written (Line).
+	buf  []byte
+	line []byte
 }
 
 // heldBudget bounds the results kept in memory besides the spool file. Held
@@ -115,6 +117,7 @@ func (s *Spool) Add(ord int, t *TestResult) error {
 	if cap(data) <= 1<<20 { // one huge output does not pin its buffer
 		s.buf = data
 	}
+	s.line = data
 	if _, err := s.w.Write(data); err != nil {
 		s.err = fmt.Errorf("write results spool: %w", err)
 		return s.err
@@ -145,6 +148,10 @@ func (s *Spool) Add(ord int, t *TestResult) error {
 	}
 	return s.err
 }
+
+// Line is the spool line the last Add wrote (valid until the next Add),
+// so a live view of the run takes it without encoding the test again.
+func (s *Spool) Line() []byte { return s.line }
 
 // index appends the entry of ordinal next, and moves on to the next one.
 func (s *Spool) index(ref spoolRef) {
