@@ -464,8 +464,9 @@ type nameSet struct {
 	sorted []uint64
 }
 
-// nameSetRecent is how many hashes the map takes before a merge.
-const nameSetRecent = 1 << 14
+// nameSetRecent is how many hashes the map takes before a merge: small,
+// because the map's table is live for the whole report.
+const nameSetRecent = 1 << 11
 
 func newNameSet() *nameSet {
 	return &nameSet{seed: maphash.MakeSeed(), recent: make(map[uint64]struct{}, nameSetRecent)}
@@ -490,19 +491,19 @@ func (s *nameSet) add(name string) {
 		batch = append(batch, h)
 	}
 	slices.Sort(batch)
-	merged := make([]uint64, 0, len(s.sorted)+len(batch))
-	i, j := 0, 0
-	for i < len(s.sorted) && j < len(batch) {
-		if s.sorted[i] < batch[j] {
-			merged = append(merged, s.sorted[i])
-			i++
+	// Merged in place from the back, into the slice grown by append's
+	// amortized growth: no second copy of every hash at each merge.
+	i, j := len(s.sorted)-1, len(batch)-1
+	s.sorted = append(s.sorted, batch...)
+	for k := len(s.sorted) - 1; j >= 0; k-- {
+		if i >= 0 && s.sorted[i] > batch[j] {
+			s.sorted[k] = s.sorted[i]
+			i--
 		} else {
-			merged = append(merged, batch[j])
-			j++
+			s.sorted[k] = batch[j]
+			j--
 		}
 	}
-	merged = append(append(merged, s.sorted[i:]...), batch[j:]...)
-	s.sorted = merged
 	clear(s.recent)
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,5 +206,8 @@ func TestNameSetAcrossMerges(t *testing.T) {
 	}
 	if s.has("never") {
 		t.Error("a name never added is there")
+	}
+	if !slices.IsSorted(s.sorted) || len(s.sorted) != 3*nameSetRecent {
+		t.Errorf("merged hashes: %d, sorted %v; want %d, sorted", len(s.sorted), slices.IsSorted(s.sorted), 3*nameSetRecent)
 	}
 }

@@ -92,7 +92,7 @@ func NewSpool(path string, tests int) (*Spool, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("create results spool: %w", err)
 	}
-	s := &Spool{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), last: -1, sorted: true,
+	s := &Spool{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), last: -1, sorted: true,
 		early: map[int]spoolRef{}, idx: idx, iw: bufio.NewWriterSize(idx, 16<<10)}
 	if tests > heldBudget/typicalResultJSON {
 		s.overflow = true
