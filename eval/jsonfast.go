@@ -6,7 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/aieval/aieval/internal/jsonnode"
 )
 
 // jsonlFast reads a JSONL row of the usual shape straight into its
@@ -153,77 +154,12 @@ func (p *jsonScan) byte(c byte) bool {
 // str reads a string (after white space); the row is valid UTF-8.
 func (p *jsonScan) str() (string, bool) {
 	p.ws()
-	b := p.b
-	if p.i >= len(b) || b[p.i] != '"' {
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
 		return "", false
 	}
-	p.i++
-	start := p.i
-	for p.i < len(b) {
-		switch c := b[p.i]; {
-		case c == '"':
-			s := string(b[start:p.i])
-			p.i++
-			return s, true
-		case c == '\\':
-			return p.escaped(start)
-		case c < 0x20:
-			return "", false
-		}
-		p.i++
-	}
-	return "", false
-}
-
-func (p *jsonScan) escaped(start int) (string, bool) {
-	b := p.b
-	p.buf = append(p.buf[:0], b[start:p.i]...)
-	for p.i < len(b) {
-		c := b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(p.buf), true
-		case c < 0x20:
-			return "", false
-		case c != '\\':
-			p.buf = append(p.buf, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(b) {
-			return "", false
-		}
-		e := b[p.i+1]
-		p.i += 2
-		switch e {
-		case '"', '\\', '/':
-			p.buf = append(p.buf, e)
-		case 'b':
-			p.buf = append(p.buf, '\b')
-		case 'f':
-			p.buf = append(p.buf, '\f')
-		case 'n':
-			p.buf = append(p.buf, '\n')
-		case 'r':
-			p.buf = append(p.buf, '\r')
-		case 't':
-			p.buf = append(p.buf, '\t')
-		case 'u':
-			if p.i+4 > len(b) {
-				return "", false
-			}
-			r, err := strconv.ParseUint(string(b[p.i:p.i+4]), 16, 32)
-			if err != nil || r >= 0xD800 && r < 0xE000 {
-				return "", false
-			}
-			p.buf = utf8.AppendRune(p.buf, rune(r))
-			p.i += 4
-		default:
-			return "", false
-		}
-	}
-	return "", false
+	s, next, ok := jsonnode.ScanString(p.b, p.i, &p.buf)
+	p.i = next
+	return s, ok
 }
 
 // number reads a number as the loader's value() converts it: a whole one

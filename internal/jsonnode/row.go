@@ -212,74 +212,82 @@ func (p *Row) number() (*yaml.Node, bool) {
 
 // str reads a string at p.i (a '"'); the row is valid UTF-8 already.
 func (p *Row) str() (string, bool) {
-	b := p.b
-	p.i++
-	start := p.i
-	for p.i < len(b) {
-		switch c := b[p.i]; {
-		case c == '"':
-			s := string(b[start:p.i])
-			p.i++
-			return s, true
-		case c == '\\':
-			return p.escaped(start)
-		case c < 0x20:
-			return "", false
-		}
-		p.i++
-	}
-	return "", false
+	s, next, ok := ScanString(p.b, p.i, &p.buf)
+	p.i = next
+	return s, ok
 }
 
-func (p *Row) escaped(start int) (string, bool) {
-	b := p.b
-	p.buf = append(p.buf[:0], b[start:p.i]...)
-	for p.i < len(b) {
-		c := b[p.i]
+// ScanString reads the JSON string that starts at b[i] (a '"') of valid
+// UTF-8 and returns it and the index past its closing quote; buf is
+// scratch for an escaped one, reused across calls. It declines (ok false)
+// anything it does not read exactly as encoding/json would, so callers
+// fall back to an exact parser: a control byte, a bad escape, and any
+// \u escape of a surrogate (encoding/json pairs them).
+func ScanString(b []byte, i int, buf *[]byte) (s string, next int, ok bool) {
+	i++
+	start := i
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			return string(b[start:i]), i + 1, true
+		case c == '\\':
+			return scanEscaped(b, start, i, buf)
+		case c < 0x20:
+			return "", i, false
+		}
+		i++
+	}
+	return "", i, false
+}
+
+func scanEscaped(b []byte, start, i int, buf *[]byte) (string, int, bool) {
+	out := append((*buf)[:0], b[start:i]...)
+	defer func() { *buf = out }()
+	for i < len(b) {
+		c := b[i]
 		switch {
 		case c == '"':
-			p.i++
-			return string(p.buf), true
+			return string(out), i + 1, true
 		case c < 0x20:
-			return "", false
+			return "", i, false
 		case c != '\\':
-			p.buf = append(p.buf, c)
-			p.i++
+			out = append(out, c)
+			i++
 			continue
 		}
-		if p.i+1 >= len(b) {
-			return "", false
+		if i+1 >= len(b) {
+			return "", i, false
 		}
-		e := b[p.i+1]
-		p.i += 2
+		e := b[i+1]
+		i += 2
 		switch e {
 		case '"', '\\', '/':
-			p.buf = append(p.buf, e)
+			out = append(out, e)
 		case 'b':
-			p.buf = append(p.buf, '\b')
+			out = append(out, '\b')
 		case 'f':
-			p.buf = append(p.buf, '\f')
+			out = append(out, '\f')
 		case 'n':
-			p.buf = append(p.buf, '\n')
+			out = append(out, '\n')
 		case 'r':
-			p.buf = append(p.buf, '\r')
+			out = append(out, '\r')
 		case 't':
-			p.buf = append(p.buf, '\t')
+			out = append(out, '\t')
 		case 'u':
-			if p.i+4 > len(b) {
-				return "", false
+			if i+4 > len(b) {
+				return "", i, false
 			}
-			r, err := strconv.ParseUint(string(b[p.i:p.i+4]), 16, 32)
+			r, err := strconv.ParseUint(string(b[i:i+4]), 16, 32)
 			if err != nil || (r >= 0xD800 && r < 0xE000) {
-				return "", false // surrogates: jsonNode pairs them
+				return "", i, false
 			}
-			p.buf = utf8.AppendRune(p.buf, rune(r))
-			p.i += 4
+			out = utf8.AppendRune(out, rune(r))
+			i += 4
 		default:
-			return "", false
+			return "", i, false
 		}
 	}
-	return "", false
+	return "", i, false
 }
 
 func (p *Row) maxDepth() int {
