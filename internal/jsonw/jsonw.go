@@ -16,14 +16,20 @@ import (
 )
 
 // Value encodes the values JSON decoding and YAML loading make
-// (string, float64, int, bool, nil, []any, map[string]any); any other type
-// is encoding/json's to encode.
-func Value(b []byte, v any) ([]byte, bool) {
+// (string, float64, int, bool, nil, []string, []any, map[string]any); any
+// other type is encoding/json's to encode.
+func Value(b []byte, v any) ([]byte, bool) { return value(b, v, false) }
+
+// ValueHTML is Value with json.Marshal's HTML escaping of strings (<, >,
+// & as \u003c, \u003e, \u0026), for bytes that must equal json.Marshal's.
+func ValueHTML(b []byte, v any) ([]byte, bool) { return value(b, v, true) }
+
+func value(b []byte, v any, html bool) ([]byte, bool) {
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), true
 	case string:
-		return String(b, x), true
+		return appendString(b, x, html), true
 	case float64:
 		return Float(b, x)
 	case bool:
@@ -32,11 +38,23 @@ func Value(b []byte, v any) ([]byte, bool) {
 		return strconv.AppendInt(b, int64(x), 10), true
 	case int64:
 		return strconv.AppendInt(b, x, 10), true
+	case []string:
+		if x == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '[')
+		for i, s := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, s, html)
+		}
+		return append(b, ']'), true
 	case map[string]any:
 		if x == nil {
 			return append(b, "null"...), true
 		}
-		return Map(b, x)
+		return mapOf(b, x, html)
 	case []any:
 		if x == nil {
 			return append(b, "null"...), true
@@ -47,7 +65,7 @@ func Value(b []byte, v any) ([]byte, bool) {
 				b = append(b, ',')
 			}
 			var ok bool
-			if b, ok = Value(b, e); !ok {
+			if b, ok = value(b, e, html); !ok {
 				return b, false
 			}
 		}
@@ -57,17 +75,19 @@ func Value(b []byte, v any) ([]byte, bool) {
 }
 
 // Map encodes a map with its keys sorted, as encoding/json does.
-func Map(b []byte, m map[string]any) ([]byte, bool) {
+func Map(b []byte, m map[string]any) ([]byte, bool) { return mapOf(b, m, false) }
+
+func mapOf(b []byte, m map[string]any, html bool) ([]byte, bool) {
 	b = append(b, '{')
 	var small [8]string
 	for i, k := range SortedKeys(m, small[:]) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = String(b, k)
+		b = appendString(b, k, html)
 		b = append(b, ':')
 		var ok bool
-		if b, ok = Value(b, m[k]); !ok {
+		if b, ok = value(b, m[k], html); !ok {
 			return b, false
 		}
 	}

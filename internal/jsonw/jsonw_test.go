@@ -26,12 +26,17 @@ func TestMatchesEncodingJSON(t *testing.T) {
 		"\xff\xfe invalid", "é ünï 😀", "\u2028\u2029", 0.0, math.Copysign(0, -1), 1.0, -1.5, 1e-7, 1e-6, 1e20, 1e21,
 		123456789.125, 5.25e-06, true, false, 7, int64(-9),
 		[]any{1.0, "a", nil, []any{}}, map[string]any{"b": 1.0, "a": []any{"x"}, "": map[string]any{}},
+		[]string{"<a>", "b&"}, []string(nil), map[string]any{"<k>": []string{"&"}},
 	}
 	for _, v := range values {
 		want, _ := std(t, v)
 		got, ok := Value(nil, v)
 		if !ok || !bytes.Equal(got, want) {
 			t.Errorf("Value(%#v) = %s, %v; want %s", v, got, ok, want)
+		}
+		want, _ = json.Marshal(v)
+		if got, ok := ValueHTML(nil, v); !ok || !bytes.Equal(got, want) {
+			t.Errorf("ValueHTML(%#v) = %s, %v; want %s", v, got, ok, want)
 		}
 	}
 	for _, v := range []any{math.NaN(), math.Inf(1), float32(1), map[string]any{"x": math.Inf(-1)}, struct{}{}} {

@@ -66,7 +66,7 @@ func appendRequestJSON(b []byte, r *llm.Request) ([]byte, bool) {
 	if len(r.Settings) > 0 {
 		b = append(b, `,"settings":`...)
 		var ok bool
-		if b, ok = valueHTML(b, r.Settings); !ok {
+		if b, ok = jsonw.ValueHTML(b, r.Settings); !ok {
 			return b, false
 		}
 	}
@@ -82,68 +82,4 @@ func optString(b []byte, name, s string) []byte {
 		return b
 	}
 	return jsonw.StringHTML(append(b, name...), s)
-}
-
-// valueHTML is jsonw.Value with json.Marshal's HTML escaping of strings
-// and map keys.
-func valueHTML(b []byte, v any) ([]byte, bool) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...), true
-	case string:
-		return jsonw.StringHTML(b, x), true
-	case float64:
-		return jsonw.Float(b, x)
-	case bool:
-		return strconv.AppendBool(b, x), true
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), true
-	case int64:
-		return strconv.AppendInt(b, x, 10), true
-	case []string:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		b = append(b, '[')
-		for i, s := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.StringHTML(b, s)
-		}
-		return append(b, ']'), true
-	case []any:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			if b, ok = valueHTML(b, e); !ok {
-				return b, false
-			}
-		}
-		return append(b, ']'), true
-	case map[string]any:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		b = append(b, '{')
-		var small [8]string
-		for i, k := range jsonw.SortedKeys(x, small[:]) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(jsonw.StringHTML(b, k), ':')
-			var ok bool
-			if b, ok = valueHTML(b, x[k]); !ok {
-				return b, false
-			}
-		}
-		return append(b, '}'), true
-	}
-	return b, false
 }
