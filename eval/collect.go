@@ -171,10 +171,13 @@ func (c *collector) finish() {
 // JSON report, so it must neither pass nor stop the reports.
 func finite(t *results.TestResult) {
 	var bad []string
+	fixed := func(what string, f *float64) {
+		bad = append(bad, fmt.Sprintf("%s is %v", what, *f))
+		*f = 0
+	}
 	fix := func(what string, f *float64) {
 		if math.IsNaN(*f) || math.IsInf(*f, 0) {
-			bad = append(bad, fmt.Sprintf("%s is %v", what, *f))
-			*f = 0
+			fixed(what, f)
 		}
 	}
 	fix("score", &t.Score)
@@ -187,8 +190,13 @@ func finite(t *results.TestResult) {
 	}
 	for i := range t.Assertions {
 		a := &t.Assertions[i]
-		fix("assertion "+a.Type+" score", &a.Score)
-		fix("assertion "+a.Type+" weight", &a.Weight)
+		// Labelled only when wrong: two strings an assertion a test showed in profiles.
+		if math.IsNaN(a.Score) || math.IsInf(a.Score, 0) {
+			fixed("assertion "+a.Type+" score", &a.Score)
+		}
+		if math.IsNaN(a.Weight) || math.IsInf(a.Weight, 0) {
+			fixed("assertion "+a.Type+" weight", &a.Weight)
+		}
 	}
 	if p := t.PassRate; p != nil {
 		fix("pass rate", &p.Rate)
