@@ -322,33 +322,9 @@ func (p *jsonScan) skip(depth int) bool {
 
 // skipStr moves past a string at p.i (a '"') without making it.
 func (p *jsonScan) skipStr() bool {
-	b := p.b
-	for i := p.i + 1; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			p.i = i + 1
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			if i+1 >= len(b) {
-				return false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
-			case 'u':
-				if i+5 >= len(b) {
-					return false
-				}
-				if _, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 32); err != nil {
-					return false
-				}
-				i += 5
-			default:
-				return false
-			}
-		}
+	next, ok := jsonnode.SkipString(p.b, p.i)
+	if ok {
+		p.i = next
 	}
-	return false
+	return ok
 }

@@ -240,6 +240,45 @@ func ScanString(b []byte, i int, buf *[]byte) (s string, next int, ok bool) {
 	return "", i, false
 }
 
+// SkipString steps over the JSON string that starts at b[i] (a '"') and
+// returns the index past its closing quote: no raw control characters,
+// only JSON's escapes (UTF-8 is not checked, as encoding/json does not).
+func SkipString(b []byte, i int) (next int, ok bool) {
+	i++
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, true
+		case c < 0x20:
+			return i, false
+		case c == '\\':
+			if i+1 >= len(b) {
+				return i, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return i, false
+				}
+				for _, h := range b[i+2 : i+6] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return i, false
+					}
+				}
+				i += 6
+			default:
+				return i, false
+			}
+		default:
+			i++
+		}
+	}
+	return i, false
+}
+
 func scanEscaped(b []byte, start, i int, buf *[]byte) (string, int, bool) {
 	out := append((*buf)[:0], b[start:i]...)
 	defer func() { *buf = out }()

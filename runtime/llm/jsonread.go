@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/aieval/aieval/internal/jsonnode"
 )
 
 // jdec is the hand answer reader's JSON (chatdecode.go) over one body:
@@ -301,44 +303,13 @@ func (d *jdec) lit(s string) bool {
 	return false
 }
 
-// skipString steps over a string at d.i: no raw control characters,
-// only JSON's escapes (UTF-8 is not checked, as encoding/json does not).
+// skipString steps over a string at d.i (jsonnode.SkipString).
 func (d *jdec) skipString() bool {
-	b := d.b
-	i := d.i + 1
-	for i < len(b) {
-		c := b[i]
-		switch {
-		case c == '"':
-			d.i = i + 1
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			if i+1 >= len(b) {
-				return false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) {
-					return false
-				}
-				for _, h := range b[i+2 : i+6] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return false
-					}
-				}
-				i += 6
-			default:
-				return false
-			}
-		default:
-			i++
-		}
+	next, ok := jsonnode.SkipString(d.b, d.i)
+	if ok {
+		d.i = next
 	}
-	return false
+	return ok
 }
 
 // skipNumber steps over -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
