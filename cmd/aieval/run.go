@@ -30,7 +30,7 @@ const gcPercent = 200
 // limitMemory caps the heap that the GC target lets a run grow to: what
 // a run holds is mostly garbage of model calls and reports, and 200 % of
 // it put a 10k-test run at ~48 MB RSS. The soft limit follows the live
-// heap, read every 100 ms: twice it plus 8 MiB, and at least 20 MiB, so a
+// heap, read every 100 ms (memLimitFor), so a
 // run that holds more (tests kept in memory, large answers in flight)
 // never makes the collector run back to back. GOGC or GOMEMLIMIT in the
 // environment turn it off. The returned func stops the watch.
@@ -45,7 +45,7 @@ func limitMemory(getenv func(string) string) (stop func()) {
 		if s[0].Value.Kind() == metrics.KindUint64 {
 			live = s[0].Value.Uint64()
 		}
-		debug.SetMemoryLimit(int64(max(runMemLimit, 2*live+8<<20)))
+		debug.SetMemoryLimit(memLimitFor(live))
 	}
 	set()
 	done := make(chan struct{})
@@ -69,6 +69,13 @@ func limitMemory(getenv func(string) string) (stop func()) {
 
 // runMemLimit is the least soft memory limit of a run.
 const runMemLimit = 20 << 20
+
+// memLimitFor is the soft limit for a live heap: twice it plus 8 MiB, at
+// least runMemLimit, and at most 24 MiB of headroom over it, so a run
+// that holds a lot (a million rows' index) is not allowed as much again.
+func memLimitFor(live uint64) int64 {
+	return int64(max(runMemLimit, min(2*live, live+24<<20)+8<<20))
+}
 
 type runFlags struct {
 	junit, jsonOut, html, markdown string
