@@ -130,16 +130,7 @@ type jsonScan struct {
 	buf []byte
 }
 
-func (p *jsonScan) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\r', '\n':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *jsonScan) ws() { p.i = jsonnode.SkipSpace(p.b, p.i) }
 
 // byte consumes c (after white space) if it is next.
 func (p *jsonScan) byte(c byte) bool {

@@ -32,6 +32,18 @@ type JUnit struct{ opts Options }
 // junitMaxMessage caps the one-line message attribute of failure and error.
 const junitMaxMessage = 1000
 
+// openRoot starts a JUnit file on w: the XML header and the root, which
+// carries only what the XSD allows: name, time, tests, failures, errors
+// (no skipped, no disabled).
+func openRoot(w io.Writer, r *results.Results, total *results.SuiteTotal) (*bufio.Writer, *xmlWriter) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(xml.Header)
+	x := &xmlWriter{w: bw}
+	x.start("testsuites", "name", "aieval", "time", seconds(r.Summary.DurationMS),
+		"tests", strconv.Itoa(total.Total), "failures", strconv.Itoa(total.Failed), "errors", strconv.Itoa(total.Errors))
+	return bw, x
+}
+
 // Report writes the JUnit XML.
 func (j *JUnit) Report(w io.Writer, r *results.Results) error {
 	if r.Live() {
@@ -41,13 +53,7 @@ func (j *JUnit) Report(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString(xml.Header)
-	x := &xmlWriter{w: bw}
-	// The root carries only what the XSD allows: name, time, tests,
-	// failures, errors (no skipped, no disabled).
-	x.start("testsuites", "name", "aieval", "time", seconds(r.Summary.DurationMS),
-		"tests", strconv.Itoa(total.Total), "failures", strconv.Itoa(total.Failed), "errors", strconv.Itoa(total.Errors))
+	bw, x := openRoot(w, r, total)
 	if err := j.suites(x, r, suites); err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
@@ -179,11 +185,7 @@ func (j *JUnit) reportLive(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString(xml.Header)
-	x := &xmlWriter{w: bw}
-	x.start("testsuites", "name", "aieval", "time", seconds(r.Summary.DurationMS),
-		"tests", strconv.Itoa(total.Total), "failures", strconv.Itoa(total.Failed), "errors", strconv.Itoa(total.Errors))
+	bw, x := openRoot(w, r, total)
 	written := make([]bool, len(suites))
 	next := 0
 	empties := func(upTo int) { // as in suites: the suites before upTo with no test

@@ -68,15 +68,20 @@ func (p *Row) content(mark int) []*yaml.Node {
 	return p.kids[start:len(p.kids):len(p.kids)]
 }
 
-func (p *Row) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
+func (p *Row) ws() { p.i = SkipSpace(p.b, p.i) }
+
+// SkipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
 		case ' ', '\t', '\n', '\r':
-			p.i++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 func (p *Row) value(depth int) (*yaml.Node, bool) {
