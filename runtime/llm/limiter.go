@@ -16,9 +16,15 @@ import (
 // the provider allows instead of alternating bursts and 429 storms:
 //
 //   - AIMD on the number of attempts in flight: from 8 (eval's default
-//     worker count), +1 per success until the first 429 (doubling per
-//     round trip, as TCP's slow start), then +1/limit per success (about
-//     +1 per round trip); halved on a 429, once per round trip.
+//     worker count) until the first answer. One that shows room (no
+//     request budget headers, or half the budget or more left) lifts the
+//     limit to the ceiling, so eval's worker pool (the user's
+//     --concurrency) bounds the calls after one round trip; otherwise +1
+//     per success until the first 429 (doubling per round trip, as TCP's
+//     slow start). A 429 halves what was in flight, once per round trip;
+//     after it, +1/limit per success while the limit is what holds callers
+//     back (about +1 per round trip; a limit nobody reaches does not
+//     grow).
 //   - A pause for every caller of the endpoint, not only the one that got
 //     the 429, for its retry-after-ms or, with an exhausted request budget,
 //     one request's refill time (see retryHint).
@@ -166,7 +172,9 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 			// One cut per round trip: the attempts already in flight
 			// were sent under the old limit and say nothing new.
 			if now.Sub(l.lastCut) > l.rtt {
-				l.limit = max(1, l.limit/2)
+				// Half of what was in flight (this attempt too),
+				// not of a limit above it.
+				l.limit = max(1, min(l.limit, float64(l.inflight+1))/2)
 				l.lastCut = now
 			}
 			if d, ok := retryHint(resp.Header, now); ok {
@@ -181,12 +189,14 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 				l.learn(now)
 			}
 		case resp.StatusCode < 400:
-			if l.lastCut.IsZero() {
-				l.limit++ // slow start: doubles per round trip until the first 429
-			} else {
-				l.limit += 1 / l.limit
+			switch {
+			case l.lastCut.IsZero() && roomy(resp.Header, now):
+				l.limit = l.p.max
+			case l.lastCut.IsZero():
+				l.limit = min(l.p.max, l.limit+1) // slow start
+			case float64(l.inflight+1) >= math.Floor(l.limit):
+				l.limit = min(l.p.max, l.limit+1/l.limit)
 			}
-			l.limit = min(l.p.max, l.limit)
 			l.succ[l.nsucc%len(l.succ)] = now
 			l.nsucc++
 			if l.learned {
@@ -260,6 +270,14 @@ func (l *limiter) pace(h http.Header, now time.Time) {
 		iv = iv * 9 / 10
 	}
 	l.interval = min(iv, l.p.maxPause)
+}
+
+// roomy says an answer shows an endpoint with room for every caller: no
+// request budget headers (nothing to pace by: a local server, or one that
+// only ever answers 429) or half its budget or more left.
+func roomy(h http.Header, now time.Time) bool {
+	limit, remaining, _, ok := budget(h, now)
+	return !ok || remaining >= limit/2
 }
 
 // budget reads the request budget headers: OpenAI's (also Groq's and

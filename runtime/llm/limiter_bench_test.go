@@ -2,6 +2,9 @@ package llm_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,5 +104,51 @@ func TestRateLimitSmoke(t *testing.T) {
 	ratio, frac := rateLimitRun(t, 100, 16, 2*time.Second, true, false)
 	if ratio < 0.7 || frac > 0.06 {
 		t.Errorf("throughput %.2f of R, %.1f%% answered 429; want >= 0.9 and <= 2%% (bounds loosened to 0.7 and 6%% for a shared machine)", ratio, 100*frac)
+	}
+}
+
+// TestNoSlowStart: once an answer shows room (here: no budget headers),
+// every worker's call goes out at once: the worker pool is the user's
+// --concurrency, and the limiter only steps in on a 429 or a low budget.
+// The first 8 calls are answered at once; the server then holds every
+// request until 32 are in flight (or a second passed).
+func TestNoSlowStart(t *testing.T) {
+	const workers = 32
+	var seen, inflight, peak atomic.Int64
+	all := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		if seen.Add(1) > 8 {
+			if n >= workers {
+				once.Do(func() { close(all) })
+			}
+			select {
+			case <-all:
+			case <-time.After(time.Second):
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}`)
+	}))
+	defer srv.Close()
+	c := llm.NewOpenAI(llm.OpenAIOptions{Getenv: func(k string) string { return map[string]string{"K": "sk-test-0123456789"}[k] }})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range 2 {
+				if _, err := c.Complete(context.Background(), &llm.Request{Provider: "openai", BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "K",
+					Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := peak.Load(); got != workers {
+		t.Fatalf("at most %d calls were in flight at once, want all %d workers'", got, workers)
 	}
 }

@@ -63,41 +63,86 @@ func TestRetryHintOrder(t *testing.T) {
 
 func resp(code int, h http.Header) *http.Response { return &http.Response{StatusCode: code, Header: h} }
 
-// TestLimiterAIMD: slow start until the first 429, one halving per round
-// trip however many 429s arrive in it, additive increase after.
+// TestLimiterAIMD: slow start while the answers show a low budget, until
+// the first 429; one halving per round trip of what was in flight, however many 429s
+// arrive in it; additive increase after, only while the limit holds
+// callers back.
 func TestLimiterAIMD(t *testing.T) {
 	l := newLimiters(limitPolicy{initial: 8, max: 64}).get("e")
 	ctx := context.Background()
-	one := func(code int) {
+	start := func() time.Time {
 		s, err := l.acquire(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.done(s, resp(code, hdr()))
+		return s
 	}
+	low := hdr("X-Ratelimit-Limit-Requests", "100", "X-Ratelimit-Remaining-Requests", "10", "X-Ratelimit-Reset-Requests", "1s")
 	for i := 0; i < 8; i++ {
-		one(200)
+		l.done(start(), resp(200, low))
 	}
 	if l.limit != 16 {
 		t.Fatalf("slow start: limit %v, want 16", l.limit)
 	}
-	l.rtt = time.Hour // every 429 below falls in one round trip
-	one(429)
-	one(429)
-	one(429)
-	if l.limit != 8 {
-		t.Fatalf("after a burst of 429s: limit %v, want one halving to 8", l.limit)
+	var held []time.Time
+	for i := 0; i < 12; i++ {
+		held = append(held, start())
 	}
-	one(200)
-	if l.limit != 8+1.0/8 {
+	l.rtt = time.Hour // every 429 below falls in one round trip
+	for i := 0; i < 3; i++ {
+		l.done(held[i], resp(429, hdr()))
+	}
+	if l.limit != 6 {
+		t.Fatalf("after a burst of 429s with 12 in flight: limit %v, want one halving of 12 to 6", l.limit)
+	}
+	held = held[3:] // 9 in flight: the limit of 6 is what holds callers back
+	l.done(held[0], resp(200, hdr()))
+	if l.limit != 6+1.0/6 {
 		t.Fatalf("additive increase: limit %v", l.limit)
 	}
+	for _, s := range held[1:] {
+		l.done(s, resp(200, hdr()))
+	}
+	grown := l.limit
+	l.done(start(), resp(200, hdr())) // one in flight: the limit holds nobody back
+	if l.limit != grown {
+		t.Fatalf("a limit nobody reaches grew: %v, want %v", l.limit, grown)
+	}
 	for i := 0; i < 100; i++ {
-		one(429)
+		l.done(start(), resp(429, hdr()))
 		l.lastCut = time.Time{}.Add(1) // a new round trip each time
 	}
 	if l.limit != 1 {
 		t.Fatalf("floor: limit %v, want 1", l.limit)
+	}
+}
+
+// TestLimiterOpens: the first answer that shows room lifts the limit to
+// the ceiling (the worker pool bounds the calls); a low budget keeps the
+// slow start.
+func TestLimiterOpens(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+		want float64
+	}{
+		{"no budget headers", hdr(), 64},
+		{"half the budget left", hdr("X-Ratelimit-Limit-Requests", "100", "X-Ratelimit-Remaining-Requests", "50", "X-Ratelimit-Reset-Requests", "1s"), 64},
+		{"a tenth left", hdr("X-Ratelimit-Limit-Requests", "100", "X-Ratelimit-Remaining-Requests", "10", "X-Ratelimit-Reset-Requests", "1s"), 9},
+		{"anthropic, plenty", hdr("Anthropic-Ratelimit-Requests-Limit", "1000", "Anthropic-Ratelimit-Requests-Remaining", "999",
+			"Anthropic-Ratelimit-Requests-Reset", time.Now().Add(time.Minute).UTC().Format(time.RFC3339)), 64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLimiters(limitPolicy{initial: 8, max: 64}).get("e")
+			s, err := l.acquire(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.done(s, resp(200, tc.h))
+			if l.limit != tc.want {
+				t.Fatalf("limit %v after one answer, want %v", l.limit, tc.want)
+			}
+		})
 	}
 }
 
