@@ -20,9 +20,7 @@ func appendEntry(b []byte, e *entry) ([]byte, bool) {
 	b = jsonw.String(o.field(b, "model"), e.Model)
 	b = jsonw.String(o.field(b, "provider"), e.Provider)
 	b = jsonw.String(o.field(b, "recorded_at"), e.RecordedAt)
-	if e.Note != "" {
-		b = jsonw.String(o.field(b, "note"), e.Note)
-	}
+	b = o.opt(b, "note", e.Note)
 
 	b = o.field(b, "request")
 	var rq obj
@@ -48,9 +46,7 @@ func appendEntry(b []byte, e *entry) ([]byte, bool) {
 			var mo obj
 			b = mo.open(b, 3)
 			b = jsonw.String(mo.field(b, "role"), m.Role)
-			if m.Content != "" {
-				b = jsonw.String(mo.field(b, "content"), m.Content)
-			}
+			b = mo.opt(b, "content", m.Content)
 			if len(m.Parts) > 0 {
 				b = append(mo.field(b, "parts"), '[')
 				for j := range m.Parts {
@@ -62,25 +58,15 @@ func appendEntry(b []byte, e *entry) ([]byte, bool) {
 					var po obj
 					b = po.open(b, 5)
 					b = jsonw.String(po.field(b, "type"), p.Type)
-					if p.Text != "" {
-						b = jsonw.String(po.field(b, "text"), p.Text)
-					}
-					if p.ImageURL != "" {
-						b = jsonw.String(po.field(b, "image_url"), p.ImageURL)
-					}
-					if p.Detail != "" {
-						b = jsonw.String(po.field(b, "detail"), p.Detail)
-					}
+					b = po.opt(b, "text", p.Text)
+					b = po.opt(b, "image_url", p.ImageURL)
+					b = po.opt(b, "detail", p.Detail)
 					b = po.close(b)
 				}
 				b = append(indent(b, 4), ']')
 			}
-			if m.Name != "" {
-				b = jsonw.String(mo.field(b, "name"), m.Name)
-			}
-			if m.ToolCallID != "" {
-				b = jsonw.String(mo.field(b, "tool_call_id"), m.ToolCallID)
-			}
+			b = mo.opt(b, "name", m.Name)
+			b = mo.opt(b, "tool_call_id", m.ToolCallID)
 			b = mo.close(b)
 		}
 		b = append(indent(b, 2), ']')
@@ -94,9 +80,7 @@ func appendEntry(b []byte, e *entry) ([]byte, bool) {
 	if e.Request.Sample != 0 {
 		b = strconv.AppendInt(rq.field(b, "sample"), int64(e.Request.Sample), 10)
 	}
-	if e.Request.BaseURL != "" {
-		b = jsonw.String(rq.field(b, "base_url"), e.Request.BaseURL)
-	}
+	b = rq.opt(b, "base_url", e.Request.BaseURL)
 	b = rq.close(b)
 
 	b = o.field(b, "response")
@@ -111,15 +95,9 @@ func appendEntry(b []byte, e *entry) ([]byte, bool) {
 	var ro obj
 	b = ro.open(b, 1)
 	b = jsonw.String(ro.field(b, "text"), r.Text)
-	if r.Refusal != "" {
-		b = jsonw.String(ro.field(b, "refusal"), r.Refusal)
-	}
-	if r.Role != "" {
-		b = jsonw.String(ro.field(b, "role"), r.Role)
-	}
-	if r.FinishReason != "" {
-		b = jsonw.String(ro.field(b, "finish_reason"), r.FinishReason)
-	}
+	b = ro.opt(b, "refusal", r.Refusal)
+	b = ro.opt(b, "role", r.Role)
+	b = ro.opt(b, "finish_reason", r.FinishReason)
 	b = ro.field(b, "usage")
 	var uo obj
 	b = uo.open(b, 2)
@@ -131,9 +109,7 @@ func appendEntry(b []byte, e *entry) ([]byte, bool) {
 	if b, ok = jsonw.Float(ro.field(b, "latency_ms"), r.LatencyMS); !ok {
 		return b, false
 	}
-	if r.Model != "" {
-		b = jsonw.String(ro.field(b, "served_model"), r.Model)
-	}
+	b = ro.opt(b, "served_model", r.Model)
 	if len(r.Logprobs) > 0 {
 		b = append(ro.field(b, "logprobs"), '[')
 		for i, f := range r.Logprobs {
@@ -171,6 +147,15 @@ func (o *obj) field(b []byte, name string) []byte {
 	b = append(b, '"')
 	b = append(b, name...) // member names are plain ASCII
 	return append(b, `": `...)
+}
+
+// opt writes a string member that encoding/json's omitempty leaves out
+// when empty.
+func (o *obj) opt(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return jsonw.String(o.field(b, name), v)
 }
 
 func (o *obj) close(b []byte) []byte {
