@@ -40,8 +40,8 @@ import (
 //     of the success rate it served up to the 429 (the last 32 answers),
 //     probing upwards by 0.05% per success (see learn).
 //
-// A server that sends none of these and never answers 429 sees no
-// difference.
+// A server that sends none of these and never answers 429 gets the whole
+// worker pool from its first answer on, unpaced.
 
 // limitPolicy bounds the limiter.
 type limitPolicy struct {
