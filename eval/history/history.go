@@ -18,7 +18,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/aieval/aieval/internal/safefile"
 )
@@ -173,11 +174,40 @@ func Open(target string) (*DB, error) {
 		h.db.Close()
 		return nil, fmt.Errorf("open history %s: %w", h.path, h.scrub(err))
 	}
+	if !h.Postgres() {
+		if err := setWAL(ctx, h.db); err != nil {
+			h.db.Close()
+			return nil, fmt.Errorf("open history %s: %w", h.path, err)
+		}
+	}
 	if err := h.migrate(ctx); err != nil {
 		h.db.Close()
 		return nil, err
 	}
 	return h, nil
+}
+
+// setWAL puts a SQLite file in WAL mode, so `aieval history` reads while a
+// run writes. The mode belongs to the file and persists, so it is set once
+// here rather than by every connection: switching takes an exclusive lock,
+// and SQLite answers a second process switching at the same moment
+// SQLITE_BUSY at once, without waiting in its busy handler (two of sixty
+// runs of six concurrent first opens failed so). A busy answer is retried
+// until ctx ends.
+func setWAL(ctx context.Context, db *sql.DB) error {
+	for delay := 2 * time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY {
+			return err // a file system without WAL keeps its mode: no error
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
 }
 
 func openSQLite(path string) (*DB, error) {
@@ -193,10 +223,10 @@ func openSQLite(path string) (*DB, error) {
 			return nil, fmt.Errorf("open history %s: %w", path, err)
 		}
 	}
-	// WAL lets `aieval history` read while a run writes; busy_timeout waits
-	// out a concurrent writer instead of failing; immediate transactions
-	// take the write lock up front so two migrating processes serialise.
-	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	// busy_timeout waits out a concurrent writer instead of failing;
+	// immediate transactions take the write lock up front so two migrating
+	// processes serialise. WAL is set once the file is open (setWAL).
+	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open history %s: %w", path, err)
