@@ -190,7 +190,7 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 			}
 		case resp.StatusCode < 400:
 			switch {
-			case l.lastCut.IsZero() && roomy(resp.Header, now):
+			case l.lastCut.IsZero() && l.limit < l.p.max && roomy(resp.Header, now):
 				l.limit = l.p.max
 			case l.lastCut.IsZero():
 				l.limit = min(l.p.max, l.limit+1) // slow start
