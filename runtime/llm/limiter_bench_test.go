@@ -110,11 +110,13 @@ func TestRateLimitSmoke(t *testing.T) {
 // TestNoSlowStart: once an answer shows room (here: no budget headers),
 // every worker's call goes out at once: the worker pool is the user's
 // --concurrency, and the limiter only steps in on a 429 or a low budget.
-// The first 8 calls are answered at once; the server then holds every
-// request until 32 are in flight (or a second passed).
+// Each worker calls until told to stop; the first 8 calls are answered at
+// once, and the server then holds every request until all 32 workers have
+// one in flight (or a second passed), which ends the test.
 func TestNoSlowStart(t *testing.T) {
 	const workers = 32
 	var seen, inflight, peak atomic.Int64
+	var stop atomic.Bool
 	all := make(chan struct{})
 	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +132,7 @@ func TestNoSlowStart(t *testing.T) {
 			case <-all:
 			case <-time.After(time.Second):
 			}
+			stop.Store(true)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}`)
@@ -139,10 +142,11 @@ func TestNoSlowStart(t *testing.T) {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for range 2 {
+			for !stop.Load() {
 				if _, err := c.Complete(context.Background(), &llm.Request{Provider: "openai", BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "K",
 					Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil); err != nil {
 					t.Error(err)
+					return
 				}
 			}
 		})
