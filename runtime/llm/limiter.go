@@ -16,12 +16,11 @@ import (
 // the provider allows instead of alternating bursts and 429 storms:
 //
 //   - AIMD on the number of attempts in flight: from 8 (eval's default
-//     worker count) until the first answer. One that shows room (no
-//     request budget headers, or half the budget or more left) lifts the
-//     limit to the ceiling, so eval's worker pool (the user's
-//     --concurrency) bounds the calls after one round trip; otherwise +1
-//     per success until the first 429 (doubling per round trip, as TCP's
-//     slow start). A 429 halves what was in flight, once per round trip;
+//     worker count) until the first answer. One without request budget
+//     headers lifts the limit to the ceiling, so eval's worker pool (the
+//     user's --concurrency) bounds the calls after one round trip; one with
+//     them, to half the budget it shows left; and +1 per success until the
+//     first 429 (doubling per round trip, as TCP's slow start). A 429 halves what was in flight, once per round trip;
 //     after it, +1/limit per success while the limit is what holds callers
 //     back (about +1 per round trip; a limit nobody reaches does not
 //     grow).
@@ -190,10 +189,9 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 			}
 		case resp.StatusCode < 400:
 			switch {
-			case l.lastCut.IsZero() && l.limit < l.p.max && roomy(resp.Header, now):
-				l.limit = l.p.max
-			case l.lastCut.IsZero():
-				l.limit = min(l.p.max, l.limit+1) // slow start
+			case l.lastCut.IsZero() && l.limit < l.p.max:
+				// Slow start, unless the answer shows room for more.
+				l.limit = min(l.p.max, max(l.limit+1, room(resp.Header, now)))
 			case float64(l.inflight+1) >= math.Floor(l.limit):
 				l.limit = min(l.p.max, l.limit+1/l.limit)
 			}
@@ -272,12 +270,16 @@ func (l *limiter) pace(h http.Header, now time.Time) {
 	l.interval = min(iv, l.p.maxPause)
 }
 
-// roomy says an answer shows an endpoint with room for every caller: no
-// request budget headers (nothing to pace by: a local server, or one that
-// only ever answers 429) or half its budget or more left.
-func roomy(h http.Header, now time.Time) bool {
-	limit, remaining, _, ok := budget(h, now)
-	return !ok || remaining >= limit/2
+// room is how many attempts an answer shows an endpoint has room for:
+// half the request budget it says is left (the rest is for the pacing to
+// spend), or no bound without budget headers (nothing to pace by: a local
+// server, or one that only ever answers 429).
+func room(h http.Header, now time.Time) float64 {
+	_, remaining, _, ok := budget(h, now)
+	if !ok {
+		return math.Inf(1)
+	}
+	return math.Floor(remaining / 2)
 }
 
 // budget reads the request budget headers: OpenAI's (also Groq's and

@@ -117,9 +117,9 @@ func TestLimiterAIMD(t *testing.T) {
 	}
 }
 
-// TestLimiterOpens: the first answer that shows room lifts the limit to
-// the ceiling (the worker pool bounds the calls); a low budget keeps the
-// slow start.
+// TestLimiterOpens: an answer without budget headers lifts the limit to
+// the ceiling (the worker pool bounds the calls); one with them, to half
+// the budget left; a low budget keeps the slow start.
 func TestLimiterOpens(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -127,7 +127,8 @@ func TestLimiterOpens(t *testing.T) {
 		want float64
 	}{
 		{"no budget headers", hdr(), 64},
-		{"half the budget left", hdr("X-Ratelimit-Limit-Requests", "100", "X-Ratelimit-Remaining-Requests", "50", "X-Ratelimit-Reset-Requests", "1s"), 64},
+		{"half the budget left", hdr("X-Ratelimit-Limit-Requests", "100", "X-Ratelimit-Remaining-Requests", "50", "X-Ratelimit-Reset-Requests", "1s"), 25},
+		{"a large budget", hdr("X-Ratelimit-Limit-Requests", "10000", "X-Ratelimit-Remaining-Requests", "9999", "X-Ratelimit-Reset-Requests", "6ms"), 64},
 		{"a tenth left", hdr("X-Ratelimit-Limit-Requests", "100", "X-Ratelimit-Remaining-Requests", "10", "X-Ratelimit-Reset-Requests", "1s"), 9},
 		{"anthropic, plenty", hdr("Anthropic-Ratelimit-Requests-Limit", "1000", "Anthropic-Ratelimit-Requests-Remaining", "999",
 			"Anthropic-Ratelimit-Requests-Reset", time.Now().Add(time.Minute).UTC().Format(time.RFC3339)), 64},
