@@ -191,11 +191,22 @@ var shapes = []shape{
 
 type span struct{ start, end int }
 
+// scrubShapes runs until nothing changes: a query value redacted can
+// make a URL userinfo out of what was not one ("://&key=a/b&@" becomes
+// "://&key=[redacted]&@"), and Scrub must be idempotent (FuzzScrub).
 func scrubShapes(text string) string {
-	if spans := shapeSpans(text); len(spans) > 0 {
-		text = replaceSpans(text, spans)
+	for range 4 {
+		out := text
+		if spans := shapeSpans(out); len(spans) > 0 {
+			out = replaceSpans(out, spans)
+		}
+		out = scrubQuery(out)
+		if out == text {
+			break
+		}
+		text = out
 	}
-	return scrubQuery(text)
+	return text
 }
 
 // shapeSpans finds key-shaped tokens and URL userinfo.

@@ -109,7 +109,9 @@ func FuzzScrub(f *testing.F) {
 			t.Fatalf("key shape %q survived in %q", out[sp[0].start:sp[0].end], out)
 		}
 		clean := s.Scrub(a)
-		if !strings.ContainsAny(a, "-_:@= ") && clean != a {
+		// Key shapes without those bytes (AKIA/ASIA access key ids) are
+		// triggers of their own.
+		if !strings.ContainsAny(a, "-_:@= ") && len(shapeSpans(a)) == 0 && clean != a {
 			t.Fatalf("text without any trigger changed: %q -> %q", a, clean)
 		}
 	})
