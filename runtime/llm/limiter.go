@@ -166,6 +166,9 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 		l.rtt = (7*l.rtt + took) / 8
 	}
 	if resp != nil {
+		// The budget headers are read once an answer: the cut, the slow
+		// start and the pacing below all use them.
+		q := readQuota(resp.Header, now)
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			// One cut per round trip: the attempts already in flight
@@ -184,14 +187,14 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 					l.pauseUntil = at
 				}
 			}
-			if _, _, _, ok := budget(resp.Header, now); !ok {
+			if !q.ok {
 				l.learn(now)
 			}
 		case resp.StatusCode < 400:
 			switch {
 			case l.lastCut.IsZero() && l.limit < l.p.max:
 				// Slow start, unless the answer shows room for more.
-				l.limit = min(l.p.max, max(l.limit+1, room(resp.Header, now)))
+				l.limit = min(l.p.max, max(l.limit+1, q.room()))
 			case float64(l.inflight+1) >= math.Floor(l.limit):
 				l.limit = min(l.p.max, l.limit+1/l.limit)
 			}
@@ -204,7 +207,7 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 				l.interval = time.Duration(float64(time.Second) / l.rate)
 			}
 		}
-		l.pace(resp.Header, now)
+		l.pace(q)
 	}
 	// A new channel only when someone waits on this one: most attempts
 	// end with nobody waiting.
@@ -232,9 +235,22 @@ func (l *limiter) learn(now time.Time) {
 	}
 }
 
+// quota is an answer's request budget headers, read by budget.
+type quota struct {
+	limit, remaining float64
+	reset            time.Duration
+	ok               bool
+}
+
+func readQuota(h http.Header, now time.Time) quota {
+	var q quota
+	q.limit, q.remaining, q.reset, q.ok = budget(h, now)
+	return q
+}
+
 // pace sets the spacing of starts from a response's request budget.
-func (l *limiter) pace(h http.Header, now time.Time) {
-	limit, remaining, reset, ok := budget(h, now)
+func (l *limiter) pace(q quota) {
+	limit, remaining, reset, ok := q.limit, q.remaining, q.reset, q.ok
 	if !ok || limit <= 0 {
 		return
 	}
@@ -274,12 +290,11 @@ func (l *limiter) pace(h http.Header, now time.Time) {
 // half the request budget it says is left (the rest is for the pacing to
 // spend), or no bound without budget headers (nothing to pace by: a local
 // server, or one that only ever answers 429).
-func room(h http.Header, now time.Time) float64 {
-	_, remaining, _, ok := budget(h, now)
-	if !ok {
+func (q quota) room() float64 {
+	if !q.ok {
 		return math.Inf(1)
 	}
-	return math.Floor(remaining / 2)
+	return math.Floor(q.remaining / 2)
 }
 
 // budget reads the request budget headers: OpenAI's (also Groq's and

@@ -210,7 +210,7 @@ func TestLimiterLearns(t *testing.T) {
 	if !l.learned || l.rate < 94 || l.rate > 96 {
 		t.Fatalf("learned rate %v, want 95/s", l.rate)
 	}
-	l.pace(hdr("x-ratelimit-limit-requests", "100", "x-ratelimit-remaining-requests", "90", "x-ratelimit-reset-requests", "100ms"), now)
+	l.pace(readQuota(hdr("x-ratelimit-limit-requests", "100", "x-ratelimit-remaining-requests", "90", "x-ratelimit-reset-requests", "100ms"), now))
 	if l.learned || l.interval != 0 {
 		t.Errorf("budget headers did not take over: learned %v, interval %v", l.learned, l.interval)
 	}
