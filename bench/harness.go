@@ -175,7 +175,7 @@ func childEnv(parent []string, baseURL, tmp string) []string {
 	for _, kv := range parent {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "AIEVAL_CPUPROFILE": // kept: profiling the child is the point
+		case k == "AIEVAL_CPUPROFILE", k == "AIEVAL_TRACE": // kept: profiling the child is the point
 		case strings.HasPrefix(k, "AIEVAL_"), strings.HasPrefix(k, "OPENAI_"), strings.HasPrefix(k, "GITHUB_"),
 			k == "CI", k == "HOME", k == "XDG_CACHE_HOME", k == launchEnv:
 			continue

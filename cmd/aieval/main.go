@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 	"time"
 
@@ -52,7 +53,9 @@ func main() {
 		isTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	stopProfile := startProfile(os.Getenv("AIEVAL_CPUPROFILE"))
+	stopTrace := startTrace(os.Getenv("AIEVAL_TRACE"))
 	code := run(ctx, os.Args[1:], st)
+	stopTrace()
 	stopProfile()
 	runCleanups()
 	os.Exit(code)
@@ -75,4 +78,24 @@ func startProfile(path string) func() {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// startTrace writes a runtime execution trace to path when set
+// (AIEVAL_TRACE, for `go tool trace`): where a run waits, not only where
+// it spends CPU.
+func startTrace(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "aieval: warning: trace: "+err.Error())
+		return func() {}
+	}
+	if err := trace.Start(f); err != nil {
+		fmt.Fprintln(os.Stderr, "aieval: warning: trace: "+err.Error())
+		f.Close()
+		return func() {}
+	}
+	return func() { trace.Stop(); f.Close() }
 }

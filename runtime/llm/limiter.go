@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +17,13 @@ import (
 // the provider allows instead of alternating bursts and 429 storms:
 //
 //   - AIMD on the number of attempts in flight: from 8 (eval's default
-//     worker count) until the first answer. One without request budget
+//     worker count) until the first answer, and until then one more per
+//     opening step (see sawDial): four times the first connection's
+//     dial time, at least a millisecond, about the time a refused
+//     request takes to come back on a new connection, so a rate limit's
+//     instant 429 ends the opening before it overshoots by more than
+//     one; a local server gets the whole pool in a few milliseconds, not
+//     after its first (model-slow) answer. One without request budget
 //     headers lifts the limit to the ceiling, so eval's worker pool (the
 //     user's --concurrency) bounds the calls after one round trip; one with
 //     them, to half the budget it shows left; and +1 per success until the
@@ -91,6 +98,10 @@ type limiter struct {
 	lastCut  time.Time
 	rtt      time.Duration // smoothed attempt time, the AIMD round trip
 
+	answered atomic.Bool   // an attempt has ended: the opening is over (read without mu by opening)
+	step     time.Duration // opening step before the first answer; 0: not known (no dial seen)
+	openNext time.Time     // when the opening may add the next attempt
+
 	pauseUntil time.Time     // no attempt starts before (a 429's retry hint)
 	interval   time.Duration // pacing between starts, 0 = none
 	next       time.Time     // earliest start under pacing
@@ -116,6 +127,15 @@ func (l *limiter) acquire(ctx context.Context) (time.Time, error) {
 			wait = l.next.Sub(now)
 		case float64(l.inflight) >= math.Floor(l.limit):
 			wait = -1
+			if l.p.timed && !l.answered.Load() && l.step > 0 && l.limit < l.p.max {
+				if now.Before(l.openNext) {
+					wait = l.openNext.Sub(now)
+				} else {
+					l.limit++
+					l.openNext = now.Add(l.step)
+					wait = 0
+				}
+			}
 		}
 		if wait == 0 {
 			l.inflight++
@@ -159,6 +179,7 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inflight--
+	l.answered.Store(true)
 	took := now.Sub(start)
 	if l.rtt == 0 {
 		l.rtt = took
@@ -213,6 +234,35 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 	// end with nobody waiting.
 	if l.waiters {
 		close(l.wake)
+		l.wake = make(chan struct{})
+		l.waiters = false
+	}
+}
+
+// minOpenStep is the shortest opening step: a loopback server's 429
+// comes back well within it.
+const minOpenStep = time.Millisecond
+
+// opening reports whether l still opens by the clock (no attempt has
+// ended yet), for the transport to time its first connections.
+func (l *limiter) opening() bool {
+	return l != nil && l.p.timed && !l.answered.Load()
+}
+
+// sawDial takes the time a new connection to the endpoint took to open
+// (one network round trip) before any answer: the opening step is four of
+// them (TCP, TLS and the request itself), so the next attempt starts
+// about when a 429 for the last one would be back.
+func (l *limiter) sawDial(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.answered.Load() || l.step > 0 {
+		return
+	}
+	l.step = max(minOpenStep, 4*d)
+	l.openNext = time.Now().Add(l.step)
+	if l.waiters {
+		close(l.wake) // waiters for a release now wait on the clock
 		l.wake = make(chan struct{})
 		l.waiters = false
 	}

@@ -156,3 +156,50 @@ func TestNoSlowStart(t *testing.T) {
 		t.Fatalf("at most %d calls were in flight at once, want all %d workers'", got, workers)
 	}
 }
+
+// TestOpeningByTheClock: before an endpoint's first answer, the limiter
+// opens past its initial 8 one attempt per opening step, so a server that
+// answers nothing until 12 calls are in flight (a local model server
+// slower than its queue fills) gets them all: without the opening the run
+// would wait at 8 for an answer that never comes.
+func TestOpeningByTheClock(t *testing.T) {
+	const workers = 12
+	var inflight, peak atomic.Int64
+	all := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		if n >= workers {
+			once.Do(func() { close(all) })
+		}
+		select {
+		case <-all:
+		case <-time.After(5 * time.Second):
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}`)
+	}))
+	defer srv.Close()
+	c := llm.NewOpenAI(llm.OpenAIOptions{Getenv: func(k string) string { return map[string]string{"K": "sk-test-0123456789"}[k] }})
+	var wg sync.WaitGroup
+	began := time.Now()
+	for range workers {
+		wg.Go(func() {
+			if _, err := c.Complete(context.Background(), &llm.Request{Provider: "openai", BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "K",
+				Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := peak.Load(); got != workers {
+		t.Fatalf("at most %d calls were in flight before any answer, want all %d workers'", got, workers)
+	}
+	// Four steps of at least 1 ms each; seconds would mean it waited for the server's timeout.
+	if took := time.Since(began); took > 3*time.Second {
+		t.Fatalf("opening to %d took %v", workers, took)
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -112,7 +114,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		st.attempts++
 		st.lastTry = time.Now()
-		resp, cancel, err := t.attempt(req, body)
+		r := req
+		if lim.opening() {
+			r = traceDial(req, lim)
+		}
+		resp, cancel, err := t.attempt(r, body)
 		lim.done(started, resp)
 		last := try >= t.policy.MaxRetries
 		if parent.Err() != nil {
@@ -174,6 +180,22 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // attempt sends one try under the per-attempt timeout. A non-streamed body
 // is read here, so a timeout or cut while reading it is retried like any
 // transport error; a stream is handed on with its timer still running.
+// traceDial times the new connections req opens, for the limiter's
+// opening step (only before the endpoint's first answer: a trace costs an
+// allocation a request).
+func traceDial(req *http.Request, lim *limiter) *http.Request {
+	var began atomic.Int64 // dials to several addresses may race (happy eyeballs)
+	trace := &httptrace.ClientTrace{
+		ConnectStart: func(string, string) { began.CompareAndSwap(0, time.Now().UnixNano()) },
+		ConnectDone: func(_, _ string, err error) {
+			if b := began.Load(); err == nil && b != 0 {
+				lim.sawDial(time.Duration(time.Now().UnixNano() - b))
+			}
+		},
+	}
+	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+}
+
 func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, context.CancelFunc, error) {
 	ctx, cancel := req.Context(), context.CancelFunc(func() {})
 	if t.timeout > 0 {
