@@ -19,10 +19,10 @@ import (
 //   - AIMD on the number of attempts in flight: from 8 (eval's default
 //     worker count) until the first answer, and until then one more per
 //     opening step (see sawDial): four times the first connection's
-//     dial time, at least a millisecond, about the time a refused
-//     request takes to come back on a new connection, so a rate limit's
-//     instant 429 ends the opening before it overshoots by more than
-//     one; a local server gets the whole pool in a few milliseconds, not
+//     set-up time, at least a millisecond, no less than a refused request
+//     takes to come back on a new connection, so a rate limit's instant
+//     429 ends the opening before it overshoots by more than about one;
+//     a local server gets the whole pool in a few milliseconds, not
 //     after its first (model-slow) answer. One without request budget
 //     headers lifts the limit to the ceiling, so eval's worker pool (the
 //     user's --concurrency) bounds the calls after one round trip; one with
@@ -249,10 +249,12 @@ func (l *limiter) opening() bool {
 	return l != nil && l.p.timed && !l.answered.Load()
 }
 
-// sawDial takes the time a new connection to the endpoint took to open
-// (one network round trip) before any answer: the opening step is four of
-// them (TCP, TLS and the request itself), so the next attempt starts
-// about when a 429 for the last one would be back.
+// sawDial takes the time a new connection to the endpoint took to set up
+// (TCP, and TLS or a proxy's tunnel: one to three round trips to the
+// server that answers) before any answer: the opening step is four of
+// them, no less than a refused request on a new connection takes to come
+// back, so a rate limit's 429 arrives before the opening has sent more
+// than about one attempt past it.
 func (l *limiter) sawDial(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

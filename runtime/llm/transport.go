@@ -177,18 +177,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// attempt sends one try under the per-attempt timeout. A non-streamed body
-// is read here, so a timeout or cut while reading it is retried like any
-// transport error; a stream is handed on with its timer still running.
-// traceDial times the new connections req opens, for the limiter's
-// opening step (only before the endpoint's first answer: a trace costs an
-// allocation a request).
+// traceDial times the set-up of the new connection req opens (TCP, and
+// TLS or a proxy's tunnel), for the limiter's opening step; only before
+// the endpoint's first answer (a trace costs allocations a request).
 func traceDial(req *http.Request, lim *limiter) *http.Request {
 	var began atomic.Int64 // dials to several addresses may race (happy eyeballs)
 	trace := &httptrace.ClientTrace{
 		ConnectStart: func(string, string) { began.CompareAndSwap(0, time.Now().UnixNano()) },
-		ConnectDone: func(_, _ string, err error) {
-			if b := began.Load(); err == nil && b != 0 {
+		GotConn: func(info httptrace.GotConnInfo) {
+			if b := began.Load(); !info.Reused && b != 0 {
 				lim.sawDial(time.Duration(time.Now().UnixNano() - b))
 			}
 		},
@@ -196,6 +193,9 @@ func traceDial(req *http.Request, lim *limiter) *http.Request {
 	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 }
 
+// attempt sends one try under the per-attempt timeout. A non-streamed body
+// is read here, so a timeout or cut while reading it is retried like any
+// transport error; a stream is handed on with its timer still running.
 func (t *transport) attempt(req *http.Request, body []byte) (*http.Response, context.CancelFunc, error) {
 	ctx, cancel := req.Context(), context.CancelFunc(func() {})
 	if t.timeout > 0 {
