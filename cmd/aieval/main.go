@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -52,8 +53,8 @@ func main() {
 		getenv: os.Getenv,
 		isTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 	}
-	stopProfile := startProfile(os.Getenv("AIEVAL_CPUPROFILE"))
-	stopTrace := startTrace(os.Getenv("AIEVAL_TRACE"))
+	stopProfile := startRecording(os.Getenv("AIEVAL_CPUPROFILE"), "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := startRecording(os.Getenv("AIEVAL_TRACE"), "trace", trace.Start, trace.Stop)
 	code := run(ctx, os.Args[1:], st)
 	stopTrace()
 	stopProfile()
@@ -61,41 +62,23 @@ func main() {
 	os.Exit(code)
 }
 
-// startProfile writes a CPU profile to path when set (AIEVAL_CPUPROFILE),
-// for measuring the harness's own cost on a real run.
-func startProfile(path string) func() {
+// startRecording writes what start records (a CPU profile, an execution
+// trace) to path while the command runs, when path is set: AIEVAL_CPUPROFILE
+// for where a real run spends CPU, AIEVAL_TRACE (`go tool trace`) for
+// where it waits. The returned func stops and closes it.
+func startRecording(path, what string, start func(io.Writer) error, stop func()) func() {
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "aieval: warning: cpu profile: "+err.Error())
+		fmt.Fprintln(os.Stderr, "aieval: warning: "+what+": "+err.Error())
 		return func() {}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		fmt.Fprintln(os.Stderr, "aieval: warning: cpu profile: "+err.Error())
+	if err := start(f); err != nil {
+		fmt.Fprintln(os.Stderr, "aieval: warning: "+what+": "+err.Error())
 		f.Close()
 		return func() {}
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
-}
-
-// startTrace writes a runtime execution trace to path when set
-// (AIEVAL_TRACE, for `go tool trace`): where a run waits, not only where
-// it spends CPU.
-func startTrace(path string) func() {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "aieval: warning: trace: "+err.Error())
-		return func() {}
-	}
-	if err := trace.Start(f); err != nil {
-		fmt.Fprintln(os.Stderr, "aieval: warning: trace: "+err.Error())
-		f.Close()
-		return func() {}
-	}
-	return func() { trace.Stop(); f.Close() }
+	return func() { stop(); f.Close() }
 }

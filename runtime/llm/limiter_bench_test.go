@@ -115,15 +115,14 @@ func TestRateLimitSmoke(t *testing.T) {
 // one in flight (or a second passed), which ends the test.
 func TestNoSlowStart(t *testing.T) {
 	const workers = 32
-	var seen, inflight, peak atomic.Int64
+	var seen atomic.Int64
+	var flight inFlight
 	var stop atomic.Bool
 	all := make(chan struct{})
 	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inflight.Add(1)
-		defer inflight.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
+		n := flight.enter()
+		defer flight.leave()
 		if seen.Add(1) > 8 {
 			if n >= workers {
 				once.Do(func() { close(all) })
@@ -152,7 +151,7 @@ func TestNoSlowStart(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := peak.Load(); got != workers {
+	if got := flight.peak.Load(); got != workers {
 		t.Fatalf("at most %d calls were in flight at once, want all %d workers'", got, workers)
 	}
 }
@@ -164,14 +163,12 @@ func TestNoSlowStart(t *testing.T) {
 // would wait at 8 for an answer that never comes.
 func TestOpeningByTheClock(t *testing.T) {
 	const workers = 12
-	var inflight, peak atomic.Int64
+	var flight inFlight
 	all := make(chan struct{})
 	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inflight.Add(1)
-		defer inflight.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
+		n := flight.enter()
+		defer flight.leave()
 		if n >= workers {
 			once.Do(func() { close(all) })
 		}
@@ -195,7 +192,7 @@ func TestOpeningByTheClock(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := peak.Load(); got != workers {
+	if got := flight.peak.Load(); got != workers {
 		t.Fatalf("at most %d calls were in flight before any answer, want all %d workers'", got, workers)
 	}
 	// Four steps of at least 1 ms each; seconds would mean it waited for the server's timeout.
@@ -203,3 +200,15 @@ func TestOpeningByTheClock(t *testing.T) {
 		t.Fatalf("opening to %d took %v", workers, took)
 	}
 }
+
+// inFlight counts a test server's requests in flight and the most at once.
+type inFlight struct{ now, peak atomic.Int64 }
+
+func (f *inFlight) enter() int64 {
+	n := f.now.Add(1)
+	for p := f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+	}
+	return n
+}
+
+func (f *inFlight) leave() { f.now.Add(-1) }
