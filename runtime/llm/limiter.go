@@ -230,8 +230,14 @@ func (l *limiter) done(start time.Time, resp *http.Response) {
 		}
 		l.pace(q)
 	}
-	// A new channel only when someone waits on this one: most attempts
-	// end with nobody waiting.
+	l.wakeWaiters()
+}
+
+// wakeWaiters has every caller waiting in acquire look again (a slot
+// freed, the pacing or the opening changed); l.mu is held. A new channel
+// only when someone waits on this one: most attempts end with nobody
+// waiting.
+func (l *limiter) wakeWaiters() {
 	if l.waiters {
 		close(l.wake)
 		l.wake = make(chan struct{})
@@ -263,11 +269,7 @@ func (l *limiter) sawDial(d time.Duration) {
 	}
 	l.step = max(minOpenStep, 4*d)
 	l.openNext = time.Now().Add(l.step)
-	if l.waiters {
-		close(l.wake) // waiters for a release now wait on the clock
-		l.wake = make(chan struct{})
-		l.waiters = false
-	}
+	l.wakeWaiters() // those waiting for a release now wait on the clock
 }
 
 // learn paces a server that sends no budget headers at a little under the

@@ -133,17 +133,16 @@ func TestNoSlowStart(t *testing.T) {
 			}
 			stop.Store(true)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}`)
+		writeChatOK(w)
 	}))
 	defer srv.Close()
 	c := llm.NewOpenAI(llm.OpenAIOptions{Getenv: func(k string) string { return map[string]string{"K": "sk-test-0123456789"}[k] }})
+	hi := func() error { return callHi(c, srv.URL) }
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for !stop.Load() {
-				if _, err := c.Complete(context.Background(), &llm.Request{Provider: "openai", BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "K",
-					Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil); err != nil {
+				if err := hi(); err != nil {
 					t.Error(err)
 					return
 				}
@@ -176,17 +175,16 @@ func TestOpeningByTheClock(t *testing.T) {
 		case <-all:
 		case <-time.After(5 * time.Second):
 		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}`)
+		writeChatOK(w)
 	}))
 	defer srv.Close()
 	c := llm.NewOpenAI(llm.OpenAIOptions{Getenv: func(k string) string { return map[string]string{"K": "sk-test-0123456789"}[k] }})
+	hi := func() error { return callHi(c, srv.URL) }
 	var wg sync.WaitGroup
 	began := time.Now()
 	for range workers {
 		wg.Go(func() {
-			if _, err := c.Complete(context.Background(), &llm.Request{Provider: "openai", BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "K",
-				Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil); err != nil {
+			if err := hi(); err != nil {
 				t.Error(err)
 			}
 		})
@@ -212,3 +210,16 @@ func (f *inFlight) enter() int64 {
 }
 
 func (f *inFlight) leave() { f.now.Add(-1) }
+
+// writeChatOK answers a chat completion with "ok".
+func writeChatOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"id":"x","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}`)
+}
+
+// callHi makes one chat call to the OpenAI endpoint at base with key K.
+func callHi(c *llm.OpenAI, base string) error {
+	_, err := c.Complete(context.Background(), &llm.Request{Provider: "openai", BaseURL: base + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "K",
+		Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil)
+	return err
+}
