@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -210,6 +212,30 @@ func TestAssertionMapping(t *testing.T) {
 // Several providers are promptfoo's prompts × providers grid: one suite
 // per prompt, with matrix: listing the providers' models (each defined in
 // the aiconfig with its settings); one provider writes no matrix.
+// A value quoted in a note is folded as every message of aieval's is
+// (text.OneLine): control characters replaced, one line, cut to 80 runes
+// with "…".
+func TestNoteQuotesOneLine(t *testing.T) {
+	in := "output.trim()\n\x1b]0;pwned\x07" + strings.Repeat(" + x", 40)
+	sw := &suiteWriter{im: &importer{path: "c.yaml"}}
+	if got := sw.transform(&yaml.Node{Kind: yaml.ScalarNode, Value: in, Line: 2}); got != nil {
+		t.Fatalf("transform %q = %v, want nil (JavaScript)", in, got)
+	}
+	if len(sw.im.notes) != 1 {
+		t.Fatalf("notes %v, want one", sw.im.notes)
+	}
+	msg := sw.im.notes[0].Msg
+	start := strings.Index(msg, `"`)
+	end := strings.LastIndex(msg, `"`)
+	quoted, err := strconv.Unquote(msg[start : end+1])
+	if err != nil {
+		t.Fatalf("note %q: %v", msg, err)
+	}
+	if strings.ContainsAny(quoted, "\n\x1b\x07") || utf8.RuneCountInString(quoted) > 80 || !strings.HasSuffix(quoted, "…") {
+		t.Errorf("quoted value %q: want one sanitized line of at most 80 runes, cut with …", quoted)
+	}
+}
+
 func TestImportProvidersMatrix(t *testing.T) {
 	for _, c := range []struct {
 		name, providers string

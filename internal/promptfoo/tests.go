@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aieval/aieval/internal/text"
 	"gopkg.in/yaml.v3"
 )
 
@@ -369,13 +370,9 @@ func number(n *yaml.Node) *float64 {
 	return &f
 }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 80 {
-		s = string(r[:77]) + "..."
-	}
-	return s
-}
+// oneLine is a value quoted in a note: sanitized, on one line, cut to 80
+// runes, as every message of aieval's is (text.OneLine).
+func oneLine(s string) string { return text.OneLine(s, 80) }
 
 // promptReads are the variables the converted prompts read.
 func promptReads(ps []promptIn) map[string]bool {
