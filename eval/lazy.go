@@ -302,7 +302,7 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, dups m
 	var size, read, nameBytes int64
 	var tests []*Test
 	l.rowsReread = false
-	l.casesEach(ref, s, func(r *rawTest, sum uint64, n int) {
+	l.casesEachAhead(ref, s, func(r *rawTest, sum uint64, n int) {
 		if c.path == "" {
 			c.path = r.file
 			if st, err := os.Stat(r.file); err == nil {
