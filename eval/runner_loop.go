@@ -41,6 +41,7 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	for _, sr := range r.suites {
 		res.Suites = append(res.Suites, sr.info)
 	}
+	res.Gate = r.gate() // before the first test: the live reports' headers hold it
 	sp := r.openSpool(res.RunID)
 	if r.opts.Observer != nil {
 		r.opts.Observer.Start(r.sel.len())
@@ -95,7 +96,6 @@ func (r *runner) run(ctx context.Context) (*results.Results, error) {
 	col.finish()
 	res.Summary.Finish()
 	r.orderModels(&res.Summary)
-	res.Gate = r.gate()
 	res.Interrupted = r.interrupted.Load()
 	res.Summary.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil

@@ -48,17 +48,33 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // outputs full of <, > and & stay readable
 
-	// The header holds what a live run knows only at its end (interrupted,
-	// the git commit): its tests then go to a spill that follows the
-	// header once they are all in.
+	// A live view's header is final only at the end (interrupted, a git
+	// commit that came late). Into a file, the header the view has at its
+	// first test is written first and the tests after it, and the file's
+	// start is rewritten in the rare run whose header changed by the end;
+	// elsewhere the tests go to a spill that follows the header once they
+	// are all in.
 	body := bw
 	var spill *SpillBuffer
-	if r.Live() {
+	file, guess := w.(rewritable)
+	if guess {
+		off, err := file.Seek(0, io.SeekCurrent)
+		guess = err == nil && off == 0
+	}
+	guess = guess && r.Live()
+	var head []byte // the header written before the tests, when guess
+	switch {
+	case guess:
+	case r.Live():
 		spill, _ = NewSpillBuffer(true)
 		defer spill.Close()
 		body = bufio.NewWriterSize(spill, 64<<10)
-	} else if err := jsonHead(bw, &buf, enc, r); err != nil {
-		return err
+	default:
+		h, err := jsonHead(r)
+		if err != nil {
+			return err
+		}
+		bw.Write(h)
 	}
 
 	enc.SetIndent("    ", "  ")
@@ -66,6 +82,12 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	emit := func() error {
 		if n > 0 {
 			body.WriteByte(',')
+		} else if guess {
+			var err error
+			if head, err = jsonHead(r); err != nil {
+				return err
+			}
+			bw.Write(head)
 		}
 		n++
 		body.WriteString("\n    ")
@@ -93,18 +115,36 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	if err != nil {
 		return err
 	}
-	if spill != nil {
+	switch {
+	case spill != nil:
 		if err := body.Flush(); err != nil {
 			return err
 		}
-		if err := jsonHead(bw, &buf, enc, r); err != nil {
+		h, err := jsonHead(r)
+		if err != nil {
 			return err
 		}
+		bw.Write(h)
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 		if err := spill.CopyTo(bw); err != nil {
 			return err
+		}
+	case guess:
+		final, err := jsonHead(r)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			bw.Write(final)
+		} else if !bytes.Equal(final, head) {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			if err := replaceHead(file, int64(len(head)), final); err != nil {
+				return err
+			}
 		}
 	}
 	if n > 0 {
@@ -122,22 +162,55 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	return bw.Flush()
 }
 
-// jsonHead writes the header fields and opens the tests array.
-func jsonHead(bw *bufio.Writer, buf *bytes.Buffer, enc *json.Encoder, r *results.Results) error {
+// rewritable is a report file whose start can be written again (an
+// *os.File open for reading and writing).
+type rewritable interface {
+	io.Writer
+	io.ReaderAt
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// replaceHead puts head in place of the file's first old bytes, keeping
+// what follows them: the rest goes to a spill and back.
+func replaceHead(f rewritable, old int64, head []byte) error {
+	end, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	rest, _ := NewSpillBuffer(true)
+	defer rest.Close()
+	if _, err := io.Copy(rest, io.NewSectionReader(f, old, end-old)); err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := f.Write(head); err != nil {
+		return err
+	}
+	return rest.CopyTo(f)
+}
+
+// jsonHead is the header fields and the tests array's opening.
+func jsonHead(r *results.Results) ([]byte, error) {
 	version := r.Version
 	if version == 0 {
 		version = results.ResultsVersion
 	}
-	buf.Reset()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(jsonHeader{version, r.RunID, r.StartedAt, r.GitSHA, r.GitRef, r.Suites, r.Interrupted, r.Shard, r.RunGroup, r.Gate}); err != nil {
-		return err
+		return nil, err
 	}
 	// Reopen the header object: drop its closing "}\n".
 	head := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(buf.Bytes(), "\n"), []byte("}")), "\n")
-	bw.Write(head)
-	bw.WriteString(",\n  \"tests\": [")
-	return nil
+	return append(head, ",\n  \"tests\": ["...), nil
 }
 
 // finiteTest returns t with NaN and infinite numbers zeroed, since

@@ -3,6 +3,8 @@ package reporters
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,24 +29,48 @@ func counted(r *results.Results) *results.Results {
 	return &c
 }
 
+// liveTo is where renderLive's reports go and what its run knows when its
+// first test is in.
+type liveTo struct {
+	files   bool // files open for reading and writing, as aieval run's reports
+	lateGit bool // the commit is not in the header until the end
+}
+
 // renderLive renders r with every reporter of reps on views of a Live
 // record, fed r's tests in the order a concurrent run stores them (each
 // window of conc finishing in reverse), some with their spool line and
 // some without, then closed with r.
-func renderLive(t *testing.T, r *results.Results, conc int, reps ...Reporter) [][]byte {
+func renderLive(t *testing.T, r *results.Results, conc int, to liveTo, reps ...Reporter) [][]byte {
 	t.Helper()
 	out := make([]bytes.Buffer, len(reps))
+	files := make([]*os.File, len(reps))
 	var jobs []func(v *results.Results) error
 	for i, rep := range reps {
+		if to.files {
+			f, err := os.Create(filepath.Join(t.TempDir(), "report"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			files[i] = f
+		}
 		jobs = append(jobs, func(v *results.Results) error {
 			if !v.Live() || !v.Spooled() {
 				return fmt.Errorf("a live view says live %v, spooled %v", v.Live(), v.Spooled())
+			}
+			if files[i] != nil {
+				return rep.Report(files[i], v)
 			}
 			return rep.Report(&out[i], v)
 		})
 	}
 	l := results.NewLive(jobs...)
-	l.Begin(r)
+	begin := *r
+	begin.Interrupted = false
+	if to.lateGit {
+		begin.GitSHA, begin.GitRef = "", ""
+	}
+	l.Begin(&begin)
 	n := len(r.Tests)
 	for w := 0; w < n; w += conc {
 		for ord := min(w+conc, n) - 1; ord >= w; ord-- {
@@ -66,6 +92,13 @@ func renderLive(t *testing.T, r *results.Results, conc int, reps ...Reporter) []
 			t.Fatalf("reporter %d: %v", i, err)
 		}
 		got[i] = out[i].Bytes()
+		if files[i] != nil {
+			b, err := os.ReadFile(files[i].Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = b
+		}
 	}
 	return got
 }
@@ -105,10 +138,6 @@ func liveRun(n, diff int) *results.Results {
 // Markdown under a cap that cuts the failures list, and runs large enough
 // to spill to temporary files.
 func TestLiveRunRendersTheSame(t *testing.T) {
-	type rc struct {
-		name string
-		rep  func() Reporter
-	}
 	var reps []rc
 	for _, tc := range goldenCases {
 		reps = append(reps, rc{tc.golden, func() Reporter { r, _ := Get(tc.reporter, tc.opts); return r }})
@@ -134,22 +163,37 @@ func TestLiveRunRendersTheSame(t *testing.T) {
 		{"3000 tests", liveRun(3000, 2000), 50},
 	}
 	for _, run := range runs {
-		t.Run(run.name, func(t *testing.T) {
-			var live []Reporter
-			for _, rc := range reps {
-				live = append(live, rc.rep())
-			}
-			got := renderLive(t, run.r, run.conc, live...)
-			for i, rc := range reps {
-				var want bytes.Buffer
-				if err := rc.rep().Report(&want, run.r); err != nil {
-					t.Fatalf("%s: %v", rc.name, err)
+		for _, to := range []liveTo{{}, {files: true}, {files: true, lateGit: true}} {
+			t.Run(fmt.Sprintf("%s %+v", run.name, to), func(t *testing.T) {
+				var live []Reporter
+				for _, rc := range reps {
+					live = append(live, rc.rep())
 				}
-				if !bytes.Equal(got[i], want.Bytes()) {
-					t.Errorf("%s: live output differs from the finished run's (%d vs %d bytes)%s", rc.name, len(got[i]), want.Len(), firstDiff(got[i], want.Bytes()))
-				}
-			}
-		})
+				got := renderLive(t, run.r, run.conc, to, live...)
+				checkSame(t, got, reps, run.r)
+			})
+		}
+	}
+}
+
+// rc is a reporter of TestLiveRunRendersTheSame, made anew for each run.
+type rc struct {
+	name string
+	rep  func() Reporter
+}
+
+// checkSame fails unless got holds what each of reps renders of the
+// finished run r.
+func checkSame(t *testing.T, got [][]byte, reps []rc, r *results.Results) {
+	t.Helper()
+	for i, rc := range reps {
+		var want bytes.Buffer
+		if err := rc.rep().Report(&want, r); err != nil {
+			t.Fatalf("%s: %v", rc.name, err)
+		}
+		if !bytes.Equal(got[i], want.Bytes()) {
+			t.Errorf("%s: live output differs from the finished run's (%d vs %d bytes)%s", rc.name, len(got[i]), want.Len(), firstDiff(got[i], want.Bytes()))
+		}
 	}
 }
 

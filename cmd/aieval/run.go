@@ -244,14 +244,6 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		progress = reporters.NewProgress(st.stderr, reporters.ProgressOptions{})
 		opts.Observer = progress
 	}
-	// Asking git which commit this is spawns processes: do it while the
-	// models answer, not after.
-	type commit struct{ sha, ref string }
-	gitc := make(chan commit, 1)
-	go func() {
-		sha, ref := gitInfo(context.WithoutCancel(ctx), st)
-		gitc <- commit{sha, ref}
-	}()
 	opts.Callbacks = mon.cbs // set after the baseline: its runs are not this run's events
 	// The reports render while the run goes, unless they report a merged
 	// record (--retry-errors), which exists only once the run is over.
@@ -260,6 +252,22 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 		live = startLiveReports(st, base, f)
 		opts.Live = live.live
 	}
+	var shard *results.ShardInfo
+	if opts.ShardCount > 0 {
+		shard = &results.ShardInfo{Index: opts.ShardIndex, Count: opts.ShardCount}
+	}
+	// Asking git which commit this is spawns processes: do it while the
+	// models answer, not after. The live reports get the answer as soon as
+	// it comes, so the JSON report's header is written before its tests.
+	type commit struct{ sha, ref string }
+	gitc := make(chan commit, 1)
+	go func() {
+		sha, ref := gitInfo(context.WithoutCancel(ctx), st)
+		if live != nil {
+			live.live.SetIdentity(results.Identity{GitSHA: sha, GitRef: ref, RunGroup: f.runGroup, Shard: shard})
+		}
+		gitc <- commit{sha, ref}
+	}()
 	res, err := eval.Run(ctx, suites, opts)
 	if progress != nil {
 		progress.Finish()
@@ -280,10 +288,7 @@ func cmdRun(ctx context.Context, args []string, st *state) error {
 			return &exitError{code: results.ExitErrored, err: err}
 		}
 	}
-	res.RunGroup = f.runGroup
-	if opts.ShardCount > 0 {
-		res.Shard = &results.ShardInfo{Index: opts.ShardIndex, Count: opts.ShardCount}
-	}
+	res.RunGroup, res.Shard = f.runGroup, shard
 	var cmp *compare.Report
 	if base != nil {
 		cmp = compare.Compare(base, res, compare.Options{ScoreTolerance: f.scoreTolerance})

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Live is the run record while the run goes: consumers (the reports) run
@@ -15,9 +16,10 @@ import (
 // answer and only its header and totals are left after the last answer.
 //
 // A view holds nothing until its tests start coming: Suites, RunID,
-// StartedAt and Version are set before the first test is yielded;
-// every other field (Summary, Interrupted, GitSHA, the per-suite totals)
-// is final once Each (or EachLine) returns, and not before. Each or
+// StartedAt and Version are set before the first test is yielded, and so
+// are the gate and identity (SetIdentity) known by then; every field
+// (Summary, Interrupted, GitSHA, the per-suite totals) is final once Each
+// (or EachLine) returns, and not before. Each or
 // EachLine may be called once per view.
 //
 // The producer side (Begin, Add, EndTests) is called from one goroutine
@@ -32,6 +34,7 @@ type Live struct {
 	errs  []error
 
 	head   *Results // the header the next batch carries (Begin)
+	ident  atomic.Pointer[Identity]
 	begun  bool
 	closed bool
 	next   int              // the first ordinal not yet sent
@@ -83,14 +86,33 @@ func NewLive(consumers ...func(view *Results) error) *Live {
 }
 
 // Begin tells the views the run's suites and identity (r's Version, RunID,
-// StartedAt and Suites, copied now), before the first test.
+// StartedAt, Suites, and what it has of the pass-rate gate, shard, run
+// group and git commit, copied now; what SetIdentity gave by the first
+// batch replaces the last three), before the first test.
 func (l *Live) Begin(r *Results) {
 	if l.begun {
 		return
 	}
 	l.begun = true
-	l.head = &Results{Version: r.Version, RunID: r.RunID, StartedAt: r.StartedAt, Suites: slices.Clone(r.Suites)}
+	l.head = &Results{Version: r.Version, RunID: r.RunID, StartedAt: r.StartedAt, Suites: slices.Clone(r.Suites),
+		GitSHA: r.GitSHA, GitRef: r.GitRef, Shard: r.Shard, RunGroup: r.RunGroup, Gate: r.Gate}
 }
+
+// Identity is where a run ran, as its record's header says: known soon
+// after the run starts (git is asked in the background) but set on the
+// record only at its end. Given to SetIdentity before the first batch of
+// tests goes out, it is in the views' header from their first test, so a report can
+// write its header before its tests (the JSON report does) and need not
+// hold them back.
+type Identity struct {
+	GitSHA, GitRef, RunGroup string
+	Shard                    *ShardInfo
+}
+
+// SetIdentity records the run's identity for the views' header; safe from
+// any goroutine. Set after the first batch of tests has gone to the views,
+// it reaches them with the final record only.
+func (l *Live) SetIdentity(id Identity) { l.ident.Store(&id) }
 
 // Add takes the test of ordinal ord (each ordinal once) with its spool
 // line (nil: Live encodes it). Tests are passed on in ordinal order: one
@@ -148,6 +170,16 @@ func (l *Live) send() {
 	b := l.batch
 	l.batch = newFanBatch()
 	b.head, l.head = l.head, nil
+	if b.head != nil {
+		// The identity as of the first batch, not Begin: by a batch's
+		// worth of tests in, git has answered even in an offline replay.
+		if id := l.ident.Load(); id != nil {
+			b.head.GitSHA, b.head.GitRef, b.head.RunGroup = id.GitSHA, id.GitRef, id.RunGroup
+			if id.Shard != nil {
+				b.head.Shard = id.Shard
+			}
+		}
+	}
 	if b.err == nil {
 		b.err = l.err
 	}

@@ -151,3 +151,50 @@ func TestLiveErrors(t *testing.T) {
 		t.Fatalf("a repeated ordinal: %v", errs[0])
 	}
 }
+
+// The identity given before the first batch goes out is in a view's
+// header from its first test (the JSON report writes its header then);
+// one given later reaches the view only with the final record.
+func TestLiveIdentityBeforeTheFirstBatch(t *testing.T) {
+	for _, early := range []bool{true, false} {
+		t.Run(fmt.Sprint("early ", early), func(t *testing.T) {
+			var atFirst, atEnd Results
+			l := NewLive(func(v *Results) error {
+				first := true
+				err := v.Each(func(*TestResult) error {
+					if first {
+						atFirst, first = *v, false
+					}
+					return nil
+				})
+				atEnd = *v
+				return err
+			})
+			id := Identity{GitSHA: "abc", GitRef: "main", RunGroup: "nightly", Shard: &ShardInfo{Index: 2, Count: 3}}
+			r := &Results{Version: ResultsVersion, RunID: "r1", Suites: []SuiteInfo{{Path: "a.eval.yaml"}}, Gate: &PassRateGate{Min: 0.9}}
+			if early {
+				l.SetIdentity(id)
+			}
+			liveFeed(l, r, seq(liveBatch), false) // a full batch: it goes out at once
+			if !early {
+				l.SetIdentity(id)
+			}
+			r.GitSHA, r.GitRef, r.RunGroup, r.Shard = id.GitSHA, id.GitRef, id.RunGroup, id.Shard
+			for i, err := range l.Close(r) {
+				if err != nil {
+					t.Fatalf("consumer %d: %v", i, err)
+				}
+			}
+			if atFirst.Gate == nil || atFirst.Gate.Min != 0.9 {
+				t.Errorf("gate at the first test: %+v", atFirst.Gate)
+			}
+			gotFirst := atFirst.GitSHA == "abc" && atFirst.GitRef == "main" && atFirst.RunGroup == "nightly" && atFirst.Shard != nil && atFirst.Shard.Index == 2
+			if gotFirst != early {
+				t.Errorf("identity at the first test: %q %q %q %+v, want it %v", atFirst.GitSHA, atFirst.GitRef, atFirst.RunGroup, atFirst.Shard, early)
+			}
+			if atEnd.GitSHA != "abc" || atEnd.RunGroup != "nightly" || atEnd.Shard == nil {
+				t.Errorf("identity at the end: %q %q %+v", atEnd.GitSHA, atEnd.RunGroup, atEnd.Shard)
+			}
+		})
+	}
+}
