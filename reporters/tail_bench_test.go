@@ -185,11 +185,8 @@ func benchWrite(dir, name, file string, o Options) func(v *results.Results) erro
 		if err != nil {
 			return err
 		}
-		w := bufio.NewWriterSize(f, 64<<10)
-		if err := rep.Report(w, v); err != nil {
-			return err
-		}
-		if err := w.Flush(); err != nil {
+		if err := rep.Report(f, v); err != nil { // the file itself, as writeWith gives it
+			f.Close()
 			return err
 		}
 		return f.Close()
