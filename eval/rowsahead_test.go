@@ -97,3 +97,49 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// The parsers ahead report what the loop in line does when problems pile
+// up: the first maxProblems in file order, and a spent alias budget once
+// however many rows spend it.
+func TestReadAheadProblemsLikeInLine(t *testing.T) {
+	withLazyThreshold(t, 50)
+	withYAMLRowsMin(t, 0)
+	bomb := strings.ReplaceAll("\n"+aliasBomb(), "\n  ", "\n    ")[1:] // under params:
+	var rows []string
+	for i := range 400 {
+		switch {
+		case i == 3 || i == 5 || i == 300:
+			rows = append(rows, fmt.Sprintf("- name: bomb%d\n  prompt: get_activities\n  params:\n%s", i, bomb))
+		case i%3 == 0:
+			rows = append(rows, fmt.Sprintf("- name: r%03d\n  prompt: nope\n", i))
+		default:
+			rows = append(rows, fmt.Sprintf("- name: r%03d\n  prompt: get_activities\n  params: {city: c%d}\n", i, i))
+		}
+	}
+	dir := writeFiles(t, map[string]string{
+		"trip.aiconfig.json": tripConfig,
+		"s.eval.yaml":        fmt.Sprintf(lazySuiteYAML, "yaml"),
+		"cases.yaml":         strings.Join(rows, ""),
+	})
+	path := filepath.Join(dir, "s.eval.yaml")
+	_, aheadErr := LoadSuite(path)
+	readAhead = false
+	_, inLineErr := LoadSuite(path)
+	readAhead = true
+	var a, b *InputError
+	if !errors.As(aheadErr, &a) || !errors.As(inLineErr, &b) {
+		t.Fatalf("want problems both ways, got %v / %v", aheadErr, inLineErr)
+	}
+	if len(a.Problems) != maxProblems || !reflect.DeepEqual(a.Problems, b.Problems) {
+		t.Fatalf("problems differ (%d, %d):\nahead:   %v\nin line: %v", len(a.Problems), len(b.Problems), a.Problems, b.Problems)
+	}
+	bombs := 0
+	for _, p := range a.Problems {
+		if strings.Contains(p.Msg, "too many nodes after expanding aliases") {
+			bombs++
+		}
+	}
+	if bombs != 1 {
+		t.Errorf("%d alias-budget messages, want 1: %v", bombs, a.Problems)
+	}
+}

@@ -131,7 +131,10 @@ func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64
 	}
 	defer f.Close()
 	y := newYAMLRows(f)
-	for !l.full() {
+	if readAhead {
+		l.yamlItemsAhead(y, s, emit)
+	}
+	for !readAhead && !l.full() {
 		line, b, ok := y.scan()
 		if !ok {
 			break
