@@ -141,9 +141,6 @@ func countNodes(n *yaml.Node) int {
 	return c
 }
 
-// bombMsg is the one message of a spent alias budget.
-const bombMsg = "too many nodes after expanding aliases: anchors may expand a file only a little; write the values out"
-
 // visit charges one node against the file's budget; false once spent, which
 // is how alias bombs ("billion laughs") are stopped.
 func (l *loader) visit(n *yaml.Node) bool {
@@ -153,7 +150,7 @@ func (l *loader) visit(n *yaml.Node) bool {
 	}
 	if !l.bombed {
 		l.bombed = true
-		l.errf(n.Line, "%s", bombMsg)
+		l.errf(n.Line, "too many nodes after expanding aliases: anchors may expand a file only a little; write the values out")
 	}
 	return false
 }

@@ -131,10 +131,7 @@ func (l *loader) casesYAMLRows(path string, s *Suite, emit func(*rawTest, uint64
 	}
 	defer f.Close()
 	y := newYAMLRows(f)
-	if readAhead {
-		l.yamlItemsAhead(y, s, emit)
-	}
-	for !readAhead && !l.full() {
+	for !l.full() {
 		line, b, ok := y.scan()
 		if !ok {
 			break
