@@ -101,9 +101,9 @@ func (l *Live) Begin(r *Results) {
 // Identity is where a run ran, as its record's header says: known soon
 // after the run starts (git is asked in the background) but set on the
 // record only at its end. Given to SetIdentity before the first batch of
-// tests goes out, it is in the views' header from their first test, so a report can
-// write its header before its tests (the JSON report does) and need not
-// hold them back.
+// tests goes out, it is in the views' header from their first test, so a
+// report can write its header before its tests (the JSON report does)
+// and need not hold them back.
 type Identity struct {
 	GitSHA, GitRef, RunGroup string
 	Shard                    *ShardInfo
@@ -172,7 +172,8 @@ func (l *Live) send() {
 	b.head, l.head = l.head, nil
 	if b.head != nil {
 		// The identity as of the first batch, not Begin: by a batch's
-		// worth of tests in, git has answered even in an offline replay.
+		// worth of tests, git has usually answered (a small offline replay
+		// can end before it; the JSON report then rewrites its start).
 		if id := l.ident.Load(); id != nil {
 			b.head.GitSHA, b.head.GitRef, b.head.RunGroup = id.GitSHA, id.GitRef, id.RunGroup
 			if id.Shard != nil {
