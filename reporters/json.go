@@ -48,6 +48,14 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // outputs full of <, > and & stay readable
 
+	// putHead writes the header as r has it now.
+	putHead := func() ([]byte, error) {
+		h, err := jsonHead(r)
+		if err == nil {
+			_, err = bw.Write(h)
+		}
+		return h, err
+	}
 	// A live view's header is final only at the end (interrupted, a git
 	// commit that came late). Into a file, the header the view has at its
 	// first test is written first and the tests after it, and the file's
@@ -56,25 +64,22 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	// are all in.
 	body := bw
 	var spill *SpillBuffer
-	file, guess := w.(rewritable)
-	if guess {
-		off, err := file.Seek(0, io.SeekCurrent)
-		guess = err == nil && off == 0
+	var file rewritable
+	inPlace := false
+	if r.Live() {
+		file, inPlace = rewritableAtStart(w)
 	}
-	guess = guess && r.Live()
-	var head []byte // the header written before the tests, when guess
+	var head []byte // the header written at the first test, when inPlace
 	switch {
-	case guess:
+	case inPlace: // the header goes in with the first test (emit)
 	case r.Live():
 		spill, _ = NewSpillBuffer(true)
 		defer spill.Close()
 		body = bufio.NewWriterSize(spill, 64<<10)
 	default:
-		h, err := jsonHead(r)
-		if err != nil {
+		if _, err := putHead(); err != nil {
 			return err
 		}
-		bw.Write(h)
 	}
 
 	enc.SetIndent("    ", "  ")
@@ -82,12 +87,11 @@ func writeJSON(w io.Writer, r *results.Results) error {
 	emit := func() error {
 		if n > 0 {
 			body.WriteByte(',')
-		} else if guess {
+		} else if inPlace {
 			var err error
-			if head, err = jsonHead(r); err != nil {
+			if head, err = putHead(); err != nil {
 				return err
 			}
-			bw.Write(head)
 		}
 		n++
 		body.WriteString("\n    ")
@@ -120,25 +124,25 @@ func writeJSON(w io.Writer, r *results.Results) error {
 		if err := body.Flush(); err != nil {
 			return err
 		}
-		h, err := jsonHead(r)
-		if err != nil {
+		if _, err := putHead(); err != nil {
 			return err
 		}
-		bw.Write(h)
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 		if err := spill.CopyTo(bw); err != nil {
 			return err
 		}
-	case guess:
+	case inPlace && n == 0:
+		if _, err := putHead(); err != nil {
+			return err
+		}
+	case inPlace:
 		final, err := jsonHead(r)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			bw.Write(final)
-		} else if !bytes.Equal(final, head) {
+		if !bytes.Equal(final, head) {
 			if err := bw.Flush(); err != nil {
 				return err
 			}
@@ -169,6 +173,17 @@ type rewritable interface {
 	io.ReaderAt
 	io.Seeker
 	Truncate(size int64) error
+}
+
+// rewritableAtStart is w as a rewritable file, when it is one and nothing
+// is written to it yet.
+func rewritableAtStart(w io.Writer) (rewritable, bool) {
+	f, ok := w.(rewritable)
+	if !ok {
+		return nil, false
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	return f, err == nil && off == 0
 }
 
 // replaceHead puts head in place of the file's first old bytes, keeping
