@@ -17,13 +17,14 @@ import (
 // the provider allows instead of alternating bursts and 429 storms:
 //
 //   - AIMD on the number of attempts in flight: from 8 (eval's default
-//     worker count) until the first answer, and until then one more per
-//     opening step (see sawDial): four times the first connection's
-//     set-up time, at least a millisecond, no less than a refused request
-//     takes to come back on a new connection, so a rate limit's instant
-//     429 ends the opening before it overshoots by more than about one;
-//     a local server gets the whole pool in a few milliseconds, not
-//     after its first (model-slow) answer. One without request budget
+//     worker count) until the first answer, and until then one more each
+//     opening step than the step before (1, 2, 3...; see sawDial). A step
+//     is four times the first connection's set-up time, at least a
+//     millisecond, no less than a refused request takes to come back on a
+//     new connection, so a rate limit's instant 429 ends the opening
+//     before it overshoots by more than one step's few attempts; a local
+//     server gets a pool of 50 in 9 steps, not after its first
+//     (model-slow) answer. One without request budget
 //     headers lifts the limit to the ceiling, so eval's worker pool (the
 //     user's --concurrency) bounds the calls after one round trip; one with
 //     them, to half the budget it shows left; and +1 per success until the
@@ -100,7 +101,8 @@ type limiter struct {
 
 	answered atomic.Bool   // an attempt has ended: the opening is over (read without mu by opening)
 	step     time.Duration // opening step before the first answer; 0: not known (no dial seen)
-	openNext time.Time     // when the opening may add the next attempt
+	openNext time.Time     // when the opening may add the next attempts
+	opened   float64       // attempts the last opening step added
 
 	pauseUntil time.Time     // no attempt starts before (a 429's retry hint)
 	interval   time.Duration // pacing between starts, 0 = none
@@ -131,8 +133,14 @@ func (l *limiter) acquire(ctx context.Context) (time.Time, error) {
 				if now.Before(l.openNext) {
 					wait = l.openNext.Sub(now)
 				} else {
-					l.limit++
+					// One more each step than the last (1, 2, 3...): 50 in
+					// flight after 9 steps, not 42, and past a rate
+					// limit's burst by no more than one step's worth
+					// before its 429 comes back.
+					l.opened++
+					l.limit = min(l.p.max, l.limit+l.opened)
 					l.openNext = now.Add(l.step)
+					l.wakeWaiters() // the others waiting on this step take its other slots
 					wait = 0
 				}
 			}

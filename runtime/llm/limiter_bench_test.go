@@ -81,6 +81,9 @@ func BenchmarkRateLimit(b *testing.B) {
 	}{
 		{"R=100/workers=16/adaptive", 100, 16, true, false}, {"R=100/workers=16/fixed", 100, 16, false, false},
 		{"R=50/workers=32/adaptive", 50, 32, true, false}, {"R=50/workers=32/fixed", 50, 32, false, false},
+		// A burst (30) well above the opening's first 8: the opening
+		// crosses it while it adds several attempts a step.
+		{"R=300/workers=50/adaptive", 300, 50, true, false}, {"R=300/workers=50/fixed", 300, 50, false, false},
 		// A server that sends only Retry-After (whole seconds).
 		{"R=100/workers=16/retry-after-only/adaptive", 100, 16, true, true}, {"R=100/workers=16/retry-after-only/fixed", 100, 16, false, true},
 	} {

@@ -220,3 +220,41 @@ func TestLimiterLearns(t *testing.T) {
 		t.Error("learned from no answers")
 	}
 }
+
+// TestLimiterOpeningSteps: before the first answer each opening step adds
+// one attempt more than the last (8, 9, 11, 14, ...), so a pool of 50 is
+// open after 9 steps, and every slot a step adds is taken at once.
+func TestLimiterOpeningSteps(t *testing.T) {
+	l := newLimiters(limitPolicy{initial: 8, max: 50, timed: true}).get("e")
+	l.sawDial(0)
+	ctx := context.Background()
+	for range 8 {
+		if _, err := l.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := 8.0
+	for step := 1; want < 50; step++ {
+		want = min(50, want+float64(step))
+		l.mu.Lock()
+		l.openNext = time.Now().Add(-time.Millisecond) // the step is due
+		l.mu.Unlock()
+		for l.inflight < int(want) {
+			waitCtx, cancel := context.WithTimeout(ctx, time.Second)
+			_, err := l.acquire(waitCtx) // the step's first taker adds its slots, the rest take them without a wait
+			cancel()
+			if err != nil {
+				t.Fatalf("step %d: attempt %d of %v waited: %v", step, l.inflight+1, want, err)
+			}
+			l.mu.Lock()
+			l.openNext = time.Now().Add(time.Hour) // no further step within this one
+			l.mu.Unlock()
+		}
+		if l.limit != want {
+			t.Fatalf("after step %d the limit is %v, want %v", step, l.limit, want)
+		}
+		if step > 9 {
+			t.Fatalf("a pool of 50 took %d opening steps, want 9", step)
+		}
+	}
+}
