@@ -68,6 +68,9 @@ func TestBenchEndToEnd(t *testing.T) {
 			t.Errorf("floor run %d usage %+v: want wall, CPU and RSS measured", i, u)
 		}
 	}
+	if len(fl.Edges) != len(fl.Runs) {
+		t.Errorf("floor has %d start-up/tail pairs for %d runs", len(fl.Edges), len(fl.Runs))
+	}
 	for _, want := range []string{"| 200 | 20 |", "floor: bare HTTP client, 200 calls", "ms per call",
 		"-runs 2", "median of 2", "`aieval version`", "offline replay of 200", "the kernel's part"} {
 		if !strings.Contains(out.String(), want) {
@@ -423,12 +426,15 @@ func TestFloorChild(t *testing.T) {
 	h := testHarness(t, "")
 	h.cfg.Conc = 4
 	for i := range 2 {
-		u, err := h.floorRun(context.Background(), srv, 20)
+		r, err := h.floorRun(context.Background(), srv, 20)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.wall() <= 0 || u.cpu() <= 0 || u.MaxRSSKB <= 0 || u.Exit != 0 {
+		if u := r.Use; u.wall() <= 0 || u.cpu() <= 0 || u.MaxRSSKB <= 0 || u.Exit != 0 {
 			t.Errorf("run %d usage %+v: want wall, CPU and RSS measured, exit 0", i, u)
+		}
+		if r.Startup <= 0 || r.Startup > r.Use.wall() || r.Tail > r.Use.wall() {
+			t.Errorf("run %d: start-up %v, tail %v of a %v run: want a start-up within the run", i, r.Startup, r.Tail, r.Use.wall())
 		}
 	}
 	if got := srv.Requests(); got != 40 {

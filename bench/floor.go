@@ -32,26 +32,33 @@ type floorResult struct {
 	N, Conc int
 	Ideal   time.Duration
 	Runs    []usage
+	Edges   [][2]time.Duration // each run's start-up and tail, as aieval's (see edges); may be empty
 }
 
 // floorRun runs the floor client once against srv through the launcher,
 // making n calls, and checks that the server got exactly n.
-func (h *harness) floorRun(ctx context.Context, srv *fakeopenai.Server, n int) (usage, error) {
+func (h *harness) floorRun(ctx context.Context, srv *fakeopenai.Server, n int) (scaleResult, error) {
 	dir := filepath.Join(h.tmp, "floor")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return usage{}, fmt.Errorf("create floor dir: %w", err)
+		return scaleResult{}, fmt.Errorf("create floor dir: %w", err)
 	}
 	ideal := idealWall(n, h.cfg.Conc, h.cfg.Latency)
 	before := srv.Requests()
+	w := watchRequests(srv, before, int64(n))
+	start := time.Now()
 	u, err := h.measureCmd(ctx, dir, 2*ideal+2*time.Minute, "floor client", h.self,
 		floorArg, srv.URL(), strconv.Itoa(n), strconv.Itoa(h.cfg.Conc))
+	end := time.Now()
+	first, last := w.stop()
+	r := scaleResult{N: n, Conc: h.cfg.Conc, Latency: h.cfg.Latency, Ideal: ideal, Use: u, Requests: srv.Requests() - before}
 	if err != nil {
-		return u, fmt.Errorf("floor: %w", err)
+		return r, fmt.Errorf("floor: %w", err)
 	}
-	if got := srv.Requests() - before; got != int64(n) {
-		return u, fmt.Errorf("floor: server got %d requests, want %d", got, n)
+	if r.Requests != int64(n) {
+		return r, fmt.Errorf("floor: server got %d requests, want %d", r.Requests, n)
 	}
-	return u, nil
+	r.Startup, r.Tail = edges(u, start, end, first, last, h.cfg.Latency)
+	return r, nil
 }
 
 // floorClient is the child side: args are the base URL, the call count and

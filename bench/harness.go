@@ -230,8 +230,9 @@ func (h *harness) scale(ctx context.Context, srv *fakeopenai.Server, n, k int) (
 				set.Floor = nil // a partial floor is no baseline
 				return set, err
 			}
-			set.Floor.Runs = append(set.Floor.Runs, u)
-			fmt.Fprintf(h.cfg.Log, "bench: floor N=%d run %d/%d: wall %s, CPU %s\n", n, run+1, k, seconds(u.wall()), u.cpu())
+			set.Floor.Runs = append(set.Floor.Runs, u.Use)
+			set.Floor.Edges = append(set.Floor.Edges, [2]time.Duration{u.Startup, u.Tail})
+			fmt.Fprintf(h.cfg.Log, "bench: floor N=%d run %d/%d: wall %s, CPU %s\n", n, run+1, k, seconds(u.Use.wall()), u.Use.cpu())
 		}
 		fmt.Fprintf(h.cfg.Log, "bench: N=%d C=%d latency=%s (ideal %s), run %d/%d\n",
 			n, h.cfg.Conc, h.cfg.Latency, set.Ideal, run+1, k)
@@ -265,15 +266,7 @@ func (h *harness) scaleRun(ctx context.Context, srv *fakeopenai.Server, dir stri
 	}
 	r := scaleResult{N: n, Conc: h.cfg.Conc, Latency: h.cfg.Latency, Ideal: ideal, Use: u,
 		Requests: srv.Requests() - before}
-	if u.StartNS > 0 { // the child's own start and end, not the launcher's
-		start, end = time.Unix(0, u.StartNS), time.Unix(0, u.EndNS)
-	}
-	if !first.IsZero() {
-		r.Startup = first.Sub(start)
-	}
-	if !last.IsZero() {
-		r.Tail = max(0, end.Sub(last.Add(h.cfg.Latency)))
-	}
+	r.Startup, r.Tail = edges(u, start, end, first, last, h.cfg.Latency)
 	if r.Requests != int64(n) {
 		return r, fmt.Errorf("server got %d requests, want %d", r.Requests, n)
 	}
@@ -289,6 +282,23 @@ func (h *harness) scaleRun(ctx context.Context, srv *fakeopenai.Server, dir stri
 		}
 	}
 	return r, nil
+}
+
+// edges is a child's start-up (launch until the first request reached the
+// server) and tail (the last answer until exit), from the child's own start
+// and end when the launcher recorded them, else from the launcher's (start,
+// end); 0 for what the request watch did not see.
+func edges(u usage, start, end, first, last time.Time, latency time.Duration) (startup, tail time.Duration) {
+	if u.StartNS > 0 {
+		start, end = time.Unix(0, u.StartNS), time.Unix(0, u.EndNS)
+	}
+	if !first.IsZero() {
+		startup = first.Sub(start)
+	}
+	if !last.IsZero() {
+		tail = max(0, end.Sub(last.Add(latency)))
+	}
+	return startup, tail
 }
 
 // measure runs aieval with args in dir through the launcher and returns

@@ -261,10 +261,14 @@ func printScale(w io.Writer, rep *report) int {
 			rss, verdict(rss <= targetRSSMB, &missed), total, harness, millis(mid.Startup), millis(mid.Tail))
 		if f != nil {
 			fs := summarize(f.Runs)
-			fmt.Fprintf(w, "| floor: bare HTTP client, %s calls | %d | %s | %s | %.3f (%.3f–%.3f) | | %.1f MB | %.3f ms per call | (subtracted above) | |\n",
+			fe := ""
+			if fs.Mid < len(f.Edges) {
+				fe = millis(f.Edges[fs.Mid][0]) + " / " + millis(f.Edges[fs.Mid][1])
+			}
+			fmt.Fprintf(w, "| floor: bare HTTP client, %s calls | %d | %s | %s | %.3f (%.3f–%.3f) | | %.1f MB | %.3f ms per call | (subtracted above) | %s |\n",
 				thousands(f.N), f.Conc, seconds(f.Ideal), seconds(f.Runs[fs.Mid].wall()),
 				efficiency(f.Ideal, f.Runs[fs.Mid].wall()), efficiency(f.Ideal, fs.MaxWall), efficiency(f.Ideal, fs.MinWall),
-				float64(fs.MaxRSSKB)/1024, ms(fs.CPU/time.Duration(f.N)))
+				float64(fs.MaxRSSKB)/1024, ms(fs.CPU/time.Duration(f.N)), fe)
 		}
 	}
 	fmt.Fprintf(w, "\nEach row is %d runs (-runs): wall, efficiency, start-up and tail come from the run with the\n", k)
@@ -272,7 +276,7 @@ func printScale(w io.Writer, rep *report) int {
 	fmt.Fprintln(w, "largest of the runs; CPU is the median. CPU per test, total: user+system time of the aieval")
 	fmt.Fprintln(w, "process (the server is not in it) / N, including start-up, suite loading, every HTTP exchange")
 	fmt.Fprintln(w, "and report writing (JSON, JUnit, HTML, Markdown). Start-up: launch until the first request")
-	fmt.Fprintln(w, "reached the server; tail: last answer until exit (the reports).")
+	fmt.Fprintln(w, "reached the server; tail: last answer until exit (the reports); the floor's, on its row.")
 	if floors {
 		fmt.Fprintln(w, "Floor: this program re-executed as a bare net/http client (no aieval), making the same N calls")
 		fmt.Fprintln(w, "at the same concurrency against the same server just before each aieval run, measured like")
