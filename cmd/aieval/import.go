@@ -44,7 +44,7 @@ func cmdImport(ctx context.Context, args []string, st *state) error {
 	}
 	bad := 0
 	for _, s := range res.Suites {
-		problems, _ := validateFile(s, false)
+		problems, _, _ := validateFile(s, false)
 		for _, msg := range problems {
 			fmt.Fprintln(st.stderr, oneLine(msg))
 		}

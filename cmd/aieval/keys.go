@@ -171,15 +171,12 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// suiteKeyProblems is missingKeys for `validate`: the suite at path with
+// suiteKeyProblems is missingKeys for `validate`: the suite loaded from path, with
 // the cache `run` would use (the nearest .aieval/cache, else AIEVAL_CACHE_DIR
 // or the user cache directory).
-func suiteKeyProblems(ctx context.Context, st *state, path string) []string {
-	s, err := eval.LoadSuite(path)
-	if err != nil {
-		return nil // reported by validateFile
-	}
+func suiteKeyProblems(ctx context.Context, st *state, path string, s *eval.Suite) []string {
 	s.Path = suiteID(path)
+	var err error
 	dir := st.getenv("AIEVAL_CACHE_DIR")
 	if dir == "" {
 		dir = findProjectPath(filepath.Dir(path), "cache")

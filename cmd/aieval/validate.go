@@ -40,10 +40,10 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 	}
 	bad := 0
 	for _, p := range paths {
-		problems, warnings := validateFile(p, *strict)
-		if len(problems) == 0 && eval.IsSuiteFile(p) {
+		problems, warnings, suite := validateFile(p, *strict)
+		if len(problems) == 0 && suite != nil {
 			// What run would stop on: an unset key a call needs.
-			keys := suiteKeyProblems(ctx, st, p)
+			keys := suiteKeyProblems(ctx, st, p, suite)
 			if *strict {
 				problems = append(problems, keys...)
 			} else {
@@ -82,8 +82,9 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 // never define is an error. An aiconfig alone cannot know the parameters it
 // will be run with, so there that is a warning (an error with --strict), as
 // are duplicate prompt names the SDK tolerates: every real aiconfig the SDK
-// runs passes.
-func validateFile(path string, strict bool) (errs, warns []string) {
+// runs passes. A suite that loads is returned, for the checks that need it
+// (a large cases file is not read again).
+func validateFile(path string, strict bool) (errs, warns []string, suite *eval.Suite) {
 	if eval.IsSuiteFile(path) {
 		s, err := eval.LoadSuite(path)
 		var ie *eval.InputError
@@ -91,21 +92,21 @@ func validateFile(path string, strict bool) (errs, warns []string) {
 			for _, p := range ie.Sorted() {
 				errs = append(errs, p.String())
 			}
-			return errs, nil
+			return errs, nil, nil
 		}
 		if err != nil {
-			return []string{err.Error()}, nil
+			return []string{err.Error()}, nil, nil
 		}
 		// What run would warn of (a model aieval cannot route, ...) is
 		// said here too; --strict makes it an error, as for an aiconfig.
 		if strict {
-			return s.Warnings, nil
+			return s.Warnings, nil, s
 		}
-		return nil, s.Warnings
+		return nil, s.Warnings, s
 	}
 	cfg, err := runtime.Load(path)
 	if err != nil {
-		return []string{err.Error()}, nil
+		return []string{err.Error()}, nil, nil
 	}
 	for _, d := range runtime.Validate(cfg, nil) {
 		if strict || d.Severity == runtime.SeverityError && !lenient[d.Code] {
@@ -114,7 +115,7 @@ func validateFile(path string, strict bool) (errs, warns []string) {
 			warns = append(warns, d.Error())
 		}
 	}
-	return errs, warns
+	return errs, warns, nil
 }
 
 // lenient are the findings that stop a suite but only warn on a bare
