@@ -176,15 +176,16 @@ func plural(n int, word string) string {
 // or the user cache directory).
 func suiteKeyProblems(ctx context.Context, st *state, path string, s *eval.Suite) []string {
 	s.Path = suiteID(path)
-	var err error
 	dir := st.getenv("AIEVAL_CACHE_DIR")
 	if dir == "" {
 		dir = findProjectPath(filepath.Dir(path), "cache")
 	}
 	if dir == "" {
-		if dir, err = cache.DefaultDir(); err != nil {
+		d, err := cache.DefaultDir()
+		if err != nil {
 			return nil
 		}
+		dir = d
 	}
 	msgs, err := missingKeys(ctx, st, []*eval.Suite{s}, eval.Options{Concurrency: 8, CacheDir: dir, CacheMode: envStr(st, "AIEVAL_CACHE_MODE", "read-only")})
 	if err != nil {

@@ -40,10 +40,10 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 	}
 	bad := 0
 	for _, p := range paths {
-		problems, warnings, suite := validateFile(p, *strict)
-		if len(problems) == 0 && suite != nil {
+		problems, warnings, loaded := validateFile(p, *strict)
+		if len(problems) == 0 && loaded.suite != nil {
 			// What run would stop on: an unset key a call needs.
-			keys := suiteKeyProblems(ctx, st, p, suite)
+			keys := suiteKeyProblems(ctx, st, p, loaded.suite)
 			if *strict {
 				problems = append(problems, keys...)
 			} else {
@@ -62,7 +62,7 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 			fmt.Fprintf(st.stdout, "ok  %s\n", p)
 		}
 		if verbose && len(problems) == 0 {
-			printRoutes(st, p) // validate_routes.go
+			printRoutes(st, loaded) // validate_routes.go
 		}
 	}
 	if bad > 0 {
@@ -82,9 +82,9 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 // never define is an error. An aiconfig alone cannot know the parameters it
 // will be run with, so there that is a warning (an error with --strict), as
 // are duplicate prompt names the SDK tolerates: every real aiconfig the SDK
-// runs passes. A suite that loads is returned, for the checks that need it
-// (a large cases file is not read again).
-func validateFile(path string, strict bool) (errs, warns []string, suite *eval.Suite) {
+// runs passes. What loaded is returned for the checks after it (keys,
+// routes), so a large cases file is not read again.
+func validateFile(path string, strict bool) (errs, warns []string, loaded loadedFile) {
 	if eval.IsSuiteFile(path) {
 		s, err := eval.LoadSuite(path)
 		var ie *eval.InputError
@@ -92,21 +92,21 @@ func validateFile(path string, strict bool) (errs, warns []string, suite *eval.S
 			for _, p := range ie.Sorted() {
 				errs = append(errs, p.String())
 			}
-			return errs, nil, nil
+			return errs, nil, loadedFile{}
 		}
 		if err != nil {
-			return []string{err.Error()}, nil, nil
+			return []string{err.Error()}, nil, loadedFile{}
 		}
 		// What run would warn of (a model aieval cannot route, ...) is
 		// said here too; --strict makes it an error, as for an aiconfig.
 		if strict {
-			return s.Warnings, nil, s
+			return s.Warnings, nil, loadedFile{suite: s}
 		}
-		return nil, s.Warnings, s
+		return nil, s.Warnings, loadedFile{suite: s}
 	}
 	cfg, err := runtime.Load(path)
 	if err != nil {
-		return []string{err.Error()}, nil, nil
+		return []string{err.Error()}, nil, loadedFile{}
 	}
 	for _, d := range runtime.Validate(cfg, nil) {
 		if strict || d.Severity == runtime.SeverityError && !lenient[d.Code] {
@@ -115,7 +115,13 @@ func validateFile(path string, strict bool) (errs, warns []string, suite *eval.S
 			warns = append(warns, d.Error())
 		}
 	}
-	return errs, warns, nil
+	return errs, warns, loadedFile{cfg: cfg}
+}
+
+// loadedFile is what validateFile loaded: a suite, or a bare aiconfig.
+type loadedFile struct {
+	suite *eval.Suite
+	cfg   *runtime.Config
 }
 
 // lenient are the findings that stop a suite but only warn on a bare

@@ -4,33 +4,24 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aieval/aieval/eval"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
-// printRoutes writes, for `validate -v`, where each prompt of the aiconfig
-// at path will be sent (for a suite: its aiconfig, with the suite's
+// printRoutes writes, for `validate -v`, where each prompt of the loaded
+// aiconfig will be sent (for a suite: its aiconfig, with the suite's
 // models: mapping, and its grader): the provider, the endpoint without
 // credentials and the key variable, with whether it is set (never its
-// value). A file that does not load prints nothing: validate has already
-// said why.
-func printRoutes(st *state, path string) {
-	var cfg *runtime.Config
+// value). A suite without an aiconfig prints nothing.
+func printRoutes(st *state, f loadedFile) {
+	cfg := f.cfg
 	var eps map[string]runtime.Endpoint
 	grader := ""
-	if eval.IsSuiteFile(path) {
-		s, err := eval.LoadSuite(path)
-		if err != nil || s.Config == nil {
-			return
-		}
-		cfg, eps, grader = s.Config, s.Models, s.Grader
-	} else {
-		c, err := runtime.Load(path)
-		if err != nil {
-			return
-		}
-		cfg = c
+	if f.suite != nil {
+		cfg, eps, grader = f.suite.Config, f.suite.Models, f.suite.Grader
+	}
+	if cfg == nil {
+		return
 	}
 	rt := runtime.New(runtime.Options{Endpoints: eps, Getenv: st.getenv, Parsers: runtime.Parsers(llm.OpenAIOptions{Getenv: st.getenv})})
 	for _, name := range cfg.PromptNames() {
