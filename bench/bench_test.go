@@ -63,13 +63,13 @@ func TestBenchEndToEnd(t *testing.T) {
 	if fl == nil || fl.N != 200 || len(fl.Runs) != 2 {
 		t.Fatalf("floor %+v, want 2 runs of 200 calls", fl)
 	}
-	for i, u := range fl.Runs {
-		if u.wall() <= 0 || u.cpu() <= 0 || u.MaxRSSKB <= 0 {
+	for i, r := range fl.Runs {
+		if u := r.Use; u.wall() <= 0 || u.cpu() <= 0 || u.MaxRSSKB <= 0 {
 			t.Errorf("floor run %d usage %+v: want wall, CPU and RSS measured", i, u)
 		}
-	}
-	if len(fl.Edges) != len(fl.Runs) {
-		t.Errorf("floor has %d start-up/tail pairs for %d runs", len(fl.Edges), len(fl.Runs))
+		if r.Startup <= 0 {
+			t.Errorf("floor run %d: start-up %v, want it measured", i, r.Startup)
+		}
 	}
 	for _, want := range []string{"| 200 | 20 |", "floor: bare HTTP client, 200 calls", "ms per call",
 		"-runs 2", "median of 2", "`aieval version`", "offline replay of 200", "the kernel's part"} {
@@ -287,7 +287,7 @@ func use(wall time.Duration, rssMB int64, cpu time.Duration) usage {
 func TestPrintReportVerdicts(t *testing.T) {
 	floor := func(cpuTotal time.Duration, set scaleSet) scaleSet {
 		set.Floor = &floorResult{N: 1000, Conc: 10, Ideal: 5 * time.Second,
-			Runs: []usage{use(5010*time.Millisecond, 9, cpuTotal)}}
+			Runs: scaleRuns(1000, use(5010*time.Millisecond, 9, cpuTotal)).Runs}
 		return set
 	}
 	tests := []struct {
@@ -342,10 +342,10 @@ func TestPrintReportColumns(t *testing.T) {
 			use(5100*time.Millisecond, 21, 130*time.Millisecond))},
 	}
 	// Floor CPU 40, 50, 60 ms over 1000 calls: 0.050 ms per call.
-	rep.Scale[0].Floor = &floorResult{N: 1000, Conc: 10, Ideal: 5 * time.Second, Runs: []usage{
+	rep.Scale[0].Floor = &floorResult{N: 1000, Conc: 10, Ideal: 5 * time.Second, Runs: scaleRuns(1000,
 		use(5020*time.Millisecond, 8, 60*time.Millisecond),
 		use(5010*time.Millisecond, 9, 50*time.Millisecond),
-		use(5040*time.Millisecond, 7, 40*time.Millisecond)}}
+		use(5040*time.Millisecond, 7, 40*time.Millisecond)).Runs}
 	var b bytes.Buffer
 	if missed := printReport(&b, &rep); missed != 2 { // harness CPU 0.080 ms; 0.984 of the floor's
 		t.Errorf("%d missed, want 2", missed)

@@ -31,8 +31,7 @@ const floorArg = "__bench-floor-client"
 type floorResult struct {
 	N, Conc int
 	Ideal   time.Duration
-	Runs    []usage
-	Edges   [][2]time.Duration // each run's start-up and tail, as aieval's (see edges); may be empty
+	Runs    []scaleResult // measured as aieval's runs are (usage, start-up, tail)
 }
 
 // floorRun runs the floor client once against srv through the launcher,

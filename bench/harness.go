@@ -44,10 +44,10 @@ type scaleSet struct {
 	Floor   *floorResult // the bare client making the same N calls, run before each aieval run; nil: -floor=false
 }
 
-// usages lists the launcher reports of the runs.
-func (s scaleSet) usages() []usage {
-	us := make([]usage, len(s.Runs))
-	for i, r := range s.Runs {
+// usages lists the launcher reports of runs.
+func usages(runs []scaleResult) []usage {
+	us := make([]usage, len(runs))
+	for i, r := range runs {
 		us[i] = r.Use
 	}
 	return us
@@ -225,14 +225,13 @@ func (h *harness) scale(ctx context.Context, srv *fakeopenai.Server, n, k int) (
 		// The bare client makes the same N calls just before each aieval
 		// run, so both meet the same host conditions.
 		if set.Floor != nil {
-			u, err := h.floorRun(ctx, srv, n)
+			fr, err := h.floorRun(ctx, srv, n)
 			if err != nil {
 				set.Floor = nil // a partial floor is no baseline
 				return set, err
 			}
-			set.Floor.Runs = append(set.Floor.Runs, u.Use)
-			set.Floor.Edges = append(set.Floor.Edges, [2]time.Duration{u.Startup, u.Tail})
-			fmt.Fprintf(h.cfg.Log, "bench: floor N=%d run %d/%d: wall %s, CPU %s\n", n, run+1, k, seconds(u.Use.wall()), u.Use.cpu())
+			set.Floor.Runs = append(set.Floor.Runs, fr)
+			fmt.Fprintf(h.cfg.Log, "bench: floor N=%d run %d/%d: wall %s, CPU %s\n", n, run+1, k, seconds(fr.Use.wall()), fr.Use.cpu())
 		}
 		fmt.Fprintf(h.cfg.Log, "bench: N=%d C=%d latency=%s (ideal %s), run %d/%d\n",
 			n, h.cfg.Conc, h.cfg.Latency, set.Ideal, run+1, k)

@@ -232,7 +232,7 @@ func printScale(w io.Writer, rep *report) int {
 		if len(set.Runs) == 0 {
 			continue
 		}
-		sum := summarize(set.usages())
+		sum := summarize(usages(set.Runs))
 		mid := set.Runs[sum.Mid]
 		eff := efficiency(set.Ideal, mid.Use.wall())
 		rss := float64(sum.MaxRSSKB) / 1024
@@ -248,11 +248,11 @@ func printScale(w io.Writer, rep *report) int {
 			total += " (≤ 0.06) " + verdict(cpu <= targetCPUPerTest, &missed)
 		} else {
 			floors = true
-			fs := summarize(f.Runs)
+			fs := summarize(usages(f.Runs))
 			floorCPU := fs.CPU / time.Duration(f.N)
 			hc := cpu - floorCPU
 			harness = fmt.Sprintf("%.3f ms %s", ms(hc), verdict(hc <= targetCPUPerTest, &missed))
-			if fe := efficiency(f.Ideal, f.Runs[fs.Mid].wall()); fe > 0 {
+			if fe := efficiency(f.Ideal, f.Runs[fs.Mid].Use.wall()); fe > 0 {
 				vsFloor = fmt.Sprintf("%.3f %s", eff/fe, verdict(eff/fe >= targetVsFloor, &missed))
 			}
 		}
@@ -260,15 +260,12 @@ func printScale(w io.Writer, rep *report) int {
 			thousands(set.N), set.Conc, seconds(set.Ideal), seconds(mid.Use.wall()), effCell, vsFloor,
 			rss, verdict(rss <= targetRSSMB, &missed), total, harness, millis(mid.Startup), millis(mid.Tail))
 		if f != nil {
-			fs := summarize(f.Runs)
-			fe := ""
-			if fs.Mid < len(f.Edges) {
-				fe = millis(f.Edges[fs.Mid][0]) + " / " + millis(f.Edges[fs.Mid][1])
-			}
-			fmt.Fprintf(w, "| floor: bare HTTP client, %s calls | %d | %s | %s | %.3f (%.3f–%.3f) | | %.1f MB | %.3f ms per call | (subtracted above) | %s |\n",
-				thousands(f.N), f.Conc, seconds(f.Ideal), seconds(f.Runs[fs.Mid].wall()),
-				efficiency(f.Ideal, f.Runs[fs.Mid].wall()), efficiency(f.Ideal, fs.MaxWall), efficiency(f.Ideal, fs.MinWall),
-				float64(fs.MaxRSSKB)/1024, ms(fs.CPU/time.Duration(f.N)), fe)
+			fs := summarize(usages(f.Runs))
+			fm := f.Runs[fs.Mid]
+			fmt.Fprintf(w, "| floor: bare HTTP client, %s calls | %d | %s | %s | %.3f (%.3f–%.3f) | | %.1f MB | %.3f ms per call | (subtracted above) | %s / %s |\n",
+				thousands(f.N), f.Conc, seconds(f.Ideal), seconds(fm.Use.wall()),
+				efficiency(f.Ideal, fm.Use.wall()), efficiency(f.Ideal, fs.MaxWall), efficiency(f.Ideal, fs.MinWall),
+				float64(fs.MaxRSSKB)/1024, ms(fs.CPU/time.Duration(f.N)), millis(fm.Startup), millis(fm.Tail))
 		}
 	}
 	fmt.Fprintf(w, "\nEach row is %d runs (-runs): wall, efficiency, start-up and tail come from the run with the\n", k)
