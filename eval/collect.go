@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // collector sees finished jobs, one at a time: it folds repeats into one
@@ -127,7 +128,7 @@ func (c *collector) salvage() {
 			}
 			c.mem[ord] = &results.TestResult{Suite: sel.sr.s.Path, Name: name, Config: sel.sr.s.ConfigPath,
 				ConfigName: sel.sr.info.ConfigName, Status: statusCodes[c.status[ord]], Assertions: []results.AssertionResult{},
-				Reason: "details lost: the results spool could not be written (" + oneLine(c.werr.Error()) + ")"}
+				Reason: "details lost: the results spool could not be written (" + text.OneLine(c.werr.Error(), 0) + ")"}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime"
 	"github.com/aieval/aieval/runtime/llm"
 )
@@ -51,7 +52,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	out := outcome{ord: j.ord, sample: j.sample, runs: j.runs, t: t, res: res, mi: j.mi, mn: j.mn}
 	switch {
 	case j.broken != "":
-		res.Status, res.Reason = results.StatusError, oneLine(j.broken)
+		res.Status, res.Reason = results.StatusError, text.OneLine(j.broken, 0)
 		return out
 	case t.Skip != "":
 		res.Status, res.Reason = results.StatusSkip, t.Skip
@@ -82,7 +83,7 @@ func (r *runner) runJob(ctx context.Context, j job) outcome {
 	}
 	if err != nil {
 		res.Status = results.StatusError
-		res.Reason = oneLine(err.Error())
+		res.Reason = text.OneLine(err.Error(), 0)
 		if q := fmt.Sprintf("%q", t.Prompt); !strings.Contains(res.Reason, q) {
 			res.Reason = "prompt " + q + ": " + res.Reason
 		}
@@ -176,7 +177,7 @@ func (r *runner) check(ctx context.Context, sr *suiteRun, t *Test, req *llm.Requ
 			for i := len(pending) - 1; i >= 0; i-- {
 				res.Assertions = slices.Delete(res.Assertions, pending[i], pending[i]+1)
 			}
-			ar.Error, ar.Reason = true, oneLine(err.Error())
+			ar.Error, ar.Reason = true, text.OneLine(err.Error(), 0)
 			res.Assertions = append(res.Assertions, ar)
 			decide(t, res)
 			return nil
@@ -250,7 +251,7 @@ func decide(t *Test, res *results.TestResult) {
 	res.Status = results.StatusFail
 	first := ""
 	if firstFail != nil {
-		first = firstFail.Type + ": " + oneLine(firstFail.Reason)
+		first = firstFail.Type + ": " + text.OneLine(firstFail.Reason, 0)
 	}
 	if t.Threshold != nil {
 		res.Reason = fmt.Sprintf("score %.2f is below the test threshold %.2f", res.Score, *t.Threshold)

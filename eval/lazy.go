@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aieval/aieval/internal/safefile"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // LazyThreshold is the number of rows above which the tests of a .jsonl or
@@ -290,7 +291,7 @@ func (l *loader) streamCasesPass(ref *yaml.Node, s *Suite, defs *rawTest, dups m
 	var later []Problem
 	report := func(file string, line int, format string, args ...any) {
 		if len(later) < maxProblems {
-			later = append(later, Problem{File: file, Line: line, Msg: oneLine(fmt.Sprintf(format, args...))})
+			later = append(later, Problem{File: file, Line: line, Msg: text.OneLine(fmt.Sprintf(format, args...), 0)})
 		}
 	}
 	c := &lazyCases{suiteLine: ref.Line, defs: defs}

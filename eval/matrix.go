@@ -7,6 +7,7 @@ import (
 
 	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime/llm"
 )
 
@@ -122,7 +123,7 @@ func (r *runner) compareModels(ctx context.Context, members []*outcome) {
 		for i, p := range parts {
 			ar := &p.res.Assertions[p.mx.pending[k]]
 			if err != nil {
-				ar.Error, ar.Reason = true, oneLine(err.Error())
+				ar.Error, ar.Reason = true, text.OneLine(err.Error(), 0)
 				continue
 			}
 			ar.Pass, ar.Score, ar.Reason, ar.Diff = rs[i].Pass, clamp01(rs[i].Score), rs[i].Reason, rs[i].Diff

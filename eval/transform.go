@@ -8,6 +8,7 @@ import (
 
 	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // Transforms (`transform:` on a test, on defaults, on an assertion) rewrite
@@ -57,11 +58,11 @@ func transformOutput(ctx context.Context, t *Test, in *assertions.Input, res *re
 	var mm *assertions.TransformMismatch
 	switch {
 	case errors.As(err, &mm):
-		res.Assertions = append(res.Assertions, results.AssertionResult{Type: "transform", Reason: oneLine(mm.Reason), Weight: 1})
-		res.Status, res.Reason = results.StatusFail, "transform: "+oneLine(mm.Reason)
+		res.Assertions = append(res.Assertions, results.AssertionResult{Type: "transform", Reason: text.OneLine(mm.Reason, 0), Weight: 1})
+		res.Status, res.Reason = results.StatusFail, "transform: "+text.OneLine(mm.Reason, 0)
 		return false
 	case err != nil:
-		res.Status, res.Reason = results.StatusError, oneLine(err.Error())
+		res.Status, res.Reason = results.StatusError, text.OneLine(err.Error(), 0)
 		return false
 	}
 	in.Output = out

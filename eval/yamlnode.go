@@ -465,6 +465,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-// oneLine keeps a message on one line (text.OneLine, uncut).
-func oneLine(s string) string { return text.OneLine(s, 0) }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime/internal/handlebars"
 )
 
@@ -178,18 +179,18 @@ func render(tmpl string, params map[string]any) (out string, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("render template: %s", oneLine(fmt.Sprint(r)))
+			err = fmt.Errorf("render template: %s", text.OneLine(fmt.Sprint(r), 0))
 		}
 	}()
 	// raymond's messages span lines ("Parse error on line 1:\nExpecting
 	// ..."); errors here are one line, as every aieval error.
 	tpl, err := parseTemplate(tmpl)
 	if err != nil {
-		return "", fmt.Errorf("parse template: %s", oneLine(err.Error()))
+		return "", fmt.Errorf("parse template: %s", text.OneLine(err.Error(), 0))
 	}
 	out, err = tpl.ExecMap(params)
 	if err != nil {
-		return "", fmt.Errorf("render template: %s", oneLine(err.Error()))
+		return "", fmt.Errorf("render template: %s", text.OneLine(err.Error(), 0))
 	}
 	return out, nil
 }

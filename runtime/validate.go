@@ -319,6 +319,3 @@ func dottedRefs(p *Prompt, tmpl string, line int, index map[string]int,
 	}
 	return found
 }
-
-// oneLine keeps a message on one line (text.OneLine, uncut).
-func oneLine(s string) string { return text.OneLine(s, 0) }

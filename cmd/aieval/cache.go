@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime/cache"
 )
 
@@ -71,7 +72,7 @@ func cmdCache(ctx context.Context, args []string, st *state) error {
 			if *keepRef != "" {
 				return inputErr(fmt.Errorf("cache prune --keep-ref %s: %w", ref, err))
 			}
-			fmt.Fprintf(st.stderr, "aieval: warning: cannot read the suites at %s (%s); keeping only what the suites here use\n", ref, oneLine(err.Error()))
+			fmt.Fprintf(st.stderr, "aieval: warning: cannot read the suites at %s (%s); keeping only what the suites here use\n", ref, text.OneLine(err.Error(), 0))
 		}
 		more := 0
 		for k := range refKeys {

@@ -166,7 +166,4 @@ func (k kvFlag) Set(s string) error {
 }
 
 // warn prints one warning line on stderr.
-func warn(st *state, msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+oneLine(msg)) }
-
-// oneLine keeps a message on one line (text.OneLine, uncut).
-func oneLine(s string) string { return text.OneLine(s, 0) }
+func warn(st *state, msg string) { fmt.Fprintln(st.stderr, "aieval: warning: "+text.OneLine(msg, 0)) }

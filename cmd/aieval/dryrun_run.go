@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime"
 )
 
@@ -29,14 +30,14 @@ func runDry(ctx context.Context, st *state, suites []*eval.Suite, opts eval.Opti
 		defer mu.Unlock()
 		if err != nil {
 			bad++
-			fmt.Fprintf(st.stderr, "aieval: %s › %s: cannot resolve: %s\n", suite, test, oneLine(err.Error()))
+			fmt.Fprintf(st.stderr, "aieval: %s › %s: cannot resolve: %s\n", suite, test, text.OneLine(err.Error(), 0))
 			return
 		}
 		for _, pl := range planned {
 			d, err := dryRequest(pl, st.getenv)
 			if err != nil {
 				bad++
-				fmt.Fprintf(st.stderr, "aieval: %s › %s: %s\n", suite, test, oneLine(err.Error()))
+				fmt.Fprintf(st.stderr, "aieval: %s › %s: %s\n", suite, test, text.OneLine(err.Error(), 0))
 				return
 			}
 			id := d.CacheKey

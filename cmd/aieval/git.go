@@ -11,6 +11,7 @@ import (
 
 	"github.com/aieval/aieval/eval"
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 )
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
@@ -22,7 +23,7 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 		if ee, ok := err.(*exec.ExitError); ok && len(ee.Stderr) > 0 {
 			msg = strings.TrimSpace(string(ee.Stderr))
 		}
-		return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), oneLine(msg))
+		return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), text.OneLine(msg, 0))
 	}
 	return strings.TrimSpace(string(out)), nil
 }

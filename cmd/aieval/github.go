@@ -18,6 +18,7 @@ import (
 
 	"github.com/aieval/aieval/eval/compare"
 	"github.com/aieval/aieval/eval/results"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/reporters"
 	"github.com/aieval/aieval/reporters/prcomment"
 	"github.com/google/go-github/v93/github"
@@ -84,7 +85,7 @@ func cmdGitHubComment(ctx context.Context, args []string, st *state) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &cf) && !*failOnError:
-		msg := "github comment: " + oneLine(cf.msg) + " (the gate is not failed; --fail-on-error fails it)"
+		msg := "github comment: " + text.OneLine(cf.msg, 0) + " (the gate is not failed; --fail-on-error fails it)"
 		if st.getenv("GITHUB_ACTIONS") == "true" {
 			fmt.Fprintln(st.stdout, "::warning title=aieval comment::"+reporters.EscapeData(msg))
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aieval/aieval/assertions"
 	"github.com/aieval/aieval/internal/promptfoo"
+	"github.com/aieval/aieval/internal/text"
 )
 
 // cmdImport converts another tool's config: `aieval import promptfoo
@@ -39,14 +40,14 @@ func cmdImport(ctx context.Context, args []string, st *state) error {
 	if len(res.Notes) > 0 {
 		fmt.Fprintf(st.stdout, "\nnot mapped or changed (%d):\n", len(res.Notes))
 		for _, n := range res.Notes {
-			fmt.Fprintln(st.stdout, "  "+oneLine(n.String()))
+			fmt.Fprintln(st.stdout, "  "+text.OneLine(n.String(), 0))
 		}
 	}
 	bad := 0
 	for _, s := range res.Suites {
 		problems, _, _ := validateFile(s, false)
 		for _, msg := range problems {
-			fmt.Fprintln(st.stderr, oneLine(msg))
+			fmt.Fprintln(st.stderr, text.OneLine(msg, 0))
 		}
 		if len(problems) > 0 {
 			bad++

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime"
 )
 
@@ -114,7 +115,7 @@ func starterSuites(dir string, files map[string]string, st *state, verbose bool)
 	for _, path := range configs {
 		cfg, err := runtime.Load(path)
 		if err != nil {
-			fmt.Fprintf(st.stdout, "skip     %s: not a valid aiconfig: %s\n", path, oneLine(err.Error()))
+			fmt.Fprintf(st.stdout, "skip     %s: not a valid aiconfig: %s\n", path, text.OneLine(err.Error(), 0))
 			continue
 		}
 		if len(cfg.PromptNames()) == 0 {

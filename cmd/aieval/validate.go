@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/aieval/aieval/eval"
+	"github.com/aieval/aieval/internal/text"
 	"github.com/aieval/aieval/runtime"
 )
 
@@ -51,10 +52,10 @@ func cmdValidate(ctx context.Context, args []string, st *state) error {
 			}
 		}
 		for _, msg := range warnings {
-			fmt.Fprintln(st.stderr, "warning: "+oneLine(msg))
+			fmt.Fprintln(st.stderr, "warning: "+text.OneLine(msg, 0))
 		}
 		for _, msg := range problems {
-			fmt.Fprintln(st.stderr, oneLine(msg))
+			fmt.Fprintln(st.stderr, text.OneLine(msg, 0))
 		}
 		if len(problems) > 0 {
 			bad++

@@ -175,7 +175,7 @@ func (w *watcher) reload(ctx context.Context, changed []string) {
 				fmt.Fprintf(w.st.stdout, "  … %d more\n", len(problems)-i)
 				break
 			}
-			fmt.Fprintln(w.st.stdout, "  "+oneLine(strings.TrimPrefix(p, "aieval: ")))
+			fmt.Fprintln(w.st.stdout, "  "+text.OneLine(strings.TrimPrefix(p, "aieval: "), 0))
 		}
 		fmt.Fprintln(w.st.stdout, "fix the file and save; the tests rerun then")
 		fmt.Fprintf(w.st.stdout, "watching %s · Ctrl-C to quit\n", plural(len(w.files), "file"))
@@ -217,7 +217,7 @@ func (w *watcher) rerun(ctx context.Context, suites []*eval.Suite, what string, 
 	}
 	fmt.Fprintf(w.st.stdout, "aieval watch · %s · %s%s\n", started.Format("15:04:05"), what, label)
 	if runErr != nil {
-		fmt.Fprintln(w.st.stdout, "  "+oneLine(runErr.Error()))
+		fmt.Fprintln(w.st.stdout, "  "+text.OneLine(runErr.Error(), 0))
 	}
 	w.lines(ran)
 	if n > 0 {

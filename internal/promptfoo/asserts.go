@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aieval/aieval/internal/text"
 )
 
 // Why promptfoo assertion types aieval has no equivalent of are left out.
@@ -112,7 +114,7 @@ func (sw *suiteWriter) transform(n *yaml.Node) any {
 	if m := jsonParseRe.FindStringSubmatch(s); m != nil && n.Kind == yaml.ScalarNode {
 		return "$" + m[1]
 	}
-	sw.im.noteAt(n, "transform %q is JavaScript: not mapped; write transform: $.path, {regex: ...} or {exec: command} (see README: Transforms)", oneLine(s))
+	sw.im.noteAt(n, "transform %q is JavaScript: not mapped; write transform: $.path, {regex: ...} or {exec: command} (see README: Transforms)", text.OneLine(s, 80))
 	return nil
 }
 
@@ -246,7 +248,7 @@ func (sw *suiteWriter) fill(v any, vars map[string]any, at *yaml.Node) any {
 			name := valueVarRe.FindStringSubmatch(m)[1]
 			val, ok := vars[name]
 			if !ok {
-				sw.im.noteAt(at, "assertion value %q: var %s is not set by the test: kept as text", oneLine(x), name)
+				sw.im.noteAt(at, "assertion value %q: var %s is not set by the test: kept as text", text.OneLine(x, 80), name)
 				return m
 			}
 			return fmt.Sprint(val)

@@ -46,7 +46,7 @@ func (sw *suiteWriter) defaultTest(n *yaml.Node) *testOut {
 			t.Assert = sw.asserts(f[k])
 			for _, a := range t.Assert {
 				if s, ok := a.Value.(string); ok && strings.Contains(s, "{{") {
-					im.noteAt(at[k], "defaultTest assertion %s: the value %q is not rendered with each test's vars (aieval does not template assertion values): put the assertion on the tests", a.Type, oneLine(s))
+					im.noteAt(at[k], "defaultTest assertion %s: the value %q is not rendered with each test's vars (aieval does not template assertion values): put the assertion on the tests", a.Type, text.OneLine(s, 80))
 				}
 			}
 		case "threshold":
@@ -369,10 +369,6 @@ func number(n *yaml.Node) *float64 {
 	}
 	return &f
 }
-
-// oneLine is a value quoted in a note: sanitized, on one line, cut to 80
-// runes, as every message of aieval's is (text.OneLine).
-func oneLine(s string) string { return text.OneLine(s, 80) }
 
 // promptReads are the variables the converted prompts read.
 func promptReads(ps []promptIn) map[string]bool {
